@@ -1,0 +1,111 @@
+"""MplusSandbox: the MplusKASSA SOAP API on a real socket (see docs/sandbox-mplus.md)."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from apicenter_sandbox.faults import KINDS
+from apicenter_sandbox.http import Call, Request, Response, SandboxApp
+from apicenter_sandbox.world import World
+from apicenter_sync.mplus_wsdl import WSDL_PLACEHOLDER_ADDRESS, wsdl_bytes
+
+from . import values
+from .codec import CodecError
+from .operations import HANDLERS, Handler
+from .operations.system import API_VERSION
+from .seed import seed
+from .soap import CONTENT_TYPE, ParsedRequest, SoapCodec, SoapFault, fault_body
+from .store import MplusStore
+
+_ADDRESS = re.compile(rb'(<SOAP:address\s+location=")' + re.escape(WSDL_PLACEHOLDER_ADDRESS.encode()) + rb'(")')
+VERSION_HEADER = {"mplus-service-version": ".".join(map(str, API_VERSION))}
+
+
+class MplusSandbox(SandboxApp):
+    name = "mplus"
+    # Mplus has no access tokens, so nothing can expire.
+    fault_kinds = frozenset(KINDS) - {"expired_token"}
+
+    def __init__(
+        self, world: World, *, ident: str = "sandbox", secret: str = "sandbox-secret", latency_ms: float = 0.0
+    ):
+        super().__init__(latency_ms=latency_ms)
+        self.world = world
+        self.ident = ident
+        self.secret = secret
+        self.codec = SoapCodec()
+        self.clock: Callable[[], datetime] = values.now  # tests may pin the time
+        self.store: MplusStore = seed(world)
+        self._wsdl_cache: tuple[str, bytes] | None = None
+
+    # --- SandboxApp ------------------------------------------------------
+    def route(self, request: Request) -> Call | Response:
+        if request.method in ("GET", "HEAD"):
+            if any(key.lower() == "wsdl" for key in request.query):
+                return Response(200, self._wsdl(), CONTENT_TYPE)
+            return self._not_allowed()
+        if request.method != "POST":
+            return self._not_allowed()
+        if not self._authenticated(request.query):
+            return self._fault("Client.Authentication", "Authentication failed: unknown ident or wrong secret")
+        try:
+            parsed = self.codec.parse(request.body, HANDLERS.keys())
+        except SoapFault as fault:
+            return self._fault(fault.code, fault.message, fault.status)
+        handler = HANDLERS[parsed.operation.name]
+        return Call(parsed.operation.name, handler.write, lambda: self._run(handler, parsed))
+
+    def error_response(self, status: int, message: str, with_http_200: bool = False) -> Response:
+        return self._fault("Server", message, 200 if with_http_200 else status)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.store = seed(self.world)
+
+    def extra_stats(self) -> dict:
+        with self.lock:
+            return {"sync_markers": dict(self.store.markers), "counts": self.store.counts()}
+
+    # --- helpers ---------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _run(self, handler: Handler, parsed: ParsedRequest) -> Response:
+        try:
+            with self.lock:
+                data = handler.run(self, parsed.params)
+            # Stored dicts are replaced, never mutated, so the reply can be written outside the lock.
+            body = self.codec.reply(parsed.operation, data)
+        except SoapFault as fault:
+            return self._fault(fault.code, fault.message, fault.status)
+        except CodecError as exc:
+            return self._fault("Server", f"sandbox reply violates the WSDL: {exc}")
+        except Exception as exc:  # a sandbox bug must still answer like a server would
+            return self._fault("Server", f"internal sandbox error in {handler.name}: {type(exc).__name__}: {exc}")
+        return Response(200, body, CONTENT_TYPE, dict(VERSION_HEADER))
+
+    def _authenticated(self, query: dict[str, str]) -> bool:
+        ident, secret = query.get("ident", ""), query.get("secret", "")
+        return hmac.compare_digest(ident.encode(), self.ident.encode()) and hmac.compare_digest(
+            secret.encode(), self.secret.encode()
+        )
+
+    def _wsdl(self) -> bytes:
+        address = self.base_url + "/"
+        if self._wsdl_cache is None or self._wsdl_cache[0] != address:
+            text, n = _ADDRESS.subn(lambda m: m.group(1) + address.encode() + m.group(2), wsdl_bytes())
+            if n != 1:
+                raise RuntimeError("the bundled WSDL has no single <SOAP:address> placeholder to rewrite")
+            self._wsdl_cache = (address, text)
+        return self._wsdl_cache[1]
+
+    @staticmethod
+    def _fault(code: str, message: str, status: int = 500) -> Response:
+        return Response(status, fault_body(code, message), CONTENT_TYPE, dict(VERSION_HEADER))
+
+    @staticmethod
+    def _not_allowed() -> Response:
+        return Response(405, b"Method Not Allowed\n", "text/plain; charset=utf-8", {"Allow": "POST"})

@@ -1,0 +1,130 @@
+"""Relations (customers, suppliers): get, list by marker, find, create, update."""
+
+from __future__ import annotations
+
+from ..values import mplus_datetime
+from .registry import Rejected, limited, operation
+
+MAX_RELATIONS_PER_CALL = 1000  # DEV-REL: "a maximum of 1000 at a time"
+READ_ONLY_FIELDS = ("syncMarker", "createTimestamp", "changeTimestamp", "balance")
+# findRelation's searchable text fields (DEV-REL); matched partially and case-insensitively.
+SEARCHABLE = (
+    "extRelationId", "name", "address", "zipcode", "city", "country", "deliveryAddress", "deliveryZipcode",
+    "deliveryCity", "deliveryCountry", "contact", "telephone", "mobile", "email", "website", "relationCode",
+    "cardNumber", "bankAccountNumber",
+)  # fmt: skip
+
+
+@operation("getRelations")
+def get_relations(sb, params: dict) -> dict:
+    req = params.get("request") or {}
+    store = sb.store
+    wanted = set(req.get("relationNumbers") or ())
+    category = req.get("categoryId")
+    limit = min(req.get("syncMarkerLimit") or MAX_RELATIONS_PER_CALL, MAX_RELATIONS_PER_CALL)
+
+    def selected():
+        for key in store.index["relation"].since(req.get("syncMarker") or 0):
+            rel = store.relations[key]
+            if wanted and key not in wanted:
+                continue
+            if category is not None and category not in _categories(rel):
+                continue
+            yield rel
+
+    return {"relationList": {"relation": list(limited(selected(), limit))}}
+
+
+def _categories(rel: dict) -> set[int]:
+    return set((rel.get("categoryIds") or {}).get("category", [])) | (
+        {rel["categoryId"]} if rel.get("categoryId") else set()
+    )
+
+
+@operation("getRelation")
+def get_relation(sb, params: dict) -> dict:
+    rel = sb.store.relations.get(params["relationNumber"])
+    if rel is None:
+        # The schema makes <relation> required even when nothing was found.
+        return {"result": "GET-RELATION-RESULT-NOT-FOUND", "relation": {}}
+    return {"result": "GET-RELATION-RESULT-OK", "relation": rel}
+
+
+@operation("findRelation")
+def find_relation(sb, params: dict) -> dict:
+    probe = params.get("relation") or {}
+    texts = {f: str(probe[f]).casefold() for f in SEARCHABLE if probe.get(f)}
+    exact = {f: probe[f] for f in ("relationNumber", "categoryId") if probe.get(f)}
+    card = probe.get("cardNumbers") or []
+    if not (texts or exact or card):
+        return {"result": "FIND-RELATION-RESULT-NOT-FOUND"}
+    for number in sorted(sb.store.relations):
+        rel = sb.store.relations[number]
+        if all(needle in str(rel.get(f) or "").casefold() for f, needle in texts.items()) and all(
+            rel.get(f) == v for f, v in exact.items()
+        ):
+            if card and not set(card) & set(rel.get("cardNumbers") or ()):
+                continue
+            return {"result": "FIND-RELATION-RESULT-OK", "relation": rel}
+    return {"result": "FIND-RELATION-RESULT-NOT-FOUND"}
+
+
+def _check(sb, rel: dict) -> None:
+    group = rel.get("priceGroupNumber")
+    if group and group not in sb.store.price_groups:
+        raise Rejected("FAILED", f"unknown priceGroupNumber {group}")
+    pct = rel.get("discountPercentage")
+    if pct is not None and not 0 <= pct <= 100:
+        raise Rejected("FAILED", f"discountPercentage must be between 0 and 100, got {pct}")
+    for disc in (rel.get("relationArticleDiscountList") or {}).get("relationArticleDiscount", []):
+        if disc.get("articleNumber") and sb.store.article(disc["articleNumber"]) is None:
+            raise Rejected("FAILED", f"relation article discount for unknown article {disc['articleNumber']}")
+
+
+@operation("createRelation", write=True)
+def create_relation(sb, params: dict) -> dict:
+    data = {k: v for k, v in (params.get("relation") or {}).items() if k not in READ_ONLY_FIELDS}
+    store = sb.store
+    number = data.get("relationNumber") or 0
+    try:
+        if number < 0:
+            raise Rejected("FAILED", f"relationNumber must be positive, got {number}")
+        if number in store.relations:
+            raise Rejected("FAILED-RELATION-NUMBER-ALREADY-TAKEN", f"relation {number} already exists")
+        _check(sb, data)
+    except Rejected as exc:
+        return {"result": f"CREATE-RELATION-RESULT-{exc.result}", "relationNumber": number, "errorMessage": exc.message}
+    number = number or max(store.relations, default=0) + 1
+    stamp = mplus_datetime(sb.now())
+    marker = store.touch("relation", number, None)
+    store.relations[number] = {
+        "active": True, **data, "relationNumber": number, "syncMarker": marker,
+        "createTimestamp": stamp, "changeTimestamp": stamp,
+    }  # fmt: skip
+    sb.stats.write("relation")
+    return {
+        "result": "CREATE-RELATION-RESULT-OK", "relationNumber": number, "changeTimestamp": stamp,
+        "syncMarker": marker, "errorMessage": "",
+    }  # fmt: skip
+
+
+@operation("updateRelation", write=True)
+def update_relation(sb, params: dict) -> dict:
+    """Partial update: fields left out keep their stored value."""
+    data = {k: v for k, v in (params.get("relation") or {}).items() if k not in READ_ONLY_FIELDS}
+    store = sb.store
+    number = data.get("relationNumber")
+    old = store.relations.get(number) if number else None
+    try:
+        if not number:
+            raise Rejected("FAILED", "relationNumber is required")
+        if old is None:
+            raise Rejected("NOT-FOUND", f"relation {number} not found")
+        _check(sb, data)
+    except Rejected as exc:
+        return {"result": f"UPDATE-RELATION-RESULT-{exc.result}", "errorMessage": exc.message}
+    stamp = mplus_datetime(sb.now())
+    marker = store.touch("relation", number, old["syncMarker"])
+    store.relations[number] = {**old, **data, "syncMarker": marker, "changeTimestamp": stamp}
+    sb.stats.write("relation")
+    return {"result": "UPDATE-RELATION-RESULT-OK", "errorMessage": "", "changeTimestamp": stamp, "syncMarker": marker}

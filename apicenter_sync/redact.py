@@ -1,0 +1,67 @@
+"""Mask secrets before anything is logged or stored.
+
+The activity log keeps source and target payloads, replies and error texts for weeks; an OAuth token or the
+Mplus ``ident``/``secret`` pair (sent as query parameters) in any of them would leak credentials to everyone who
+can read the log. Every payload and message the log stores goes through :func:`redact` / :func:`redact_text`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+MASK = "***"
+
+# Keys compared after lower-casing and dropping "-" and "_", so "Client-Secret", "client_secret" and
+# "clientSecret" are one key. Exact names are for keys that are too short or too common to match as substrings
+# ("ident" would otherwise hit "identifier").
+_EXACT_KEYS = frozenset({"ident", "authorization", "proxyauthorization", "cookie", "setcookie", "apikey", "xapikey"})
+_KEY_PARTS = ("secret", "password", "passwd", "token", "apikey", "privatekey")
+
+# Credentials that travel inside free text: URLs with query parameters, "Authorization: Bearer …" headers.
+_QUERY_RE = re.compile(
+    r"(?i)\b(ident|secret|password|passwd|token|access_token|refresh_token|client_secret|api_key|apikey|code)"
+    r"=([^&\s\"'<>]+)"
+)
+_BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+
+
+def is_secret_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    norm = key.lower().replace("-", "").replace("_", "")
+    return norm in _EXACT_KEYS or any(part in norm for part in _KEY_PARTS)
+
+
+def redact_text(text: str) -> str:
+    """Mask credentials embedded in a string (query parameters, bearer tokens)."""
+    text = _QUERY_RE.sub(lambda m: f"{m.group(1)}={MASK}", text)
+    return _BEARER_RE.sub(lambda m: f"{m.group(1)} {MASK}", text)
+
+
+def redact(obj: Any) -> Any:
+    """Return a copy of ``obj`` with every value under a secret-looking key masked, at any depth.
+
+    Accepts JSON-like data (dicts, lists, tuples, scalars) plus dataclasses and pydantic models, which are
+    converted to dicts first. Empty values are kept as they are so "no token configured" stays visible.
+    """
+    if isinstance(obj, Mapping):
+        out = {}
+        for key, value in obj.items():
+            if is_secret_key(key) and value not in (None, "", b""):
+                out[key] = MASK
+            else:
+                out[key] = redact(value)
+        return out
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [redact(v) for v in obj]
+    if isinstance(obj, str):
+        return redact_text(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return redact(dataclasses.asdict(obj))
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):  # pydantic v2 model, without importing pydantic here
+        return redact(dump(mode="json"))
+    return obj

@@ -1,0 +1,309 @@
+"""The one registry of flow and global settings: name, type, default, allowed values and help text.
+
+Stores (SQLite here, the ORM in the Odoo addon) keep only values that differ from the default and validate them
+with :func:`validate`, so a default changed here reaches every installation that never touched the setting.
+``python -m apicenter_sync.settings --markdown`` prints the table that docs/store.md embeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FLOWS = ("orders", "customers", "products", "stock", "prices")
+AV_FLOWS = ("customers", "products", "stock", "prices")  # AccountView -> MplusKASSA, date-window watermarks
+
+GLOBAL = "global"  # scope of settings that have one value per backend
+
+
+class SettingError(ValueError):
+    """Unknown setting, setting used in the wrong scope, or a value of the wrong type/out of range."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type  # bool, int, str or list (a list of str)
+    default: Any
+    help: str
+    flows: tuple[str, ...] = ()  # flows it applies to; () = a global setting
+    choices: tuple[str, ...] | None = None  # allowed values (for list: allowed items)
+    min: int | None = None
+    max: int | None = None
+
+    def default_value(self) -> Any:
+        # Defaults of list settings are tuples (the registry is shared); callers get their own list.
+        return list(self.default) if self.type is list else self.default
+
+    @property
+    def is_global(self) -> bool:
+        return not self.flows
+
+    def type_name(self) -> str:
+        return "list[str]" if self.type is list else self.type.__name__
+
+    def validate(self, value: Any, flow: str | None = None) -> Any:
+        """Return ``value`` (lists normalised to a list) or raise :class:`SettingError` naming the setting."""
+        where = f"setting {self.name!r}" + (f" of flow {flow!r}" if flow else "")
+        # bool is a subclass of int: reject it explicitly so batch_size=True is an error, not 1.
+        if self.type is int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise SettingError(f"{where}: expected an integer, got {value!r}")
+        if self.type is bool and not isinstance(value, bool):
+            raise SettingError(f"{where}: expected true/false, got {value!r}")
+        if self.type is str and not isinstance(value, str):
+            raise SettingError(f"{where}: expected text, got {value!r}")
+        if self.type is list:
+            if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+                raise SettingError(f"{where}: expected a list, got {value!r}")
+            value = list(value)
+            bad = [v for v in value if not isinstance(v, str) or (self.choices and v not in self.choices)]
+            if bad:
+                raise SettingError(f"{where}: {bad!r} not allowed; allowed values: {', '.join(self.choices or ())}")
+            return value
+        if self.choices is not None and value not in self.choices:
+            raise SettingError(f"{where}: {value!r} not allowed; allowed values: {', '.join(self.choices)}")
+        if self.min is not None and value < self.min:
+            raise SettingError(f"{where}: {value!r} is below the minimum {self.min}")
+        if self.max is not None and value > self.max:
+            raise SettingError(f"{where}: {value!r} is above the maximum {self.max}")
+        return value
+
+    def parse(self, text: str, flow: str | None = None) -> Any:
+        """Convert command-line/config text to a typed, validated value."""
+        where = f"setting {self.name!r}"
+        if self.type is bool:
+            low = text.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                value: Any = True
+            elif low in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise SettingError(f"{where}: expected true/false, got {text!r}")
+        elif self.type is int:
+            try:
+                value = int(text.strip())
+            except ValueError:
+                raise SettingError(f"{where}: expected an integer, got {text!r}") from None
+        elif self.type is list:
+            value = [v.strip() for v in text.split(",") if v.strip()]
+        else:
+            value = text
+        return self.validate(value, flow)
+
+
+_UPDATE_GROUPS = ("name", "description", "price", "barcode", "vat", "group", "attributes", "extra_fields")
+
+SETTINGS: tuple[Setting, ...] = (
+    # --- every flow -------------------------------------------------------------------------------------------
+    Setting("enabled", bool, True, "Run this flow on its schedule; off = paused (run now still works).", FLOWS),
+    Setting("interval_minutes", int, 5, "Minutes between two scheduled runs.", FLOWS, min=1, max=1440),
+    Setting(
+        "batch_size", int, 100, 'Records read and written per batch ("amount to process").', FLOWS, min=1, max=5000
+    ),
+    Setting("dry_run", bool, False, "Map and log what would be written, write nothing to the target.", FLOWS),
+    Setting("max_attempts", int, 8, "Automatic retries of a failed record before it waits for a user.", FLOWS, min=1),
+    Setting(
+        "overlap_seconds",
+        int,
+        30,
+        "Each read starts this many seconds before the date watermark so changes committed late are not missed; "
+        "ids already processed at the watermark are skipped.",
+        AV_FLOWS,
+        min=0,
+        max=86400,
+    ),
+    # --- orders: MplusKASSA -> AccountView --------------------------------------------------------------------
+    Setting(
+        "order_type",
+        str,
+        "SO1",
+        "AccountView document created: sales order SO1 or invoice booking DJ2.",
+        ("orders",),
+        choices=("SO1", "DJ2"),
+    ),
+    Setting(
+        "source_document_type",
+        str,
+        "order",
+        "Mplus documents read: orders, receipts or invoices.",
+        ("orders",),
+        choices=("order", "receipt", "invoice"),
+    ),
+    Setting(
+        "employee_number", int, 999999, "Mplus employee number used when an order carries none.", ("orders",), min=0
+    ),
+    Setting(
+        "default_debtor_mode",
+        str,
+        "never",
+        "When to book on the default debtor instead of a customer found/created by e-mail.",
+        ("orders",),
+        choices=("never", "when_no_customer", "always"),
+    ),
+    Setting("default_debtor_number", str, "", "AccountView debtor number used by default_debtor_mode.", ("orders",)),
+    Setting(
+        "shipping_article",
+        str,
+        "",
+        "AccountView article code of the extra line that carries shipping costs.",
+        ("orders",),
+    ),
+    # --- products ---------------------------------------------------------------------------------------------
+    Setting(
+        "non_numeric_sku",
+        str,
+        "reject",
+        "A SKU that is not a 64-bit integer: reject the record with an error, or generate an Mplus article number "
+        "and keep the SKU in extArticleId.",
+        ("products",),
+        choices=("reject", "generate"),
+    ),
+    Setting(
+        "update_fields",
+        list,
+        ("name", "price", "barcode", "vat", "group"),
+        "Field groups written when a product already exists in Mplus (on create everything is sent), so content "
+        "enriched in Mplus is kept.",
+        ("products",),
+        choices=_UPDATE_GROUPS,
+    ),
+    Setting(
+        "prices_include_vat", bool, False, "AccountView sales prices are entered including VAT.", ("products", "prices")
+    ),
+    Setting("currency", str, "EUR", "Currency of prices sent to Mplus.", ("products", "prices")),
+    Setting(
+        "variant_group_field",
+        str,
+        "",
+        "AccountView article field whose value groups articles into one Mplus product (empty: no variants).",
+        ("products",),
+    ),
+    # --- stock ------------------------------------------------------------------------------------------------
+    Setting(
+        "stock_figure",
+        str,
+        "available",
+        "Stock sent: available (on hand minus reserved by sales orders), on hand, economic (incl. incoming), "
+        "or the field named in stock_field.",
+        ("stock",),
+        choices=("available", "on_hand", "economic", "field"),
+    ),
+    Setting("stock_field", str, "", "AccountView field read when stock_figure is 'field'.", ("stock",)),
+    Setting("manage_stock", bool, True, "Let MplusKASSA manage stock for synced articles (setStock).", ("stock",)),
+    # --- global -----------------------------------------------------------------------------------------------
+    Setting("payload_retention_days", int, 30, "Days payloads (personal data) are kept in the activity log.", min=1),
+    Setting(
+        "metadata_retention_days",
+        int,
+        180,
+        "Days log metadata (who/what/when, no payloads) is kept; open failures are kept until resolved.",
+        min=1,
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get_setting(name: str) -> Setting:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise SettingError(f"unknown setting {name!r}") from None
+
+
+def check_scope(setting: Setting, flow: str | None) -> None:
+    """A flow setting may be set globally (all its flows) or per flow; a global one only globally."""
+    if flow is None:
+        return
+    if flow not in FLOWS:
+        raise SettingError(f"unknown flow {flow!r} for setting {setting.name!r}; flows: {', '.join(FLOWS)}")
+    if flow not in setting.flows:
+        scope = "a global setting" if setting.is_global else f"used by {', '.join(setting.flows)} only"
+        raise SettingError(f"setting {setting.name!r} is {scope}, not a setting of flow {flow!r}")
+
+
+def validate(name: str, value: Any, flow: str | None = None) -> Any:
+    setting = get_setting(name)
+    check_scope(setting, flow)
+    return setting.validate(value, flow)
+
+
+def settings_for(flow: str | None) -> tuple[Setting, ...]:
+    """Settings that apply to ``flow`` (None: the global ones)."""
+    if flow is None:
+        return tuple(s for s in SETTINGS if s.is_global)
+    if flow not in FLOWS:
+        raise SettingError(f"unknown flow {flow!r}; flows: {', '.join(FLOWS)}")
+    return tuple(s for s in SETTINGS if flow in s.flows)
+
+
+# Settings that only make sense together: (setting, value that needs a partner, partner that must be non-empty).
+_REQUIRES = (
+    ("default_debtor_mode", ("when_no_customer", "always"), "default_debtor_number"),
+    ("stock_figure", ("field",), "stock_field"),
+)
+
+
+def consistency_errors(values: dict[str, Any]) -> list[str]:
+    """Cross-setting problems in a resolved settings dict (as returned by SettingsStore.all(flow))."""
+    errors = []
+    for name, needing, partner in _REQUIRES:
+        if values.get(name) in needing and not values.get(partner, "x"):
+            errors.append(f"setting {name!r} is {values[name]!r}, so setting {partner!r} must be filled in")
+    return errors
+
+
+def markdown_table() -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    rows = ["| setting | flows | type | default | allowed | help |", "| --- | --- | --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        flows = "all" if s.flows == FLOWS else ("global" if s.is_global else ", ".join(s.flows))
+        allowed = ", ".join(s.choices) if s.choices else ""
+        if s.min is not None or s.max is not None:
+            allowed = f"{s.min if s.min is not None else ''}…{s.max if s.max is not None else ''}"
+        rows.append(
+            f"| `{s.name}` | {flows} | {s.type_name()} | `{json.dumps(s.default_value())}` | {cell(allowed)} | {cell(s.help)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+BEGIN_MARK = "<!-- settings-table:begin (generated by python -m apicenter_sync.settings --markdown) -->"
+END_MARK = "<!-- settings-table:end -->"
+
+
+def update_doc(path: Path) -> bool:
+    """Replace the table between the markers in ``path``; return True when the file changed."""
+    text = path.read_text(encoding="utf-8")
+    head, sep, rest = text.partition(BEGIN_MARK)
+    _, sep2, tail = rest.partition(END_MARK)
+    if not sep or not sep2:
+        raise SystemExit(f"{path}: settings table markers not found")
+    new = f"{head}{BEGIN_MARK}\n{markdown_table()}{END_MARK}{tail}"
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m apicenter_sync.settings", description=__doc__)
+    parser.add_argument("--markdown", action="store_true", help="print the settings table as Markdown")
+    parser.add_argument("--update-doc", type=Path, metavar="FILE", help="rewrite the table inside FILE")
+    args = parser.parse_args(argv)
+    if args.update_doc:
+        changed = update_doc(args.update_doc)
+        print(f"{args.update_doc}: {'updated' if changed else 'up to date'}")
+    elif args.markdown:
+        sys.stdout.write(markdown_table())
+    else:
+        parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

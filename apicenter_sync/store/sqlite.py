@@ -1,0 +1,594 @@
+"""Embedded SQLite state store for running flows without Odoo.
+
+Concurrency and crash safety:
+- WAL journal: readers never block the writer and a killed process leaves the database at its last commit.
+- ``synchronous=FULL``: a committed intent (``mark_pending``) survives power loss, not only a process crash.
+- Every write transaction starts with ``BEGIN IMMEDIATE`` so it takes the write lock up front and waits up to
+  ``busy_timeout`` for it. A deferred transaction that reads then writes can fail at once with "database is
+  locked" when another process committed in between; busy_timeout cannot help it.
+- Methods called outside :meth:`SqliteStore.transaction` commit on their own (short transactions).
+- ``secure_delete``: purged payloads are overwritten on disk, not left in free pages (GDPR).
+
+Threads: one connection per store, guarded by an RLock that a transaction holds until it ends, so threads may
+share a store (their calls are serialised). For parallel work use one store per process (or per thread) on the
+same file. A store opened before ``fork()`` reconnects in the child (file databases only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import settings as registry
+from ..redact import redact_text
+from .interfaces import Binding, BindingConflict, BindingState, Watermark
+from .sqlite_log import SqliteActivityLog
+from .sqlite_schema import LATEST_VERSION, MIGRATIONS
+from .timefmt import from_ts, ts
+
+
+class SchemaError(RuntimeError):
+    pass
+
+
+class SqliteStore:
+    """:class:`~apicenter_sync.store.interfaces.Store` on one SQLite file (or ``":memory:"`` for tests)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        backend: str = "default",
+        *,
+        busy_timeout_ms: int = 30_000,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if not backend:
+            raise ValueError("backend name must not be empty")
+        self.path = os.fspath(path)
+        self.backend = backend
+        self.busy_timeout_ms = busy_timeout_ms
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._memory = self.path == ":memory:" or self.path.startswith("file::memory:")
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._pid = os.getpid()
+        self._conn: sqlite3.Connection | None = self._connect()
+        self._migrate()
+        self.bindings = SqliteBindingStore(self)
+        self.watermarks = SqliteWatermarkStore(self)
+        self.mappings = SqliteMappingStore(self)
+        self.settings = SqliteSettingsStore(self)
+        self.log = SqliteActivityLog(self)
+
+    # --- connection -------------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: the sqlite3 module must not open transactions behind our back.
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+        if not self._memory:
+            self._retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+            conn.execute("PRAGMA synchronous = FULL")
+        return conn
+
+    def _retry_locked(self, fn: Callable[[], Any]) -> Any:
+        # Switching to WAL needs a moment of exclusive access that busy_timeout does not always wait for when
+        # two processes open a fresh file together.
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("store is closed")
+        if os.getpid() != self._pid:
+            if self._memory:
+                raise RuntimeError("an in-memory store cannot be used after fork()")
+            # The parent's connection must not be used (nor closed) in the child: open our own.
+            self._pid = os.getpid()
+            self._lock = threading.RLock()
+            self._depth = 0
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            conn = self.connection()
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            current = row[0] if row else 0
+            if current > LATEST_VERSION:
+                raise SchemaError(
+                    f"{self.path}: schema version {current} is newer than this code supports ({LATEST_VERSION})"
+                )
+            for version, statements in MIGRATIONS:
+                if version > current:
+                    for stmt in statements:
+                        conn.execute(stmt)
+            if row is None:
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (LATEST_VERSION,))
+            elif current != LATEST_VERSION:
+                conn.execute("UPDATE schema_version SET version = ?", (LATEST_VERSION,))
+
+    def schema_version(self) -> int:
+        return self.query("SELECT version FROM schema_version")[0][0]
+
+    # --- transactions -----------------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Unit of work; nested calls become savepoints (an inner failure rolls back only the inner part)."""
+        with self._lock:
+            conn = self.connection()
+            if self._depth == 0:
+                self._retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
+                self._depth = 1
+                try:
+                    yield
+                except BaseException:
+                    # SQLite may already have rolled back (disk full, interrupt); keep the original error.
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                else:
+                    try:
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                finally:
+                    self._depth = 0
+            else:
+                name = f"sp{self._depth}"
+                conn.execute(f"SAVEPOINT {name}")
+                self._depth += 1
+                try:
+                    yield
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO {name}")
+                        conn.execute(f"RELEASE {name}")
+                    raise
+                else:
+                    conn.execute(f"RELEASE {name}")
+                finally:
+                    self._depth -= 1
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self.connection().execute(sql, params).fetchall()
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
+        """One write statement in its own transaction, or in the caller's."""
+        with self.transaction():
+            return self.connection().execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        with self.transaction():
+            return self.connection().executemany(sql, rows).rowcount
+
+    def now(self) -> str:
+        return ts(self.clock())
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file and truncate it (after a purge, so old page images disappear too)."""
+        if not self._memory and not self.in_transaction:
+            with self._lock:
+                self.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# --- bindings -------------------------------------------------------------------------------------------------
+
+_BINDING_COLS = (
+    "entity, source_id, target_id, payload_hash, pending_hash, state, idempotency_key, synced_at, pending_since, "
+    "last_error, updated_at"
+)
+
+_UPSERT_SQL = """
+INSERT INTO binding (backend, entity, source_id, target_id, payload_hash, state, synced_at, last_error, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? = 'synced' THEN ? END, ?, ?)
+ON CONFLICT (backend, entity, source_id) DO UPDATE SET
+    -- never forget a known target id: losing it is how duplicates get created
+    target_id = COALESCE(excluded.target_id, binding.target_id),
+    payload_hash = excluded.payload_hash,
+    state = excluded.state,
+    synced_at = COALESCE(excluded.synced_at, binding.synced_at),
+    last_error = excluded.last_error,
+    -- only a write whose outcome is still unknown keeps its intent
+    idempotency_key = CASE WHEN excluded.state = 'pending' AND binding.state = 'pending'
+                           THEN binding.idempotency_key END,
+    pending_hash = CASE WHEN excluded.state = 'pending' AND binding.state = 'pending' THEN binding.pending_hash END,
+    pending_since = CASE WHEN excluded.state = 'pending'
+                         THEN COALESCE(CASE WHEN binding.state = 'pending' THEN binding.pending_since END,
+                                       excluded.updated_at) END,
+    updated_at = excluded.updated_at
+"""
+
+_PENDING_SQL = """
+INSERT INTO binding (backend, entity, source_id, pending_hash, state, idempotency_key, pending_since, updated_at)
+VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
+ON CONFLICT (backend, entity, source_id) DO UPDATE SET
+    state = 'pending',
+    pending_hash = excluded.pending_hash,
+    -- a retry after a lost reply must resend the same key, or the target may apply the write twice
+    idempotency_key = CASE WHEN binding.state = 'pending' AND binding.idempotency_key IS NOT NULL
+                           THEN binding.idempotency_key ELSE excluded.idempotency_key END,
+    pending_since = CASE WHEN binding.state = 'pending' THEN binding.pending_since ELSE excluded.pending_since END,
+    updated_at = excluded.updated_at
+"""
+
+_FAILED_SQL = """
+INSERT INTO binding (backend, entity, source_id, state, last_error, updated_at) VALUES (?, ?, ?, 'failed', ?, ?)
+ON CONFLICT (backend, entity, source_id) DO UPDATE SET
+    state = 'failed', last_error = excluded.last_error, idempotency_key = NULL, pending_hash = NULL,
+    pending_since = NULL, updated_at = excluded.updated_at
+"""
+
+
+def _binding(row: tuple) -> Binding:
+    entity, source_id, target_id, payload_hash, pending_hash, state, key, synced, pending, error, updated = row
+    return Binding(
+        entity=entity,
+        source_id=source_id,
+        target_id=target_id,
+        payload_hash=payload_hash,
+        pending_hash=pending_hash,
+        state=state,
+        idempotency_key=key,
+        synced_at=from_ts(synced),
+        pending_since=from_ts(pending),
+        last_error=error,
+        updated_at=from_ts(updated),
+    )
+
+
+def _check_state(state: str) -> None:
+    if state not in ("synced", "pending", "failed"):
+        raise ValueError(f"unknown binding state {state!r}")
+
+
+class SqliteBindingStore:
+    def __init__(self, db: SqliteStore) -> None:
+        self._db = db
+
+    def _select(self, where: str, params: Sequence[Any]) -> list[Binding]:
+        rows = self._db.query(f"SELECT {_BINDING_COLS} FROM binding WHERE backend = ? AND {where}", params)
+        return [_binding(r) for r in rows]
+
+    def get(self, entity: str, source_id: str) -> Binding | None:
+        found = self._select("entity = ? AND source_id = ?", (self._db.backend, entity, str(source_id)))
+        return found[0] if found else None
+
+    def get_by_target(self, entity: str, target_id: str) -> Binding | None:
+        found = self._select("entity = ? AND target_id = ?", (self._db.backend, entity, str(target_id)))
+        return found[0] if found else None
+
+    def get_many(self, entity: str, source_ids: Iterable[str]) -> dict[str, Binding]:
+        ids = json.dumps([str(i) for i in source_ids])
+        found = self._select(
+            "entity = ? AND source_id IN (SELECT value FROM json_each(?))", (self._db.backend, entity, ids)
+        )
+        return {b.source_id: b for b in found}
+
+    def _upsert_rows(self, rows: list[tuple]) -> None:
+        try:
+            self._db.executemany(_UPSERT_SQL, rows)
+        except sqlite3.IntegrityError as exc:
+            if "target_id" not in str(exc):
+                raise
+            raise self._conflict(rows) from exc
+
+    def _conflict(self, rows: list[tuple]) -> BindingConflict:
+        for row in rows:
+            entity, source_id, target_id = row[1], row[2], row[3]
+            other = self.get_by_target(entity, target_id) if target_id is not None else None
+            if other is not None and other.source_id != source_id:
+                return BindingConflict(
+                    f"{entity} target id {target_id!r} is already bound to source id {other.source_id!r}; "
+                    f"refusing to bind it to {source_id!r} as well"
+                )
+        return BindingConflict("two bindings of one batch point at the same target id")
+
+    def _row(
+        self,
+        entity: str,
+        source_id: str,
+        target_id: str | None,
+        payload_hash: str | None,
+        state: str,
+        error: str | None,
+    ) -> tuple:
+        _check_state(state)
+        now = self._db.now()
+        target = None if target_id is None else str(target_id)
+        err = None if error is None else redact_text(error)
+        return (self._db.backend, entity, str(source_id), target, payload_hash, state, state, now, err, now)
+
+    def upsert(
+        self,
+        entity: str,
+        source_id: str,
+        *,
+        target_id: str | None,
+        payload_hash: str | None,
+        state: BindingState = "synced",
+        error: str | None = None,
+    ) -> Binding:
+        with self._db.transaction():
+            self._upsert_rows([self._row(entity, source_id, target_id, payload_hash, state, error)])
+            found = self.get(entity, source_id)
+        assert found is not None
+        return found
+
+    def upsert_many(self, bindings: Iterable[Binding]) -> int:
+        rows = [self._row(b.entity, b.source_id, b.target_id, b.payload_hash, b.state, b.last_error) for b in bindings]
+        if rows:
+            self._upsert_rows(rows)
+        return len(rows)
+
+    def mark_pending(
+        self, entity: str, source_id: str, *, payload_hash: str | None, idempotency_key: str | None = None
+    ) -> Binding:
+        now = self._db.now()
+        with self._db.transaction():
+            self._db.execute(
+                _PENDING_SQL, (self._db.backend, entity, str(source_id), payload_hash, idempotency_key, now, now)
+            )
+            found = self.get(entity, source_id)
+        assert found is not None
+        return found
+
+    def mark_failed(self, entity: str, source_id: str, error: str) -> Binding:
+        with self._db.transaction():
+            self._db.execute(
+                _FAILED_SQL, (self._db.backend, entity, str(source_id), redact_text(error), self._db.now())
+            )
+            found = self.get(entity, source_id)
+        assert found is not None
+        return found
+
+    def delete(self, entity: str, source_id: str) -> bool:
+        cur = self._db.execute(
+            "DELETE FROM binding WHERE backend = ? AND entity = ? AND source_id = ?",
+            (self._db.backend, entity, str(source_id)),
+        )
+        return cur.rowcount > 0
+
+    def iter(self, entity: str, state: BindingState | None = None, *, page_size: int = 1000) -> Iterator[Binding]:
+        # Keyset pagination: no read transaction stays open while the caller works on each page.
+        after = ""
+        while True:
+            where = "entity = ? AND source_id > ?" + (" AND state = ?" if state else "")
+            params: list[Any] = [self._db.backend, entity, after] + ([state] if state else [])
+            page = self._select(f"{where} ORDER BY source_id LIMIT {int(page_size)}", params)
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].source_id
+
+    def count(self, entity: str, state: BindingState | None = None) -> int:
+        where = " AND state = ?" if state else ""
+        params = [self._db.backend, entity] + ([state] if state else [])
+        return self._db.query(f"SELECT COUNT(*) FROM binding WHERE backend = ? AND entity = ?{where}", params)[0][0]
+
+
+# --- watermarks -----------------------------------------------------------------------------------------------
+
+
+class SqliteWatermarkStore:
+    def __init__(self, db: SqliteStore) -> None:
+        self._db = db
+
+    @staticmethod
+    def _wm(row: tuple) -> Watermark:
+        value, ids, updated = row
+        return Watermark(value=value, processed_ids=frozenset(json.loads(ids)), updated_at=from_ts(updated))
+
+    def get(self, flow: str, stream: str = "default") -> Watermark:
+        rows = self._db.query(
+            "SELECT value, processed_ids, updated_at FROM watermark WHERE backend = ? AND flow = ? AND stream = ?",
+            (self._db.backend, flow, stream),
+        )
+        return self._wm(rows[0]) if rows else Watermark()
+
+    def set(self, flow: str, stream: str, value: str | None, processed_ids: Iterable[str] = ()) -> Watermark:
+        ids = json.dumps(sorted({str(i) for i in processed_ids}))
+        now = self._db.now()
+        self._db.execute(
+            """INSERT INTO watermark (backend, flow, stream, value, processed_ids, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (backend, flow, stream) DO UPDATE SET
+                   value = excluded.value, processed_ids = excluded.processed_ids, updated_at = excluded.updated_at""",
+            (self._db.backend, flow, stream, value, ids, now),
+        )
+        return Watermark(value=value, processed_ids=frozenset(json.loads(ids)), updated_at=from_ts(now))
+
+    def advance(self, flow: str, stream: str, value: str, processed_ids: Iterable[str] = ()) -> Watermark:
+        with self._db.transaction():  # read-modify-write under the write lock
+            current = self.get(flow, stream)
+            ids = {str(i) for i in processed_ids}
+            if current.value == value:
+                ids |= current.processed_ids
+            return self.set(flow, stream, value, ids)
+
+    def reset(self, flow: str, stream: str | None = None) -> int:
+        if stream is None:
+            cur = self._db.execute("DELETE FROM watermark WHERE backend = ? AND flow = ?", (self._db.backend, flow))
+        else:
+            cur = self._db.execute(
+                "DELETE FROM watermark WHERE backend = ? AND flow = ? AND stream = ?", (self._db.backend, flow, stream)
+            )
+        return cur.rowcount
+
+    def list(self, flow: str) -> dict[str, Watermark]:
+        rows = self._db.query(
+            "SELECT stream, value, processed_ids, updated_at FROM watermark WHERE backend = ? AND flow = ? "
+            "ORDER BY stream",
+            (self._db.backend, flow),
+        )
+        return {r[0]: self._wm(r[1:]) for r in rows}
+
+
+# --- mapping tables and datamapper ----------------------------------------------------------------------------
+
+
+def _check_text(table: str, key: Any, value: Any) -> None:
+    if not isinstance(key, str) or not isinstance(value, str):
+        raise TypeError(f"mapping table {table!r}: keys and values must be text, got {key!r} -> {value!r}")
+
+
+class SqliteMappingStore:
+    def __init__(self, db: SqliteStore) -> None:
+        self._db = db
+
+    def get_table(self, name: str) -> dict[str, str]:
+        rows = self._db.query(
+            "SELECT key, value FROM mapping_row WHERE backend = ? AND table_name = ? ORDER BY key",
+            (self._db.backend, name),
+        )
+        return dict(rows)
+
+    def set_table(self, name: str, rows: Mapping[str, str]) -> None:
+        for key, value in rows.items():
+            _check_text(name, key, value)
+        with self._db.transaction():
+            self._db.execute("DELETE FROM mapping_row WHERE backend = ? AND table_name = ?", (self._db.backend, name))
+            self._db.executemany(
+                "INSERT INTO mapping_row (backend, table_name, key, value) VALUES (?, ?, ?, ?)",
+                [(self._db.backend, name, k, v) for k, v in rows.items()],
+            )
+
+    def lookup(self, name: str, key: str, default: str | None = None) -> str | None:
+        rows = self._db.query(
+            "SELECT value FROM mapping_row WHERE backend = ? AND table_name = ? AND key = ?",
+            (self._db.backend, name, key),
+        )
+        return rows[0][0] if rows else default
+
+    def set_value(self, name: str, key: str, value: str) -> None:
+        _check_text(name, key, value)
+        self._db.execute(
+            """INSERT INTO mapping_row (backend, table_name, key, value) VALUES (?, ?, ?, ?)
+               ON CONFLICT (backend, table_name, key) DO UPDATE SET value = excluded.value""",
+            (self._db.backend, name, key, value),
+        )
+
+    def delete_value(self, name: str, key: str) -> bool:
+        cur = self._db.execute(
+            "DELETE FROM mapping_row WHERE backend = ? AND table_name = ? AND key = ?", (self._db.backend, name, key)
+        )
+        return cur.rowcount > 0
+
+    def list_tables(self) -> list[str]:
+        rows = self._db.query(
+            "SELECT DISTINCT table_name FROM mapping_row WHERE backend = ? ORDER BY table_name", (self._db.backend,)
+        )
+        return [r[0] for r in rows]
+
+    def get_datamapper(self, flow: str) -> list[dict[str, Any]] | None:
+        rows = self._db.query("SELECT lines FROM datamapper WHERE backend = ? AND flow = ?", (self._db.backend, flow))
+        return json.loads(rows[0][0]) if rows else None
+
+    def set_datamapper(self, flow: str, lines: Sequence[Mapping[str, Any]]) -> None:
+        text = json.dumps([dict(line) for line in lines], ensure_ascii=False)
+        self._db.execute(
+            """INSERT INTO datamapper (backend, flow, lines, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (backend, flow) DO UPDATE SET lines = excluded.lines, updated_at = excluded.updated_at""",
+            (self._db.backend, flow, text, self._db.now()),
+        )
+
+    def reset_datamapper(self, flow: str) -> bool:
+        cur = self._db.execute("DELETE FROM datamapper WHERE backend = ? AND flow = ?", (self._db.backend, flow))
+        return cur.rowcount > 0
+
+
+# --- settings -------------------------------------------------------------------------------------------------
+
+
+class SqliteSettingsStore:
+    """Stores only explicit values; defaults come from apicenter_sync.settings at read time."""
+
+    def __init__(self, db: SqliteStore) -> None:
+        self._db = db
+
+    def _stored(self, scopes: Sequence[str]) -> dict[tuple[str, str], Any]:
+        rows = self._db.query(
+            "SELECT scope, name, value FROM setting WHERE backend = ? AND scope IN (SELECT value FROM json_each(?))",
+            (self._db.backend, json.dumps(list(scopes))),
+        )
+        return {(scope, name): json.loads(value) for scope, name, value in rows}
+
+    def _resolve(self, setting: registry.Setting, flow: str | None, stored: dict[tuple[str, str], Any]) -> Any:
+        for scope in ([flow] if flow else []) + [""]:
+            if (scope, setting.name) in stored:
+                value = stored[(scope, setting.name)]
+                try:
+                    return setting.validate(value, flow if scope else None)
+                except registry.SettingError as exc:
+                    # The registry changed under a stored value: say so instead of silently using the default.
+                    raise registry.SettingError(f"stored value is no longer valid: {exc}") from None
+        return setting.default_value()
+
+    def get(self, name: str, flow: str | None = None) -> Any:
+        setting = registry.get_setting(name)
+        registry.check_scope(setting, flow)
+        return self._resolve(setting, flow, self._stored([flow or "", ""]))
+
+    def set(self, name: str, value: Any, flow: str | None = None) -> None:
+        # flow=None on a flow setting stores the backend-wide value every flow without its own value uses.
+        value = registry.validate(name, value, flow)
+        self._db.execute(
+            """INSERT INTO setting (backend, scope, name, value, updated_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (backend, scope, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at""",
+            (self._db.backend, flow or "", name, json.dumps(value), self._db.now()),
+        )
+
+    def unset(self, name: str, flow: str | None = None) -> bool:
+        registry.check_scope(registry.get_setting(name), flow)
+        cur = self._db.execute(
+            "DELETE FROM setting WHERE backend = ? AND scope = ? AND name = ?", (self._db.backend, flow or "", name)
+        )
+        return cur.rowcount > 0
+
+    def all(self, flow: str | None = None) -> dict[str, Any]:
+        stored = self._stored([flow or "", ""])
+        wanted = registry.SETTINGS if flow is None else registry.settings_for(flow)
+        return {s.name: self._resolve(s, flow, stored) for s in wanted}
+
+    def explicit(self, flow: str | None = None) -> dict[str, Any]:
+        if flow is not None and flow not in registry.FLOWS:
+            raise registry.SettingError(f"unknown flow {flow!r}; flows: {', '.join(registry.FLOWS)}")
+        scope = flow or ""
+        return {name: value for (s, name), value in self._stored([scope]).items() if s == scope}

@@ -1,0 +1,293 @@
+"""Activity log on SQLite: runs, record lines, retry/ignore and GDPR retention."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, get_args
+
+from ..redact import redact, redact_text
+from .interfaces import Action, Direction, LineState, LogLine, PurgeResult, Run, RunMode, RunState
+from .timefmt import from_ts, ts
+
+if TYPE_CHECKING:
+    from .sqlite import SqliteStore
+
+_ACTIONS = get_args(Action)
+_DIRECTIONS = get_args(Direction)
+_MODES = get_args(RunMode)
+_RUN_STATES = get_args(RunState)
+
+_RUN_COLS = "id, flow, mode, state, started_at, finished_at, counts, error"
+_LINE_COLS = (
+    "id, run_id, flow, entity, direction, source_id, target_id, action, state, attempts, error, note, "
+    "source_payload, target_payload, reply, payload_purged, retry_at, created_at, updated_at"
+)
+
+
+def _payload(value: Any) -> str | None:
+    # Redaction happens here, at the only place payloads enter the store, so no caller can forget it.
+    return None if value is None else json.dumps(redact(value), ensure_ascii=False, default=str)
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else redact_text(str(value))
+
+
+class SqliteActivityLog:
+    def __init__(self, db: SqliteStore) -> None:
+        self._db = db
+
+    # --- conversions ------------------------------------------------------------------------------------------
+
+    def _run(self, row: tuple) -> Run:
+        rid, flow, mode, state, started, finished, counts, error = row
+        return Run(rid, flow, mode, state, from_ts(started), from_ts(finished), json.loads(counts), error)
+
+    def _line(self, row: tuple) -> LogLine:
+        (lid, run_id, flow, entity, direction, source_id, target_id, action, state, attempts, error, note,
+         src, tgt, reply, purged, retry_at, created, updated) = row  # fmt: skip
+
+        def load(text: str | None) -> Any:
+            return None if text is None else json.loads(text)
+
+        return LogLine(
+            flow=flow, entity=entity, direction=direction, source_id=source_id, action=action, target_id=target_id,
+            error=error, source_payload=load(src), target_payload=load(tgt), reply=load(reply),
+            retry_at=from_ts(retry_at), id=lid, run_id=run_id, state=state, attempts=attempts,
+            created_at=from_ts(created), updated_at=from_ts(updated), payload_purged=bool(purged), note=note,
+        )  # fmt: skip
+
+    # --- runs -------------------------------------------------------------------------------------------------
+
+    def start_run(self, flow: str, mode: RunMode = "normal") -> int:
+        if mode not in _MODES:
+            raise ValueError(f"unknown run mode {mode!r}; modes: {', '.join(_MODES)}")
+        cur = self._db.execute(
+            "INSERT INTO run (backend, flow, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
+            (self._db.backend, flow, mode, self._db.now()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        state: RunState = "done",
+        counts: Mapping[str, int] | None = None,
+        error: str | None = None,
+    ) -> Run:
+        if state not in _RUN_STATES or state == "running":
+            raise ValueError(f"a run cannot finish in state {state!r}")
+        with self._db.transaction():
+            per_action = dict(self._db.query("SELECT action, COUNT(*) FROM log_line WHERE run_id = ? GROUP BY action",
+                                             (run_id,)))  # fmt: skip
+            per_action.update(counts or {})
+            cur = self._db.execute(
+                "UPDATE run SET state = ?, finished_at = ?, counts = ?, error = ? WHERE id = ? AND backend = ?",
+                (state, self._db.now(), json.dumps(per_action), _text(error), run_id, self._db.backend),
+            )
+            if cur.rowcount == 0:
+                raise KeyError(f"no run {run_id} in backend {self._db.backend!r}")
+            run = self.get_run(run_id)
+        assert run is not None
+        return run
+
+    def get_run(self, run_id: int) -> Run | None:
+        rows = self._db.query(f"SELECT {_RUN_COLS} FROM run WHERE id = ? AND backend = ?", (run_id, self._db.backend))
+        return self._run(rows[0]) if rows else None
+
+    def list_runs(self, flow: str | None = None, *, limit: int = 50) -> list[Run]:
+        where, params = "backend = ?", [self._db.backend]
+        if flow:
+            where += " AND flow = ?"
+            params.append(flow)
+        rows = self._db.query(f"SELECT {_RUN_COLS} FROM run WHERE {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+        return [self._run(r) for r in rows]
+
+    def abandon_stale_runs(self, older_than_seconds: int) -> int:
+        cutoff = ts(self._db.clock() - timedelta(seconds=older_than_seconds))
+        cur = self._db.execute(
+            "UPDATE run SET state = 'aborted', finished_at = ?, error = 'process ended without finishing the run' "
+            "WHERE backend = ? AND state = 'running' AND started_at < ?",
+            (self._db.now(), self._db.backend, cutoff),
+        )
+        return cur.rowcount
+
+    # --- lines ------------------------------------------------------------------------------------------------
+
+    def add_lines(self, run_id: int, lines: Sequence[LogLine]) -> list[int]:
+        for line in lines:
+            if line.action not in _ACTIONS:
+                raise ValueError(f"unknown log action {line.action!r}; actions: {', '.join(_ACTIONS)}")
+            if line.direction not in _DIRECTIONS:
+                raise ValueError(f"unknown direction {line.direction!r}; directions: {', '.join(_DIRECTIONS)}")
+        if not lines:
+            return []
+        now = self._db.now()
+        backend = self._db.backend
+        keys = [(ln.flow, ln.entity, ln.source_id) for ln in lines]
+        # Within the batch, an earlier line for a record is closed by the next line for the same record.
+        next_action: list[str | None] = [None] * len(lines)
+        seen: dict[tuple, str] = {}
+        for i in range(len(lines) - 1, -1, -1):
+            if keys[i][2] is not None:
+                next_action[i] = seen.get(keys[i])
+                seen[keys[i]] = lines[i].action
+        with self._db.transaction():
+            if self.get_run(run_id) is None:
+                raise KeyError(f"no run {run_id} in backend {backend!r}")
+            open_attempts = self._open_attempts({k for k in keys if k[2] is not None})
+            # Close the open failures of these records before inserting, so the new lines stay open.
+            self._db.executemany(
+                "UPDATE log_line SET state = ?, updated_at = ? "
+                "WHERE backend = ? AND flow = ? AND entity = ? AND source_id = ? AND state IN ('failed', 'retry')",
+                [
+                    ("superseded" if seen[k] == "failed" else "resolved", now, backend, *k)
+                    for k in open_attempts
+                ],
+            )  # fmt: skip
+            rows = []
+            for i, line in enumerate(lines):
+                key = keys[i]
+                attempts = open_attempts.get(key, 0) + 1 if key[2] is not None else 1
+                if key[2] is not None:
+                    # A success resets the count; a failure carries it to the record's next line.
+                    open_attempts[key] = attempts if line.action == "failed" else 0
+                state: LineState = "failed" if line.action == "failed" else "ok"
+                if next_action[i] is not None and line.action == "failed":
+                    state = "superseded" if next_action[i] == "failed" else "resolved"
+                rows.append((
+                    run_id, backend, line.flow, line.entity, line.direction, line.source_id,
+                    None if line.target_id is None else str(line.target_id), line.action, state, attempts,
+                    _text(line.error), _payload(line.source_payload), _payload(line.target_payload),
+                    _payload(line.reply), None if line.retry_at is None else ts(line.retry_at), now, now,
+                ))  # fmt: skip
+            self._db.executemany(
+                "INSERT INTO log_line (run_id, backend, flow, entity, direction, source_id, target_id, action, state, "
+                "attempts, error, source_payload, target_payload, reply, retry_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            # AUTOINCREMENT under the write lock: the batch got consecutive ids ending at last_insert_rowid().
+            last = self._db.query("SELECT last_insert_rowid()")[0][0]
+        return list(range(last - len(rows) + 1, last + 1))
+
+    def _open_attempts(self, keys: set[tuple]) -> dict[tuple, int]:
+        if not keys:
+            return {}
+        rows = self._db.query(
+            "SELECT flow, entity, source_id, MAX(attempts) FROM log_line "
+            "WHERE backend = ? AND state IN ('failed', 'retry') AND source_id IN (SELECT value FROM json_each(?)) "
+            "GROUP BY flow, entity, source_id",
+            (self._db.backend, json.dumps(sorted({k[2] for k in keys}))),
+        )
+        return {(f, e, s): n for f, e, s, n in rows if (f, e, s) in keys}
+
+    def get_line(self, line_id: int) -> LogLine | None:
+        rows = self._db.query(
+            f"SELECT {_LINE_COLS} FROM log_line WHERE id = ? AND backend = ?", (line_id, self._db.backend)
+        )
+        return self._line(rows[0]) if rows else None
+
+    def list_lines(
+        self,
+        *,
+        flow: str | None = None,
+        entity: str | None = None,
+        state: LineState | None = None,
+        action: Action | None = None,
+        source_id: str | None = None,
+        target_id: str | None = None,
+        run_id: int | None = None,
+        failed_only: bool = False,
+        since: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[LogLine]:
+        where, params = ["backend = ?"], [self._db.backend]
+        for column, value in (
+            ("flow", flow), ("entity", entity), ("state", state), ("action", action), ("source_id", source_id),
+            ("target_id", target_id), ("run_id", run_id),
+        ):  # fmt: skip
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if failed_only:
+            where.append("state IN ('failed', 'retry')")
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(ts(since))
+        rows = self._db.query(
+            f"SELECT {_LINE_COLS} FROM log_line WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [self._line(r) for r in rows]
+
+    def _set_state(self, line_ids: Iterable[int], state: str, from_states: tuple[str, ...], note: str | None) -> int:
+        ids = json.dumps([int(i) for i in line_ids])
+        placeholders = ", ".join("?" for _ in from_states)
+        cur = self._db.execute(
+            f"UPDATE log_line SET state = ?, note = COALESCE(?, note), updated_at = ? "
+            f"WHERE backend = ? AND state IN ({placeholders}) AND id IN (SELECT value FROM json_each(?))",
+            (state, _text(note), self._db.now(), self._db.backend, *from_states, ids),
+        )
+        return cur.rowcount
+
+    def mark_retry(self, line_ids: Iterable[int]) -> int:
+        # An ignored failure may be brought back; closed (resolved/superseded) lines may not.
+        return self._set_state(line_ids, "retry", ("failed", "ignored"), None)
+
+    def mark_ignored(self, line_ids: Iterable[int], note: str | None = None) -> int:
+        return self._set_state(line_ids, "ignored", ("failed", "retry"), note)
+
+    def pending_retries(
+        self, flow: str, entity: str | None = None, *, max_attempts: int | None = None, limit: int | None = None
+    ) -> list[LogLine]:
+        where = ["backend = ?", "flow = ?"]
+        params: list[Any] = [self._db.backend, flow]
+        if entity is not None:
+            where.append("entity = ?")
+            params.append(entity)
+        # A user's retry ignores max_attempts: it is an explicit request.
+        auto = "state = 'failed' AND retry_at IS NOT NULL AND retry_at <= ?"
+        params.append(self._db.now())
+        if max_attempts is not None:
+            auto += " AND attempts < ?"
+            params.append(max_attempts)
+        where.append(f"(state = 'retry' OR ({auto}))")
+        sql = f"SELECT {_LINE_COLS} FROM log_line WHERE {' AND '.join(where)} ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [self._line(r) for r in self._db.query(sql, params)]
+
+    # --- retention --------------------------------------------------------------------------------------------
+
+    def purge(self, *, payload_days: int, metadata_days: int) -> PurgeResult:
+        if payload_days < 0 or metadata_days < 0:
+            raise ValueError("retention days must not be negative")
+        now = self._db.clock()
+        payload_cutoff = ts(now - timedelta(days=payload_days))
+        meta_cutoff = ts(now - timedelta(days=metadata_days))
+        backend = self._db.backend
+        with self._db.transaction():
+            cleared = self._db.execute(
+                "UPDATE log_line SET source_payload = NULL, target_payload = NULL, reply = NULL, payload_purged = 1 "
+                "WHERE backend = ? AND created_at < ? AND payload_purged = 0 "
+                "AND (source_payload IS NOT NULL OR target_payload IS NOT NULL OR reply IS NOT NULL)",
+                (backend, payload_cutoff),
+            ).rowcount
+            # Open failures stay (their payloads are gone by now) so a failed record is never silently dropped.
+            lines = self._db.execute(
+                "DELETE FROM log_line WHERE backend = ? AND created_at < ? AND state NOT IN ('failed', 'retry')",
+                (backend, meta_cutoff),
+            ).rowcount
+            runs = self._db.execute(
+                "DELETE FROM run WHERE backend = ? AND started_at < ? AND state != 'running' "
+                "AND NOT EXISTS (SELECT 1 FROM log_line WHERE log_line.run_id = run.id)",
+                (backend, meta_cutoff),
+            ).rowcount
+        self._db.checkpoint()  # old page images in the WAL still hold the payloads until folded back
+        return PurgeResult(payloads_cleared=cleared, lines_deleted=lines, runs_deleted=runs)

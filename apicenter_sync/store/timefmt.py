@@ -1,0 +1,17 @@
+"""UTC timestamps as fixed-width text, so string order is time order in SQL comparisons and indexes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def ts(dt: datetime) -> str:
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware (UTC) datetime")
+    return dt.astimezone(UTC).strftime(_FORMAT)
+
+
+def from_ts(text: str | None) -> datetime | None:
+    return None if text is None else datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
