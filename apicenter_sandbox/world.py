@@ -255,6 +255,7 @@ COLOURS = ["zwart", "wit", "rood", "blauw", "groen"]
 
 # Fixed positions of edge cases (index into the articles / customers / orders).
 EDGE_NON_NUMERIC_EVERY = 97  # every 97th article gets a non-numeric SKU like "AB-0097"
+EDGE_FIRST_NON_NUMERIC = 23  # ...and the 23rd, so even the smallest world has one
 
 
 def _ean13(body12: str) -> str:
@@ -316,7 +317,7 @@ def generate(size: int = 100, seed: int = 1, orders: int | None = None) -> World
         members = [(s, COLOURS[(i // 5) % len(COLOURS)]) for s in SIZES] if variant_model else [("", "")]
         for size_label, colour in members:
             n = len(articles) + 1
-            numeric = n % EDGE_NON_NUMERIC_EVERY != 0
+            numeric = n % EDGE_NON_NUMERIC_EVERY != 0 and n != EDGE_FIRST_NON_NUMERIC
             sku = str(100000 + n) if numeric else f"AB-{n:04d}"
             desc = f"{word} {n}"
             if size_label:

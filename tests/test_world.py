@@ -55,3 +55,9 @@ def test_orders_are_consistent():
         assert order.customer == "" or order.customer in customers
         assert sum(p.amount for p in order.payments) == order.total_incl
         assert order.total_incl == order.total_incl.quantize(Decimal("0.01"))
+
+
+def test_the_smallest_world_still_has_every_edge_case():
+    w = world.generate(30)
+    assert len(w.edge) == len(world.generate(300).edge)
+    assert not w.edge["non_numeric_sku"].isdigit()

@@ -1,0 +1,180 @@
+"""The AccountView.Net Web API v3 sandbox: routing, bearer and x-company checks, reads and writes.
+
+Operation names (for ``/_sandbox/stats`` and the ``operations`` filter of fault
+injection): ``GET authorize``, ``POST token``, ``GET companies``, and
+``GET <BO>`` / ``POST <BO>`` / ``PUT <BO>`` per business object (``GET AR1``, ``POST SO1``...).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from ..http import Call, Request, Response, SandboxApp
+from ..world import World
+from . import assumptions as A
+from .envelope import parse_envelope
+from .errors import AccountViewError, error_response, from_exception
+from .oauth import AccessToken, OAuthServer
+from .query import ordered_keys as query_keys
+from .query import page_of as query_page
+from .query import parse_query, render, render_rows
+from .seed import seed
+from .store import Store, Table
+from .writes import Writer
+
+API = "/api/v3"
+
+
+class SandboxClock:
+    """Wall-clock time shifted so that it never lies before the seeded change dates.
+
+    The world's change dates lie in 2026; without the shift a machine whose clock is
+    earlier would stamp new writes *before* the seeded rows and break every
+    ``CNG_DATE`` watermark."""
+
+    def __init__(self, not_before: datetime):
+        self.offset = max(timedelta(0), not_before - datetime.now())
+
+    def __call__(self) -> datetime:
+        return (datetime.now() + self.offset).replace(microsecond=0)
+
+
+class AccountViewSandbox(SandboxApp):
+    name = "accountview"
+
+    def __init__(self, world: World, *, client_id: str = "sandbox-client", client_secret: str = "sandbox-client-secret",
+                 latency_ms: float = 0.0, access_token_ttl_s: int = A.ACCESS_TOKEN_TTL_S,
+                 refresh_grace_s: float = A.REFRESH_GRACE_S, clock: Callable[[], datetime] | None = None):  # fmt: skip
+        super().__init__(latency_ms=latency_ms)
+        self.world = world
+        self.oauth = OAuthServer(client_id, client_secret, access_token_ttl_s, refresh_grace_s)
+        self.company = {
+            "Id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"apicenter-sandbox:accountview:{world.seed}:{world.size}")),
+            "Description": world.company_name,
+            "Code": "DEMO",
+        }
+        last_seeded = max(
+            [a.changed for a in world.articles]
+            + [c.changed for c in world.customers]
+            + [o.created for o in world.orders]
+        )
+        self.clock = clock or SandboxClock(last_seeded + timedelta(minutes=1))
+        self.store = Store()
+        self.edge: dict[str, str] = {}
+        self.reset()
+
+    # --- in-process inspection -------------------------------------------------------
+    @property
+    def tables(self) -> dict[str, Table]:
+        return self.store.tables
+
+    def row(self, table: str, key: str) -> dict | None:
+        """A stored row with every field filled in, as a GET would show it (without housekeeping keys)."""
+        t = self.store[table]
+        stored = t.get(key)
+        return None if stored is None else {**t.schema.defaults, **stored}
+
+    # --- SandboxApp ------------------------------------------------------------------
+    def reset(self) -> None:
+        store = Store()
+        seed(store, self.world)
+        with self.lock:
+            self.store = store
+            self.edge = dict(self.world.edge)
+
+    def extra_stats(self) -> dict:
+        with self.lock:
+            return {"rows": {name: len(table) for name, table in self.store.tables.items()}}
+
+    def error_response(self, status: int, message: str, with_http_200: bool = False) -> Response:
+        return error_response(status, message, None, with_http_200)
+
+    def control(self, request: Request) -> Response | None:
+        if request.path.lower().rstrip("/") == "/_sandbox/expire-tokens" and request.method == "POST":
+            return Response.json({"expired_access_tokens": self.oauth.expire_access_tokens()})
+        return super().control(request)
+
+    def route(self, request: Request) -> Call | Response:
+        path = request.path.lower().rstrip("/")
+        method = request.method
+        if path == "/ams/authorize.aspx" and method == "GET":
+            return Call("GET authorize", False, lambda: self.oauth.authorize(request.query))
+        if path == f"{API}/token" and method == "POST":
+            # A write: a refresh rotates the token, so a lost reply matters (see refresh_grace_s).
+            return Call(
+                "POST token", True, lambda: self.oauth.token(request.headers.get("content-type", ""), request.body)
+            )
+        if path == f"{API}/companies":
+            if method != "GET":
+                return self._error(AccountViewError("not_allowed", f"{method} is not possible on /companies"))
+            refused = self._authenticate(request)
+            if isinstance(refused, Response):
+                return refused
+            return Call("GET companies", False, lambda: Response.json([dict(self.company)]))
+        if path == f"{API}/accountviewdata":
+            return self._data(request)
+        return self._error(AccountViewError("not_found", f"no such endpoint: {request.method} {request.path}"))
+
+    # --- /accountviewdata ------------------------------------------------------------
+    def _data(self, request: Request) -> Call | Response:
+        token = self._authenticate(request)
+        if isinstance(token, Response):
+            return token
+        company = (request.headers.get("x-company") or "").strip()
+        if not company:
+            return self._error(
+                AccountViewError(
+                    "bad_request", "header x-company is missing: send the Id of a company from GET /api/v3/companies"
+                )
+            )
+        if company.lower() != self.company["Id"].lower():
+            return self._error(AccountViewError("forbidden", f"x-company {company!r} is not a company of this user"))
+        try:
+            if request.method == "GET":
+                query = parse_query(request.query_ci())
+                return Call(f"GET {query.bo.code}", False, lambda: self._read(query))
+            if request.method in ("POST", "PUT"):
+                if not token.scopes & A.WRITE_SCOPES:
+                    raise AccountViewError(
+                        "forbidden",
+                        f"the access token's scope {token.scope!r} does not allow writes (updateaccountviewdata)",
+                    )
+                envelope = parse_envelope(request.body)
+                write = "post" if request.method == "POST" else "put"
+                return Call(f"{request.method} {envelope.bo.code}", True, lambda: self._write(write, envelope))
+        except AccountViewError as exc:
+            return self._error(exc)
+        return self._error(AccountViewError("not_allowed", f"{request.method} is not possible on /accountviewdata"))
+
+    def _read(self, query) -> Response:
+        with self.lock:
+            header = self.store[query.bo.header]
+            keys = query_page(query_keys(header, query), query)
+            body = render(self.store, query, keys)
+        return Response(200, json.dumps(body, ensure_ascii=False).encode())
+
+    def _write(self, kind: str, envelope) -> Response:
+        try:
+            with self.lock:
+                writer = Writer(self.store, self.clock)
+                written = writer.post(envelope) if kind == "post" else writer.put(envelope)
+                body = {}
+                for table, keys in written.items():
+                    self.stats.write(table, len(keys))
+                    body[table] = render_rows(self.store[table], keys, None)
+        except AccountViewError as exc:
+            return from_exception(exc)
+        return Response(200, json.dumps(body, ensure_ascii=False).encode())
+
+    def _authenticate(self, request: Request) -> AccessToken | Response:
+        checked = self.oauth.check(request.headers.get("authorization"))
+        if isinstance(checked, str):
+            return self._error(AccountViewError("unauthorized", checked))
+        return checked
+
+    @staticmethod
+    def _error(exc: AccountViewError) -> Response:
+        return from_exception(exc)

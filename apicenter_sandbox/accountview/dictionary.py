@@ -1,0 +1,116 @@
+"""Field dictionaries of the AccountView tables for which a public dump exists.
+
+Each entry is ``NAME TYPE LENGTH`` with a trailing ``!`` when the dictionary marks
+the field as mandatory on input (``INP_MAND``).  Condensed from the DCT_FLD rows that
+the AccountView.Net API returned to the authors of github.com/omniboost/go-accountview.net
+(``fields/*.json`` at 844ac1c3b0b17c2132eea2128971ea1f781d8e60; copy and provenance in
+``/work/shared/specs/accountview/``).  Those files are MIT licensed:
+"Copyright (c) 2020 Omniboost B.V." -- the MIT permission notice applies to this data.
+
+Only FIELD_NAME, FIELD_TYPE, FIELD_LEN and INP_MAND are kept: that is all the sandbox
+validates against.  Types are Visual FoxPro letters: C char, M memo, N numeric,
+Y currency, B double, I integer, L logical, D date, T datetime.
+"""
+
+from __future__ import annotations
+
+# fmt: off
+DUMPED: dict[str, str] = {
+    "CONTACT": (
+        "ACCT_BAL Y 8, ACCT_BAL2 Y 8, ACCT_LINK I 4, ACCT_NAME C 40!, ACCT_NR C 10, ACCT_SND C 10, "
+        "ADDRESS1 C 80, ADDR_LINE1 C 40, ADDR_LINE2 C 40, ADMIN_CONT C 40, ADMIN_NAME C 40, ADMIN_PP C 10, "
+        "ADM_DEAR C 40, AIEI_MAND L 1, AIEM_MAND L 1, AIPR_MAND L 1, AI_NOWF L 1, AMT_DD Y 8, "
+        "AMT_DDMAX Y 8, AMT_PAY Y 8, AMT_REC Y 8, AMT_REST Y 8, AMT_REST2 Y 8, APX_LIST C 5, "
+        "AUTH_EMP C 10, AUTO_INV L 1, BANK_ACC2 C 34, BANK_ACCT C 34, BANK_AC_N1 C 34, BANK_AC_N2 C 34, "
+        "BANK_SPLIT L 1, BLK_ACCT C 34, BLK_BNK C 11, BLK_DATE D 8, BLK_EINV L 1, BLK_IBAN C 34, "
+        "BLK_PCT N 5, BLK_SP L 1, BNK_CLEAR L 1, BNK_CODE1 C 11, BNK_CODE2 C 11, BOS_CODE C 10, "
+        "BOX_CITY C 35, BV_NR C 25, BV_PCT N 5, BV_SUB C 10, CHN_ADRESS M 4, CHN_CITY C 35, "
+        "CHN_CMAIL C 50, CHN_CONT C 50, CHN_FAX C 20, CHN_MAIL C 50, CHN_MEMB L 1, CHN_NAME C 40, "
+        "CHN_TEL C 20, CHN_TYPE C 10, CITY C 35, CNG_DATE T 8, CNG_NR I 4, CNG_USR C 20, CNT_CODE C 2, "
+        "COC_CODE C 15, COMMENT1 M 4, COUNTRY C 30, CPA_CODE C 10, CRED_BAL Y 8, CRED_LIM I 4, "
+        "CRED_SHOW L 1, CR_AMT Y 8, CUR_CODE C 3, CUR_SIGN C 1, DD_ACT L 1, DEB_NR C 10, DEB_NRV C 10, "
+        "DEB_SHOW L 1, DISC_CODE C 2, DISC_PCT N 9, DJIP_ACOR L 1, DJIP_A_MAX Y 10, DJIP_A_UM L 1, "
+        "DJIP_GRP I 4, DJIP_TO_PI L 1, DJIP_WNOTE L 1, DR_AMT Y 8, EIA C 50, EL_CI L 1, EL_DP L 1, "
+        "EL_PO L 1, EL_PS L 1, EL_RE L 1, EL_SBS L 1, EL_SI L 1, EL_SO L 1, EMP_CAT C 10, EMP_NR C 10, "
+        "FAX_BUS C 20, FIRST_WF C 10, GIRO C 20, GRAY_DATE T 8, GRAY_INFO M 4, GRAY_LIM I 4, "
+        "GRAY_SCORE N 8, HDQ_CODE C 10, HDQ_MEMB L 1, IBAN_NR C 34, IBAN_NR2 C 34, ICAT_CODE C 1, "
+        "ICNT_CODE C 2, IMM_WF L 1, INP_DATE T 8, INP_USR C 20, INV_ADDRES M 4, INV_ANNEX L 1, "
+        "ISHP_CODE C 1, ISXF_CODE C 3, ISYS_CODE C 2, IS_COMP L 1, IS_THIRD L 1, ITYPE_CODV C 2, "
+        "ITYP_CODE C 1, K_VAL_DATE D 8, LB_NR C 25, LB_PCT N 5, LB_SUB C 10, LNG_CODE C 5, LNK_ACCT C 10, "
+        "MAIL_BUS C 50, MAIL_OPT I 4, MAIN_CONT C 40, MAIN_PP C 10, MAND_B2B L 1, MAND_DATE D 8, "
+        "MAND_ID C 35, MC_DEAR C 40, MC_MAILB C 50, MRN_LIST C 5, NO_APPR L 1, OPP_CURSOL C 15, "
+        "OPP_SRC C 10, PAY_NAME C 24, PCT_LIST C 5, PD_PFX C 15, PG_BLK L 1, POL_PRIO N 1, POST_CODE C 10, "
+        "PO_BOX C 80, PO_CITY C 35, PO_CODE C 10, PROJ_CRED L 1, QD_CODE C 5, REC_BLK L 1, REM_ADDR M 4, "
+        "REM_BLK L 1, REV_CAT C 10, RPL_CHN C 10, RPL_GRP C 10, RPL_INV C 10, RPL_TYPE C 10, RPL_USER L 1, "
+        "SALE_AMT Y 8, SALE_PY Y 8, SCAN_ID C 10, SG_CODE C 10, SHIP_COMP L 1, SHIP_MTH C 10, "
+        "SHOW_MEMPO L 1, SHOW_MEMSO L 1, SIC_CODE C 10, SO_ANNEX L 1, SP_POSTADR I 4, SRC_CODE C 10!, "
+        "SRC_PC C 10, ST_EXTRA C 10, ST_NR C 10, ST_PROP C 40, ST_REGION C 40, ST_STREET C 60, "
+        "SUB_NR C 10!, SYNC_STATE I 4, TEL_BUS C 20, TEL_MOB C 20, TRANS_NR I 4, VAT_CODE C 2, "
+        "VAT_DATE D 8, VAT_NR C 14, VIS_ADDRES M 4, WF_AUTHEMP C 10, WF_DIRECT L 1, WWW_URL C 60"
+    ),
+    "VAT": (
+        "ACCT_MEMO C 10, CALC_CUM L 1, CALC_TYPE N 1!, CNG_DATE T 8, CNG_NR I 4, CNG_USR C 20, "
+        "COGS_TYPE L 1, FRM_CODE C 10!, FRM_MEMO C 10, INP_DATE T 8, INP_USR C 20, IS_ABC L 1, "
+        "IS_REVERSE L 1, VAT_ACCT C 10!, VAT_CODE C 2!, VAT_LINK C 2, VAT_NAME C 40!, VAT_PCT N 7, "
+        "VAT_TYPE N 1!"
+    ),
+    "LEDGER": (
+        "ACCT_ALLOC C 10, ACCT_BAL Y 8, ACCT_COST C 10, ACCT_LINK N 1, ACCT_NAME C 40!, ACCT_NR C 10!, "
+        "ACCT_PROJ L 1, ACCT_TYPE N 1, ACT_PY Y 8, BAL_BAL Y 8, BAL_PL Y 8, CLT_BLK L 1, CNG_DATE T 8, "
+        "CNG_NR I 4, CNG_USR C 20, CON_ACCT C 10, CON_ACCT2 C 10, COR_BAL Y 8, COR_CAMT Y 8, COR_DAMT Y 8, "
+        "COST_CODE C 10, COST_MAND L 1, CO_ACCT L 1, CR_AMT Y 8, CR_AMTMIN Y 8, CUR_CAMT Y 8, "
+        "CUR_CODE C 3, CUR_DAMT Y 8, DIST_CODE C 10, DOSS_DESC M 4, DOSS_REF C 10, DR_AMT Y 8, "
+        "EFS_CHK C 25, EFS_LEDG C 25, FA_ACCT L 1, FA_SELL L 1, INP_DATE T 8, INP_USR C 20, JRNL_QTY L 1, "
+        "LDG_STAT C 5, NORM_STAT N 1, NOT_DASH L 1, PART_MAND N 1, PC_CODE C 5, PRE_COR Y 8, PRE_CORC Y 8, "
+        "PRE_CORD Y 8, PROJ_EXP L 1, PROJ_OBLI L 1, PRO_ATTR M 4, QTY_MAND N 1, REC_BLK L 1, REC_SYS L 1, "
+        "REV_ACCT L 1, RUBRIEKEN C 40, SL_CODE1 C 10, SL_CODE2 C 10, SL_CODE3 C 10, SPLIT_PA L 1, "
+        "STAT_ORIG C 5, STAT_SELL L 1, SUM_RPT L 1, TRANS_NR I 4, VAT_CODE C 2, VAT_MAND L 1, "
+        "WF_ALLOW L 1, WGT_MAND N 1, WKR_TRN L 1, XBRL_SPEC L 1"
+    ),
+    "DAILY": (
+        "ACCT_PUW C 10, ACCT_RUW C 10, BNK_ACCT C 34, BNK_ACCTV C 42, BNK_CODE C 11, CHECK_NR C 25, "
+        "CHK_BAL L 1, CHK_DIF L 1, CLT_BLK L 1, CNG_BLK L 1, CNG_DATE T 8, CNG_NR I 4, CNG_USR C 20, "
+        "CNT_CODE C 2, CRED_LIM Y 8, CUR_CODE C 3, DJP_BLK L 1, DJ_ACCT C 10, DJ_CODE C 3!, DJ_COMB L 1, "
+        "DJ_EXT L 1, DJ_NAME C 40!, DJ_OWNER N 1, DJ_RECON L 1, DJ_TYPE N 1!, DJ_TYPEV C 20, "
+        "EXCH_STAT N 1, GREK_BANK L 1, GROSS_FLG L 1, HDR_DESC I 4, IBAN_NR C 34, INP_DATE T 8, "
+        "INP_USR C 20, LAY_CHECK C 250, LAY_REMIT C 250, LINE_DESC I 4, LST_STMT C 5, NUM_AUTO L 1, "
+        "NUM_GRP N 3, PA_CODE C 10, PD_DESC I 4, SEND_APPR L 1, SYS_VAL L 1"
+    ),
+    "DJ_PAGE": (
+        "ACCT_NR C 10, ACCT_POST L 1, ACCT_UPD L 1, APPR_SEQ B 8, APPR_STATE I 4, AUTH_DATE T 8, "
+        "AUTH_NR C 10, AUTH_USR C 10, BLK_AMT Y 8, BLK_CUR Y 8, BV_AMT Y 8, BV_CUR Y 8, CARD_NAME C 40, "
+        "CARD_NR C 20, CHECK_AMT Y 8, CHECK_PRN L 1, CHECK_WD C 60, CLT_UPD L 1, CNG_DATE T 8, CNG_NR I 4, "
+        "CNG_USR C 20, COMMENT1 M 4, COST_CODE C 10, CRED_DAYS N 3, CUR_AMT Y 8, CUR_CODE C 3, "
+        "CUR_VAT Y 8, DD_ACT L 1, DISC_CODE C 2, DISC_DAYS N 3, DJL_RATE B 8, DJ_CODE C 3!, DOC_ID C 32, "
+        "DOC_TYPE I 4, EA_VOUCHER C 36, EBANK_ID C 10, EBANK_STAT I 4, EXCH_RATE B 8, EXP_CLI L 1, "
+        "EXP_DATE D 8, EXP_DJP L 1, EXP_SYS L 1, EXT_DESC C 40, FIRST_WF C 10, GROSS_FLG L 1, "
+        "HDR_DESC C 40!, IMP_CODE C 10, INP_DATE T 8, INP_USR C 20, INV_NR C 12, LB_AMT Y 8, LB_CUR Y 8, "
+        "MAND_B2B L 1, MAND_DATE D 8, MAND_ID C 35, MAND_SEQ I 4, NETT_AMT Y 8, NO_POST L 1, "
+        "OWN_CNG_DT T 8, PAGE_AMT Y 8, PAGE_AMTT Y 8, PAGE_EAMT Y 8, PAGE_NR C 10!, PAGE_NRD C 13, "
+        "PAGE_NRV N 10, PAGE_VAT Y 8, PAYIN_ID C 25, PAY_ID C 25, PAY_TYPE C 25, PD_AMT Y 8, PD_PCT N 7, "
+        "PERIOD N 3, PREV_AMT Y 8, PRN_CHECK L 1, PRN_RA L 1, PROJ_CODE C 10, REC_BLK L 1, STMT_DATE D 8, "
+        "STMT_LINE L 1, STMT_NR I 4, SUB_NR C 10, SYS_GEN L 1, SYS_VAL L 1, TGT_BAL Y 8, TRN_DATE D 8, "
+        "USR_NAME C 20, VEXCH_RATE B 8"
+    ),
+    "DJ_LINE": (
+        "ACCR_PY L 1, ACCT_NR C 10!, ADM_CODE C 10, AMOUNT Y 8, BANK_DESC M 4, BASE_AMT Y 8, BEG_PER N 3, "
+        "CN_ID C 10, COST_CODE C 10, CRED_DAYS N 3, CUR_AMT Y 8, CUR_CODE C 3, CUR_VAT Y 8, DIF_AMT Y 8, "
+        "DIF_CUR Y 8, DIF_TYPE N 1, DIST_CODE C 10, DIST_QTY N 13, DJL_RATE B 8, DJ_CODE C 3!, "
+        "EBNK_STAT I 4, END_PER N 3, EXCH_RATE B 8, EXP_ID C 10, GREK_TYPE C 1, HOME_DIF Y 8, INV_NR C 12, "
+        "OBLI_NR C 10, PAGE_NR C 10!, PAGE_NRV N 10, PART_CODE C 10, PC_CODE C 5, PDIF_VAT Y 8, "
+        "PROJ_CODE C 10, RA_AMT Y 8, RA_DISC Y 8, REC_ID C 10!, REC_ORD I 4, SRC_ID C 10!, SRC_TYPE N 2!, "
+        "SUB_NR C 10, TRN_DATE D 8!, TRN_DESC C 40, TRN_QTY N 13, TRN_WGT N 13, VAT_AMT Y 8, VAT_CODE C 2, "
+        "VEXCH_RATE B 8, WKR_TRN L 1"
+    ),
+}
+# fmt: on
+
+
+def parse(spec: str) -> list[tuple[str, str, int, bool]]:
+    """``"SUB_NR C 10!, CITY C 35"`` -> ``[("SUB_NR", "C", 10, True), ("CITY", "C", 35, False)]``."""
+    fields = []
+    for item in spec.split(","):
+        name, vfp_type, length = item.split()
+        mandatory = length.endswith("!")
+        fields.append((name, vfp_type, int(length.rstrip("!")), mandatory))
+    return fields

@@ -1,0 +1,20 @@
+"""Default mappings, shipped as JSON package data (one file per flow)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from ..mapping import FlowMapping
+
+__all__ = ["DEFAULT_FLOWS", "load_default_mapping"]
+
+DEFAULT_FLOWS = ("products", "categories", "customers", "orders", "stock", "prices", "discounts")
+
+
+def load_default_mapping(flow: str) -> FlowMapping:
+    """The shipped default mapping of ``flow`` (a fresh object: callers may edit it)."""
+    if flow not in DEFAULT_FLOWS:
+        raise KeyError(f"no default mapping for flow {flow!r} (available: {', '.join(DEFAULT_FLOWS)})")
+    text = resources.files(__package__).joinpath(f"{flow}.json").read_text(encoding="utf-8")
+    return FlowMapping.model_validate(json.loads(text))
