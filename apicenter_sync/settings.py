@@ -107,6 +107,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dry_run", bool, False, "Map and log what would be written, write nothing to the target.", FLOWS),
     Setting("max_attempts", int, 8, "Automatic retries of a failed record before it waits for a user.", FLOWS, min=1),
     Setting(
+        "retry_delay_seconds",
+        int,
+        60,
+        "A record that failed for a reason that may pass (timeout, article not there yet) is retried by the first "
+        "run after this many seconds.",
+        FLOWS,
+        min=0,
+    ),
+    Setting(
         "overlap_seconds",
         int,
         30,
@@ -176,11 +185,34 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("currency", str, "EUR", "Currency of prices sent to Mplus.", ("products", "prices")),
     Setting(
-        "variant_group_field",
+        "filter_groups",
+        list,
+        (),
+        "Only articles in these AccountView article groups are synced (empty: every group).",
+        ("products", "stock", "prices"),
+    ),
+    Setting(
+        "filter_field",
         str,
         "",
-        "AccountView article field whose value groups articles into one Mplus product (empty: no variants).",
+        "Only articles whose AccountView field of this name equals filter_value are synced (empty: no filter), "
+        "e.g. a 'sell in POS' field.",
+        ("products", "stock", "prices"),
+    ),
+    Setting(
+        "filter_value",
+        str,
+        "true",
+        "Value filter_field must have (booleans as true/false).",
+        ("products", "stock", "prices"),
+    ),
+    Setting(
+        "generated_number_base",
+        int,
+        900_000_000_000,
+        "First Mplus article number handed out to articles with a non-numeric SKU (non_numeric_sku = generate).",
         ("products",),
+        min=1,
     ),
     # --- stock ------------------------------------------------------------------------------------------------
     Setting(

@@ -1,0 +1,170 @@
+"""Every MplusKASSA failure becomes one of the engine's error classes here, and only here.
+
+| what happened                                         | raised as                                 |
+| ----------------------------------------------------- | ----------------------------------------- |
+| request violates the WSDL before sending (zeep)       | PermanentError naming the field           |
+| connect refused / connect timeout (nothing was sent)  | TransientError, maybe_applied False       |
+| read timeout, reset, dropped connection after sending | TransientError, maybe_applied True*       |
+| HTTP 429 (any body)                                   | TransientError with retry_after           |
+| fault ``Client.Authentication…`` / HTTP 401, 403      | AuthError                                 |
+| other ``Client…`` fault (any HTTP status)             | PermanentError with the fault string      |
+| ``Server…`` fault, HTTP 5xx without a Client fault    | TransientError, maybe_applied True*       |
+| reply is not XML / does not fit the WSDL              | TransientError "malformed reply"          |
+| result enum not OK                                    | MplusResultError (a RecordError) & kin    |
+
+\\* maybe_applied only matters for writes: the server may have applied the request before it failed.
+
+Messages never contain the ident/secret: every text from outside (exception strings, fault strings) goes
+through :func:`~apicenter_sync.redact.redact_text`, and mapped errors are raised without the original
+exception attached (its text can carry the URL with the credentials).
+"""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+from time import time
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from zeep.exceptions import ValidationError
+
+from ..errors import AuthError, PermanentError, RecordError, SyncError, TransientError
+from ..redact import redact_text
+
+SYSTEM = "mplus"
+_AUTH_HINTS = ("authentic", "credential")  # some servers put the reason in the text, not the code
+
+
+class OutcomeUnknown(TransientError):
+    """A write failed after it may have reached the server: it may or may not have been applied.
+
+    Do not send it again blindly; look the record up by its key (find_relation, find_order, get_products…)
+    and only then decide. The record stays pending, like any transient failure."""
+
+    maybe_applied = True
+
+
+class MplusResultError(RecordError):
+    """A business outcome other than OK (HTTP 200 with a result enum). ``result`` is the enum."""
+
+    def __init__(self, message: str, *, result: str = "", server_message: str = "", **kw):
+        super().__init__(message, **kw)
+        self.result = result
+        self.server_message = server_message
+
+
+class NotFoundError(MplusResultError):
+    """…-NOT-FOUND on a write (update of a record that does not exist)."""
+
+
+class AlreadyExistsError(MplusResultError):
+    """…-ALREADY-TAKEN / …-ALREADY-EXISTS. ``existing_id`` is the existing record's id when the server says it."""
+
+    def __init__(self, message: str, *, existing_id: str | int | None = None, **kw):
+        super().__init__(message, **kw)
+        self.existing_id = existing_id
+
+
+def clean(text: object, limit: int = 500) -> str:
+    """Outside text made safe for messages: credentials masked, one line, bounded length."""
+    text = redact_text(" ".join(str(text).split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def transient(message: str, operation: str, *, maybe_applied: bool, retry_after: float | None = None) -> TransientError:
+    cls = OutcomeUnknown if maybe_applied else TransientError
+    err = cls(clean(message), retry_after=retry_after, system=SYSTEM, operation=operation)
+    err.maybe_applied = maybe_applied
+    return err
+
+
+def from_request_build(exc: Exception, operation: str) -> PermanentError:
+    """zeep refused to build the request (missing/unknown/badly typed field): nothing was sent."""
+    if isinstance(exc, ValidationError):
+        path = ".".join(str(p) for p in (exc.path or ()))
+        text = f"request violates the WSDL: {exc.message}" + (
+            f" (field {path})" if path and path not in exc.message else ""
+        )
+    else:  # TypeError/ValueError from zeep: the signature it prints is long, the first sentence names the field
+        text = f"request violates the WSDL: {str(exc).split('. Signature')[0]}"
+    return PermanentError(clean(text), system=SYSTEM, operation=operation)
+
+
+def from_transport(exc: requests.RequestException, operation: str) -> TransientError:
+    """A requests exception: was anything sent before it failed?"""
+    reason = exc.args[0] if exc.args else None
+    never_sent = isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(reason, MaxRetryError) and isinstance(reason.reason, ConnectTimeoutError)
+    )
+    if never_sent:
+        return transient(f"cannot connect: {type(exc).__name__}", operation, maybe_applied=False)
+    if isinstance(exc, requests.ReadTimeout):
+        what = "no reply within the read timeout"
+    elif isinstance(exc, requests.ConnectionError):
+        what = "connection dropped before the reply"
+    else:
+        what = f"transport error {type(exc).__name__}"
+    return transient(f"{what}: {exc}", operation, maybe_applied=True)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+    except (TypeError, ValueError):
+        return None
+
+
+def from_fault(code: str, message: str, status: int, headers, operation: str) -> SyncError:
+    """A SOAP fault (``code`` like ``SOAP-ENV:Client.Authentication``) with its HTTP status."""
+    local = (code or "").split(":")[-1]
+    text = f"{local or 'fault'}: {message or '(no fault string)'}"
+    if status == 429:
+        return transient(f"rate limited (HTTP 429) {text}", operation, maybe_applied=False,
+                         retry_after=retry_after(headers.get("Retry-After")))  # fmt: skip
+    if local.startswith("Client"):
+        lowered = f"{local} {message}".lower()
+        if local.startswith("Client.Authentication") or any(h in lowered for h in _AUTH_HINTS):
+            return AuthError(clean(f"credentials refused: {text}"), system=SYSTEM, operation=operation)
+        return PermanentError(clean(text), system=SYSTEM, operation=operation)
+    if local.startswith("Server") or status >= 500:
+        return transient(f"server fault (HTTP {status}) {text}", operation, maybe_applied=True)
+    # VersionMismatch, MustUnderstand or a code nobody documented: retrying the same request cannot help.
+    return PermanentError(clean(f"unexpected fault (HTTP {status}) {text}"), system=SYSTEM, operation=operation)
+
+
+def from_http_status(status: int, headers, operation: str) -> SyncError:
+    """A non-200 reply without a SOAP fault in it (a proxy's HTML page, an empty body)."""
+    if status == 429:
+        return transient("rate limited (HTTP 429)", operation, maybe_applied=False,
+                         retry_after=retry_after(headers.get("Retry-After")))  # fmt: skip
+    if status in (401, 403):
+        return AuthError(f"credentials refused (HTTP {status})", system=SYSTEM, operation=operation)
+    if status >= 500:
+        return transient(f"HTTP {status} without a SOAP fault", operation, maybe_applied=True)
+    return PermanentError(f"unexpected HTTP {status}", system=SYSTEM, operation=operation)
+
+
+def malformed(detail: str, operation: str) -> TransientError:
+    # The server answered, so a write may well have been applied; reading its answer is what failed.
+    return transient(f"malformed reply: {detail}", operation, maybe_applied=True)
+
+
+def result_error(operation: str, result: str, server_message: str = "", *, subject: str = "",
+                 existing_id: str | int | None = None) -> MplusResultError:  # fmt: skip
+    """The error for a result enum that is not OK; the class follows the enum's meaning."""
+    text = f"{result}" + (f" for {subject}" if subject else "") + (f": {server_message}" if server_message else "")
+    kw = dict(result=result, server_message=clean(server_message), system=SYSTEM, operation=operation,
+              source_id=str(subject))  # fmt: skip
+    if "ALREADY-TAKEN" in result or "ALREADY-EXISTS" in result:
+        return AlreadyExistsError(clean(text), existing_id=existing_id, **kw)
+    if "NOT-FOUND" in result or "NOTFOUND" in result:
+        return NotFoundError(clean(text), **kw)
+    return MplusResultError(clean(text), **kw)

@@ -1,0 +1,150 @@
+"""The TOML configuration of `apicenter-sync` (every key is documented in README.md).
+
+Secrets can stay out of the file: every secret key has an ``*_env`` twin naming
+an environment variable to read it from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import settings as registry
+from .errors import ConfigError
+
+PRODUCTION_ACCOUNTVIEW = "https://www.accountview.net"
+
+
+@dataclass
+class AccountViewConfig:
+    base_url: str = PRODUCTION_ACCOUNTVIEW  # authorize at <base_url>/ams/authorize.aspx, API at <base_url>/api/v3
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    redirect_uri: str = "http://localhost:8765/apicenter/oauth/callback"
+    company_id: str = ""  # the x-company Id; empty = the only company the user can see
+    scopes: tuple[str, ...] = ("readaccountviewdata", "updateaccountviewdata")
+    timeout_seconds: float = 60.0
+    verify_tls: bool = True
+
+
+@dataclass
+class MplusConfig:
+    url: str = ""  # https://api.mpluskassa.nl:<port>
+    ident: str = ""
+    secret: str = field(default="", repr=False)
+    timeout_seconds: float = 60.0
+    verify_tls: bool = True
+
+
+@dataclass
+class Config:
+    store_path: str = "apicenter.sqlite3"
+    backend: str = "default"
+    accountview: AccountViewConfig = field(default_factory=AccountViewConfig)
+    mplus: MplusConfig = field(default_factory=MplusConfig)
+    settings: dict[str | None, dict[str, Any]] = field(default_factory=dict)  # scope (None = backend) -> values
+    mappings: dict[str, dict[str, str]] = field(default_factory=dict)
+    datamapper: dict[str, list[dict]] = field(default_factory=dict)  # flow -> lines replacing the defaults
+    source: str = ""  # the file it came from, for messages
+
+    def apply_to(self, store) -> None:
+        """Write settings, mapping tables and datamapper lines into the store (the file is the source of truth)."""
+        with store.transaction():
+            for scope, values in self.settings.items():
+                for name, value in values.items():
+                    store.settings.set(name, value, scope)
+            for name, rows in self.mappings.items():
+                store.mappings.set_table(name, rows)
+            for flow, lines in self.datamapper.items():
+                store.mappings.set_datamapper(flow, lines)
+
+
+def _secret(section: dict, key: str, where: str) -> str:
+    env = section.get(f"{key}_env")
+    if env:
+        value = os.environ.get(str(env))
+        if value is None:
+            raise ConfigError(f"{where}.{key}_env names the environment variable {env}, which is not set")
+        return value
+    return str(section.get(key, ""))
+
+
+def _known(section: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [{where}]: {', '.join(unknown)}")
+
+
+def parse(data: dict, source: str = "") -> Config:
+    _known(data, {"store", "accountview", "mplus", "settings", "mappings", "datamapper"}, "top level")
+    cfg = Config(source=source)
+    store = data.get("store", {})
+    _known(store, {"path", "backend"}, "store")
+    cfg.store_path = str(store.get("path", cfg.store_path))
+    cfg.backend = str(store.get("backend", cfg.backend))
+
+    av = data.get("accountview", {})
+    _known(av, {*AccountViewConfig.__dataclass_fields__, "client_secret_env"}, "accountview")
+    cfg.accountview = AccountViewConfig(
+        base_url=str(av.get("base_url", PRODUCTION_ACCOUNTVIEW)).rstrip("/"),
+        client_id=str(av.get("client_id", "")),
+        client_secret=_secret(av, "client_secret", "accountview"),
+        redirect_uri=str(av.get("redirect_uri", AccountViewConfig.redirect_uri)),
+        company_id=str(av.get("company_id", "")),
+        scopes=tuple(av.get("scopes", AccountViewConfig.scopes)),
+        timeout_seconds=float(av.get("timeout_seconds", 60)),
+        verify_tls=bool(av.get("verify_tls", True)),
+    )
+    mp = data.get("mplus", {})
+    _known(mp, {*MplusConfig.__dataclass_fields__, "secret_env"}, "mplus")
+    cfg.mplus = MplusConfig(
+        url=str(mp.get("url", "")).rstrip("/"),
+        ident=str(mp.get("ident", "")),
+        secret=_secret(mp, "secret", "mplus"),
+        timeout_seconds=float(mp.get("timeout_seconds", 60)),
+        verify_tls=bool(mp.get("verify_tls", True)),
+    )
+
+    for key, value in data.get("settings", {}).items():
+        if isinstance(value, dict):  # [settings.<flow>]
+            if key not in registry.FLOWS:
+                raise ConfigError(f"[settings.{key}]: unknown flow; flows are {', '.join(registry.FLOWS)}")
+            for name, v in value.items():
+                cfg.settings.setdefault(key, {})[name] = _validated(name, v, key)
+        else:
+            cfg.settings.setdefault(None, {})[key] = _validated(key, value, None)
+
+    for name, rows in data.get("mappings", {}).items():
+        if not isinstance(rows, dict):
+            raise ConfigError(f"[mappings.{name}] must be a table of key = value")
+        cfg.mappings[name] = {str(k): str(v) for k, v in rows.items()}
+    for flow, block in data.get("datamapper", {}).items():
+        lines = block.get("lines") if isinstance(block, dict) else block
+        if not isinstance(lines, list):
+            raise ConfigError(f"[datamapper.{flow}] needs a list of lines")
+        cfg.datamapper[flow] = lines
+    return cfg
+
+
+def _validated(name: str, value: Any, flow: str | None) -> Any:
+    try:
+        return registry.validate(name, value, flow)
+    except registry.SettingError as exc:
+        raise ConfigError(f"[settings{'.' + flow if flow else ''}] {exc}") from exc
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    cfg = parse(data, str(path))
+    if not Path(cfg.store_path).is_absolute():
+        cfg.store_path = str(path.parent / cfg.store_path)
+    return cfg

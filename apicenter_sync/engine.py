@@ -1,0 +1,82 @@
+"""The engine: builds the two clients and runs flows against one state store.
+
+The command line (``apicenter-sync``) and the Odoo addon both drive flows
+through this class, so a flow behaves the same wherever it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .clients.accountview import AccountViewClient
+from .clients.accountview_oauth import AccountViewOAuth
+from .clients.mplus import MplusClient
+from .config import Config
+from .errors import ConfigError
+from .flows.base import Flow, RunOptions, RunResult
+from .flows.customers import CustomersFlow
+from .flows.products import ProductsFlow
+from .flows.stock import StockFlow
+
+FLOWS: dict[str, type[Flow]] = {
+    "products": ProductsFlow,
+    "customers": CustomersFlow,
+    "stock": StockFlow,
+}
+# "all" runs them in this order: stock needs the articles, prices need articles and relations.
+RUN_ORDER = ("products", "customers", "stock", "prices", "orders")
+
+
+class Engine:
+    def __init__(self, store, accountview: AccountViewClient, mplus: MplusClient):
+        self.store = store
+        self.accountview = accountview
+        self.mplus = mplus
+
+    @classmethod
+    def from_config(cls, cfg: Config, store, token_store) -> Engine:
+        av_cfg, mp_cfg = cfg.accountview, cfg.mplus
+        if not mp_cfg.url:
+            raise ConfigError("[mplus] url is not set")
+        oauth = AccountViewOAuth(
+            av_cfg.base_url, av_cfg.client_id, av_cfg.client_secret, av_cfg.redirect_uri,
+            scopes=av_cfg.scopes, timeout=av_cfg.timeout_seconds, verify_tls=av_cfg.verify_tls,
+        )  # fmt: skip
+        accountview = AccountViewClient(
+            oauth.api_url, oauth, token_store, av_cfg.company_id or None,
+            timeout=av_cfg.timeout_seconds, verify_tls=av_cfg.verify_tls,
+        )  # fmt: skip
+        mplus = MplusClient(
+            mp_cfg.url, mp_cfg.ident, mp_cfg.secret,
+            timeout=(10.0, mp_cfg.timeout_seconds), verify_tls=mp_cfg.verify_tls,
+        )  # fmt: skip
+        return cls(store, accountview, mplus)
+
+    def flow(self, name: str, options: RunOptions | None = None) -> Flow:
+        try:
+            flow_class = FLOWS[name]
+        except KeyError:
+            raise ConfigError(f"unknown flow '{name}'; flows are {', '.join(FLOWS)}") from None
+        return flow_class(self.store, self.accountview, self.mplus, options)
+
+    def run(self, name: str, options: RunOptions | None = None) -> RunResult:
+        return self.flow(name, options).run()
+
+    def run_all(
+        self, options: RunOptions | None = None, *, only_enabled: bool = True, on_result: Callable | None = None
+    ) -> list[RunResult]:
+        results = []
+        for name in RUN_ORDER:
+            if name not in FLOWS:
+                continue
+            if only_enabled and not self.store.settings.get("enabled", name):
+                continue
+            result = self.run(name, options)
+            results.append(result)
+            if on_result:
+                on_result(result)
+        return results
+
+    def close(self) -> None:
+        self.accountview.close()
+        self.mplus.close()

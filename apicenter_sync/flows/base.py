@@ -1,0 +1,284 @@
+"""What every flow shares: the run loop, per-record isolation, logging, watermarks and dry runs.
+
+A flow reads its source in batches, turns each record into an :class:`Outcome`
+(created, updated, unchanged, skipped, failed or dry_run) and commits each
+batch in one unit of work: bindings, log lines and the watermark together, so
+a crash never leaves the watermark ahead of work that was not recorded.
+
+One bad record never stops the batch: its error goes on its own log line, with
+an automatic retry time when the cause may go away by itself (a transient
+error, an article that does not exist yet). Failed records are re-read by id
+at the start of every run until they succeed, so the watermark can move on
+without ever losing them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..datamapper import Mapper, compile_mapping, load_default_mapping
+from ..errors import AuthError, ConfigError, RecordError, SyncError
+from ..store import Binding, LogLine, Store, payload_hash
+from ..store.interfaces import Action, Direction
+
+_log = logging.getLogger("apicenter_sync.flows")
+
+
+@dataclass
+class Outcome:
+    """What happened to one source record."""
+
+    entity: str
+    source_id: str
+    action: Action
+    target_id: str | None = None
+    source_payload: Any = None
+    target_payload: Any = None
+    reply: Any = None
+    error: str | None = None
+    retry: bool = False  # failed, but worth an automatic retry later
+    bindings: list[Binding] = field(default_factory=list)  # to store when the batch commits
+    message: str | None = None  # a short note for "skipped" (why)
+
+
+@dataclass
+class Batch:
+    """Source records read together, and where the watermark stands once they are done."""
+
+    records: list[dict]
+    stream: str = "default"
+    watermark: str | None = None  # None: this batch does not move the watermark (retries, full lookups)
+    processed_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    full: bool = False  # ignore watermarks and payload hashes: re-read and re-send everything
+    limit: int | None = None  # stop after this many source records (for tries and tests)
+    progress: Callable[[str, int, int | None], None] | None = None  # (flow, records done, total if known)
+
+
+@dataclass
+class RunResult:
+    flow: str
+    run_id: int | None
+    mode: str
+    counts: Counter = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (source id, error)
+    planned: list[Outcome] = field(default_factory=list)  # dry run: what would be written
+    error: str | None = None  # the run itself stopped (auth, configuration, source unreachable)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Flow:
+    """Base of the five flows. Subclasses implement :meth:`read_batches`, :meth:`fetch_by_ids`, :meth:`process`."""
+
+    name = ""
+    direction: Direction = "av_to_mplus"
+    entity = ""  # the main entity of the log lines and retries
+
+    def __init__(self, store: Store, accountview, mplus, options: RunOptions | None = None):
+        self.store = store
+        self.av = accountview
+        self.mplus = mplus
+        self.options = options or RunOptions()
+        self.settings = store.settings.all(self.name)
+        self._tables: dict[str, dict[str, str]] | None = None
+        self._mapper: Mapper | None = None
+        self.run_id: int | None = None
+
+    # --- for subclasses ----------------------------------------------------------------------------------
+    def read_batches(self) -> Iterator[Batch]:
+        """Changed source records since the watermark (all of them when ``options.full``)."""
+        raise NotImplementedError
+
+    def fetch_by_ids(self, source_ids: list[str], entity: str) -> list[dict]:
+        """Source records of ``entity`` by id, to retry failed ones; ids that no longer exist are left out."""
+        raise NotImplementedError
+
+    def source_id(self, record: dict) -> str:
+        raise NotImplementedError
+
+    def process(self, record: dict) -> Outcome:
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Once per run before the first batch (reference data, caches)."""
+
+    def process_batch(self, batch: Batch) -> list[Outcome]:
+        """Per record by default; flows override it to look a whole batch up at the target in one call."""
+        return [self.guarded(record, self.process) for record in batch.records]
+
+    # --- helpers -----------------------------------------------------------------------------------------
+    @property
+    def dry_run(self) -> bool:
+        return self.options.dry_run or bool(self.settings.get("dry_run"))
+
+    @property
+    def tables(self) -> dict[str, dict[str, str]]:
+        if self._tables is None:
+            self._tables = {name: self.store.mappings.get_table(name) for name in self.store.mappings.list_tables()}
+        return self._tables
+
+    def mapper(self, flow: str | None = None) -> Mapper:
+        """The flow's datamapper: the user's lines when customised, else the shipped defaults."""
+        flow = flow or self.name
+        if flow == self.name and self._mapper is not None:
+            return self._mapper
+        lines = self.store.mappings.get_datamapper(flow)
+        definition = {"flow": flow, "lines": lines} if lines is not None else load_default_mapping(flow)
+        try:
+            mapper = compile_mapping(definition)
+        except SyncError:
+            raise
+        except Exception as exc:  # a stored definition that no longer compiles
+            raise ConfigError(f"the datamapper of flow '{flow}' is invalid: {exc}") from exc
+        if flow == self.name:
+            self._mapper = mapper
+        return mapper
+
+    def unchanged(self, binding: Binding | None, digest: str) -> bool:
+        return not self.options.full and binding is not None and binding.is_unchanged(digest)
+
+    def guarded(self, record: dict, fn: Callable[[dict], Outcome]) -> Outcome:
+        """Run ``fn`` on one record; any error becomes a failed outcome for that record only."""
+        try:
+            return fn(record)
+        except AuthError:
+            raise  # nobody can proceed: stop the run
+        except Exception as exc:  # noqa: BLE001 - per-record isolation is the point
+            return self.failure(record, exc)
+
+    def failure(self, record: dict, exc: BaseException, entity: str | None = None) -> Outcome:
+        try:
+            source_id = self.source_id(record)
+        except Exception:  # noqa: BLE001 - a record too broken to have an id
+            source_id = "?"
+        if isinstance(exc, SyncError):
+            message, retry = str(exc), exc.transient or getattr(exc, "retry", False)
+        else:
+            message, retry = f"{type(exc).__name__}: {exc}", False
+            _log.exception("unexpected error on %s %s", self.name, source_id)
+        return Outcome(entity or self.entity, source_id, "failed", source_payload=record, error=message, retry=retry)
+
+    def hash(self, payload: Any) -> str:
+        return payload_hash(payload)
+
+    # --- the run loop ------------------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        mode = "dry_run" if self.dry_run else ("full" if self.options.full else "normal")
+        started = time.monotonic()
+        result = RunResult(self.name, None, mode)
+        result.run_id = self.run_id = self.store.log.start_run(self.name, mode)
+        done = 0
+        try:
+            self.prepare()
+            if self.options.full and not self.dry_run:
+                self.store.watermarks.reset(self.name)
+            for batch in self._batches():
+                outcomes = self.process_batch(batch)
+                self._commit(result, batch, outcomes)
+                done += len(batch.records)
+                if self.options.progress:
+                    self.options.progress(self.name, done, None)
+                if self.options.limit is not None and done >= self.options.limit:
+                    break
+        except (SyncError, OSError) as exc:
+            result.error = str(exc)
+            _log.warning("flow %s stopped: %s", self.name, exc)
+        except Exception as exc:  # noqa: BLE001 - recorded on the run, never swallowed silently
+            result.error = f"{type(exc).__name__}: {exc}"
+            _log.exception("flow %s crashed", self.name)
+        result.seconds = time.monotonic() - started
+        state = "failed" if result.error else "done"
+        self.store.log.finish_run(result.run_id, state=state, counts=dict(result.counts), error=result.error)
+        return result
+
+    def _batches(self) -> Iterator[Batch]:
+        yield from self._retry_batches()
+        yield from self.read_batches()
+
+    def _retry_batches(self) -> Iterator[Batch]:
+        max_attempts = int(self.settings.get("max_attempts") or 0) or None
+        due = self.store.log.pending_retries(self.name, max_attempts=max_attempts)
+        by_entity: dict[str, list[str]] = {}
+        for line in due:
+            if line.source_id and line.source_id != "?":
+                ids = by_entity.setdefault(line.entity, [])
+                if line.source_id not in ids:
+                    ids.append(line.source_id)
+        size = int(self.settings.get("batch_size") or 100)
+        for entity, ids in by_entity.items():
+            for start in range(0, len(ids), size):
+                chunk = ids[start : start + size]
+                records = self.fetch_by_ids(chunk, entity)
+                gone = set(chunk) - {self.source_id(r) for r in records}
+                if gone and not self.dry_run:
+                    # Deleted at the source since it failed: close the failure instead of retrying it forever.
+                    lines = [
+                        LogLine(self.name, entity, self.direction, sid, "skipped", error="no longer in the source")
+                        for sid in sorted(gone)
+                    ]
+                    self.store.log.add_lines(self.run_id, lines)
+                if records:
+                    yield Batch(records, stream=entity)
+
+    def _commit(self, result: RunResult, batch: Batch, outcomes: Iterable[Outcome]) -> None:
+        outcomes = list(outcomes)
+        now = datetime.now(UTC)
+        lines, bindings = [], []
+        for out in outcomes:
+            result.counts[out.action] += 1
+            if out.action == "failed":
+                result.failures.append((out.source_id, out.error or ""))
+            if out.action == "dry_run":
+                result.planned.append(out)
+            if not self.dry_run:
+                bindings.extend(out.bindings)
+            retry_at = None
+            if out.action == "failed" and out.retry:
+                retry_at = now + timedelta(seconds=int(self.settings.get("retry_delay_seconds", 60)))
+            lines.append(
+                LogLine(
+                    flow=self.name,
+                    entity=out.entity,
+                    direction=self.direction,
+                    source_id=out.source_id,
+                    action=out.action,
+                    target_id=out.target_id,
+                    error=out.error or out.message,
+                    source_payload=out.source_payload,
+                    target_payload=out.target_payload,
+                    reply=out.reply,
+                    retry_at=retry_at,
+                )
+            )
+        with self.store.transaction():
+            if bindings:
+                self.store.bindings.upsert_many(bindings)
+            if lines:
+                self.store.log.add_lines(result.run_id, lines)
+            if batch.watermark is not None and not self.dry_run:
+                self.store.watermarks.advance(self.name, batch.stream, batch.watermark, batch.processed_ids)
+
+
+def synced(entity: str, source_id: str, target_id: str, digest: str) -> Binding:
+    return Binding(entity=entity, source_id=source_id, target_id=str(target_id), payload_hash=digest, state="synced")
+
+
+def record_error(message: str, *, retry: bool = False, source_id: str = "") -> RecordError:
+    """A per-record error; ``retry`` marks causes that may go away by themselves (retried automatically)."""
+    err = RecordError(message, source_id=source_id)
+    err.retry = retry
+    return err

@@ -1,0 +1,167 @@
+"""Customers: AccountView debtors (AR1 / CONTACT) → MplusKASSA relations (SPEC §1.2).
+
+Matching, in this order: the binding of an earlier sync; a relation carrying
+the debtor number in ``extRelationId`` (what this flow writes, so a create
+whose reply was lost is found again instead of duplicated); a relation with
+the same e-mail address (customers the till already knew). Found → update,
+else create. The relations of the administration are indexed once per run,
+so matching costs a few paged reads instead of one search per customer.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ..errors import TransientError
+from ..models import Address, Customer
+from .av_source import changed_batches, rows_by_keys
+from .base import Flow, Outcome, record_error, synced
+
+# Mapping tables this flow reads (SPEC §2); keys are ISO country codes or AccountView codes.
+VAT_METHOD_BY_COUNTRY = "vat_method_by_country"  # e.g. NL -> VAT-METHOD-INCLUSIVE, BE -> VAT-METHOD-EXCLUSIVE
+PRICE_GROUP_BY_CUSTOMER_GROUP = "customer_group_price_group"  # AccountView price list -> Mplus price group number
+
+
+class CustomersFlow(Flow):
+    name = "customers"
+    entity = "relation"
+    business_object, table, key = "AR1", "CONTACT", "SUB_NR"
+
+    def prepare(self) -> None:
+        self._index: dict[str, dict[str, int]] | None = None
+
+    def read_batches(self):
+        return changed_batches(self, self.business_object, self.table, self.key)
+
+    def fetch_by_ids(self, source_ids, entity):
+        return rows_by_keys(self, self.business_object, self.table, self.key, source_ids)
+
+    def source_id(self, record: dict) -> str:
+        return str(record.get(self.key, "")).strip()
+
+    def process_batch(self, batch):
+        records = batch.records
+        bindings = self.store.bindings.get_many(self.entity, [self.source_id(r) for r in records])
+        return [self.guarded(r, lambda rec: self.sync_one(rec, bindings.get(self.source_id(rec)))) for r in records]
+
+    # --- one debtor ----------------------------------------------------------------------------------------
+    def sync_one(self, record: dict, binding) -> Outcome:
+        sid = self.source_id(record)
+        customer: Customer = self.mapper().to_model(record, self.tables)
+        payload = self.relation_payload(sid, customer)
+        digest = self.hash(payload)
+        base = {"entity": self.entity, "source_id": sid, "source_payload": record, "target_payload": payload}
+        if self.unchanged(binding, digest):
+            return Outcome(action="unchanged", target_id=binding.target_id, **base)
+        target = binding.target_id if binding and binding.target_id else self.find_existing(sid, customer.email)
+        if self.dry_run:
+            return Outcome(action="dry_run", target_id=target, message="update" if target else "create", **base)
+        if target:
+            reply = self.mplus.update_relation({"relationNumber": int(target), **payload})
+            return Outcome(action="updated", target_id=str(target), reply=reply,
+                           bindings=[synced(self.entity, sid, target, digest)], **base)  # fmt: skip
+        self.store.bindings.mark_pending(self.entity, sid, payload_hash=digest)
+        try:
+            reply = self.mplus.create_relation(payload)
+        except TransientError:
+            # Maybe applied: the binding stays pending and the next attempt finds it by extRelationId.
+            self._index = None
+            raise
+        number = int(reply["relationNumber"])
+        self._remember(number, sid, customer.email)
+        return Outcome(action="created", target_id=str(number), reply=reply,
+                       bindings=[synced(self.entity, sid, number, digest)], **base)  # fmt: skip
+
+    def find_existing(self, sid: str, email: str | None) -> int | None:
+        index = self.relation_index()
+        by_ext = index["ext"].get(sid)
+        if by_ext:
+            return by_ext
+        by_email = index["email"].get(_email_key(email)) if email else None
+        if by_email:
+            owner = self.store.bindings.get_by_target(self.entity, str(by_email))
+            if owner is not None and owner.source_id != sid:
+                return None  # another debtor with the same e-mail owns it: this one gets its own relation
+        return by_email
+
+    def relation_index(self) -> dict[str, dict[str, int]]:
+        """extRelationId and e-mail → relation number, read once per run (lowest number wins on e-mail)."""
+        if self._index is None:
+            index: dict[str, dict[str, int]] = {"ext": {}, "email": {}}
+            for rel in self.mplus.iter_relations():
+                number = int(rel["relationNumber"])
+                if rel.get("extRelationId"):
+                    index["ext"].setdefault(str(rel["extRelationId"]).strip(), number)
+                if rel.get("email"):
+                    index["email"].setdefault(_email_key(rel["email"]), number)
+            self._index = index
+        return self._index
+
+    def _remember(self, number: int, sid: str, email: str | None) -> None:
+        if self._index is not None:
+            self._index["ext"][sid] = number
+            if email:
+                self._index["email"].setdefault(_email_key(email), number)
+
+    # --- canonical customer → Mplus relation ------------------------------------------------------------------
+    def relation_payload(self, sid: str, c: Customer) -> dict[str, Any]:
+        rel: dict[str, Any] = {"extRelationId": sid, "active": c.active}
+        if c.kind == "company":
+            rel["name"] = c.company_name or c.name
+            rel["companyName"] = c.company_name or c.name
+            contact = c.contact.name if c.contact and c.contact.name else None
+            if contact:
+                rel["contact"] = contact
+        else:
+            rel["name"] = c.name or " ".join(p for p in (c.first_name, c.last_name) if p)
+        if not rel.get("name"):
+            raise record_error(f"debtor {sid} has no name (ACCT_NAME is empty)", source_id=sid)
+        _put(rel, "email", c.email)
+        _put(rel, "telephone", c.phone)
+        _put(rel, "mobile", c.mobile)
+        _put(rel, "website", c.website)
+        _put(rel, "vatNumber", c.vat_number)
+        _put(rel, "commerceNumber", c.coc_number)
+        if c.billing_address:
+            _address(rel, c.billing_address, "address", "zipcode", "city", "country")
+        if c.delivery_address:
+            _address(rel, c.delivery_address, "deliveryAddress", "deliveryZipcode", "deliveryCity", "deliveryCountry")
+        country = c.billing_address.country if c.billing_address else None
+        if country:
+            method = self.tables.get(VAT_METHOD_BY_COUNTRY, {}).get(country)
+            if method:
+                rel["defaultVatMethod"] = method
+        if c.price_group:
+            group = self.tables.get(PRICE_GROUP_BY_CUSTOMER_GROUP, {}).get(c.price_group)
+            if group is None:
+                raise record_error(
+                    f"price list '{c.price_group}' of debtor {sid} has no Mplus price group "
+                    f"(mapping table {PRICE_GROUP_BY_CUSTOMER_GROUP})",
+                    source_id=sid,
+                )
+            rel["priceGroupNumber"] = int(group)
+        if c.discount_pct:
+            # Mplus keeps a whole percentage (xsd:int): 2.5 % becomes 3 %.
+            rel["discountPercentage"] = int(Decimal(c.discount_pct).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        rel.update(c.extra)
+        return rel
+
+
+def _put(target: dict, key: str, value) -> None:
+    if value not in (None, ""):
+        target[key] = value
+
+
+def _address(rel: dict, a: Address, street_key: str, zip_key: str, city_key: str, country_key: str) -> None:
+    line = " ".join(p for p in (a.street, a.house_number) if p)
+    if a.house_number_addition:
+        line = f"{line}-{a.house_number_addition}" if a.house_number else f"{line} {a.house_number_addition}"
+    _put(rel, street_key, line.strip())
+    _put(rel, zip_key, a.postcode)
+    _put(rel, city_key, a.city)
+    _put(rel, country_key, a.country)
+
+
+def _email_key(email: str | None) -> str:
+    return (email or "").strip().lower()

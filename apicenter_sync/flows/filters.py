@@ -1,0 +1,53 @@
+"""Which AccountView articles are synced at all (settings ``filter_groups``, ``filter_field``, ``filter_value``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..clients.accountview import Filter
+
+ARTICLE_OBJECT, ARTICLE_TABLE, ARTICLE_KEY, GROUP_FIELD = "AK1", "ARTICLE", "ART_CODE", "AG_CODE"
+_TRUE = {"true", "1", "yes", "y", "t", "j", "ja"}
+
+
+@dataclass
+class ArticleFilter:
+    groups: frozenset[str]
+    field: str
+    value: str
+    flow: object = None  # the flow, to read article rows when only SKUs are known
+
+    @classmethod
+    def from_settings(cls, flow) -> ArticleFilter:
+        s = flow.settings
+        groups = frozenset(g.strip().upper() for g in s.get("filter_groups") or () if g.strip())
+        return cls(groups, (s.get("filter_field") or "").strip(), str(s.get("filter_value", "true")), flow)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.groups or self.field)
+
+    def matches(self, article_row: dict) -> bool:
+        if self.groups and str(article_row.get(GROUP_FIELD, "")).strip().upper() not in self.groups:
+            return False
+        if self.field:
+            return _same(article_row.get(self.field), self.value)
+        return True
+
+    def allowed(self, skus: list[str]) -> set[str]:
+        """The SKUs that pass, reading their article rows in one request per 50 when a filter is active."""
+        if not self.active:
+            return set(skus)
+        keep: set[str] = set()
+        unique = sorted(set(skus))
+        for start in range(0, len(unique), 50):
+            chunk = unique[start : start + 50]
+            rows = self.flow.av.iter_rows(ARTICLE_OBJECT, ARTICLE_TABLE, filters=[Filter.in_(ARTICLE_KEY, chunk)])
+            keep.update(str(r.get(ARTICLE_KEY, "")).strip() for r in rows if self.matches(r))
+        return keep
+
+
+def _same(actual, wanted: str) -> bool:
+    if isinstance(actual, bool):
+        return actual == (wanted.strip().lower() in _TRUE)
+    return str(actual if actual is not None else "").strip().lower() == wanted.strip().lower()

@@ -1,0 +1,121 @@
+"""Stock: AccountView stock per article and warehouse → MplusKASSA ``setStock`` per branch (SPEC §1.4).
+
+The figure sent is a setting (``stock_figure``): available = on hand − reserved
+by sales orders (default), on hand, economic (incl. incoming), or the raw
+AccountView field named in ``stock_field``. Warehouses map to branches through
+the ``warehouse_branch`` table. ``setStock`` is absolute, so a repeat after a
+lost reply is harmless; a figure equal to the last one sent is not sent again.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from ..models import StockLevel
+from .av_source import changed_batches, rows_by_keys
+from .base import Flow, Outcome, record_error, synced
+from .filters import ArticleFilter
+
+WAREHOUSE_BRANCH = "warehouse_branch"  # AccountView warehouse code -> Mplus branch number
+# ASSUMPTION (docs/assumptions.md): stock per warehouse lives in ART_STOCK (business object STK1).
+STOCK_OBJECT, STOCK_TABLE, STOCK_KEY = "STK1", "ART_STOCK", "REC_ID"
+
+
+class StockFlow(Flow):
+    name = "stock"
+    entity = "stock"
+
+    def prepare(self) -> None:
+        self.article_filter = ArticleFilter.from_settings(self)
+
+    def read_batches(self):
+        return changed_batches(self, STOCK_OBJECT, STOCK_TABLE, STOCK_KEY)
+
+    def fetch_by_ids(self, source_ids, entity):
+        # Failed lines carry "<sku>@<warehouse>"; re-read those articles' stock rows.
+        skus = sorted({sid.split("@", 1)[0] for sid in source_ids})
+        wanted = set(source_ids)
+        rows = rows_by_keys(self, STOCK_OBJECT, STOCK_TABLE, "ART_CODE", skus)
+        return [r for r in rows if self.source_id(r) in wanted]
+
+    def source_id(self, record: dict) -> str:
+        return f"{str(record.get('ART_CODE', '')).strip()}@{str(record.get('WH_CODE', '')).strip()}"
+
+    def process_batch(self, batch):
+        records = batch.records
+        if not self.settings.get("manage_stock", True):
+            return [
+                Outcome(self.entity, self.source_id(r), "skipped", source_payload=r, message="manage_stock is off")
+                for r in records
+            ]
+        levels = {}
+        for r in records:
+            try:
+                levels[id(r)] = self.mapper().to_model(r, self.tables)
+            except Exception as exc:  # noqa: BLE001 - reported per record below
+                levels[id(r)] = exc
+        skus = [lv.sku for lv in levels.values() if isinstance(lv, StockLevel)]
+        keep = self.article_filter.allowed(skus)
+        articles = self.store.bindings.get_many("article", skus)
+        stock = self.store.bindings.get_many(self.entity, [self.source_id(r) for r in records])
+        outcomes = []
+        for r in records:
+            level = levels[id(r)]
+            if isinstance(level, Exception):
+                outcomes.append(self.failure(r, level))
+                continue
+            if level.sku not in keep:
+                outcomes.append(Outcome(self.entity, self.source_id(r), "skipped", source_payload=r,
+                                        message="article excluded by the article filter"))  # fmt: skip
+                continue
+            outcomes.append(self.guarded(r, lambda rec, lv=level: self.sync_one(rec, lv, articles, stock)))
+        return outcomes
+
+    def sync_one(self, record: dict, level: StockLevel, articles, stock) -> Outcome:
+        sid = self.source_id(record)
+        branch = self.tables.get(WAREHOUSE_BRANCH, {}).get(level.warehouse or "")
+        if branch is None:
+            raise record_error(
+                f"warehouse '{level.warehouse}' has no MplusKASSA branch (mapping table {WAREHOUSE_BRANCH})",
+                source_id=sid,
+            )
+        article = articles.get(level.sku)
+        if article and article.target_id:
+            number = int(article.target_id)
+        elif level.sku.isdigit():
+            number = int(level.sku)  # numeric SKUs are the Mplus article number (SPEC §1.3)
+        else:
+            raise record_error(
+                f"article '{level.sku}' is not in MplusKASSA yet: the products flow must sync it first",
+                retry=True,
+                source_id=sid,
+            )
+        figure = self.figure(record, level)
+        payload = {"branchNumber": int(branch), "articleNumber": number, "amount": str(figure)}
+        digest = self.hash(payload)
+        base = {"entity": self.entity, "source_id": sid, "source_payload": record, "target_payload": payload}
+        binding = stock.get(sid)
+        if self.unchanged(binding, digest):
+            return Outcome(action="unchanged", target_id=binding.target_id, **base)
+        target = f"{number}@{branch}"
+        if self.dry_run:
+            return Outcome(action="dry_run", target_id=target, **base)
+        stock_id = self.mplus.set_stock(number, int(branch), figure)
+        return Outcome(action="updated", target_id=target, reply={"stockId": stock_id},
+                       bindings=[synced(self.entity, sid, target, digest)], **base)  # fmt: skip
+
+    def figure(self, record: dict, level: StockLevel) -> Decimal:
+        mode = self.settings.get("stock_figure", "available")
+        if mode == "on_hand":
+            return level.on_hand
+        if mode == "economic":
+            return level.on_hand - level.reserved + level.incoming
+        if mode == "field":
+            name = self.settings.get("stock_field") or ""
+            try:
+                return Decimal(str(record[name]).strip())
+            except KeyError:
+                raise record_error(f"stock_field '{name}' is not a field of {STOCK_TABLE}") from None
+            except InvalidOperation:
+                raise record_error(f"stock_field '{name}' holds {record[name]!r}, not a number") from None
+        return level.on_hand - level.reserved
