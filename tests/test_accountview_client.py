@@ -482,3 +482,13 @@ def test_data_calls_need_a_company(server):
         with pytest.raises(PermanentError, match="company"):
             c.get_one("AR1", "CONTACT", [])
     oauth.close()
+
+
+def test_read_only_scope_cannot_write(server, company, reset):
+    oauth = AccountViewOAuth(server.url, CLIENT_ID, SECRET, REDIRECT, scopes=("readaccountviewdata",))
+    with AccountViewClient(oauth.api_url, oauth, MemoryTokenStore(connect(oauth)), company, retry=FAST) as c:
+        assert c.get_one("AG1", "ART_GRP", [])
+        with pytest.raises(AuthError, match="403"):
+            c.create("AG1", "ART_GRP", {"AG_CODE": "GX1"})
+        assert c.calls == {"GET AG1": 1, "POST AG1": 1}
+    oauth.close()

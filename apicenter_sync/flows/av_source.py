@@ -1,11 +1,16 @@
 """Reading AccountView tables incrementally by their change date (CNG_DATE).
 
-Rows come sorted by (CNG_DATE, key). Each batch moves the watermark to the
-newest change date it holds, with the keys seen at exactly that date, so the
-next run starts ``overlap_seconds`` earlier (late commits are not missed)
-without redoing the rows it already did at the watermark itself. Rows inside
-the overlap window are read again; the unchanged-payload check makes them
-cost no write.
+Rows are paged in key order (keyset paging with ``lastKey``): a record edited
+while we read cannot shift a page boundary and hide another row, as it could
+when paging by page number over a change-date sort.
+
+The watermark is the newest change date in the table *before* the read
+starts (one extra request, on the server's own clock, so no clock skew or
+time zone between us and AccountView matters). It is committed only when the
+whole stream was read, so a stopped run reads the stream again (unchanged
+records cost no write). The next run starts ``overlap_seconds`` before it, so
+changes committed late are not missed; rows at exactly the watermark that
+were already read are skipped.
 """
 
 from __future__ import annotations
@@ -26,35 +31,50 @@ def parse_av_datetime(value: str) -> datetime | None:
     return datetime.fromisoformat(value[:19])
 
 
+def _changed(row: dict) -> str:
+    return str(row.get(CHANGE_FIELD) or "")[:19]
+
+
+def newest_change(flow: Flow, business_object: str, table: str, key: str) -> str | None:
+    rows = flow.av.iter_rows(business_object, table, fields=[key, CHANGE_FIELD], sort=[CHANGE_FIELD],
+                             descending=True, page_size=1)  # fmt: skip
+    first = next(rows, None)
+    rows.close()
+    return _changed(first) if first else None
+
+
 def changed_batches(
     flow: Flow, business_object: str, table: str, key: str, *, stream: str = "default", filters: tuple = ()
 ) -> Iterator[Batch]:
-    """Batches of ``batch_size`` rows changed since the stream's watermark (everything on a full run)."""
+    """Batches of ``batch_size`` rows changed since the stream's watermark (everything on a full run); a last,
+    empty batch moves the watermark once everything was read."""
     mark = flow.store.watermarks.get(flow.name, stream)
-    since = None if flow.options.full else parse_av_datetime(mark.value or "")
+    full = flow.options.full or not mark.value
+    watermark = newest_change(flow, business_object, table, key)
     query = list(filters)
-    if since is not None:
+    if not full:
         overlap = timedelta(seconds=int(flow.settings.get("overlap_seconds", 30)))
-        query.append(Filter.on_or_after(CHANGE_FIELD, since - overlap))
+        query.append(Filter.on_or_after(CHANGE_FIELD, parse_av_datetime(mark.value) - overlap))
     size = int(flow.settings.get("batch_size") or 100)
-    rows = flow.av.iter_rows(business_object, table, filters=query, sort=[CHANGE_FIELD, key], page_size=max(size, 100))
+    skip = mark.processed_ids if not full else frozenset()
+    at_watermark: list[str] = []
     batch: list[dict] = []
-    for row in rows:
-        changed = str(row.get(CHANGE_FIELD) or "")[:19]
-        if mark.value and changed == mark.value and str(row.get(key, "")).strip() in mark.processed_ids:
+    for row in flow.av.iter_rows(business_object, table, filters=query, page_size=min(max(size, 100), 1000)):
+        changed, row_key = _changed(row), str(row.get(key, "")).strip()
+        if watermark and changed > watermark:
+            continue  # changed after the read began: the next run takes it, with its final content
+        if changed == watermark:
+            at_watermark.append(row_key)
+        if changed == mark.value and row_key in skip:
             continue
         batch.append(row)
         if len(batch) >= size:
-            yield _batch(batch, key, stream)
+            yield Batch(batch, stream=stream)
             batch = []
     if batch:
-        yield _batch(batch, key, stream)
-
-
-def _batch(rows: list[dict], key: str, stream: str) -> Batch:
-    newest = max(str(r.get(CHANGE_FIELD) or "")[:19] for r in rows)
-    at_newest = tuple(str(r.get(key, "")).strip() for r in rows if str(r.get(CHANGE_FIELD) or "")[:19] == newest)
-    return Batch(rows, stream=stream, watermark=newest or None, processed_ids=at_newest)
+        yield Batch(batch, stream=stream)
+    if watermark:
+        yield Batch([], stream=stream, watermark=watermark, processed_ids=tuple(at_watermark))
 
 
 def rows_by_keys(flow: Flow, business_object: str, table: str, key: str, keys: list[str]) -> list[dict]:

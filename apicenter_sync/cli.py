@@ -1,0 +1,236 @@
+"""`apicenter-sync`: run the AccountView ↔ MplusKASSA flows from the command line, with a SQLite state store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import config as config_mod
+from .connect import authorize, choose_company
+from .engine import FLOWS, RUN_ORDER, Engine
+from .errors import SyncError
+from .flows.base import RunOptions, RunResult
+from .store import SqliteStore
+from .store.sqlite_tokens import SqliteTokenStore
+
+DEFAULT_CONFIG = "apicenter.toml"
+ACTIONS = ("created", "updated", "unchanged", "skipped", "failed", "dry_run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="apicenter-sync", description=__doc__)
+    p.add_argument(
+        "--config", default=os.environ.get("APICENTER_CONFIG", DEFAULT_CONFIG),
+        help=f"TOML configuration (default $APICENTER_CONFIG or ./{DEFAULT_CONFIG}; keys in README.md)",
+    )  # fmt: skip
+    p.add_argument("-v", "--verbose", action="store_true", help="log retries and warnings to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("connect", help="authorize AccountView (OAuth2 authorization code) and store the tokens")
+    c.add_argument("system", choices=["accountview"])
+
+    r = sub.add_parser("run", help="run one flow, or all of them in dependency order")
+    r.add_argument("flow", choices=[*FLOWS, "all"])
+    r.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
+    r.add_argument("--full", action="store_true", help="ignore watermarks and hashes: re-read and re-send all")
+    r.add_argument("--limit", type=int, help="stop after this many source records")
+    r.add_argument("--show", type=int, default=20, help="dry run: how many planned writes to print (default 20)")
+
+    sub.add_parser("status", help="per flow: watermark, last run, open failures")
+
+    lg = sub.add_parser("log", help="the activity log, newest first")
+    lg.add_argument("--failed", action="store_true", help="only open failures")
+    lg.add_argument("--flow", choices=list(FLOWS))
+    lg.add_argument("--source", help="only this source id")
+    lg.add_argument("--limit", type=int, default=30)
+    lg.add_argument("--payloads", action="store_true", help="also print what was read, sent and answered")
+
+    rt = sub.add_parser("retry", help="retry failed log lines at the next run")
+    rt.add_argument("line_ids", type=int, nargs="+")
+    ig = sub.add_parser("ignore", help="dismiss failed log lines")
+    ig.add_argument("line_ids", type=int, nargs="+")
+    ig.add_argument("--note", help="why")
+
+    d = sub.add_parser("demo", help="start both sandboxes with seeded data, run every flow twice, show the results")
+    d.add_argument("--size", type=int, default=300, help="seeded articles (default 300)")
+    d.add_argument("--orders", type=int, default=None, help="seeded Mplus orders (default size/10)")
+    d.add_argument("--dir", help="keep the demo's config and SQLite store in this folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s")
+    try:
+        if args.command == "demo":
+            from apicenter_sandbox.demo import run_demo  # the sandboxes ship in the same distribution
+
+            return run_demo(size=args.size, orders=args.orders, folder=args.dir)
+        cfg = config_mod.load(args.config)
+        return COMMANDS[args.command](cfg, args)
+    except SyncError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+# --- commands --------------------------------------------------------------------------------------------------
+def open_store(cfg: config_mod.Config) -> SqliteStore:
+    store = SqliteStore(cfg.store_path, cfg.backend)
+    cfg.apply_to(store)
+    return store
+
+
+def open_engine(cfg: config_mod.Config, store: SqliteStore) -> Engine:
+    engine = Engine.from_config(cfg, store, SqliteTokenStore(store))
+    if engine.accountview.token_store.get() is None:
+        raise SyncError("AccountView is not connected yet: run `apicenter-sync connect accountview` first")
+    engine.accountview.company_id = choose_company(engine.accountview, cfg.accountview.company_id)["Id"]
+    return engine
+
+
+def cmd_connect(cfg, args) -> int:
+    store = open_store(cfg)
+    engine = Engine.from_config(cfg, store, SqliteTokenStore(store))
+
+    def ask(url: str) -> str:
+        print(f"Open this address, log in to AccountView and allow access:\n\n  {url}\n")
+        return input("Then paste the address your browser was sent back to: ")
+
+    authorize(engine.accountview.oauth, engine.accountview.token_store, ask=ask, verify_tls=cfg.accountview.verify_tls)
+    company = choose_company(engine.accountview, cfg.accountview.company_id)
+    print(f"Connected to AccountView company {company.get('Description')} ({company.get('Code')}).")
+    return 0
+
+
+def cmd_run(cfg, args) -> int:
+    store = open_store(cfg)
+    engine = open_engine(cfg, store)
+    options = RunOptions(dry_run=args.dry_run, full=args.full, limit=args.limit, progress=Progress())
+    names = [n for n in RUN_ORDER if n in FLOWS] if args.flow == "all" else [args.flow]
+    results = [engine.run(name, options) for name in names]
+    print_summary(results)
+    for result in results:
+        print_failures(result)
+        if args.dry_run:
+            print_planned(result, args.show)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_status(cfg, args) -> int:
+    store = open_store(cfg)
+    print(f"{'flow':<10} {'enabled':<8} {'last run':<26} {'state':<8} {'open failures':>13}  watermark")
+    for name in FLOWS:
+        runs = store.log.list_runs(name, limit=1)
+        last = runs[0] if runs else None
+        failures = len(store.log.list_lines(flow=name, failed_only=True, limit=10_000))
+        marks = store.watermarks.list(name)
+        mark = ", ".join(f"{stream}={wm.value}" for stream, wm in marks.items()) or "-"
+        started = last.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if last else "never"
+        enabled = "yes" if store.settings.get("enabled", name) else "paused"
+        print(f"{name:<10} {enabled:<8} {started:<26} {(last.state if last else '-'):<8} {failures:>13}  {mark}")
+        if last and last.counts:
+            print(f"{'':<10} last counts: " + ", ".join(f"{k} {v}" for k, v in sorted(last.counts.items())))
+    return 0
+
+
+def cmd_log(cfg, args) -> int:
+    store = open_store(cfg)
+    lines = store.log.list_lines(flow=args.flow, failed_only=args.failed, source_id=args.source, limit=args.limit)
+    for ln in lines:
+        when = ln.created_at.strftime("%Y-%m-%d %H:%M:%S") if ln.created_at else ""
+        print(f"#{ln.id:<6} {when} {ln.flow:<9} {ln.entity:<8} {ln.source_id or '-':<16} {ln.action:<9} "
+              f"{ln.state or '':<9} -> {ln.target_id or '-':<14} tries {ln.attempts}"
+              + (f"\n        {ln.error}" if ln.error else ""))  # fmt: skip
+        if args.payloads:
+            for label, value in (("from source", ln.source_payload), ("sent", ln.target_payload), ("reply", ln.reply)):
+                if value is not None:
+                    print(f"        {label}: {json.dumps(value, ensure_ascii=False, default=str)[:2000]}")
+    if not lines:
+        print("no log lines match")
+    return 0
+
+
+def cmd_retry(cfg, args) -> int:
+    n = open_store(cfg).log.mark_retry(args.line_ids)
+    print(f"{n} line(s) will be retried by the next run")
+    return 0
+
+
+def cmd_ignore(cfg, args) -> int:
+    n = open_store(cfg).log.mark_ignored(args.line_ids, args.note)
+    print(f"{n} line(s) ignored")
+    return 0
+
+
+COMMANDS = {
+    "connect": cmd_connect,
+    "run": cmd_run,
+    "status": cmd_status,
+    "log": cmd_log,
+    "retry": cmd_retry,
+    "ignore": cmd_ignore,
+}
+
+
+# --- output ----------------------------------------------------------------------------------------------------
+class Progress:
+    """A one-line progress counter on stderr (rewritten in place on a terminal, every 1000 records otherwise)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._last = 0
+
+    def __call__(self, flow: str, done: int, total: int | None) -> None:
+        if self.tty:
+            of = f"/{total}" if total else ""
+            self.stream.write(f"\r  {flow}: {done}{of} records")
+            self.stream.flush()
+        elif done - self._last >= 1000:
+            self._last = done
+            self.stream.write(f"  {flow}: {done} records\n")
+
+    def end(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+
+
+def print_summary(results: list[RunResult]) -> None:
+    head = f"{'flow':<10}" + "".join(f"{a:>10}" for a in ACTIONS) + f"{'seconds':>9}  result"
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        cells = "".join(f"{r.counts.get(a, 0):>10}" for a in ACTIONS)
+        print(f"{r.flow:<10}{cells}{r.seconds:>9.2f}  {'ok' if r.ok else 'STOPPED: ' + (r.error or '')}")
+
+
+def print_failures(result: RunResult, limit: int = 20) -> None:
+    if not result.failures:
+        return
+    print(f"\n{result.flow}: {len(result.failures)} record(s) failed (see `apicenter-sync log --failed`):")
+    for source_id, error in result.failures[:limit]:
+        print(f"  {source_id:<18} {error}")
+    if len(result.failures) > limit:
+        print(f"  … and {len(result.failures) - limit} more")
+
+
+def print_planned(result: RunResult, limit: int) -> None:
+    if not result.planned:
+        return
+    print(f"\n{result.flow}: would write {len(result.planned)} record(s); the first {min(limit, len(result.planned))}:")
+    for out in result.planned[:limit]:
+        payload = json.dumps(out.target_payload, ensure_ascii=False, default=str)
+        print(f"  {out.source_id:<18} {out.message or '':<7} {payload[:300]}")
+
+
+def write_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
