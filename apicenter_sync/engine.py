@@ -15,6 +15,8 @@ from .config import Config
 from .errors import ConfigError
 from .flows.base import Flow, RunOptions, RunResult
 from .flows.customers import CustomersFlow
+from .flows.orders import OrdersFlow
+from .flows.prices import PricesFlow
 from .flows.products import ProductsFlow
 from .flows.stock import StockFlow
 
@@ -22,6 +24,8 @@ FLOWS: dict[str, type[Flow]] = {
     "products": ProductsFlow,
     "customers": CustomersFlow,
     "stock": StockFlow,
+    "prices": PricesFlow,
+    "orders": OrdersFlow,
 }
 # "all" runs them in this order: stock needs the articles, prices need articles and relations.
 RUN_ORDER = ("products", "customers", "stock", "prices", "orders")

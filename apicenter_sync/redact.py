@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 MASK = "***"
@@ -26,18 +28,26 @@ _QUERY_RE = re.compile(
     r"=([^&\s\"'<>]+)"
 )
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+_PLAIN = frozenset({int, float, bool, type(None), Decimal, bytes})
 
 
-def is_secret_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
+@lru_cache(maxsize=8192)
+def _is_secret_name(key: str) -> bool:
     norm = key.lower().replace("-", "").replace("_", "")
     return norm in _EXACT_KEYS or any(part in norm for part in _KEY_PARTS)
 
 
+def is_secret_key(key: object) -> bool:
+    # Cached: payloads repeat the same few hundred field names on every record (bench/README.md, profile).
+    return isinstance(key, str) and _is_secret_name(key)
+
+
 def redact_text(text: str) -> str:
     """Mask credentials embedded in a string (query parameters, bearer tokens)."""
-    text = _QUERY_RE.sub(lambda m: f"{m.group(1)}={MASK}", text)
+    if "=" in text:  # every query-parameter credential has one
+        text = _QUERY_RE.sub(lambda m: f"{m.group(1)}={MASK}", text)
+    if len(text) < 14:  # "basic" + a space + 8 characters is the shortest bearer/basic credential
+        return text
     return _BEARER_RE.sub(lambda m: f"{m.group(1)} {MASK}", text)
 
 
@@ -47,6 +57,11 @@ def redact(obj: Any) -> Any:
     Accepts JSON-like data (dicts, lists, tuples, scalars) plus dataclasses and pydantic models, which are
     converted to dicts first. Empty values are kept as they are so "no token configured" stays visible.
     """
+    kind = type(obj)
+    if kind is str:
+        return redact_text(obj)
+    if kind in _PLAIN:  # most values of a payload: nothing to look into
+        return obj
     if isinstance(obj, Mapping):
         out = {}
         for key, value in obj.items():

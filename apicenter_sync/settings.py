@@ -138,7 +138,8 @@ SETTINGS: tuple[Setting, ...] = (
         "source_document_type",
         str,
         "order",
-        "Mplus documents read: orders, receipts or invoices.",
+        "Mplus documents read: orders, receipts or invoices (receipts and invoices are not supported by the "
+        "MplusKASSA client yet: the flow stops with a configuration error).",
         ("orders",),
         choices=("order", "receipt", "invoice"),
     ),
@@ -159,6 +160,22 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "",
         "AccountView article code of the extra line that carries shipping costs.",
+        ("orders",),
+    ),
+    Setting(
+        "sales_journal",
+        str,
+        "VK",
+        "AccountView sales journal (DJ_CODE) of DJ2 invoice bookings when the payment_method_journal mapping table "
+        "names none for the order's payment method.",
+        ("orders",),
+    ),
+    Setting(
+        "shipping_revenue_account",
+        str,
+        "",
+        "Ledger account of shipping lines on DJ2 bookings (empty: the same account as the other lines, from "
+        "revenue_account_by_country / revenue_account_by_vat_code).",
         ("orders",),
     ),
     # --- products ---------------------------------------------------------------------------------------------
@@ -219,13 +236,38 @@ SETTINGS: tuple[Setting, ...] = (
         "stock_figure",
         str,
         "available",
-        "Stock sent: available (on hand minus reserved by sales orders), on hand, economic (incl. incoming), "
-        "or the field named in stock_field.",
+        "Stock sent: available (on hand minus reserved by sales orders), on hand, economic (on hand minus reserved "
+        "plus incoming), or the field named in stock_field.",
         ("stock",),
         choices=("available", "on_hand", "economic", "field"),
     ),
     Setting("stock_field", str, "", "AccountView field read when stock_figure is 'field'.", ("stock",)),
     Setting("manage_stock", bool, True, "Let MplusKASSA manage stock for synced articles (setStock).", ("stock",)),
+    # --- prices -----------------------------------------------------------------------------------------------
+    Setting(
+        "skip_price_lists",
+        list,
+        (),
+        "AccountView price lists (and discount groups) whose prices and discounts are not sent to MplusKASSA, e.g. "
+        "a webshop-only list; they need no entry in the customer_group_price_group table.",
+        ("prices",),
+    ),
+    Setting(
+        "sync_relation_pricing",
+        bool,
+        True,
+        "Also give each debtor's MplusKASSA relation the price group of its price list and its discount percentage.",
+        ("prices",),
+    ),
+    Setting(
+        "default_price_group",
+        int,
+        0,
+        "MplusKASSA price group for a relation whose debtor has no price list (0: leave the relation's price group "
+        "as it is).",
+        ("prices",),
+        min=0,
+    ),
     # --- global -----------------------------------------------------------------------------------------------
     Setting("payload_retention_days", int, 30, "Days payloads (personal data) are kept in the activity log.", min=1),
     Setting(

@@ -23,6 +23,7 @@ from .query import page_of as query_page
 from .query import parse_query, render, render_rows
 from .seed import seed
 from .store import Store, Table
+from .values import wire_datetime
 from .writes import Writer
 
 API = "/api/v3"
@@ -95,7 +96,49 @@ class AccountViewSandbox(SandboxApp):
     def control(self, request: Request) -> Response | None:
         if request.path.lower().rstrip("/") == "/_sandbox/expire-tokens" and request.method == "POST":
             return Response.json({"expired_access_tokens": self.oauth.expire_access_tokens()})
+        if request.path.lower().rstrip("/") == "/_sandbox/touch" and request.method == "POST":
+            try:
+                body = json.loads(request.body or b"{}")
+                touched = self.touch(str(body.get("table", "")).upper(), int(body.get("count", 0)))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                return Response.json({"error": str(exc)}, 400)
+            return Response.json({"touched": touched})
         return super().control(request)
+
+    # Per table: the field a touch changes and how (benchmarks: "1 % of the records changed").
+    TOUCH = {
+        "ARTICLE": ("PX_SELL", lambda v: round(float(v or 0) + 0.01, 2)),
+        "CONTACT": ("TEL_BUS", lambda v: (str(v or "").rstrip() + "9")[-20:]),
+        A.STOCK.table: (A.STOCK.fields["on_hand"].name, lambda v: float(v or 0) + 1.0),
+    }
+
+    def touch(self, table: str, count: int) -> list[str]:
+        """Change ``count`` rows of ``table``, spread evenly over it, as a user's edit would (CNG_DATE, CNG_NR).
+
+        ``POST /_sandbox/touch {"table": "ARTICLE", "count": 1000}``; the keys changed come back. Not counted
+        as an API call or write: it stands for edits made in AccountView itself."""
+        if table not in self.TOUCH:
+            raise ValueError(f"touch knows the tables {', '.join(self.TOUCH)}, not {table!r}")
+        field_name, change = self.TOUCH[table]
+        with self.lock:
+            t = self.store[table]
+            keys = sorted(t.rows)
+            count = max(0, min(count, len(keys)))
+            if not count:
+                return []
+            step = len(keys) / count
+            chosen = [keys[int(i * step)] for i in range(count)]
+            now = wire_datetime(self.clock())
+            for key in chosen:
+                row = t.rows[key]
+                changes = {field_name: change(t.value(row, field_name)), "CNG_DATE": now,
+                           "CNG_NR": int(row.get("CNG_NR", 0)) + 1}  # fmt: skip
+                if table == A.STOCK.table:
+                    f = A.STOCK.fields
+                    on_hand = changes[field_name]
+                    changes[f["available"].name] = on_hand - float(t.value(row, f["reserved"].name) or 0)
+                t.update(key, changes)
+        return chosen
 
     def route(self, request: Request) -> Call | Response:
         path = request.path.lower().rstrip("/")

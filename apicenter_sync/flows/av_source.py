@@ -10,7 +10,9 @@ time zone between us and AccountView matters). It is committed only when the
 whole stream was read, so a stopped run reads the stream again (unchanged
 records cost no write). The next run starts ``overlap_seconds`` before it, so
 changes committed late are not missed; rows at exactly the watermark that
-were already read are skipped.
+were already read are skipped. "Already read" means the same key *and* the
+same change counter (CNG_NR): a record changed again within the same second
+keeps its CNG_DATE and must not be skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..clients.accountview import Filter
 from .base import Batch, Flow
 
 CHANGE_FIELD = "CNG_DATE"
+CHANGE_COUNTER = "CNG_NR"
 
 
 def parse_av_datetime(value: str) -> datetime | None:
@@ -60,7 +63,7 @@ def changed_batches(
     at_watermark: list[str] = []
     batch: list[dict] = []
     for row in flow.av.iter_rows(business_object, table, filters=query, page_size=min(max(size, 100), 1000)):
-        changed, row_key = _changed(row), str(row.get(key, "")).strip()
+        changed, row_key = _changed(row), done_id(row, key)
         if watermark and changed > watermark:
             continue  # changed after the read began: the next run takes it, with its final content
         if changed == watermark:
@@ -75,6 +78,13 @@ def changed_batches(
         yield Batch(batch, stream=stream)
     if watermark:
         yield Batch([], stream=stream, watermark=watermark, processed_ids=tuple(at_watermark))
+
+
+def done_id(row: dict, key: str) -> str:
+    """What the watermark remembers of a row done at its date: the key, with the change counter when there is one."""
+    ident = str(row.get(key, "")).strip()
+    counter = row.get(CHANGE_COUNTER)
+    return ident if counter in (None, "") else f"{ident}#{counter}"
 
 
 def rows_by_keys(flow: Flow, business_object: str, table: str, key: str, keys: list[str]) -> list[dict]:

@@ -74,6 +74,7 @@ class RunResult:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source id, error)
     planned: list[Outcome] = field(default_factory=list)  # dry run: what would be written
     error: str | None = None  # the run itself stopped (auth, configuration, source unreachable)
+    transient: bool = False  # that stop may pass by itself (timeout, 5xx, connection refused): worth a retry
     seconds: float = 0.0
 
     @property
@@ -96,6 +97,7 @@ class Flow:
         self.settings = store.settings.all(self.name)
         self._tables: dict[str, dict[str, str]] | None = None
         self._mapper: Mapper | None = None
+        self._other_mappers: dict[str, Mapper] = {}
         self.run_id: int | None = None
 
     # --- for subclasses ----------------------------------------------------------------------------------
@@ -136,6 +138,8 @@ class Flow:
         flow = flow or self.name
         if flow == self.name and self._mapper is not None:
             return self._mapper
+        if flow in self._other_mappers:  # compiled once per run: compiling costs ~2 ms (bench/README.md)
+            return self._other_mappers[flow]
         lines = self.store.mappings.get_datamapper(flow)
         definition = {"flow": flow, "lines": lines} if lines is not None else load_default_mapping(flow)
         try:
@@ -146,6 +150,8 @@ class Flow:
             raise ConfigError(f"the datamapper of flow '{flow}' is invalid: {exc}") from exc
         if flow == self.name:
             self._mapper = mapper
+        else:
+            self._other_mappers[flow] = mapper
         return mapper
 
     def unchanged(self, binding: Binding | None, digest: str) -> bool:
@@ -196,6 +202,7 @@ class Flow:
                     break
         except (SyncError, OSError) as exc:
             result.error = str(exc)
+            result.transient = isinstance(exc, OSError) or bool(getattr(exc, "transient", False))
             _log.warning("flow %s stopped: %s", self.name, exc)
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never swallowed silently
             result.error = f"{type(exc).__name__}: {exc}"
@@ -247,7 +254,7 @@ class Flow:
             if not self.dry_run:
                 bindings.extend(out.bindings)
             retry_at = None
-            if out.action == "failed" and out.retry:
+            if out.action == "failed" and out.retry and not self.dry_run:  # a dry run schedules nothing
                 retry_at = now + timedelta(seconds=int(self.settings.get("retry_delay_seconds", 60)))
             lines.append(
                 LogLine(

@@ -138,6 +138,7 @@ class CustomersFlow(Flow):
                 raise record_error(
                     f"price list '{c.price_group}' of debtor {sid} has no Mplus price group "
                     f"(mapping table {PRICE_GROUP_BY_CUSTOMER_GROUP})",
+                    retry=True,  # retried automatically: it succeeds once the mapping is added
                     source_id=sid,
                 )
             rel["priceGroupNumber"] = int(group)

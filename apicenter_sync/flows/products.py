@@ -53,6 +53,8 @@ class ProductsFlow(Flow):
     def prepare(self) -> None:
         self.article_filter = ArticleFilter.from_settings(self)
         self._mplus_groups: dict[str, int] | None = None
+        self._mplus_group_content: dict[int, dict] = {}  # groupNumber -> {"name", "text"} as Mplus has them
+        self._planned_groups: dict[str, int] = {}  # dry run: group code -> the Mplus group it would be (0: new)
         self.variant_field = _source_of(self, "variant_group")
 
     # --- reading -------------------------------------------------------------------------------------------
@@ -96,7 +98,13 @@ class ProductsFlow(Flow):
             target = int(binding.target_id)
         else:
             target = self.mplus_groups().get(_norm(payload["name"]))
+        if target and not (binding and binding.target_id) and self._mplus_group_content.get(target) == payload:
+            # Matched by name and already as AccountView has it: bind it, nothing to write.
+            self._planned_groups[code] = target
+            return Outcome(action="unchanged", target_id=str(target), bindings=[synced("group", code, target, digest)],
+                           message="matched by name", **base)  # fmt: skip
         if self.dry_run:
+            self._planned_groups[code] = target or 0
             message = "update" if target else "create"
             return Outcome(action="dry_run", target_id=str(target or ""), message=message, **base)
         if target:
@@ -121,6 +129,8 @@ class ProductsFlow(Flow):
             def walk(groups):
                 for g in groups:
                     found.setdefault(_norm(g.get("name")), int(g["groupNumber"]))
+                    content = {"name": g.get("name") or "", "text": g.get("text") or ""}
+                    self._mplus_group_content[int(g["groupNumber"])] = content
                     walk((g.get("subGroupList") or {}).get("articleGroups") or [])
 
             walk(self.mplus.article_groups())
@@ -240,7 +250,9 @@ class ProductsFlow(Flow):
         if binding and binding.target_id:
             target = int(binding.target_id)
         else:
-            target = next((existing[p["articleNumber"]] for _, _, p in articles if p["articleNumber"] in existing), None)
+            target = next(
+                (existing[p["articleNumber"]] for _, _, p in articles if p["articleNumber"] in existing), None
+            )
         if self.unchanged(binding, digest):
             return failed + [self._line(row, "unchanged", p, product, target) for row, p in mine]
         if self.dry_run:
@@ -292,10 +304,7 @@ class ProductsFlow(Flow):
         if a.ean:
             p["barcode"] = a.ean
         p["active"] = a.active
-        include_vat = a.prices_include_vat
-        if include_vat is None:
-            include_vat = bool(self.settings.get("prices_include_vat"))
-        price = a.price_incl if include_vat else a.price_excl
+        include_vat, price = self.sales_price(a)
         if price is not None:
             p["priceIncl" if include_vat else "priceExcl"] = to_cents(price)
         if a.cost_price is not None:
@@ -306,6 +315,7 @@ class ProductsFlow(Flow):
                 raise record_error(
                     f"AccountView VAT code '{a.vat_code}' of article {a.sku} has no MplusKASSA VAT code "
                     f"(mapping table {VAT_CODE_AV_MPLUS})",
+                    retry=True,  # retried automatically: it succeeds once the mapping is added
                     source_id=a.sku,
                 )
             p["vatCode"] = int(vat)
@@ -321,6 +331,17 @@ class ProductsFlow(Flow):
         p.update(a.extra)
         return p
 
+    def sales_price(self, a: Article) -> tuple[bool, Any]:
+        """(price includes VAT?, the price). The mapped sales price (PX_SELL → price_excl by default) includes VAT
+        when the setting ``prices_include_vat`` is on or the article says so itself (GROSS_FLG → prices_include_vat);
+        a mapping that fills only ``price_incl`` means a price including VAT."""
+        if a.price_incl is not None and a.price_excl is None:
+            return True, a.price_incl
+        include_vat = bool(self.settings.get("prices_include_vat")) or bool(a.prices_include_vat)
+        if a.price_excl is not None and a.price_incl is None:
+            return include_vat, a.price_excl
+        return include_vat, a.price_incl if include_vat else a.price_excl
+
     def product_payload(self, articles: list[Article], payloads: list[dict]) -> dict[str, Any]:
         first = articles[0]
         name = first.name or first.sku
@@ -330,6 +351,9 @@ class ProductsFlow(Flow):
         groups = []
         for code in dict.fromkeys(c for a in articles for c in a.category_codes):
             bound = self.store.bindings.get("group", code)
+            if self.dry_run and (not bound or not bound.target_id) and code in self._planned_groups:
+                groups.append(self._planned_groups[code])  # what the group would be (0: created by this run)
+                continue
             if not bound or not bound.target_id:
                 raise record_error(
                     f"article group '{code}' is not in MplusKASSA yet (it failed or was filtered out)",

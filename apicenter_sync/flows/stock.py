@@ -1,8 +1,8 @@
 """Stock: AccountView stock per article and warehouse → MplusKASSA ``setStock`` per branch (SPEC §1.4).
 
 The figure sent is a setting (``stock_figure``): available = on hand − reserved
-by sales orders (default), on hand, economic (incl. incoming), or the raw
-AccountView field named in ``stock_field``. Warehouses map to branches through
+by sales orders (default), on hand, economic = on hand − reserved + incoming
+(on open purchase orders), or the raw AccountView field named in ``stock_field``. Warehouses map to branches through
 the ``warehouse_branch`` table. ``setStock`` is absolute, so a repeat after a
 lost reply is harmless; a figure equal to the last one sent is not sent again.
 """
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from ..clients.mplus_errors import NotFoundError
 from ..models import StockLevel
 from .av_source import changed_batches, rows_by_keys
 from .base import Flow, Outcome, record_error, synced
 from .filters import ArticleFilter
+from .products import _numeric
 
 WAREHOUSE_BRANCH = "warehouse_branch"  # AccountView warehouse code -> Mplus branch number
 # ASSUMPTION (docs/assumptions.md): stock per warehouse lives in ART_STOCK (business object STK1).
@@ -77,12 +79,13 @@ class StockFlow(Flow):
         if branch is None:
             raise record_error(
                 f"warehouse '{level.warehouse}' has no MplusKASSA branch (mapping table {WAREHOUSE_BRANCH})",
+                retry=True,  # retried automatically: it succeeds once the mapping is added
                 source_id=sid,
             )
         article = articles.get(level.sku)
         if article and article.target_id:
             number = int(article.target_id)
-        elif level.sku.isdigit():
+        elif _numeric(level.sku):
             number = int(level.sku)  # numeric SKUs are the Mplus article number (SPEC §1.3)
         else:
             raise record_error(
@@ -91,7 +94,8 @@ class StockFlow(Flow):
                 source_id=sid,
             )
         figure = self.figure(record, level)
-        payload = {"branchNumber": int(branch), "articleNumber": number, "amount": str(figure)}
+        # The figure as a plain number (12.50 and 12.5 are the same figure: no second write for a new notation).
+        payload = {"branchNumber": int(branch), "articleNumber": number, "amount": _plain(figure)}
         digest = self.hash(payload)
         base = {"entity": self.entity, "source_id": sid, "source_payload": record, "target_payload": payload}
         binding = stock.get(sid)
@@ -100,7 +104,15 @@ class StockFlow(Flow):
         target = f"{number}@{branch}"
         if self.dry_run:
             return Outcome(action="dry_run", target_id=target, **base)
-        stock_id = self.mplus.set_stock(number, int(branch), figure)
+        try:
+            stock_id = self.mplus.set_stock(number, int(branch), figure)
+        except NotFoundError as exc:
+            # Usually the article: not synced yet (it failed, or the products flow has not run): retried later.
+            raise record_error(
+                f"article {number} ('{level.sku}') or branch {branch} is not in MplusKASSA yet ({exc})",
+                retry=True,
+                source_id=sid,
+            ) from None
         return Outcome(action="updated", target_id=target, reply={"stockId": stock_id},
                        bindings=[synced(self.entity, sid, target, digest)], **base)  # fmt: skip
 
@@ -109,7 +121,7 @@ class StockFlow(Flow):
         if mode == "on_hand":
             return level.on_hand
         if mode == "economic":
-            return level.on_hand - level.reserved + level.incoming
+            return level.economic  # on hand - reserved + incoming
         if mode == "field":
             name = self.settings.get("stock_field") or ""
             try:
@@ -118,4 +130,9 @@ class StockFlow(Flow):
                 raise record_error(f"stock_field '{name}' is not a field of {STOCK_TABLE}") from None
             except InvalidOperation:
                 raise record_error(f"stock_field '{name}' holds {record[name]!r}, not a number") from None
-        return level.on_hand - level.reserved
+        return level.available  # on hand - reserved
+
+
+def _plain(figure: Decimal) -> str:
+    text = format(figure.normalize(), "f")
+    return "0" if text in ("-0", "0") else text

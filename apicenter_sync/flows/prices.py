@@ -1,0 +1,398 @@
+"""B2B prices: AccountView price lists, staffel prices and group discounts → MplusKASSA price groups (SPEC §1.5).
+
+Four streams per run, each with its own CNG_DATE watermark:
+
+- ``price_list`` (PRL1 / PRICE_LST): checks that every price list maps to an
+  existing Mplus price group (table ``customer_group_price_group``). The WSDL
+  cannot create price groups, so an unmapped list is a clear per-record error.
+- ``price`` (PRI1 / PRICE_ART) and ``discount`` (DSC1 / DISC_GRP): the articles
+  touched (by a price row, or by a discount on their article group) are
+  re-read whole (all their price rows, the discounts of their group), because
+  ``Article.priceGroupList`` replaces the stored list: one ``updateProduct``
+  per changed article.
+- ``debtor`` (AR1 / CONTACT): the relation's price group and blanket discount
+  (``updateRelation``), for debtors the customers flow already bound.
+
+Every payload is hashed per article / per debtor: an unchanged one is not
+written. Without a binding yet (first run, lost state store) the values held
+by MplusKASSA are compared first, so what is already right is not rewritten.
+AccountView has no deletion feed: a price row or discount deleted there reaches
+MplusKASSA on the next change of that article or on a full resync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..clients.accountview import Filter
+from ..datamapper import load_default_mapping
+from ..errors import AuthError
+from ..models import Customer, Discount, PriceListPrice
+from .av_source import changed_batches, rows_by_keys
+from .base import Batch, Flow, Outcome, record_error, synced
+from .filters import ARTICLE_KEY, ARTICLE_OBJECT, ARTICLE_TABLE, GROUP_FIELD, ArticleFilter
+from .price_rules import price_group_list, same_entries, whole_percent
+
+PRICE_GROUP_BY_CUSTOMER_GROUP = "customer_group_price_group"  # AccountView price list -> Mplus price group number
+GENERATED_NUMBERS = "generated_article_numbers"  # non-numeric SKU -> Mplus article number (products flow)
+# ASSUMPTION (docs/assumptions.md): business objects, tables and keys of the price data.
+PRICE_LIST_OBJECT, PRICE_LIST_TABLE, PRICE_LIST_KEY = "PRL1", "PRICE_LST", "PL_CODE"
+PRICE_OBJECT, PRICE_TABLE, PRICE_KEY = "PRI1", "PRICE_ART", "REC_ID"
+DISCOUNT_OBJECT, DISCOUNT_TABLE, DISCOUNT_KEY = "DSC1", "DISC_GRP", "REC_ID"
+DEBTOR_OBJECT, DEBTOR_TABLE, DEBTOR_KEY = "AR1", "CONTACT", "SUB_NR"
+# Bindings of this flow: what was last sent per article / per debtor (the products and customers flows own
+# "article", "product" and "relation").
+ARTICLE_PRICES, RELATION_PRICING = "article_prices", "relation_pricing"
+CHUNK = 50  # keys per IN filter
+SMALL_LOOKUP = 25  # fewer relations than this are read one by one instead of paging all relations
+
+
+class PricesFlow(Flow):
+    name = "prices"
+    entity = "article"
+
+    def prepare(self) -> None:
+        self.article_filter = ArticleFilter.from_settings(self)
+        self.skip_lists = {c.strip().upper() for c in self.settings.get("skip_price_lists") or () if c.strip()}
+        self.include_vat = bool(self.settings.get("prices_include_vat"))
+        self._groups: set[int] | None = None
+        self._discounts: dict[str, list[Discount]] = {}
+        self._bad_discounts: dict[str, str] = {}  # article group -> why one of its discount rows cannot be mapped
+        self._relations: dict[int, dict] | None = None
+        self._done: set[str] = set()  # SKUs handled this run (full resync: bound articles not seen are cleared)
+        self.price_sku_field = _source_field(self, "prices", "sku", ARTICLE_KEY)
+        self.discount_group_field = _source_field(self, "discounts", "article_group", GROUP_FIELD)
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def read_batches(self) -> Iterator[Batch]:
+        yield from changed_batches(self, PRICE_LIST_OBJECT, PRICE_LIST_TABLE, PRICE_LIST_KEY, stream="price_list")
+        yield from changed_batches(self, PRICE_OBJECT, PRICE_TABLE, PRICE_KEY, stream="price")
+        yield from changed_batches(self, DISCOUNT_OBJECT, DISCOUNT_TABLE, DISCOUNT_KEY, stream="discount")
+        if self.settings.get("sync_relation_pricing", True):
+            yield from changed_batches(self, DEBTOR_OBJECT, DEBTOR_TABLE, DEBTOR_KEY, stream="debtor")
+        if self.options.full:
+            yield from self.orphan_batches()
+
+    def orphan_batches(self) -> Iterator[Batch]:
+        """Full resync: articles that had B2B prices but no price row or discount reaches any more (deleted)."""
+        empty = self.hash([])
+        left = [
+            b.source_id
+            for b in self.store.bindings.iter(ARTICLE_PRICES)
+            if b.source_id not in self._done and b.payload_hash != empty
+        ]
+        size = int(self.settings.get("batch_size") or 100)
+        for start in range(0, len(left), size):
+            rows = rows_by_keys(self, ARTICLE_OBJECT, ARTICLE_TABLE, ARTICLE_KEY, left[start : start + size])
+            if rows:
+                yield Batch(rows, stream="article")
+
+    def fetch_by_ids(self, source_ids, entity):
+        if entity == "debtor":
+            return rows_by_keys(self, DEBTOR_OBJECT, DEBTOR_TABLE, DEBTOR_KEY, source_ids)
+        if entity == "price_list":
+            return rows_by_keys(self, PRICE_LIST_OBJECT, PRICE_LIST_TABLE, PRICE_LIST_KEY, source_ids)
+        # Articles are retried from their article row: it exists even when all its price rows are gone.
+        return rows_by_keys(self, ARTICLE_OBJECT, ARTICLE_TABLE, ARTICLE_KEY, source_ids)
+
+    def source_id(self, record: dict) -> str:
+        # ARTICLE and PRICE_ART rows name the article; CONTACT the debtor; PRICE_LST the price list.
+        for key in (ARTICLE_KEY, DEBTOR_KEY, PRICE_LIST_KEY, "PCT_LIST", PRICE_KEY):
+            if key in record:
+                return str(record.get(key) or "").strip()
+        return ""
+
+    def process_batch(self, batch: Batch) -> list[Outcome]:
+        if batch.stream == "price_list":
+            return [self.isolated(r, self.check_price_list, "price_list") for r in batch.records]
+        if batch.stream == "debtor":
+            return self.sync_debtors(batch.records)
+        if batch.stream == "price":
+            return self.sync_articles(self.article_rows(sorted({self.price_sku(r) for r in batch.records})))
+        if batch.stream == "discount":
+            return self.sync_articles(self.articles_of_groups(batch.records))
+        return self.sync_articles({self.source_id(r): r for r in batch.records})
+
+    # --- price lists -----------------------------------------------------------------------------------------
+    def check_price_list(self, record: dict) -> Outcome:
+        code = self.source_id(record)
+        base = {"entity": "price_list", "source_id": code, "source_payload": record}
+        if code.upper() in self.skip_lists:
+            return Outcome(action="skipped", message="excluded by skip_price_lists", **base)
+        group = self.price_group(code, f"price list '{code}'")
+        return Outcome(action="unchanged", target_id=str(group), message=f"MplusKASSA price group {group}", **base)
+
+    def price_group(self, code: str, what: str, sid: str = "") -> int:
+        """The existing Mplus price group of a price list / discount group code, or a clear record error."""
+        group = self.tables.get(PRICE_GROUP_BY_CUSTOMER_GROUP, {}).get(code)
+        if group is None:
+            raise record_error(
+                f"{what} has no MplusKASSA price group: add '{code}' to mapping table {PRICE_GROUP_BY_CUSTOMER_GROUP} "
+                "(MplusKASSA price groups cannot be created through its API) or list it in skip_price_lists",
+                source_id=sid or code,
+            )
+        number = int(group)
+        if number not in self.mplus_groups():
+            raise record_error(
+                f"{what} maps to MplusKASSA price group {number} (mapping table {PRICE_GROUP_BY_CUSTOMER_GROUP}), "
+                "which does not exist in MplusKASSA",
+                source_id=sid or code,
+            )
+        return number
+
+    def mplus_groups(self) -> set[int]:
+        if self._groups is None:
+            self._groups = {int(g["priceGroupNumber"]) for g in self.mplus.price_groups()}
+        return self._groups
+
+    # --- articles: which ones a batch touches ----------------------------------------------------------------
+    def price_sku(self, row: dict) -> str:
+        return str(row.get(self.price_sku_field) or "").strip()
+
+    def article_rows(self, skus: list[str]) -> dict[str, dict | None]:
+        """SKU -> its ARTICLE row (None: the article is not in AccountView), one request per 50 SKUs."""
+        found: dict[str, dict | None] = dict.fromkeys(s for s in skus if s)
+        for start in range(0, len(found), CHUNK):
+            chunk = list(found)[start : start + CHUNK]
+            for row in self.av.iter_rows(ARTICLE_OBJECT, ARTICLE_TABLE, filters=[Filter.in_(ARTICLE_KEY, chunk)]):
+                found[self.source_id(row)] = row
+        return found
+
+    def articles_of_groups(self, discount_rows: list[dict]) -> dict[str, dict | None]:
+        """A changed group discount touches every article of its article group."""
+        groups = sorted({str(r.get(self.discount_group_field) or "").strip() for r in discount_rows} - {""})
+        for group in groups:
+            self._discounts.pop(group, None)  # read again: this batch holds news about it
+            self._bad_discounts.pop(group, None)
+        found: dict[str, dict | None] = {}
+        for start in range(0, len(groups), CHUNK):
+            query = [Filter.in_(GROUP_FIELD, groups[start : start + CHUNK])]
+            for row in self.av.iter_rows(ARTICLE_OBJECT, ARTICLE_TABLE, filters=query):
+                found[self.source_id(row)] = row
+        return found
+
+    def prices_of(self, skus: list[str]) -> dict[str, list[dict]]:
+        """All price-list rows of these articles (the whole list is sent, so every row is needed)."""
+        rows: dict[str, list[dict]] = {s: [] for s in skus}
+        for start in range(0, len(skus), CHUNK):
+            query = [Filter.in_(self.price_sku_field, skus[start : start + CHUNK])]
+            for row in self.av.iter_rows(PRICE_OBJECT, PRICE_TABLE, filters=query, page_size=1000):
+                rows.setdefault(self.price_sku(row), []).append(row)
+        return rows
+
+    def discounts_of(self, groups: set[str]) -> dict[str, list[Discount]]:
+        """Group discounts per article group, read once per run per group."""
+        missing = sorted(g for g in groups if g and g not in self._discounts)
+        for g in missing:
+            self._discounts[g] = []
+        for start in range(0, len(missing), CHUNK):
+            query = [Filter.in_(self.discount_group_field, missing[start : start + CHUNK])]
+            for row in self.av.iter_rows(DISCOUNT_OBJECT, DISCOUNT_TABLE, filters=query):
+                try:
+                    discount: Discount = self.mapper("discounts").to_model(row, self.tables)
+                except ValueError as exc:  # a bad row fails the articles of its group only (plan_article)
+                    self._bad_discounts[str(row.get(self.discount_group_field) or "").strip()] = str(exc)
+                    continue
+                self._discounts.setdefault(discount.article_group or "", []).append(discount)
+        return {g: self._discounts.get(g, []) for g in groups}
+
+    # --- articles: build, compare, write ---------------------------------------------------------------------
+    def sync_articles(self, articles: dict[str, dict | None]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        wanted: dict[str, dict] = {}  # SKU -> what plan_article decided to write
+        keep = {s: r for s, r in articles.items() if s and s not in self._done}
+        self._done.update(keep)
+        price_rows = self.prices_of(sorted(keep))
+        discounts = self.discounts_of({str(r.get(GROUP_FIELD) or "").strip() for r in keep.values() if r})
+        numbers = self.store.bindings.get_many("article", list(keep))
+        bindings = self.store.bindings.get_many(ARTICLE_PRICES, list(keep))
+        for sku, row in keep.items():
+            rows = price_rows.get(sku, [])
+            out = self.isolated(
+                {ARTICLE_KEY: sku},
+                lambda _, s=sku, r=row, pr=rows: self.plan_article(s, r, pr, discounts, numbers, bindings.get(s)),
+            )
+            if isinstance(out, dict):
+                wanted[sku] = out
+                continue
+            if out.action == "failed":
+                out.source_payload = {"article": row, "prices": rows}
+            outcomes.append(out)
+        if wanted:
+            outcomes.extend(self.write_articles(wanted))
+        return outcomes
+
+    def plan_article(self, sku, row, rows, discounts, numbers, binding) -> Outcome | dict:
+        """An outcome when nothing is to be written, else what to write."""
+        source = {"article": row, "prices": rows}
+        if row is None:
+            return self._out(sku, "skipped", source=source, message="article is not in AccountView")
+        if self.article_filter.active and not self.article_filter.matches(row):
+            return self._out(sku, "skipped", source=source, message="excluded by the article filter")
+        group = str(row.get(GROUP_FIELD) or "").strip()
+        if group in self._bad_discounts:
+            raise record_error(f"a discount row of article group '{group}' is invalid: {self._bad_discounts[group]}")
+        prices = []
+        for price_row in rows:
+            price: PriceListPrice = self.mapper().to_model(price_row, self.tables)
+            if price.price_list.upper() not in self.skip_lists:
+                prices.append((self.price_group(price.price_list, f"price list '{price.price_list}'", sku), price))
+        group_discounts = [
+            (self.price_group(d.customer_group or "", f"discount group '{d.customer_group}'", sku), d)
+            for d in discounts.get(group, [])
+            if (d.customer_group or "").upper() not in self.skip_lists
+        ]
+        entries = price_group_list(sku, prices, group_discounts, self.include_vat)
+        number = self.article_number(sku, numbers)
+        payload = {"articleNumber": number, "priceGroupList": {"priceGroup": entries}}
+        digest = self.hash(entries)
+        if self.unchanged(binding, digest):
+            return self._out(sku, "unchanged", number, source, payload)
+        if not entries and binding is None:
+            return self._out(sku, "skipped", number, source, payload, message="no B2B prices")
+        return {"number": number, "payload": payload, "digest": digest, "source": source}
+
+    def article_number(self, sku: str, numbers) -> int:
+        bound = numbers.get(sku)
+        if bound and bound.target_id:
+            return int(bound.target_id)
+        if sku.isdigit() and 0 < int(sku) < 2**63:
+            return int(sku)  # a numeric SKU is the Mplus article number (SPEC §1.3)
+        generated = self.tables.get(GENERATED_NUMBERS, {}).get(sku)
+        if generated:
+            return int(generated)
+        raise record_error(
+            f"article '{sku}' is not in MplusKASSA yet: the products flow must sync it first", retry=True, source_id=sku
+        )
+
+    def write_articles(self, wanted: dict[str, dict]) -> list[Outcome]:
+        # One getProducts for the batch: the product number each updateProduct needs, and what Mplus holds now.
+        in_mplus = self.mplus.get_articles([w["number"] for w in wanted.values()])
+        outcomes = []
+        for sku, w in wanted.items():
+            number, payload, source = w["number"], w["payload"], w["source"]
+            entries = payload["priceGroupList"]["priceGroup"]
+            current = in_mplus.get(number)
+            bind = [synced(ARTICLE_PRICES, sku, number, w["digest"])]
+            if current is None:
+                outcomes.append(self._out(sku, "failed", number, source, payload, retry=True,
+                                          error=f"article '{sku}' ({number}) is not in MplusKASSA yet: "
+                                          "the products flow must sync it first"))  # fmt: skip
+                continue
+            held = (current.get("priceGroupList") or {}).get("priceGroup") or []
+            if not self.options.full and same_entries(held, entries):
+                outcomes.append(self._out(sku, "unchanged", number, source, payload, bindings=bind,
+                                          message="MplusKASSA already holds these prices"))  # fmt: skip
+                continue
+            if self.dry_run:
+                outcomes.append(self._out(sku, "dry_run", number, source, payload))
+                continue
+            product = int(current["productNumber"])
+            out = self.isolated(
+                {ARTICLE_KEY: sku},
+                lambda _, p=product, n=number, e=entries: self.mplus.set_article_price_group_prices(p, n, e),
+            )
+            if isinstance(out, Outcome):  # the write failed: this article only, the batch goes on
+                out.target_id, out.source_payload, out.target_payload = str(number), source, payload
+                outcomes.append(out)
+                continue
+            outcomes.append(self._out(sku, "updated", number, source, payload, reply=out, bindings=bind))
+        return outcomes
+
+    def isolated(self, record: dict, fn, entity: str | None = None):
+        """``fn(record)``, or a failed outcome for this record alone (an auth error still stops the run)."""
+        try:
+            return fn(record)
+        except AuthError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - per-record isolation is the point
+            return self.failure(record, exc, entity=entity)
+
+    def _out(self, sku, action, number=None, source=None, payload=None, **extra) -> Outcome:
+        target = str(number) if number else None
+        return Outcome("article", sku, action, target_id=target, source_payload=source, target_payload=payload, **extra)
+
+    # --- debtors → relation price group and discount ---------------------------------------------------------
+    def sync_debtors(self, rows: list[dict]) -> list[Outcome]:
+        sids = [self.source_id(r) for r in rows]
+        relations = self.store.bindings.get_many("relation", sids)
+        bindings = self.store.bindings.get_many(RELATION_PRICING, sids)
+        planned: list[tuple[dict, Outcome | dict]] = []
+        for row in rows:
+            sid = self.source_id(row)
+            plan = self.isolated(row, lambda r, s=sid: self.plan_debtor(r, relations.get(s), bindings.get(s)), "debtor")
+            planned.append((row, plan))
+        todo = [p["relationNumber"] for _, p in planned if isinstance(p, dict)]
+        current = self.current_relations(todo) if todo and not self.options.full else {}
+        return [
+            plan
+            if isinstance(plan, Outcome)
+            else self.isolated(row, lambda r, p=plan: self.write_debtor(r, p, current), "debtor")
+            for row, plan in planned
+        ]
+
+    def plan_debtor(self, row: dict, relation, binding) -> Outcome | dict:
+        sid = self.source_id(row)
+        base = {"entity": "debtor", "source_id": sid, "source_payload": row}
+        if relation is None or not relation.target_id:
+            return Outcome(action="skipped", message="debtor is not in MplusKASSA yet (customers flow)", **base)
+        customer: Customer = self.mapper("customers").to_model(row, self.tables)
+        number = int(relation.target_id)
+        payload: dict = {"relationNumber": number}
+        code = (customer.price_group or "").strip()
+        if code and code.upper() not in self.skip_lists:
+            payload["priceGroupNumber"] = self.price_group(code, f"price list '{code}' of debtor {sid}", sid)
+        elif not code and int(self.settings.get("default_price_group") or 0):
+            payload["priceGroupNumber"] = int(self.settings["default_price_group"])
+        # Sent also when 0: a discount removed in AccountView must be removed from the relation.
+        payload["discountPercentage"] = whole_percent(customer.discount_pct)
+        if not 0 <= payload["discountPercentage"] <= 100:
+            raise record_error(f"debtor {sid} has {customer.discount_pct} % discount: MplusKASSA accepts 0 to 100")
+        digest = self.hash(payload)
+        note = None
+        if customer.customer_group and code and customer.customer_group != code:
+            # One price group per relation: the group discounts it gets are those of its price list.
+            note = f"discount group '{customer.customer_group}' differs from price list '{code}'"
+        if self.unchanged(binding, digest):
+            return Outcome(action="unchanged", target_id=str(number), target_payload=payload, message=note, **base)
+        return {"relationNumber": number, "payload": payload, "digest": digest, "note": note}
+
+    def current_relations(self, numbers: list[int]) -> dict[int, dict]:
+        """What MplusKASSA holds for these relations: one getRelation each when few, else all relations paged."""
+        if self._relations is None and len(numbers) < SMALL_LOOKUP:
+            found = {n: self.mplus.get_relation(n) for n in numbers}
+            return {n: r for n, r in found.items() if r}
+        if self._relations is None:
+            self._relations = {int(r["relationNumber"]): r for r in self.mplus.iter_relations()}
+        return self._relations
+
+    def write_debtor(self, row: dict, plan: dict, current: dict[int, dict]) -> Outcome:
+        sid, number, payload = self.source_id(row), plan["relationNumber"], plan["payload"]
+        base = {"entity": "debtor", "source_id": sid, "source_payload": row, "target_payload": payload,
+                "target_id": str(number)}  # fmt: skip
+        bind = [synced(RELATION_PRICING, sid, number, plan["digest"])]
+        held = current.get(number)
+        if held is not None and all((held.get(k) or 0) == (v or 0) for k, v in payload.items()):
+            return Outcome(action="unchanged", bindings=bind, message=plan["note"] or "MplusKASSA already holds these",
+                           **base)  # fmt: skip
+        if self.dry_run:
+            return Outcome(action="dry_run", message=plan["note"], **base)
+        reply = self.mplus.set_relation_pricing(
+            number,
+            price_group_number=payload.get("priceGroupNumber"),
+            discount_percentage=payload["discountPercentage"],
+        )
+        if self._relations is not None:
+            self._relations[number] = {**self._relations.get(number, {}), **payload}
+        return Outcome(action="updated", reply=reply, bindings=bind, message=plan["note"], **base)
+
+
+def _source_field(flow: Flow, mapping: str, target: str, default: str) -> str:
+    """The AccountView field a datamapper line reads for ``target`` (so a remapped field is queried too)."""
+    lines = flow.store.mappings.get_datamapper(mapping)
+    if lines is None:
+        lines = [ln if isinstance(ln, dict) else ln.model_dump() for ln in load_default_mapping(mapping).lines]
+    for line in lines:
+        if line.get("target") == target and line.get("source") and line.get("active", True):
+            return str(line["source"])
+    return default

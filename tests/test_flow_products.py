@@ -1,0 +1,363 @@
+"""Products flow (AccountView articles and article groups → MplusKASSA), over real sockets against the sandboxes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flow_fixtures import Env, cents, env_fixture, sandboxes_fixture  # noqa: F401 - fixtures "env", "sandboxes"
+
+from apicenter_sync.flows.products import GENERATED_NUMBERS
+
+NON_NUMERIC = "AB-0023"
+REJECT_TEXT = (
+    "SKU 'AB-0023' is not numeric: MplusKASSA article numbers are 64-bit integers "
+    "(set non_numeric_sku = generate to give it a generated number)"
+)
+
+
+def lines(env: Env, result, **where) -> list:
+    return env.store.log.list_lines(flow="products", run_id=result.run_id, limit=10_000, **where)
+
+
+def av_articles(env: Env) -> list[dict]:
+    return [r for r in env.av_rows("ARTICLE")]
+
+
+def spy(env: Env, method: str) -> list:
+    """Record the payloads handed to one MplusClient method (the call still goes out)."""
+    seen: list = []
+    real = getattr(env.mp, method)
+
+    def wrapper(*args, **kwargs):
+        seen.append(args[0] if args else kwargs)
+        return real(*args, **kwargs)
+
+    setattr(env.mp, method, wrapper)
+    return seen
+
+
+def test_second_run_writes_nothing(env: Env):
+    first = env.run("products")
+    assert first.counts["created"] > 0 and first.counts["updated"] > 0
+    before = env.writes()
+    env.mp.reset_counters()
+    second = env.run("products")
+    assert env.writes() == before
+    assert set(second.counts) <= {"unchanged"}
+    assert not {op for op in env.mp.calls if not op.startswith("get")}
+
+
+def test_changed_article_is_exactly_one_update(env: Env):
+    env.run("products")
+    sku = "100005"
+    env.change_article(sku, PX_SELL=12.34)
+    before = env.writes()
+    env.mp.reset_counters()
+    result = env.run("products")
+    assert dict(result.counts) == {"updated": 1}
+    assert env.mp.calls["updateProduct"] == 1
+    assert not {op for op in env.mp.calls if not op.startswith("get") and op != "updateProduct"}
+    assert env.writes() - before == Counter({"product": 1, "article": 1})
+    assert env.mplus_article(int(sku))["priceExcl"] == 1234
+    # and it stays done
+    env.mp.reset_counters()
+    assert set(env.run("products").counts) <= {"unchanged"}
+    assert env.mp.calls["updateProduct"] == 0
+
+
+def test_same_article_changed_twice_within_one_second_is_seen_both_times(env: Env, monkeypatch):
+    env.run("products")
+    now = env.av_app.clock()
+    monkeypatch.setattr(env.av_app, "clock", lambda: now)  # both edits get the same CNG_DATE
+    env.change_article("100005", PX_SELL=11.11)
+    env.run("products")
+    env.change_article("100005", PX_SELL=22.22)
+    result = env.run("products")
+    assert result.counts["updated"] == 1
+    assert env.mplus_article(100005)["priceExcl"] == 2222
+
+
+def test_non_numeric_sku_is_rejected_by_default(env: Env):
+    result = env.run("products")
+    errors = dict(result.failures)
+    assert errors[NON_NUMERIC] == REJECT_TEXT
+    assert errors[NON_NUMERIC].startswith("SKU 'AB-0023' is not numeric")
+    assert not [a for p in env.mstore.products.values() for a in p["articleList"]["article"]
+                if a.get("extArticleId") == NON_NUMERIC]  # fmt: skip
+    (line,) = lines(env, result, source_id=NON_NUMERIC)
+    assert line.action == "failed" and line.error == REJECT_TEXT
+
+
+def test_non_numeric_sku_gets_a_stable_generated_number(env: Env):
+    env.set("products", non_numeric_sku="generate", generated_number_base=500_000_000)
+    result = env.run("products")
+    assert not result.failures
+    number = int(env.store.mappings.get_table(GENERATED_NUMBERS)[NON_NUMERIC])
+    assert number >= 500_000_000
+    article = env.mplus_article(number)
+    assert article["extArticleId"] == NON_NUMERIC and article["pluNumber"] == NON_NUMERIC
+    generated = env.store.mappings.get_table(GENERATED_NUMBERS)
+    assert len(set(generated.values())) == len(generated)  # one number per SKU
+    # a full re-sync keeps the numbers and creates nothing
+    env.mp.reset_counters()
+    env.run("products", full=True)
+    assert env.store.mappings.get_table(GENERATED_NUMBERS) == generated
+    assert env.mp.calls["createProduct"] == 0
+    assert [a["articleNumber"] for p in env.mstore.products.values() for a in p["articleList"]["article"]
+            if a.get("extArticleId") == NON_NUMERIC] == [number]  # fmt: skip
+
+
+def test_generated_number_survives_a_lost_reply(env: Env):
+    env.set("products", non_numeric_sku="generate", filter_field="ART_CODE", filter_value=NON_NUMERIC)
+    products_before = len(env.mstore.products)
+    env.faults(1.0, kinds=["lost_reply"], operations=["createProduct"], seed=3)
+    first = env.run("products")
+    assert [sid for sid, _ in first.failures] == [NON_NUMERIC]
+    assert len(env.mstore.products) == products_before + 1  # applied, but the reply was lost
+    number = int(env.store.mappings.get_table(GENERATED_NUMBERS)[NON_NUMERIC])
+    env.faults(0)
+    env.mp.reset_counters()
+    second = env.run("products")  # retried at once (retry_delay_seconds = 0)
+    assert dict(second.counts) == {"updated": 1}
+    assert env.mp.calls["createProduct"] == 0
+    assert len(env.mstore.products) == products_before + 1
+    assert env.mplus_article(number)["extArticleId"] == NON_NUMERIC
+    assert int(env.store.mappings.get_table(GENERATED_NUMBERS)[NON_NUMERIC]) == number
+
+
+def test_variants_become_one_product_with_several_articles(env: Env):
+    model = env.world.edge["variant_model"]
+    skus = sorted(
+        str(r["ART_CODE"]).strip() for r in av_articles(env) if str(r.get("MODEL_CODE") or "").strip() == model
+    )
+    assert len(skus) == 4
+    env.run("products")
+    numbers = {env.mstore.article_product[int(s)] for s in skus}
+    assert len(numbers) == 1
+    product = env.mstore.products[numbers.pop()]
+    assert sorted(str(a["articleNumber"]) for a in product["articleList"]["article"]) == skus
+    # one changed variant re-sends the whole product, once
+    sent = spy(env, "update_product")
+    env.mp.reset_counters()
+    env.change_article(skus[1], PX_SELL=77.70)
+    result = env.run("products")
+    assert dict(result.counts) == {"updated": 1}
+    assert env.mp.calls["updateProduct"] == 1
+    assert sorted(str(a["articleNumber"]) for a in sent[0]["articleList"]["article"]) == skus
+    assert env.mplus_article(int(skus[1]))["priceExcl"] == 7770
+
+
+def test_update_fields_keep_what_mplus_enriched(env: Env):
+    env.set("products", update_fields=["price"])
+    env.run("products")
+    created = env.mplus_article(100006)  # not in the till before: created with all content
+    row = env.article_row("100006")
+    assert created["description"] == row["ART_DESC1"].strip()
+    assert created["barcode"] == row["EAN_CODE"].strip()
+    assert created["vatCode"] == int(row["VAT_CODE"])
+    assert created["extraText"] == row["ART_MEMO"].strip()
+    assert created["priceExcl"] == cents(row["PX_SELL"])
+    product = env.mplus_product_of(100006)
+    assert product["groupNumbers"]
+    # enrich in Mplus, change name and price in AccountView
+    env.mplus_article(100006)["description"] = "Verrijkt in de kassa"
+    env.mplus_article(100006)["extraText"] = "Eigen tekst"
+    env.mplus_product_of(100006)["description"] = "Eigen productnaam"
+    env.change_article("100006", ART_DESC1="Nieuwe naam", PX_SELL=45.67)
+    result = env.run("products")
+    assert dict(result.counts) == {"updated": 1}
+    after = env.mplus_article(100006)
+    assert after["priceExcl"] == 4567
+    assert after["description"] == "Verrijkt in de kassa"
+    assert after["extraText"] == "Eigen tekst"
+    assert env.mplus_product_of(100006)["description"] == "Eigen productnaam"
+
+
+def test_filter_groups_exclude_articles(env: Env):
+    env.set("products", filter_groups=["G001"])
+    result = env.run("products")
+    in_group = {str(r["ART_CODE"]).strip() for r in av_articles(env) if r["AG_CODE"].strip() == "G001"}
+    others = {str(r["ART_CODE"]).strip() for r in av_articles(env)} - in_group
+    skipped = {ln.source_id for ln in lines(env, result, action="skipped", entity="article")}
+    assert others <= skipped
+    touched = {ln.source_id for ln in lines(env, result, entity="article") if ln.action in ("created", "updated")}
+    assert touched and touched <= in_group
+    for sku in others:  # nothing written: an article not in the till stays out of it
+        if sku.isdigit() and (int(sku) - 100_000) % 3 == 0:
+            assert env.mplus_article(int(sku)) is None
+    assert all(ln.error for ln in lines(env, result, action="skipped", entity="article"))
+
+
+def test_filter_field_excludes_articles(env: Env):
+    env.change_article("100006", POS_SELL=False)
+    env.set("products", filter_field="POS_SELL", filter_value="true")
+    result = env.run("products")
+    (line,) = lines(env, result, source_id="100006")
+    assert line.action == "skipped" and "filter" in line.error
+    assert env.mplus_article(100006) is None
+    assert env.mplus_article(100009) is not None  # POS_SELL true: synced
+
+
+def test_price_excl_by_default_and_incl_by_setting(env: Env):
+    env.run("products")
+    px = env.article_row("100006")["PX_SELL"]
+    assert env.mplus_article(100006)["priceExcl"] == cents(px)
+    assert env.mplus_article(100006)["priceIncl"] == round(cents(px) * 1.21)
+    env.set("products", prices_include_vat=True)
+    env.run("products", full=True)
+    assert env.mplus_article(100006)["priceIncl"] == cents(px)
+    assert env.mplus_article(100006)["priceExcl"] == round(cents(px) / 1.21)
+
+
+def test_gross_flag_marks_one_article_price_as_incl_vat(env: Env):
+    env.change_article("100006", GROSS_FLG=True, PX_SELL=12.10)
+    env.run("products")
+    assert env.mplus_article(100006)["priceIncl"] == 1210
+    assert env.mplus_article(100006)["priceExcl"] == 1000
+
+
+def test_vat_code_mapping_and_missing_mapping(env: Env):
+    env.store.mappings.set_table("vat_code_av_mplus", {"1": "1"})  # no mapping for the 21 % code 2
+    result = env.run("products")
+    errors = dict(result.failures)
+    row = env.article_row("100006")
+    assert row["VAT_CODE"].strip() == "2"
+    assert errors["100006"] == (
+        "AccountView VAT code '2' of article 100006 has no MplusKASSA VAT code (mapping table vat_code_av_mplus)"
+    )
+    food = next(r for r in av_articles(env) if r["VAT_CODE"].strip() == "1" and str(r["ART_CODE"]).isdigit()
+                and (int(r["ART_CODE"]) - 100_000) % 3 == 0)  # fmt: skip
+    assert env.mplus_article(int(food["ART_CODE"]))["vatCode"] == 1  # the batch went on
+
+
+def test_failed_records_are_retried_when_due_and_succeed_once_fixed(env: Env):
+    env.store.mappings.set_table("vat_code_av_mplus", {"1": "1"})
+    env.set("products", retry_delay_seconds=3600)
+    first = env.run("products")
+    failed = {sid for sid, _ in first.failures}
+    assert "100006" in failed
+    env.store.mappings.set_table("vat_code_av_mplus", {"1": "1", "2": "2"})
+    assert dict(env.run("products").counts) == {}  # not due yet
+    env.store.clock = lambda: datetime.now(UTC) + timedelta(hours=2)  # the retry delay has passed
+    third = env.run("products")
+    assert third.counts["updated"] + third.counts["created"] == len(failed - {NON_NUMERIC})
+    assert not third.failures
+    assert env.mplus_article(100006)["vatCode"] == 2
+    assert not env.store.log.list_lines(flow="products", failed_only=True, source_id="100006")
+
+
+def test_ean_is_the_barcode(env: Env):
+    env.run("products")
+    row = env.article_row("100006")
+    assert env.mplus_article(100006)["barcode"] == row["EAN_CODE"].strip()
+    env.change_article("100006", EAN_CODE="8712345678906")
+    env.run("products")
+    assert env.mplus_article(100006)["barcode"] == "8712345678906"
+
+
+def test_article_groups_matched_by_name_created_and_updated(env: Env):
+    groups_before = dict(env.mstore.article_groups)
+    env.mp.reset_counters()
+    result = env.run("products")
+    assert env.mp.calls["newArticleGroup"] == 0  # every AccountView group already exists in Mplus by name
+    assert env.mp.calls["updateArticleGroup"] == 0  # ...with the same name and text: nothing to write
+    assert len(env.mstore.article_groups) == len(groups_before)
+    g001 = env.store.bindings.get("group", "G001")
+    assert g001.target_id == "100"  # "Bike 1" in Mplus
+    assert env.mplus_product_of(100006)["groupNumbers"] == [
+        int(env.store.bindings.get("group", env.article_row("100006")["AG_CODE"].strip()).target_id)
+    ]
+    assert result.counts["failed"] == 1  # only the non-numeric SKU
+    # a new group is created, a renamed one updated
+    env.av.create("AG1", "ART_GRP", {"AG_CODE": "G900", "AG_DESC": "Nieuwe groep"})
+    env.av.update("AG1", "ART_GRP", {"AG_CODE": "G001", "AG_DESC": "Fietsen"}, "AG_CODE")
+    env.change_article("100006", AG_CODE="G900")
+    env.mp.reset_counters()
+    env.run("products")
+    assert env.mp.calls["newArticleGroup"] == 1
+    assert env.mp.calls["updateArticleGroup"] == 1
+    new = int(env.store.bindings.get("group", "G900").target_id)
+    assert env.mstore.article_groups[new]["name"] == "Nieuwe groep"
+    assert env.mstore.article_groups[100]["name"] == "Fietsen"
+    assert env.mplus_product_of(100006)["groupNumbers"] == [new]
+
+
+def test_incremental_full_and_dry_run(env: Env):
+    dry = env.run("products", dry_run=True)
+    assert env.writes() == Counter()
+    assert dry.counts["dry_run"] > 0 and dry.planned
+    assert {p.message for p in dry.planned} == {"create", "update"}
+    assert env.store.bindings.count("product") == 0
+    real = env.run("products")  # the dry run moved no watermark: everything is done now
+    assert real.counts["created"] + real.counts["updated"] == dry.counts["dry_run"]
+    before = env.writes()
+    env.mp.reset_counters()
+    full = env.run("products", full=True)
+    assert full.counts["updated"] > 0 and full.counts["created"] == 0
+    assert env.mp.calls["createProduct"] == 0
+    assert env.writes()["product"] - before["product"] == env.store.bindings.count("product")  # every product once
+    # dry run after changes: reports, writes nothing
+    env.change_article("100005", PX_SELL=1.23)
+    before = env.writes()
+    dry2 = env.run("products", dry_run=True)
+    assert [(p.source_id, p.message) for p in dry2.planned] == [("100005", "update")]
+    assert env.writes() == before
+    assert env.mplus_article(100005)["priceExcl"] != 123
+
+
+def test_one_bad_record_does_not_stop_the_batch(env: Env):
+    env.store.mappings.set_table("vat_code_av_mplus", {**{"0": "0", "1": "1", "2": "2", "5": "5"}})
+    env.change_article("100006", VAT_CODE="4")
+    result = env.run("products")
+    errors = dict(result.failures)
+    assert errors["100006"].startswith("AccountView VAT code '4' of article 100006 has no MplusKASSA VAT code")
+    assert set(errors) == {"100006", NON_NUMERIC}
+    (line,) = lines(env, result, source_id="100006")
+    assert line.action == "failed" and line.error == errors["100006"] and line.source_payload["ART_CODE"] == "100006"
+    assert result.counts["created"] + result.counts["updated"] > 40
+
+
+@pytest.mark.parametrize("seed", [11])
+def test_transient_faults_end_in_the_right_state(sandboxes, seed):
+    import httpx
+
+    for url in (sandboxes.accountview_url, sandboxes.mplus_url):
+        httpx.post(f"{url}/_sandbox/reset").raise_for_status()
+    e = Env(sandboxes, client_timeout=2.0)
+    try:
+        e.set("products", non_numeric_sku="generate")
+        e.faults(0.2, kinds=["timeout", "reset", "http500", "http503", "http429", "lost_reply"], timeout_s=0.2,
+                 seed=seed)  # fmt: skip
+        for _ in range(4):
+            e.engine.run("products")
+            e.change_article("100005", PX_SELL=3.21) if _ == 1 else None
+        e.faults(0)
+        for _ in range(3):
+            last = e.run("products")
+            if not last.failures:
+                break
+        assert not last.failures
+        check_products_match(e)
+    finally:
+        e.close()
+
+
+def check_products_match(env: Env) -> None:
+    generated = env.store.mappings.get_table(GENERATED_NUMBERS)
+    seen: dict[int, int] = {}
+    for product in env.mstore.products.values():
+        for article in product["articleList"]["article"]:
+            assert article["articleNumber"] not in seen, "article in two products"
+            seen[article["articleNumber"]] = product["productNumber"]
+    for sku in generated:
+        assert sum(1 for p in env.mstore.products.values() for a in p["articleList"]["article"]
+                   if a.get("extArticleId") == sku) == 1  # fmt: skip
+    for row in av_articles(env):
+        sku = str(row["ART_CODE"]).strip()
+        number = int(sku) if sku.isdigit() else int(generated[sku])
+        article = env.mplus_article(number)
+        assert article is not None, sku
+        assert article["priceExcl"] == cents(row["PX_SELL"]), sku
+        assert article["description"] == row["ART_DESC1"].strip()[:60], sku
