@@ -255,6 +255,7 @@ COLOURS = ["zwart", "wit", "rood", "blauw", "groen"]
 
 # Fixed positions of edge cases (index into the articles / customers / orders).
 EDGE_NON_NUMERIC_EVERY = 97  # every 97th article gets a non-numeric SKU like "AB-0097"
+SHIPPING_SKU = "999000"  # the shipping-cost article, in the books and (as Mplus' own seed) in the till
 EDGE_FIRST_NON_NUMERIC = 23  # ...and the 23rd, so even the smallest world has one
 
 
@@ -396,6 +397,15 @@ def generate(size: int = 100, seed: int = 1, orders: int | None = None) -> World
             price_items.append(PriceListItem(pl.code, art.sku, Decimal(1), money(art.price_excl * factor)))
             if n % 8 == 0:  # staffel: cheaper from 10 pieces
                 price_items.append(PriceListItem(pl.code, art.sku, Decimal(10), money(art.price_excl * factor * Decimal("0.9"))))
+    # The books' shipping-cost article; the till has the same number as its "Verzendkosten" (seeded by the Mplus
+    # sandbox), so orders' shipping lines and the orders flow's shipping_article setting meet on it.
+    shipping = Article(
+        sku=SHIPPING_SKU, description="Verzendkosten", long_description="", group=groups[0].code,
+        price_excl=money(Decimal("5.74")), vat_code="2", price_incl=money(Decimal("6.95")), cost_price=Decimal(0),
+        ean="", unit="st", sell_in_pos=True, country_of_origin="NL", delivery_days=0, stock=[], changed=SEED_EPOCH,
+    )  # fmt: skip
+    articles.append(shipping)
+    edge["shipping_article"] = shipping.sku
     group_discounts = [GroupDiscount("HOR", groups[g].code, Decimal(5 + g % 3 * 5)) for g in range(0, n_groups, 3)]
 
     n_customers = max(20, size // 2)

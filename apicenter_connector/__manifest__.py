@@ -1,0 +1,34 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "APIcenter Connector (AccountView ↔ MplusKASSA)",
+    "summary": "Sync AccountView and MplusKASSA from Odoo: flows, mappings, queued jobs, activity log",
+    "version": "18.0.1.0.0",
+    "category": "Connector",
+    "license": "LGPL-3",
+    "author": "APIcenter Connector contributors",
+    "website": "https://github.com/apicenter/apicenter_connector",
+    "development_status": "Alpha",
+    "depends": ["base", "mail", "queue_job"],
+    # Distribution names (what pip installs); Odoo 18 looks them up with importlib.metadata.
+    "external_dependencies": {
+        "python": ["apicenter-sync", "httpx", "zeep", "pydantic"],
+    },
+    "data": [
+        "security/apicenter_security.xml",
+        "security/ir.model.access.csv",
+        "data/queue_job_data.xml",
+        "data/ir_cron.xml",
+        "views/apicenter_backend_views.xml",
+        "views/apicenter_flow_views.xml",
+        "views/apicenter_mapping_views.xml",
+        "views/apicenter_datamapper_line_views.xml",
+        "views/apicenter_binding_views.xml",
+        "views/apicenter_watermark_views.xml",
+        "views/apicenter_run_views.xml",
+        "views/apicenter_log_line_views.xml",
+        "views/apicenter_setting_views.xml",
+        "views/apicenter_menus.xml",
+    ],
+    "installable": True,
+    "application": True,
+}

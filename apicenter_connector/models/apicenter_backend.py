@@ -1,0 +1,289 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""One integration: one AccountView company and one MplusKASSA administration."""
+
+import logging
+
+from apicenter_sync import connect
+from apicenter_sync.clients.accountview import AccountViewClient
+from apicenter_sync.clients.accountview_oauth import AccountViewOAuth
+from apicenter_sync.clients.mplus import MplusClient
+from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine
+from apicenter_sync.errors import SyncError
+from apicenter_sync.redact import redact_text
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .setting_fields import setting_field
+from .store import OdooStore
+from .token_store import OdooTokenStore
+
+_logger = logging.getLogger(__name__)
+
+CALLBACK_PATH = "/apicenter/oauth/callback"
+
+
+class ApicenterBackend(models.Model):
+    _name = "apicenter.backend"
+    _description = "APIcenter Backend (AccountView ↔ MplusKASSA)"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, tracking=True)
+    responsible_user_ids = fields.Many2many(
+        "res.users",
+        string="Responsible Users",
+        help="Notified when a flow of this backend fails.",
+    )
+    # --- AccountView ------------------------------------------------------------------------------------------
+    av_base_url = fields.Char(
+        string="AccountView URL",
+        required=True,
+        default="https://www.accountview.net",
+        help="Authorize page <url>/ams/authorize.aspx, API <url>/api/v3.",
+    )
+    av_client_id = fields.Char(string="AccountView Client ID", groups="base.group_system")
+    av_client_secret = fields.Char(string="AccountView Client Secret", groups="base.group_system")
+    av_redirect_uri = fields.Char(
+        string="Redirect URI",
+        compute="_compute_av_redirect_uri",
+        help="Register this address with the AccountView application (web.base.url + " + CALLBACK_PATH + ").",
+    )
+    av_company_id = fields.Char(
+        string="AccountView Company Id", help="x-company: the Id of the company; empty = the only one visible."
+    )
+    av_company_code = fields.Char(string="AccountView Company Code", readonly=True)
+    av_company_name = fields.Char(string="AccountView Company", readonly=True)
+    av_connected = fields.Boolean(string="AccountView Connected", compute="_compute_av_token_state")
+    av_token_expires_at = fields.Datetime(
+        string="Access Token Expires", compute="_compute_av_token_state", groups="base.group_system"
+    )
+    # --- MplusKASSA -------------------------------------------------------------------------------------------
+    mplus_url = fields.Char(string="MplusKASSA URL", help="https://api.mpluskassa.nl:<port> of the administration.")
+    mplus_ident = fields.Char(string="MplusKASSA Ident", groups="base.group_system")
+    mplus_secret = fields.Char(string="MplusKASSA Secret", groups="base.group_system")
+    # --- connection options -----------------------------------------------------------------------------------
+    timeout_seconds = fields.Integer(default=60, help="Read timeout of every API call.")
+    verify_tls = fields.Boolean(string="Verify TLS", default=True)
+    # --- global settings (registry) ---------------------------------------------------------------------------
+    payload_retention_days = setting_field("payload_retention_days")
+    metadata_retention_days = setting_field("metadata_retention_days")
+    # --- children ---------------------------------------------------------------------------------------------
+    flow_ids = fields.One2many("apicenter.flow", "backend_id", string="Flows")
+    mapping_ids = fields.One2many("apicenter.mapping", "backend_id", string="Mapping Rows")
+    datamapper_line_ids = fields.One2many("apicenter.datamapper.line", "backend_id", string="Datamapper Lines")
+    setting_ids = fields.One2many(
+        "apicenter.setting", "backend_id", string="Backend-wide Settings", domain=[("flow_id", "=", False)]
+    )
+    flow_count = fields.Integer(compute="_compute_flow_count")
+
+    _sql_constraints = [
+        ("name_company_uniq", "unique(name, company_id)", "A backend with this name already exists in the company."),
+    ]
+
+    @api.depends_context("uid")
+    def _compute_av_redirect_uri(self):
+        base = (self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "").rstrip("/")
+        for backend in self:
+            backend.av_redirect_uri = base + CALLBACK_PATH
+
+    def _compute_av_token_state(self):
+        tokens = self.env["apicenter.backend.token"].sudo().search([("backend_id", "in", self.ids)])
+        by_backend = {t.backend_id.id: t for t in tokens}
+        for backend in self:
+            token = by_backend.get(backend.id)
+            backend.av_connected = bool(token and token.access_token)
+            # Readable by administrators only (the field's groups); computed for everyone.
+            backend.av_token_expires_at = token.expires_at_dt if token else False
+
+    def _compute_flow_count(self):
+        for backend in self:
+            backend.flow_count = len(backend.flow_ids)
+
+    @api.constrains("payload_retention_days", "metadata_retention_days")
+    def _check_retention(self):
+        from .apicenter_flow import check_setting_values
+
+        for backend in self:
+            check_setting_values(backend, ("payload_retention_days", "metadata_retention_days"), None)
+
+    # --- engine objects ---------------------------------------------------------------------------------------
+    def _store(self):
+        self.ensure_one()
+        return OdooStore(self.env, self)
+
+    def _token_store(self):
+        self.ensure_one()
+        return OdooTokenStore(self.env, self.id)
+
+    def _accountview_oauth(self):
+        self.ensure_one()
+        backend = self.sudo()
+        return AccountViewOAuth(
+            backend.av_base_url.rstrip("/"),
+            backend.av_client_id or "",
+            backend.av_client_secret or "",
+            backend.av_redirect_uri,
+            timeout=float(backend.timeout_seconds or 60),
+            verify_tls=backend.verify_tls,
+        )
+
+    def _accountview_client(self, oauth=None):
+        self.ensure_one()
+        oauth = oauth or self._accountview_oauth()
+        return AccountViewClient(
+            oauth.api_url,
+            oauth,
+            self._token_store(),
+            self.av_company_id or None,
+            timeout=float(self.timeout_seconds or 60),
+            verify_tls=self.verify_tls,
+        )
+
+    def _mplus_client(self):
+        self.ensure_one()
+        backend = self.sudo()
+        if not backend.mplus_url:
+            raise UserError(self.env._("Set the MplusKASSA URL of backend %s first.", self.name))
+        return MplusClient(
+            backend.mplus_url,
+            backend.mplus_ident or "",
+            backend.mplus_secret or "",
+            timeout=(10.0, float(backend.timeout_seconds or 60)),
+            verify_tls=backend.verify_tls,
+        )
+
+    def _engine(self, store=None):
+        """An engine on this backend's clients and an :class:`OdooStore`; close it after use."""
+        self.ensure_one()
+        return Engine(store or self._store(), self._accountview_client(), self._mplus_client())
+
+    # --- actions ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _notification(title, message, kind="success", sticky=False):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": sticky},
+        }
+
+    def action_test_accountview(self):
+        self.ensure_one()
+        title = self.env._("AccountView")
+        try:
+            client = self._accountview_client()
+            try:
+                company = connect.choose_company(client, self.av_company_id or "")
+            finally:
+                client.close()
+                client.oauth.close()
+        except (SyncError, UserError) as exc:
+            return self._notification(title, redact_text(str(exc)), "danger", sticky=True)
+        message = self.env._(
+            "Connected to company %(name)s (code %(code)s, id %(id)s).",
+            name=company.get("Description"),
+            code=company.get("Code"),
+            id=company.get("Id"),
+        )
+        return self._notification(title, message)
+
+    def action_test_mplus(self):
+        self.ensure_one()
+        title = self.env._("MplusKASSA")
+        try:
+            client = self._mplus_client()
+            try:
+                version = client.api_version()
+            finally:
+                client.close()
+        except (SyncError, UserError) as exc:
+            return self._notification(title, redact_text(str(exc)), "danger", sticky=True)
+        message = self.env._("Connected: MplusKASSA API version %s.", version.get("version") or "?")
+        return self._notification(title, message)
+
+    def action_connect_accountview(self):
+        """Connect without a browser when the server consents at once (a session that already consented, the
+        sandbox); otherwise tell where to log in. The browser round trip is the OAuth controller's job."""
+        self.ensure_one()
+        try:
+            self._connect_accountview()
+        except (SyncError, UserError) as exc:
+            return self._notification(self.env._("AccountView"), redact_text(str(exc)), "danger", sticky=True)
+        return self._notification(
+            self.env._("AccountView"), self.env._("Connected to %s.", self.av_company_name or "AccountView")
+        )
+
+    def _connect_accountview(self):
+        """Authorization-code flow without a person (``connect.authorize``), then the company choice."""
+        self.ensure_one()
+        oauth = self._accountview_oauth()
+        try:
+            connect.authorize(oauth, self._token_store(), verify_tls=self.verify_tls)
+            self._choose_accountview_company(oauth)
+        finally:
+            oauth.close()
+        self.message_post(body=self.env._("AccountView connected (company %s).", self.av_company_name))
+
+    def _choose_accountview_company(self, oauth=None):
+        self.ensure_one()
+        client = self._accountview_client(oauth)
+        try:
+            company = connect.choose_company(client, self.av_company_id or "")
+        finally:
+            client.close()
+        self.write(
+            {
+                "av_company_id": company.get("Id"),
+                "av_company_code": company.get("Code"),
+                "av_company_name": company.get("Description"),
+            }
+        )
+        return company
+
+    def action_create_flows(self):
+        """One flow record per flow the engine runs (existing ones are kept)."""
+        Flow = self.env["apicenter.flow"]
+        for backend in self:
+            existing = set(backend.flow_ids.mapped("flow"))
+            vals = [
+                {"backend_id": backend.id, "flow": name} for name in RUN_ORDER if name in FLOWS and name not in existing
+            ]
+            Flow.create(vals)
+        return True
+
+    def action_load_default_mapping(self):
+        """Replace every flow's datamapper lines by the shipped defaults."""
+        Line = self.env["apicenter.datamapper.line"]
+        for backend in self:
+            for flow in Line.mapping_flows():
+                Line.load_default_mapping(backend, flow)
+        return True
+
+    def action_view_flows(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_flow_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"default_backend_id": self.id}
+        return action
+
+    # --- scheduled ----------------------------------------------------------------------------------------------
+    @api.model
+    def _cron_purge_logs(self, stale_run_hours=24):
+        """GDPR retention: payloads after payload_retention_days, metadata after metadata_retention_days."""
+        for backend in self.sudo().with_context(active_test=False).search([]):
+            store = backend._store()
+            store.log.abandon_stale_runs(int(stale_run_hours * 3600))
+            result = store.log.purge(
+                payload_days=backend.payload_retention_days, metadata_days=backend.metadata_retention_days
+            )
+            _logger.info(
+                "apicenter backend %s: %s payloads cleared, %s lines and %s runs deleted",
+                backend.id,
+                result.payloads_cleared,
+                result.lines_deleted,
+                result.runs_deleted,
+            )
+        return True

@@ -1,0 +1,314 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""A flow of a backend: its schedule, its settings, and the jobs that run it through the engine."""
+
+import json
+import logging
+from datetime import timedelta
+
+from apicenter_sync import settings as registry
+from apicenter_sync.engine import FLOWS, RUN_ORDER
+from apicenter_sync.flows.base import RunOptions
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from .setting_fields import field_value, read_setting, setting_field
+
+_logger = logging.getLogger(__name__)
+
+# Key space of our PostgreSQL advisory locks ("APIC"); the second key is the flow id.
+LOCK_NAMESPACE = 0x41504943
+# Which system a flow reads from decides its job channel: one channel per system limits load on each API.
+SOURCE_SYSTEM = {"orders": "mplus"}
+FLOW_SELECTION = [(name, name.capitalize()) for name in RUN_ORDER]
+MODES = [("normal", "Normal"), ("full", "Full re-sync"), ("dry_run", "Dry run")]
+# Registry settings with an explicit field on the flow; every other flow setting is an apicenter.setting row.
+FLOW_SETTING_FIELDS = (
+    "enabled",
+    "interval_minutes",
+    "batch_size",
+    "dry_run",
+    "max_attempts",
+    "retry_delay_seconds",
+    "overlap_seconds",
+    "order_type",
+    "source_document_type",
+    "employee_number",
+    "default_debtor_mode",
+    "default_debtor_number",
+    "shipping_article",
+    "non_numeric_sku",
+    "update_fields",
+    "prices_include_vat",
+    "currency",
+    "filter_groups",
+    "filter_field",
+    "filter_value",
+    "generated_number_base",
+    "stock_figure",
+    "stock_field",
+    "manage_stock",
+)
+
+
+def check_setting_values(record, names, flow):
+    """Validate field values with the registry; raise ValidationError with the engine's message."""
+    for name in names:
+        if name not in record._fields:
+            continue
+        setting = registry.get_setting(name)
+        if flow is not None and flow not in setting.flows:
+            continue  # a field of another flow: its value is not used here
+        try:
+            registry.validate(name, read_setting(record, name), flow)
+        except registry.SettingError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def _default_update_fields(model):
+    codes = registry.get_setting("update_fields").default_value()
+    return model.env["apicenter.update.field"].search([("code", "in", codes)])
+
+
+class ApicenterFlow(models.Model):
+    _name = "apicenter.flow"
+    _description = "APIcenter Flow"
+    _order = "backend_id, sequence, id"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    flow = fields.Selection(FLOW_SELECTION, required=True)
+    sequence = fields.Integer(default=10)
+    available = fields.Boolean(compute="_compute_available", help="The installed engine implements this flow.")
+    direction = fields.Selection(
+        [("av_to_mplus", "AccountView → MplusKASSA"), ("mplus_to_av", "MplusKASSA → AccountView")],
+        compute="_compute_name",
+        store=True,
+    )
+    # --- settings of the registry (types, defaults, choices and help from apicenter_sync.settings) -------------
+    enabled = setting_field("enabled", string="Enabled (scheduled)")
+    interval_minutes = setting_field("interval_minutes")
+    batch_size = setting_field("batch_size")
+    dry_run = setting_field("dry_run", string="Dry Run Only")
+    max_attempts = setting_field("max_attempts")
+    retry_delay_seconds = setting_field("retry_delay_seconds")
+    overlap_seconds = setting_field("overlap_seconds")
+    order_type = setting_field("order_type")
+    source_document_type = setting_field("source_document_type")
+    employee_number = setting_field("employee_number")
+    default_debtor_mode = setting_field("default_debtor_mode")
+    default_debtor_number = setting_field("default_debtor_number")
+    shipping_article = setting_field("shipping_article")
+    non_numeric_sku = setting_field("non_numeric_sku", string="Non-numeric SKU")
+    update_fields = fields.Many2many(
+        "apicenter.update.field",
+        string="Update Fields",
+        default=_default_update_fields,
+        help=registry.get_setting("update_fields").help,
+    )
+    prices_include_vat = setting_field("prices_include_vat", string="Prices Include VAT")
+    currency = setting_field("currency")
+    filter_groups = setting_field("filter_groups")
+    filter_field = setting_field("filter_field")
+    filter_value = setting_field("filter_value")
+    generated_number_base = setting_field("generated_number_base")
+    stock_figure = setting_field("stock_figure")
+    stock_field = setting_field("stock_field")
+    manage_stock = setting_field("manage_stock", string="Manage Stock in MplusKASSA")
+    setting_ids = fields.One2many("apicenter.setting", "flow_id", string="Other Settings")
+    # --- state ------------------------------------------------------------------------------------------------
+    next_run_at = fields.Datetime(help="The scheduler enqueues the flow once this time has passed (empty: now).")
+    last_run_at = fields.Datetime(readonly=True)
+    last_success_at = fields.Datetime(readonly=True)
+    last_state = fields.Selection(
+        [("never", "Never run"), ("done", "Done"), ("failed", "Failed")],
+        default="never",
+        readonly=True,
+    )
+    last_error = fields.Text(readonly=True)
+    last_counts = fields.Char(readonly=True, help="Records per action of the last run.")
+    run_ids = fields.One2many("apicenter.run", "flow_id", string="Runs")
+    watermark_ids = fields.One2many("apicenter.watermark", compute="_compute_watermarks", string="Watermarks")
+    watermark_display = fields.Text(string="Watermark", compute="_compute_watermarks")
+    open_failure_count = fields.Integer(compute="_compute_open_failure_count")
+
+    _sql_constraints = [
+        ("backend_flow_uniq", "unique(backend_id, flow)", "A backend has one record per flow."),
+    ]
+
+    @api.depends("backend_id.name", "flow")
+    def _compute_name(self):
+        for rec in self:
+            rec.name = f"{rec.backend_id.name or ''} / {dict(FLOW_SELECTION).get(rec.flow, rec.flow or '')}"
+            rec.direction = "mplus_to_av" if rec.flow == "orders" else "av_to_mplus"
+
+    @api.depends("flow")
+    def _compute_available(self):
+        for rec in self:
+            rec.available = rec.flow in FLOWS
+
+    @api.depends("backend_id", "flow")
+    def _compute_watermarks(self):
+        Watermark = self.env["apicenter.watermark"]
+        for rec in self:
+            marks = Watermark.search([("backend_id", "=", rec.backend_id.id), ("flow", "=", rec.flow)])
+            rec.watermark_ids = marks
+            rec.watermark_display = "\n".join(
+                f"{m.stream}: {m.value or '-'} ({len(json.loads(m.processed_ids or '[]'))} ids at this value)"
+                for m in marks
+            ) or self.env._("none (the next run reads from the beginning)")
+
+    def _compute_open_failure_count(self):
+        Line = self.env["apicenter.log.line"]
+        for rec in self:
+            rec.open_failure_count = Line.search_count(
+                [("backend_id", "=", rec.backend_id.id), ("flow", "=", rec.flow), ("state", "in", ("failed", "retry"))]
+            )
+
+    @api.constrains(*FLOW_SETTING_FIELDS)
+    def _check_settings(self):
+        for rec in self:
+            check_setting_values(rec, FLOW_SETTING_FIELDS, rec.flow)
+            problems = registry.consistency_errors(rec._settings_values())
+            if problems:
+                raise ValidationError("\n".join(problems))
+
+    # --- settings ---------------------------------------------------------------------------------------------
+    def _settings_values(self):
+        """The flow's explicit fields as registry-typed values (only settings that apply to this flow)."""
+        self.ensure_one()
+        applicable = {s.name for s in registry.settings_for(self.flow)}
+        return {name: read_setting(self, name) for name in FLOW_SETTING_FIELDS if name in applicable}
+
+    def _set_setting(self, name, value):
+        self.ensure_one()
+        self.write({name: field_value(self, name, value)})
+
+    # --- actions ----------------------------------------------------------------------------------------------
+    def action_run_now(self):
+        self._enqueue("normal")
+        return self._enqueued_notification()
+
+    def action_full_resync(self):
+        self._enqueue("full")
+        return self._enqueued_notification()
+
+    def action_dry_run(self):
+        self._enqueue("dry_run")
+        return self._enqueued_notification()
+
+    def action_reset_watermark(self):
+        for rec in self:
+            rec.backend_id._store().watermarks.reset(rec.flow)
+        return True
+
+    def action_view_log_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_log_line_action")
+        action["domain"] = [("backend_id", "=", self.backend_id.id), ("flow", "=", self.flow)]
+        return action
+
+    def _enqueued_notification(self):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("APIcenter"),
+                "message": self.env._("Queued: %s", ", ".join(self.mapped("name"))),
+                "type": "info",
+            },
+        }
+
+    # --- jobs -------------------------------------------------------------------------------------------------
+    def _job_channel(self):
+        self.ensure_one()
+        return f"root.apicenter.{SOURCE_SYSTEM.get(self.flow, 'accountview')}"
+
+    def _identity_key(self, mode):
+        self.ensure_one()
+        return f"apicenter.flow({self.id}).{mode}"
+
+    def _enqueue(self, mode="normal"):
+        """One job per flow on the channel of its source system; a job already waiting is not duplicated."""
+        jobs = []
+        for rec in self:
+            delayable = rec.with_company(rec.company_id).with_delay(
+                channel=rec._job_channel(),
+                identity_key=rec._identity_key(mode),
+                description=self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.name, mode=dict(MODES)[mode]),
+            )
+            jobs.append(delayable._run_job(mode))
+        return jobs
+
+    @api.model
+    def _cron_enqueue_due(self):
+        """Every minute: enqueue the enabled flows whose interval has elapsed."""
+        now = fields.Datetime.now()
+        due = self.sudo().search(
+            [
+                ("enabled", "=", True),
+                ("backend_id.active", "=", True),
+                "|",
+                ("next_run_at", "=", False),
+                ("next_run_at", "<=", now),
+            ]
+        )
+        for rec in due:
+            rec._enqueue("normal")
+            rec.next_run_at = now + timedelta(minutes=max(1, rec.interval_minutes))
+        return due
+
+    def _try_lock(self):
+        """Transaction-level advisory lock on this flow: released when the job's transaction ends."""
+        self.ensure_one()
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, self.id))
+        return self.env.cr.fetchone()[0]
+
+    def _run_job(self, mode="normal"):
+        """Queue job: run the flow through the engine on this backend's OdooStore.
+
+        - another run of the same flow holds the lock: nothing is done, the job ends as skipped;
+        - the run stopped on a transient error before doing anything (source unreachable): RetryableJobError, so
+          queue_job retries with the job function's backoff pattern;
+        - anything else (permanent errors, per-record failures) is recorded on the run and its log lines and the
+          job ends done.
+        """
+        self.ensure_one()
+        flow = self.sudo()
+        if not flow._try_lock():
+            return self.env._("Skipped: another run of %s is in progress.", flow.name)
+        backend = flow.backend_id
+        store = backend._store()
+        if flow.flow not in FLOWS:
+            run_id = store.log.start_run(flow.flow, "dry_run" if mode == "dry_run" else "normal")
+            message = self.env._("The installed engine does not implement the %s flow yet.", flow.flow)
+            store.log.finish_run(run_id, state="failed", error=message)
+            flow._record_result(state="failed", error=message, counts={})
+            return message
+        options = RunOptions(dry_run=mode == "dry_run", full=mode == "full")
+        engine = backend._engine(store)
+        try:
+            result = engine.run(flow.flow, options)
+        finally:
+            engine.close()
+        counts = {k: v for k, v in result.counts.items() if v}
+        if result.error and result.transient and not counts:
+            raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=result.error))
+        flow._record_result(state="failed" if result.error else "done", error=result.error, counts=counts)
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or self.env._("nothing to do")
+        return f"{flow.name} ({result.mode}): {summary}" + (f"; stopped: {result.error}" if result.error else "")
+
+    def _record_result(self, state, error, counts):
+        now = fields.Datetime.now()
+        vals = {
+            "last_run_at": now,
+            "last_state": state,
+            "last_error": error or False,
+            "last_counts": ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or False,
+        }
+        if state == "done":
+            vals["last_success_at"] = now
+        self.write(vals)

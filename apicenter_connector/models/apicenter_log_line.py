@@ -1,0 +1,97 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""One record touched by a run (engine ActivityLog lines), with Retry / Ignore on open failures."""
+
+import json
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .apicenter_flow import FLOW_SELECTION
+
+OPEN_STATES = ("failed", "retry")
+
+
+class ApicenterLogLine(models.Model):
+    _name = "apicenter.log.line"
+    _description = "APIcenter Log Line"
+    _order = "id desc"
+    _rec_name = "source_id"
+
+    run_id = fields.Many2one("apicenter.run", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    flow = fields.Selection(FLOW_SELECTION, required=True, index=True)
+    entity = fields.Char(required=True, index=True)
+    direction = fields.Selection(
+        [("av_to_mplus", "AccountView → MplusKASSA"), ("mplus_to_av", "MplusKASSA → AccountView")], required=True
+    )
+    source_id = fields.Char(string="Source ID", index=True)
+    target_id = fields.Char(string="Target ID", index=True)
+    action = fields.Selection(
+        [
+            ("created", "Created"),
+            ("updated", "Updated"),
+            ("skipped", "Skipped"),
+            ("unchanged", "Unchanged"),
+            ("failed", "Failed"),
+            ("dry_run", "Dry run"),
+        ],
+        required=True,
+        index=True,
+    )
+    state = fields.Selection(
+        [
+            ("ok", "OK"),
+            ("failed", "Failed"),
+            ("retry", "Retry requested"),
+            ("ignored", "Ignored"),
+            ("resolved", "Resolved"),
+            ("superseded", "Superseded"),
+        ],
+        required=True,
+        default="ok",
+        index=True,
+    )
+    attempts = fields.Integer(default=1)
+    error = fields.Text()
+    note = fields.Char(help="Why the failure was ignored.")
+    source_payload = fields.Text(help="JSON, secrets redacted.")
+    target_payload = fields.Text(help="JSON, secrets redacted.")
+    reply = fields.Text(help="JSON, secrets redacted.")
+    payload_purged = fields.Boolean(readonly=True)
+    retry_at = fields.Datetime(help="Failed lines: earliest automatic retry; empty = waits for a user.")
+    job_id = fields.Many2one(related="run_id.job_id", string="Job")
+
+    def _check_open(self):
+        closed = self.filtered(lambda line: line.state not in OPEN_STATES + ("ignored",))
+        if closed:
+            raise UserError(self.env._("Only open failures can be retried or ignored."))
+
+    def action_retry(self):
+        """Mark open (or ignored) failures for retry and run their flows now."""
+        self._check_open()
+        flows = self.env["apicenter.flow"]
+        for backend in self.backend_id:
+            lines = self.filtered(lambda line, b=backend: line.backend_id == b)
+            backend._store().log.mark_retry(lines.ids)
+            flows |= (
+                self.env["apicenter.flow"]
+                .sudo()
+                .search([("backend_id", "=", backend.id), ("flow", "in", lines.mapped("flow"))])
+            )
+        self.invalidate_recordset()
+        flows._enqueue("normal")
+        return True
+
+    def action_ignore(self):
+        self._check_open()
+        note = self.env.context.get("apicenter_ignore_note") or self.env._("Ignored by %s", self.env.user.name)
+        for backend in self.backend_id:
+            lines = self.filtered(lambda line, b=backend: line.backend_id == b)
+            backend._store().log.mark_ignored(lines.ids, note)
+        self.invalidate_recordset()
+        return True
+
+    @api.model
+    def _payload_text(self, value):
+        return json.dumps(value, ensure_ascii=False, indent=2, default=str) if value is not None else False

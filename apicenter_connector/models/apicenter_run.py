@@ -1,0 +1,61 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""One run of a flow (engine ActivityLog runs)."""
+
+import json
+
+from odoo import api, fields, models
+
+from .apicenter_flow import FLOW_SELECTION, MODES
+
+
+class ApicenterRun(models.Model):
+    _name = "apicenter.run"
+    _description = "APIcenter Flow Run"
+    _order = "id desc"
+
+    name = fields.Char(compute="_compute_name")
+    backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    flow = fields.Selection(FLOW_SELECTION, required=True, index=True)
+    flow_id = fields.Many2one(
+        "apicenter.flow", string="Flow Record", compute="_compute_flow_id", store=True, index=True
+    )
+    mode = fields.Selection(MODES, required=True, default="normal")
+    state = fields.Selection(
+        [("running", "Running"), ("done", "Done"), ("failed", "Failed"), ("aborted", "Aborted")],
+        required=True,
+        default="running",
+        index=True,
+    )
+    started_at = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+    finished_at = fields.Datetime()
+    counts = fields.Text(string="Counts (JSON)", default="{}", help="JSON: records per action.")
+    counts_display = fields.Char(string="Counts", compute="_compute_counts_display")
+    error = fields.Text()
+    job_uuid = fields.Char(string="Job UUID", index=True)
+    job_id = fields.Many2one("queue.job", string="Job", ondelete="set null")
+    line_ids = fields.One2many("apicenter.log.line", "run_id", string="Log Lines")
+    line_count = fields.Integer(compute="_compute_line_count")
+
+    @api.depends("flow", "started_at")
+    def _compute_name(self):
+        for run in self:
+            run.name = f"{run.flow or ''} #{run.id or ''}"
+
+    @api.depends("backend_id", "flow")
+    def _compute_flow_id(self):
+        Flow = self.env["apicenter.flow"].sudo()
+        for run in self:
+            run.flow_id = Flow.search([("backend_id", "=", run.backend_id.id), ("flow", "=", run.flow)], limit=1)
+
+    @api.depends("counts")
+    def _compute_counts_display(self):
+        for run in self:
+            counts = json.loads(run.counts or "{}")
+            run.counts_display = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if v)
+
+    def _compute_line_count(self):
+        data = self.env["apicenter.log.line"]._read_group([("run_id", "in", self.ids)], ["run_id"], ["__count"])
+        counts = {run.id: count for run, count in data}
+        for run in self:
+            run.line_count = counts.get(run.id, 0)

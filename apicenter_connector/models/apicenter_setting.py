@@ -1,0 +1,64 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Registry settings without a field of their own, as JSON values: backend-wide (no flow) or for one flow.
+
+Resolution (``OdooStore.settings``): the flow's field, else the flow's row here, else the backend-wide row, else
+the registry default. Values are validated with ``apicenter_sync.settings.validate`` on save.
+"""
+
+import json
+
+from apicenter_sync import settings as registry
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ApicenterSetting(models.Model):
+    _name = "apicenter.setting"
+    _description = "APIcenter Setting Value"
+    _order = "backend_id, flow_id, name"
+
+    backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    flow_id = fields.Many2one(
+        "apicenter.flow",
+        ondelete="cascade",
+        index=True,
+        domain="[('backend_id', '=', backend_id)]",
+        help="Empty: the backend-wide value used by every flow without a value of its own.",
+    )
+    name = fields.Selection([(s.name, s.name) for s in registry.SETTINGS], string="Setting", required=True)
+    value = fields.Char(required=True, help='JSON: true/false, a number, "text" or ["a", "b"].')
+    help = fields.Text(compute="_compute_help")
+
+    @api.depends("name")
+    def _compute_help(self):
+        for rec in self:
+            rec.help = registry.get_setting(rec.name).help if rec.name else False
+
+    @api.constrains("backend_id", "flow_id", "name", "value")
+    def _check_value(self):
+        for rec in self:
+            if rec.flow_id and rec.flow_id.backend_id != rec.backend_id:
+                raise ValidationError(self.env._("The flow belongs to another backend."))
+            flow = rec.flow_id.flow or None
+            try:
+                value = json.loads(rec.value)
+            except ValueError:
+                raise ValidationError(
+                    self.env._("Setting %(name)s: %(value)s is not JSON.", name=rec.name, value=rec.value)
+                ) from None
+            try:
+                registry.validate(rec.name, value, flow)
+            except registry.SettingError as exc:
+                raise ValidationError(str(exc)) from None
+            twins = self.search_count(
+                [
+                    ("backend_id", "=", rec.backend_id.id),
+                    ("flow_id", "=", rec.flow_id.id),
+                    ("name", "=", rec.name),
+                    ("id", "!=", rec.id),
+                ]
+            )
+            if twins:
+                raise ValidationError(self.env._("Setting %s is set twice at the same level.", rec.name))

@@ -1,0 +1,521 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""``OdooStore``: the engine's state store (``apicenter_sync.store.interfaces.Store``) on the ORM.
+
+Plain Python, no model. One store is scoped to one ``apicenter.backend`` and works as superuser: access control
+happens where a person starts a run or edits configuration, not inside the engine. The behaviour mirrors the
+SQLite reference implementation (``apicenter_sync/store/sqlite.py``): same binding state rules, same watermark
+merge, same settings resolution, same log line states (see ``store_log.py``).
+
+Batch methods touch the database a few times per batch, never once per record: ``get_many`` is one
+``search_read``; ``upsert_many`` one read plus one batch ``create`` (and a write per changed binding).
+
+Units of work: ``transaction()`` is a savepoint of the current cursor. The outer unit of work is the queue job's
+own transaction: it commits when the job ends, or rolls back entirely on a retryable error. The engine's
+"commit the intent before the remote call" therefore holds at job level: a job that dies re-runs its batches, and
+the flows' check-before-create (bindings, lookups by external reference, idempotency keys) makes that harmless.
+
+Settings: the flow record's fields hold the flow's value of every setting that has a field (``FLOW_SETTING_FIELDS``,
+defaults from the registry); the global settings with a field live on the backend. Any other registry setting is an
+``apicenter.setting`` row (JSON), for one flow or backend-wide. Resolution: flow field, else flow row, else
+backend field / backend-wide row, else the registry default.
+"""
+
+import json
+from contextlib import contextmanager
+
+from apicenter_sync import settings as registry
+from apicenter_sync.redact import redact_text
+from apicenter_sync.store.interfaces import Binding, BindingConflict, Watermark
+
+from odoo import fields
+
+from .apicenter_flow import FLOW_SETTING_FIELDS
+from .setting_fields import field_value, read_setting
+from .store_log import OdooActivityLog, aware
+
+_BINDING_FIELDS = [
+    "entity",
+    "source_id",
+    "target_id",
+    "payload_hash",
+    "pending_hash",
+    "state",
+    "synced_at",
+    "last_error",
+    "idempotency_key",
+    "pending_since",
+    "write_date",
+]
+
+
+def _none(value):
+    return None if value is False else value
+
+
+class OdooStore:
+    """:class:`~apicenter_sync.store.interfaces.Store` of one ``apicenter.backend`` record."""
+
+    def __init__(self, env, backend):
+        self.env = env(su=True)
+        self.backend_record = backend.with_env(self.env)
+        self.backend_id = backend.id
+        self.backend = backend.name or str(backend.id)
+        self.bindings = OdooBindingStore(self)
+        self.watermarks = OdooWatermarkStore(self)
+        self.mappings = OdooMappingStore(self)
+        self.settings = OdooSettingsStore(self)
+        self.log = OdooActivityLog(self)
+
+    def __repr__(self):
+        return f"OdooStore(backend={self.backend!r})"
+
+    def model(self, name):
+        return self.env[name]
+
+    def domain(self, *terms):
+        return [("backend_id", "=", self.backend_id), *terms]
+
+    @contextmanager
+    def transaction(self):
+        """Savepoint: everything inside is written together or not at all (nestable)."""
+        with self.env.cr.savepoint():
+            yield
+
+    def now(self):
+        return fields.Datetime.now()
+
+    def close(self):
+        """Nothing to release: the cursor belongs to the caller."""
+
+
+# --- bindings -------------------------------------------------------------------------------------------------
+
+
+def _binding(row):
+    return Binding(
+        entity=row["entity"],
+        source_id=row["source_id"],
+        target_id=_none(row["target_id"]),
+        payload_hash=_none(row["payload_hash"]),
+        pending_hash=_none(row["pending_hash"]),
+        state=row["state"],
+        synced_at=aware(row["synced_at"]),
+        last_error=_none(row["last_error"]),
+        idempotency_key=_none(row["idempotency_key"]),
+        pending_since=aware(row["pending_since"]),
+        updated_at=aware(row["write_date"]),
+    )
+
+
+def _check_state(state):
+    if state not in ("synced", "pending", "failed"):
+        raise ValueError(f"unknown binding state {state!r}")
+
+
+class OdooBindingStore:
+    def __init__(self, store):
+        self._s = store
+        self._model = store.model("apicenter.binding")
+
+    def _read(self, *terms, limit=None, order=None):
+        return self._model.search_read(self._s.domain(*terms), ["id", *_BINDING_FIELDS], limit=limit, order=order)
+
+    def get(self, entity, source_id):
+        rows = self._read(("entity", "=", entity), ("source_id", "=", str(source_id)), limit=1)
+        return _binding(rows[0]) if rows else None
+
+    def get_by_target(self, entity, target_id):
+        rows = self._read(("entity", "=", entity), ("target_id", "=", str(target_id)), limit=1)
+        return _binding(rows[0]) if rows else None
+
+    def get_many(self, entity, source_ids):
+        ids = list({str(i) for i in source_ids})
+        if not ids:
+            return {}
+        return {r["source_id"]: _binding(r) for r in self._read(("entity", "=", entity), ("source_id", "in", ids))}
+
+    @staticmethod
+    def _merge(old, target_id, payload_hash, state, error, now):
+        """Values of an upsert, with the rules of the SQLite store's ON CONFLICT clause."""
+        _check_state(state)
+        was_pending = bool(old) and old["state"] == "pending"
+        target = None if target_id is None else str(target_id)
+        vals = {
+            # never forget a known target id: losing it is how duplicates get created
+            "target_id": target if target is not None else (old["target_id"] if old else False),
+            "payload_hash": payload_hash or False,
+            "state": state,
+            "last_error": redact_text(error) if error else False,
+            # only a write whose outcome is still unknown keeps its intent
+            "idempotency_key": old["idempotency_key"] if state == "pending" and was_pending else False,
+            "pending_hash": old["pending_hash"] if state == "pending" and was_pending else False,
+            "pending_since": (old["pending_since"] if was_pending else now) if state == "pending" else False,
+        }
+        if state == "synced":
+            vals["synced_at"] = now
+        return vals
+
+    def _check_conflicts(self, entity, wanted):
+        """``wanted``: {source_id: target_id} about to be stored; a target bound to another source conflicts."""
+        by_target = {}
+        for source_id, target in wanted.items():
+            if target is None:
+                continue
+            other = by_target.setdefault(target, source_id)
+            if other != source_id:
+                raise BindingConflict("two bindings of one batch point at the same target id")
+        if not by_target:
+            return
+        rows = self._model.search_read(
+            self._s.domain(("entity", "=", entity), ("target_id", "in", list(by_target))), ["source_id", "target_id"]
+        )
+        for row in rows:
+            source_id = by_target[row["target_id"]]
+            if row["source_id"] != source_id:
+                raise BindingConflict(
+                    f"{entity} target id {row['target_id']!r} is already bound to source id {row['source_id']!r}; "
+                    f"refusing to bind it to {source_id!r} as well"
+                )
+
+    def upsert(self, entity, source_id, *, target_id, payload_hash, state="synced", error=None):
+        self.upsert_many([Binding(entity, str(source_id), target_id, payload_hash, state=state, last_error=error)])
+        return self.get(entity, source_id)
+
+    def upsert_many(self, bindings):
+        bindings = list(bindings)
+        if not bindings:
+            return 0
+        now = self._s.now()
+        by_entity = {}
+        for b in bindings:
+            by_entity.setdefault(b.entity, []).append(b)
+        with self._s.transaction():
+            for entity, group in by_entity.items():
+                existing = {
+                    r["source_id"]: r
+                    for r in self._read(
+                        ("entity", "=", entity), ("source_id", "in", list({b.source_id for b in group}))
+                    )
+                }
+                merged = {}  # source_id -> (row id or None, vals); later entries of the batch win
+                for b in group:
+                    sid = str(b.source_id)
+                    prev_id, prev_vals = merged.get(sid, (None, None))
+                    old = existing.get(sid)
+                    if prev_vals is not None:
+                        old = {**(old or {}), **prev_vals}
+                    vals = self._merge(old, b.target_id, b.payload_hash, b.state, b.last_error, now)
+                    if prev_vals is not None:
+                        vals = {**prev_vals, **vals}
+                    merged[sid] = (existing[sid]["id"] if sid in existing else None, vals)
+                self._check_conflicts(entity, {sid: vals["target_id"] or None for sid, (_, vals) in merged.items()})
+                creates = [
+                    {"backend_id": self._s.backend_id, "entity": entity, "source_id": sid, **vals}
+                    for sid, (rid, vals) in merged.items()
+                    if rid is None
+                ]
+                if creates:
+                    self._model.create(creates)
+                for rid, vals in merged.values():
+                    if rid is not None:
+                        self._model.browse(rid).write(vals)
+        return len(bindings)
+
+    def mark_pending(self, entity, source_id, *, payload_hash, idempotency_key=None):
+        sid = str(source_id)
+        now = self._s.now()
+        rows = self._read(("entity", "=", entity), ("source_id", "=", sid), limit=1)
+        if rows:
+            old = rows[0]
+            was_pending = old["state"] == "pending"
+            vals = {
+                "state": "pending",
+                "pending_hash": payload_hash or False,
+                # a retry after a lost reply must resend the same key, or the target may apply the write twice
+                "idempotency_key": old["idempotency_key"]
+                if was_pending and old["idempotency_key"]
+                else (idempotency_key or False),
+                "pending_since": old["pending_since"] if was_pending else now,
+            }
+            self._model.browse(old["id"]).write(vals)
+        else:
+            self._model.create(
+                {
+                    "backend_id": self._s.backend_id,
+                    "entity": entity,
+                    "source_id": sid,
+                    "state": "pending",
+                    "pending_hash": payload_hash or False,
+                    "idempotency_key": idempotency_key or False,
+                    "pending_since": now,
+                }
+            )
+        return self.get(entity, sid)
+
+    def mark_failed(self, entity, source_id, error):
+        sid = str(source_id)
+        vals = {
+            "state": "failed",
+            "last_error": redact_text(error),
+            "idempotency_key": False,
+            "pending_hash": False,
+            "pending_since": False,
+        }
+        rec = self._model.search(self._s.domain(("entity", "=", entity), ("source_id", "=", sid)), limit=1)
+        if rec:
+            rec.write(vals)
+        else:
+            self._model.create({"backend_id": self._s.backend_id, "entity": entity, "source_id": sid, **vals})
+        return self.get(entity, sid)
+
+    def delete(self, entity, source_id):
+        rec = self._model.search(self._s.domain(("entity", "=", entity), ("source_id", "=", str(source_id))))
+        rec.unlink()
+        return bool(rec)
+
+    def iter(self, entity, state=None, *, page_size=1000):
+        terms = [("entity", "=", entity)] + ([("state", "=", state)] if state else [])
+        after = ""
+        while True:
+            page = self._read(*terms, ("source_id", ">", after), limit=page_size, order="source_id")
+            yield from (_binding(r) for r in page)
+            if len(page) < page_size:
+                return
+            after = page[-1]["source_id"]
+
+    def count(self, entity, state=None):
+        terms = [("entity", "=", entity)] + ([("state", "=", state)] if state else [])
+        return self._model.search_count(self._s.domain(*terms))
+
+
+# --- watermarks -----------------------------------------------------------------------------------------------
+
+
+class OdooWatermarkStore:
+    def __init__(self, store):
+        self._s = store
+        self._model = store.model("apicenter.watermark")
+
+    @staticmethod
+    def _wm(rec):
+        return Watermark(
+            value=rec.value or None,
+            processed_ids=frozenset(json.loads(rec.processed_ids or "[]")),
+            updated_at=aware(rec.write_date),
+        )
+
+    def _find(self, flow, stream):
+        return self._model.search(self._s.domain(("flow", "=", flow), ("stream", "=", stream)), limit=1)
+
+    def get(self, flow, stream="default"):
+        rec = self._find(flow, stream)
+        return self._wm(rec) if rec else Watermark()
+
+    def set(self, flow, stream, value, processed_ids=()):
+        vals = {"value": value or False, "processed_ids": json.dumps(sorted({str(i) for i in processed_ids}))}
+        rec = self._find(flow, stream)
+        if rec:
+            rec.write(vals)
+        else:
+            rec = self._model.create({"backend_id": self._s.backend_id, "flow": flow, "stream": stream, **vals})
+        return self._wm(rec)
+
+    def advance(self, flow, stream, value, processed_ids=()):
+        current = self.get(flow, stream)
+        ids = {str(i) for i in processed_ids}
+        if current.value == value:
+            ids |= current.processed_ids
+        return self.set(flow, stream, value, ids)
+
+    def reset(self, flow, stream=None):
+        terms = [("flow", "=", flow)] + ([("stream", "=", stream)] if stream is not None else [])
+        recs = self._model.search(self._s.domain(*terms))
+        count = len(recs)
+        recs.unlink()
+        return count
+
+    def list(self, flow):
+        recs = self._model.search(self._s.domain(("flow", "=", flow)), order="stream")
+        return {rec.stream: self._wm(rec) for rec in recs}
+
+
+# --- mapping tables and datamapper ----------------------------------------------------------------------------
+
+
+def _check_text(table, key, value):
+    if not isinstance(key, str) or not isinstance(value, str):
+        raise TypeError(f"mapping table {table!r}: keys and values must be text, got {key!r} -> {value!r}")
+
+
+class OdooMappingStore:
+    def __init__(self, store):
+        self._s = store
+        self._rows = store.model("apicenter.mapping")
+        self._lines = store.model("apicenter.datamapper.line").with_context(active_test=False)
+
+    def get_table(self, name):
+        rows = self._rows.search_read(self._s.domain(("table_name", "=", name)), ["key", "value"], order="key")
+        return {r["key"]: r["value"] for r in rows}
+
+    def set_table(self, name, rows):
+        for key, value in rows.items():
+            _check_text(name, key, value)
+        with self._s.transaction():
+            self._rows.search(self._s.domain(("table_name", "=", name))).unlink()
+            self._rows.create(
+                [{"backend_id": self._s.backend_id, "table_name": name, "key": k, "value": v} for k, v in rows.items()]
+            )
+
+    def lookup(self, name, key, default=None):
+        rows = self._rows.search_read(self._s.domain(("table_name", "=", name), ("key", "=", key)), ["value"], limit=1)
+        return rows[0]["value"] if rows else default
+
+    def set_value(self, name, key, value):
+        _check_text(name, key, value)
+        rec = self._rows.search(self._s.domain(("table_name", "=", name), ("key", "=", key)), limit=1)
+        if rec:
+            rec.value = value
+        else:
+            self._rows.create({"backend_id": self._s.backend_id, "table_name": name, "key": key, "value": value})
+
+    def delete_value(self, name, key):
+        rec = self._rows.search(self._s.domain(("table_name", "=", name), ("key", "=", key)))
+        rec.unlink()
+        return bool(rec)
+
+    def list_tables(self):
+        groups = self._rows._read_group(self._s.domain(), ["table_name"], order="table_name")
+        return [name for (name,) in groups]
+
+    def _flow_lines(self, flow):
+        return self._lines.search(self._s.domain(("mapping_flow", "=", flow)))
+
+    def get_datamapper(self, flow):
+        lines = self._flow_lines(flow)
+        return [line._to_line() for line in lines] if lines else None
+
+    def set_datamapper(self, flow, lines):
+        with self._s.transaction():
+            self._flow_lines(flow).unlink()
+            backend = self._s.backend_record
+            self._lines.create([self._lines._from_line(backend, flow, line) for line in lines])
+
+    def reset_datamapper(self, flow):
+        lines = self._flow_lines(flow)
+        lines.unlink()
+        return bool(lines)
+
+
+# --- settings -------------------------------------------------------------------------------------------------
+
+
+class OdooSettingsStore:
+    """Settings of the registry over flow/backend fields and ``apicenter.setting`` rows (see module docstring)."""
+
+    def __init__(self, store):
+        self._s = store
+        self._rows = store.model("apicenter.setting")
+        self._flows = store.model("apicenter.flow")
+
+    def _flow(self, flow):
+        return self._flows.search(self._s.domain(("flow", "=", flow)), limit=1) if flow else self._flows
+
+    def _row_values(self, flow_rec):
+        rows = self._rows.search_read(self._s.domain(("flow_id", "=", flow_rec.id or False)), ["name", "value"])
+        return {r["name"]: json.loads(r["value"]) for r in rows}
+
+    @staticmethod
+    def _has_field(record, name):
+        if record._name == "apicenter.flow":
+            return name in FLOW_SETTING_FIELDS
+        return name in record._fields and registry.get_setting(name).is_global
+
+    def _explicit_layers(self, flow):
+        """[(record with fields or None, row values)] from the most specific scope to the backend."""
+        layers = []
+        if flow:
+            flow_rec = self._flow(flow)
+            if flow_rec:
+                layers.append((flow_rec, self._row_values(flow_rec)))
+        layers.append((self._s.backend_record, self._row_values(self._flows)))
+        return layers
+
+    def _resolve(self, setting, flow, layers):
+        for record, rows in layers:
+            is_flow_layer = record._name == "apicenter.flow"
+            scope = flow if is_flow_layer else None
+            if self._has_field(record, setting.name):
+                value = read_setting(record, setting.name)
+            elif setting.name in rows:
+                value = rows[setting.name]
+            else:
+                continue
+            try:
+                return setting.validate(value, scope)
+            except registry.SettingError as exc:
+                raise registry.SettingError(f"stored value is no longer valid: {exc}") from None
+        return setting.default_value()
+
+    def get(self, name, flow=None):
+        setting = registry.get_setting(name)
+        registry.check_scope(setting, flow)
+        return self._resolve(setting, flow, self._explicit_layers(flow))
+
+    def _scope_record(self, flow):
+        if not flow:
+            return self._s.backend_record
+        flow_rec = self._flow(flow)
+        if not flow_rec:
+            flow_rec = self._flows.create({"backend_id": self._s.backend_id, "flow": flow})
+        return flow_rec
+
+    def set(self, name, value, flow=None):
+        value = registry.validate(name, value, flow)
+        record = self._scope_record(flow)
+        if self._has_field(record, name):
+            record.write({name: field_value(record, name, value)})
+            return
+        flow_id = record.id if record._name == "apicenter.flow" else False
+        row = self._rows.search(self._s.domain(("flow_id", "=", flow_id), ("name", "=", name)), limit=1)
+        if row:
+            row.value = json.dumps(value)
+        else:
+            self._rows.create(
+                {"backend_id": self._s.backend_id, "flow_id": flow_id, "name": name, "value": json.dumps(value)}
+            )
+
+    def unset(self, name, flow=None):
+        setting = registry.get_setting(name)
+        registry.check_scope(setting, flow)
+        record = self._flow(flow) if flow else self._s.backend_record
+        if not record:
+            return False
+        if self._has_field(record, name):
+            changed = read_setting(record, name) != setting.default_value()
+            record.write({name: field_value(record, name, setting.default_value())})
+            return changed
+        flow_id = record.id if record._name == "apicenter.flow" else False
+        row = self._rows.search(self._s.domain(("flow_id", "=", flow_id), ("name", "=", name)))
+        row.unlink()
+        return bool(row)
+
+    def all(self, flow=None):
+        layers = self._explicit_layers(flow)
+        wanted = registry.SETTINGS if flow is None else registry.settings_for(flow)
+        return {s.name: self._resolve(s, flow, layers) for s in wanted}
+
+    def explicit(self, flow=None):
+        if flow is not None and flow not in registry.FLOWS:
+            raise registry.SettingError(f"unknown flow {flow!r}; flows: {', '.join(registry.FLOWS)}")
+        record = self._flow(flow) if flow else self._s.backend_record
+        if not record:
+            return {}
+        names = [s.name for s in (registry.settings_for(flow) if flow else registry.SETTINGS)]
+        values = {}
+        for name in names:
+            if self._has_field(record, name):
+                value = read_setting(record, name)
+                if value != registry.get_setting(name).default_value():
+                    values[name] = value
+        values.update(self._row_values(record if flow else self._flows))
+        return values

@@ -1,0 +1,352 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The engine's ActivityLog on ``apicenter.run`` / ``apicenter.log.line``.
+
+Same rules as ``apicenter_sync/store/sqlite_log.py``: a failed line supersedes the open failure of the same
+(flow, entity, source id) and carries one more attempt; any other line resolves it; so the open failures are
+always one line per record. Payloads, errors and notes are redacted here, at the only place they enter the
+database, so no caller can forget it.
+"""
+
+import json
+from datetime import UTC, timedelta
+from typing import get_args
+
+from apicenter_sync.redact import redact, redact_text
+from apicenter_sync.store.interfaces import Action, Direction, LogLine, PurgeResult, Run, RunMode, RunState
+
+from odoo import fields
+
+_ACTIONS = get_args(Action)
+_DIRECTIONS = get_args(Direction)
+_MODES = get_args(RunMode)
+_RUN_STATES = get_args(RunState)
+OPEN_STATES = ("failed", "retry")
+
+_LINE_FIELDS = [
+    "run_id",
+    "flow",
+    "entity",
+    "direction",
+    "source_id",
+    "target_id",
+    "action",
+    "state",
+    "attempts",
+    "error",
+    "note",
+    "source_payload",
+    "target_payload",
+    "reply",
+    "payload_purged",
+    "retry_at",
+    "create_date",
+    "write_date",
+]
+
+
+def _payload(value):
+    return False if value is None else json.dumps(redact(value), ensure_ascii=False, default=str)
+
+
+def _text(value):
+    return False if value is None else redact_text(str(value))
+
+
+def _load(text):
+    return None if not text else json.loads(text)
+
+
+def aware(value):
+    """Odoo's naive UTC datetime -> aware datetime (None for empty)."""
+    return value.replace(tzinfo=UTC) if value else None
+
+
+def naive(value):
+    """Aware datetime -> Odoo's naive UTC datetime (False for None)."""
+    if value is None:
+        return False
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware (UTC) datetime")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class OdooActivityLog:
+    def __init__(self, store):
+        self._s = store
+        self._runs = store.model("apicenter.run")
+        self._lines = store.model("apicenter.log.line")
+
+    # --- conversions ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _run(rec):
+        return Run(
+            rec.id,
+            rec.flow,
+            rec.mode,
+            rec.state,
+            aware(rec.started_at),
+            aware(rec.finished_at),
+            json.loads(rec.counts or "{}"),
+            rec.error or None,
+        )
+
+    @staticmethod
+    def _line(row):
+        return LogLine(
+            flow=row["flow"],
+            entity=row["entity"],
+            direction=row["direction"],
+            source_id=row["source_id"] or None,
+            action=row["action"],
+            target_id=row["target_id"] or None,
+            error=row["error"] or None,
+            source_payload=_load(row["source_payload"]),
+            target_payload=_load(row["target_payload"]),
+            reply=_load(row["reply"]),
+            retry_at=aware(row["retry_at"]),
+            id=row["id"],
+            run_id=row["run_id"][0] if row["run_id"] else None,
+            state=row["state"],
+            attempts=row["attempts"],
+            created_at=aware(row["create_date"]),
+            updated_at=aware(row["write_date"]),
+            payload_purged=row["payload_purged"],
+            note=row["note"] or None,
+        )
+
+    def _run_rec(self, run_id):
+        return self._runs.search([("id", "=", run_id), ("backend_id", "=", self._s.backend_id)], limit=1)
+
+    # --- runs -------------------------------------------------------------------------------------------------
+
+    def start_run(self, flow, mode="normal"):
+        if mode not in _MODES:
+            raise ValueError(f"unknown run mode {mode!r}; modes: {', '.join(_MODES)}")
+        job_uuid = self._s.env.context.get("job_uuid")
+        job = self._s.env["queue.job"].search([("uuid", "=", job_uuid)], limit=1) if job_uuid else None
+        run = self._runs.create(
+            {
+                "backend_id": self._s.backend_id,
+                "flow": flow,
+                "mode": mode,
+                "state": "running",
+                "started_at": self._s.now(),
+                "job_uuid": job_uuid or False,
+                "job_id": job.id if job else False,
+            }
+        )
+        return run.id
+
+    def finish_run(self, run_id, *, state="done", counts=None, error=None):
+        if state not in _RUN_STATES or state == "running":
+            raise ValueError(f"a run cannot finish in state {state!r}")
+        run = self._run_rec(run_id)
+        if not run:
+            raise KeyError(f"no run {run_id} in backend {self._s.backend!r}")
+        groups = self._lines._read_group([("run_id", "=", run.id)], ["action"], ["__count"])
+        per_action = dict(groups)
+        per_action.update(counts or {})
+        run.write(
+            {
+                "state": state,
+                "finished_at": self._s.now(),
+                "counts": json.dumps(per_action),
+                "error": _text(error),
+            }
+        )
+        return self._run(run)
+
+    def get_run(self, run_id):
+        run = self._run_rec(run_id)
+        return self._run(run) if run else None
+
+    def list_runs(self, flow=None, *, limit=50):
+        domain = self._s.domain(*([("flow", "=", flow)] if flow else []))
+        return [self._run(r) for r in self._runs.search(domain, order="id desc", limit=limit)]
+
+    def abandon_stale_runs(self, older_than_seconds):
+        cutoff = self._s.now() - timedelta(seconds=older_than_seconds)
+        runs = self._runs.search(self._s.domain(("state", "=", "running"), ("started_at", "<", cutoff)))
+        runs.write(
+            {
+                "state": "aborted",
+                "finished_at": self._s.now(),
+                "error": "process ended without finishing the run",
+            }
+        )
+        return len(runs)
+
+    # --- lines ------------------------------------------------------------------------------------------------
+
+    def add_lines(self, run_id, lines):
+        for line in lines:
+            if line.action not in _ACTIONS:
+                raise ValueError(f"unknown log action {line.action!r}; actions: {', '.join(_ACTIONS)}")
+            if line.direction not in _DIRECTIONS:
+                raise ValueError(f"unknown direction {line.direction!r}; directions: {', '.join(_DIRECTIONS)}")
+        if not lines:
+            return []
+        keys = [(ln.flow, ln.entity, ln.source_id) for ln in lines]
+        # Within the batch, an earlier line for a record is closed by the next line for the same record.
+        next_action = [None] * len(lines)
+        seen = {}
+        for i in range(len(lines) - 1, -1, -1):
+            if keys[i][2] is not None:
+                next_action[i] = seen.get(keys[i])
+                seen[keys[i]] = lines[i].action
+        with self._s.transaction():
+            if not self._run_rec(run_id):
+                raise KeyError(f"no run {run_id} in backend {self._s.backend!r}")
+            open_lines, open_attempts = self._open_failures({k for k in keys if k[2] is not None})
+            # Close the open failures of these records before inserting, so the new lines stay open.
+            superseded = open_lines.filtered(lambda r: seen[(r.flow, r.entity, r.source_id)] == "failed")
+            superseded.write({"state": "superseded"})
+            (open_lines - superseded).write({"state": "resolved"})
+            vals_list = []
+            for i, line in enumerate(lines):
+                key = keys[i]
+                attempts = open_attempts.get(key, 0) + 1 if key[2] is not None else 1
+                if key[2] is not None:
+                    # A success resets the count; a failure carries it to the record's next line.
+                    open_attempts[key] = attempts if line.action == "failed" else 0
+                state = "failed" if line.action == "failed" else "ok"
+                if next_action[i] is not None and line.action == "failed":
+                    state = "superseded" if next_action[i] == "failed" else "resolved"
+                vals_list.append(
+                    {
+                        "run_id": run_id,
+                        "backend_id": self._s.backend_id,
+                        "flow": line.flow,
+                        "entity": line.entity,
+                        "direction": line.direction,
+                        "source_id": line.source_id if line.source_id is not None else False,
+                        "target_id": False if line.target_id is None else str(line.target_id),
+                        "action": line.action,
+                        "state": state,
+                        "attempts": attempts,
+                        "error": _text(line.error),
+                        "source_payload": _payload(line.source_payload),
+                        "target_payload": _payload(line.target_payload),
+                        "reply": _payload(line.reply),
+                        "retry_at": naive(line.retry_at),
+                    }
+                )
+            created = self._lines.create(vals_list)
+        return created.ids
+
+    def _open_failures(self, keys):
+        if not keys:
+            return self._lines, {}
+        lines = self._lines.search(
+            self._s.domain(("state", "in", OPEN_STATES), ("source_id", "in", sorted({k[2] for k in keys})))
+        )
+        lines = lines.filtered(lambda r: (r.flow, r.entity, r.source_id) in keys)
+        attempts = {}
+        for r in lines:
+            key = (r.flow, r.entity, r.source_id)
+            attempts[key] = max(attempts.get(key, 0), r.attempts)
+        return lines, attempts
+
+    def get_line(self, line_id):
+        rows = self._lines.search_read(self._s.domain(("id", "=", line_id)), ["id", *_LINE_FIELDS], limit=1)
+        return self._line(rows[0]) if rows else None
+
+    def list_lines(
+        self,
+        *,
+        flow=None,
+        entity=None,
+        state=None,
+        action=None,
+        source_id=None,
+        target_id=None,
+        run_id=None,
+        failed_only=False,
+        since=None,
+        limit=100,
+        offset=0,
+    ):
+        terms = []
+        for name, value in (
+            ("flow", flow),
+            ("entity", entity),
+            ("state", state),
+            ("action", action),
+            ("source_id", source_id),
+            ("target_id", target_id),
+            ("run_id", run_id),
+        ):
+            if value is not None:
+                terms.append((name, "=", value))
+        if failed_only:
+            terms.append(("state", "in", OPEN_STATES))
+        if since is not None:
+            terms.append(("create_date", ">=", naive(since)))
+        rows = self._lines.search_read(
+            self._s.domain(*terms), ["id", *_LINE_FIELDS], order="id desc", limit=limit, offset=offset
+        )
+        return [self._line(r) for r in rows]
+
+    def _set_state(self, line_ids, state, from_states, note):
+        lines = self._lines.search(
+            self._s.domain(("id", "in", [int(i) for i in line_ids]), ("state", "in", from_states))
+        )
+        vals = {"state": state}
+        if note is not None:
+            vals["note"] = _text(note)
+        lines.write(vals)
+        return len(lines)
+
+    def mark_retry(self, line_ids):
+        # An ignored failure may be brought back; closed (resolved/superseded) lines may not.
+        return self._set_state(line_ids, "retry", ("failed", "ignored"), None)
+
+    def mark_ignored(self, line_ids, note=None):
+        return self._set_state(line_ids, "ignored", ("failed", "retry"), note)
+
+    def pending_retries(self, flow, entity=None, *, max_attempts=None, limit=None):
+        auto = [("state", "=", "failed"), ("retry_at", "!=", False), ("retry_at", "<=", self._s.now())]
+        if max_attempts is not None:
+            auto.append(("attempts", "<", max_attempts))
+        # A user's retry ignores max_attempts: it is an explicit request.
+        domain = self._s.domain(("flow", "=", flow), *([("entity", "=", entity)] if entity is not None else []))
+        domain += ["|", ("state", "=", "retry"), *(["&"] * (len(auto) - 1)), *auto]
+        rows = self._lines.search_read(domain, ["id", *_LINE_FIELDS], order="id", limit=limit)
+        return [self._line(r) for r in rows]
+
+    # --- retention --------------------------------------------------------------------------------------------
+
+    def purge(self, *, payload_days, metadata_days):
+        if payload_days < 0 or metadata_days < 0:
+            raise ValueError("retention days must not be negative")
+        now = fields.Datetime.now()
+        payload_cutoff = now - timedelta(days=payload_days)
+        meta_cutoff = now - timedelta(days=metadata_days)
+        with self._s.transaction():
+            with_payload = self._lines.search(
+                self._s.domain(
+                    ("create_date", "<", payload_cutoff),
+                    ("payload_purged", "=", False),
+                    "|",
+                    "|",
+                    ("source_payload", "!=", False),
+                    ("target_payload", "!=", False),
+                    ("reply", "!=", False),
+                )
+            )
+            with_payload.write(
+                {"source_payload": False, "target_payload": False, "reply": False, "payload_purged": True}
+            )
+            # Open failures stay (their payloads are gone by now) so a failed record is never silently dropped.
+            old_lines = self._lines.search(
+                self._s.domain(("create_date", "<", meta_cutoff), ("state", "not in", OPEN_STATES))
+            )
+            lines_deleted = len(old_lines)
+            old_lines.unlink()
+            old_runs = self._runs.search(
+                self._s.domain(("started_at", "<", meta_cutoff), ("state", "!=", "running"))
+            ).filtered(lambda run: not run.line_ids)
+            runs_deleted = len(old_runs)
+            old_runs.unlink()
+        return PurgeResult(payloads_cleared=len(with_payload), lines_deleted=lines_deleted, runs_deleted=runs_deleted)

@@ -1,0 +1,136 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from apicenter_sync import settings as registry
+
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from .common import ApicenterCase
+
+
+@tagged("post_install", "-at_install")
+class TestConfiguration(ApicenterCase):
+    def test_connected_through_the_orm(self):
+        self.assertTrue(self.backend.av_connected)
+        self.assertTrue(self.backend.av_company_id)
+        self.assertTrue(self.backend.av_company_name)
+        token = self.env["apicenter.backend.token"].sudo().search([("backend_id", "=", self.backend.id)])
+        self.assertTrue(token.access_token and token.refresh_token)
+        self.assertTrue(self.backend.av_redirect_uri.endswith("/apicenter/oauth/callback"))
+
+    def test_connection_tests(self):
+        result = self.backend.action_test_accountview()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        self.assertIn(self.backend.av_company_name, result["params"]["message"])
+        result = self.backend.action_test_mplus()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        self.assertIn("version", result["params"]["message"])
+        self.backend.sudo().mplus_secret = "zz-bad-secret-42"
+        result = self.backend.action_test_mplus()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("credentials refused", result["params"]["message"])
+        self.assertNotIn("zz-bad-secret-42", result["params"]["message"])
+
+    def test_token_rotation_is_saved(self):
+        token_store = self.backend._token_store()
+        client = self.backend._accountview_client()
+        try:
+            old = token_store.get()
+            client._refresh(old)
+        finally:
+            client.close()
+        token = self.env["apicenter.backend.token"].sudo().search([("backend_id", "=", self.backend.id)])
+        self.assertNotEqual(token.refresh_token, old.refresh_token)
+        self.assertEqual(self.backend._token_store().get().refresh_token, token.refresh_token)
+
+    def test_create_flows_once_per_engine_flow(self):
+        self.backend.action_create_flows()
+        self.backend.action_create_flows()
+        flows = self.backend.flow_ids
+        self.assertEqual(len(flows), len(set(flows.mapped("flow"))))
+        self.assertTrue(all(flows.mapped("available")))
+        self.assertEqual(flows.filtered(lambda f: f.flow == "products").batch_size, 100)
+
+    def test_setting_fields_follow_the_registry(self):
+        self.backend.action_create_flows()
+        products = self.backend.flow_ids.filtered(lambda f: f.flow == "products")
+        self.assertEqual(
+            sorted(products.update_fields.mapped("code")),
+            sorted(registry.get_setting("update_fields").default_value()),
+        )
+        with self.assertRaises(ValidationError) as cm:
+            products.interval_minutes = 0
+        self.assertIn("interval_minutes", str(cm.exception))
+        stock = self.backend.flow_ids.filtered(lambda f: f.flow == "stock")
+        with self.assertRaises(ValidationError) as cm:
+            stock.stock_figure = "field"
+        self.assertIn("stock_field", str(cm.exception))
+        for flow in registry.FLOWS:
+            values = self.store.settings.all(flow)
+            self.assertEqual(set(values), {s.name for s in registry.settings_for(flow)})
+
+    def test_settings_store(self):
+        self.backend.action_create_flows()
+        settings = self.store.settings
+        settings.set("batch_size", 250, "products")
+        self.assertEqual(self.backend.flow_ids.filtered(lambda f: f.flow == "products").batch_size, 250)
+        self.assertEqual(settings.get("batch_size", "products"), 250)
+        self.assertEqual(settings.explicit("products")["batch_size"], 250)
+        settings.set("update_fields", ["name", "price"], "products")
+        self.assertEqual(sorted(settings.get("update_fields", "products")), ["name", "price"])
+        # A setting without a field: a generic row, resolved flow -> backend -> default.
+        name = "metadata_retention_days"
+        settings.set(name, 90)
+        self.assertEqual(self.backend.metadata_retention_days, 90)
+        self.assertTrue(settings.unset(name))
+        self.assertEqual(settings.get(name), 180)
+        settings.set("generated_number_base", 800_000_000_000, "products")
+        self.assertEqual(settings.get("generated_number_base", "products"), 800_000_000_000)
+        with self.assertRaises(registry.SettingError):
+            settings.set("order_type", "XX", "orders")
+        with self.assertRaises(registry.SettingError):
+            settings.get("order_type", "products")
+        extra = [s for s in registry.SETTINGS if s.flows and s.name not in self.env["apicenter.flow"]._fields]
+        if extra:
+            setting = extra[0]
+            flow = setting.flows[0]
+            settings.set(setting.name, setting.default_value(), None)
+            self.assertEqual(settings.get(setting.name, flow), setting.default_value())
+            row = self.env["apicenter.setting"].search([("backend_id", "=", self.backend.id)])
+            self.assertEqual(row.name, setting.name)
+            with self.assertRaises(ValidationError):
+                row.value = "not json"
+
+    def test_mapping_tables(self):
+        table = self.store.mappings.get_table("warehouse_branch")
+        self.assertEqual(table, {"HOOFD": "1", "WINKEL": "2"})
+        self.assertIn("vat_code_av_mplus", self.store.mappings.list_tables())
+        row = self.env["apicenter.mapping"].search(
+            [("backend_id", "=", self.backend.id), ("table_name", "=", "warehouse_branch"), ("key", "=", "HOOFD")]
+        )
+        self.assertEqual(row.known_table, "warehouse_branch")
+        # Importable with Odoo's standard import (load), by table name, key and value.
+        result = self.env["apicenter.mapping"].load(
+            ["backend_id/.id", "table_name", "key", "value"],
+            [[str(self.backend.id), "order_status", "COMPLETE", "send"]],
+        )
+        self.assertFalse(result["messages"], result["messages"])
+        self.assertEqual(self.store.mappings.lookup("order_status", "COMPLETE"), "send")
+        self.store.mappings.set_value("order_status", "COMPLETE", "skip")
+        self.assertEqual(self.store.mappings.lookup("order_status", "COMPLETE"), "skip")
+        self.assertTrue(self.store.mappings.delete_value("order_status", "COMPLETE"))
+
+    def test_datamapper_lines(self):
+        Line = self.env["apicenter.datamapper.line"]
+        lines = Line.load_default_mapping(self.backend, "products")
+        self.assertTrue(lines)
+        stored = self.store.mappings.get_datamapper("products")
+        self.assertEqual(len(stored), len(lines))
+        self.assertIsNone(self.store.mappings.get_datamapper("stock"))
+        with self.assertRaises(ValidationError) as cm:
+            lines[0].transforms = '["no_such_transform"]'
+        self.assertIn("invalid mapping for flow 'products'", str(cm.exception))
+        with self.assertRaises(ValidationError) as cm:
+            lines[0].transforms = "[strip"
+        self.assertIn("not valid JSON", str(cm.exception))
+        self.backend.action_load_default_mapping()
+        self.assertTrue(Line.search_count([("backend_id", "=", self.backend.id), ("mapping_flow", "=", "orders")]))

@@ -1,0 +1,176 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+from datetime import timedelta
+
+from apicenter_sync.engine import FLOWS, RUN_ORDER
+
+from odoo import fields, sql_db
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..models.apicenter_flow import LOCK_NAMESPACE
+from .common import ApicenterCase, trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestFlowJobs(ApicenterCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.flows = cls.create_flows()
+
+    def _flow(self, name):
+        return self.flows.filtered(lambda f: f.flow == name)
+
+    def _run(self, flows, mode="normal"):
+        with trap_jobs() as trap:
+            flows._enqueue(mode)
+            trap.assert_jobs_count(len(flows))
+            trap.perform_enqueued_jobs()
+        return trap
+
+    def test_every_flow_runs_through_jobs(self):
+        available = [name for name in RUN_ORDER if name in FLOWS]
+        self.assertEqual(sorted(self.flows.mapped("flow")), sorted(available))
+        channels = {f.flow: f._job_channel() for f in self.flows}
+        self.assertEqual(channels["products"], "root.apicenter.accountview")
+        if "orders" in channels:
+            self.assertEqual(channels["orders"], "root.apicenter.mplus")
+        for name in available:
+            flow = self._flow(name)
+            with trap_jobs() as trap:
+                flow.action_run_now()
+                trap.assert_enqueued_job(
+                    flow._run_job,
+                    args=("normal",),
+                    properties={"channel": flow._job_channel(), "identity_key": flow._identity_key("normal")},
+                )
+                trap.perform_enqueued_jobs()
+            run = self.env["apicenter.run"].search([("backend_id", "=", self.backend.id), ("flow", "=", name)])
+            self.assertEqual(len(run), 1, name)
+            self.assertEqual(run.state, "done", f"{name}: {run.error}")
+            self.assertEqual(flow.last_state, "done")
+            self.assertTrue(flow.last_success_at)
+            self.assertTrue(run.line_ids, name)
+            self.assertEqual(run.flow_id, flow)
+        bindings = self.env["apicenter.binding"].search([("backend_id", "=", self.backend.id)])
+        self.assertIn("product", bindings.mapped("entity"))
+        self.assertTrue(bindings.filtered(lambda b: b.state == "synced" and b.target_id))
+        marks = self.env["apicenter.watermark"].search([("backend_id", "=", self.backend.id)])
+        self.assertTrue(marks.filtered(lambda m: m.flow == "products" and m.value))
+        self.assertIn("article", self._flow("products").watermark_display)
+        lines = self.env["apicenter.log.line"].search([("backend_id", "=", self.backend.id)])
+        self.assertIn("created", lines.mapped("action"))
+        # The sandbox has an article with a non-numeric SKU: rejected with a clear per-record error.
+        failed = lines.filtered(lambda line: line.state == "failed" and line.flow == "products")
+        self.assertTrue(failed)
+        self.assertIn("not numeric", failed[0].error)
+        self.assertTrue(json.loads(failed[0].source_payload))
+
+        # A second run writes nothing new: unchanged payloads are skipped.
+        products = self._flow("products")
+        before = self.sb.world and self.env["apicenter.binding"].search_count([("backend_id", "=", self.backend.id)])
+        self._run(products)
+        second = products.run_ids.sorted("id")[-1]
+        counts = json.loads(second.counts)
+        self.assertFalse(counts.get("created"), counts)
+        self.assertEqual(before, self.env["apicenter.binding"].search_count([("backend_id", "=", self.backend.id)]))
+
+    def test_dry_run_and_full_resync(self):
+        products = self._flow("products")
+        self._run(products, "dry_run")
+        run = products.run_ids
+        self.assertEqual(run.mode, "dry_run")
+        self.assertIn("dry_run", run.line_ids.mapped("action"))
+        self.assertFalse(self.env["apicenter.binding"].search([("backend_id", "=", self.backend.id)]))
+        self.assertFalse(self.env["apicenter.watermark"].search([("backend_id", "=", self.backend.id)]))
+        self._run(products, "full")
+        self.assertEqual(products.run_ids.sorted("id")[-1].mode, "full")
+        products.action_reset_watermark()
+        self.assertFalse(self.env["apicenter.watermark"].search([("backend_id", "=", self.backend.id)]))
+
+    def test_cron_enqueues_due_flows_once(self):
+        now = fields.Datetime.now()
+        products, customers, stock = self._flow("products"), self._flow("customers"), self._flow("stock")
+        customers.enabled = False
+        stock.next_run_at = now + timedelta(minutes=10)
+        due = self.flows - customers - stock
+        with trap_jobs() as trap:
+            self.env["apicenter.flow"]._cron_enqueue_due()
+            self.assertEqual(len(trap.enqueued_jobs), len(due))
+            self.assertEqual({job.recordset.id for job in trap.enqueued_jobs}, set(due.ids), "only enabled, due flows")
+            self.assertGreater(products.next_run_at, now)
+            # Next minute: nothing is due any more.
+            self.env["apicenter.flow"]._cron_enqueue_due()
+            self.assertEqual(len(trap.enqueued_jobs), len(due))
+            # Due again while the first job still waits: the identity key prevents a duplicate.
+            products.next_run_at = now - timedelta(minutes=1)
+            self.env["apicenter.flow"]._cron_enqueue_due()
+            self.assertEqual(len(trap.calls), len(due) + 1)
+            self.assertEqual(len(trap.enqueued_jobs), len(due))
+
+    def test_lock_prevents_concurrent_run(self):
+        products = self._flow("products")
+        # Another worker (a real second connection) runs the flow and holds its lock.
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, products.id))
+            self.assertTrue(other.fetchone()[0])
+            result = products._run_job("normal")
+            self.assertIn("Skipped", result)
+            self.assertFalse(products.run_ids)
+        finally:
+            other.close()
+        result = products._run_job("normal")
+        self.assertNotIn("Skipped", result)
+        self.assertEqual(len(products.run_ids), 1)
+
+    def test_unreachable_source_is_retryable(self):
+        stock = self._flow("stock")
+        self.backend.av_base_url = "http://127.0.0.1:9"  # nothing listens: connection refused
+        with self.assertRaises(RetryableJobError):
+            stock._run_job("normal")
+
+    def test_retry_of_a_failed_line(self):
+        products = self._flow("products")
+        self._run(products)
+        failed = self.env["apicenter.log.line"].search(
+            [("backend_id", "=", self.backend.id), ("flow", "=", "products"), ("state", "=", "failed")]
+        )
+        self.assertTrue(failed)
+        line = failed[0]
+        products.non_numeric_sku = "generate"
+        with trap_jobs() as trap:
+            line.action_retry()
+            self.assertEqual(line.state, "retry")
+            trap.assert_jobs_count(1, only=products._run_job)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(line.state, "resolved")
+        later = self.env["apicenter.log.line"].search(
+            [("source_id", "=", line.source_id), ("flow", "=", "products"), ("id", ">", line.id)]
+        )
+        self.assertIn(later[0].action, ("created", "updated"))
+
+    def test_ignore_a_failed_line(self):
+        products = self._flow("products")
+        self._run(products)
+        line = self.env["apicenter.log.line"].search(
+            [("backend_id", "=", self.backend.id), ("flow", "=", "products"), ("state", "=", "failed")], limit=1
+        )
+        line.with_context(apicenter_ignore_note="known bad article").action_ignore()
+        self.assertEqual(line.state, "ignored")
+        self.assertEqual(line.note, "known bad article")
+        self.assertNotIn(line.id, [x.id for x in self.store.log.pending_retries("products")])
+
+    def test_secrets_never_stored_in_the_log(self):
+        self._run(self.flows)
+        secrets = [self.sb.mplus_secret, self.sb.av_client_secret]
+        token = self.env["apicenter.backend.token"].sudo().search([("backend_id", "=", self.backend.id)])
+        secrets += [token.access_token, token.refresh_token]
+        self.env.flush_all()
+        for table in ("apicenter_log_line", "apicenter_run", "apicenter_binding", "queue_job"):
+            self.env.cr.execute(f"SELECT row_to_json(t)::text FROM {table} t")  # noqa: S608 - fixed table names
+            dump = "\n".join(r[0] for r in self.env.cr.fetchall())
+            for secret in secrets:
+                self.assertNotIn(secret, dump, table)
