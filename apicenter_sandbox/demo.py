@@ -36,6 +36,27 @@ def _writes(sb: Sandboxes) -> dict[str, int]:
     return out
 
 
+ORDER_STORIES = (
+    ("order_already_booked", "already in AccountView"),
+    ("order_anonymous", "anonymous till sale"),
+    ("order_foreign_customer", "foreign customer"),
+    ("order_with_return", "order with a return line"),
+    ("order_missing_sku", "article missing in AccountView"),
+)
+
+
+def print_order_stories(store, sb: Sandboxes) -> None:
+    """What happened to the seeded orders that exercise the order rules."""
+    print("\nSeeded orders that exercise the order rules:")
+    for edge, story in ORDER_STORIES:
+        ref = sb.world.edge.get(edge)
+        lines = store.log.list_lines(flow="orders", source_id=ref, limit=1) if ref else []
+        if lines:
+            ln = lines[0]
+            detail = ln.error or (f"-> {ln.target_id}" if ln.target_id else "")
+            print(f"  {ref:<18} {story:<32} {ln.action:<9} {detail}"[:200])
+
+
 def run_demo(size: int = 300, orders: int | None = None, folder: str | None = None) -> int:
     print(f"Starting the AccountView and MplusKASSA sandboxes (size {size}) …", flush=True)
     with start_sandboxes(size=size, orders=orders) as sb, tempfile.TemporaryDirectory() as tmp:
@@ -69,6 +90,8 @@ def run_demo(size: int = 300, orders: int | None = None, folder: str | None = No
                     print("\nThe seeded bad records fail with a clear error each (the rest went on):")
                     for result in results:
                         print_failures(result, limit=6)
+                    if "orders" in names:
+                        print_order_stories(store, sb)
         finally:
             engine.close()
             store.close()

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from . import config as config_mod
@@ -184,15 +185,23 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._last = 0
+        self._started: dict[str, float] = {}
 
     def __call__(self, flow: str, done: int, total: int | None) -> None:
+        started = self._started.setdefault(flow, time.monotonic())
+        rate = done / max(time.monotonic() - started, 1e-6)
         if self.tty:
-            of = f"/{total}" if total else ""
-            self.stream.write(f"\r  {flow}: {done}{of} records")
+            # AccountView gives no row counts, so the total is usually unknown: a counter with its rate then.
+            if total:
+                filled = int(30 * min(done / total, 1))
+                bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}"
+            else:
+                bar = f"{done} records"
+            self.stream.write(f"\r\033[K  {flow}: {bar}  {rate:,.0f}/s")
             self.stream.flush()
         elif done - self._last >= 1000:
             self._last = done
-            self.stream.write(f"  {flow}: {done} records\n")
+            self.stream.write(f"  {flow}: {done} records, {rate:,.0f}/s\n")
 
     def end(self) -> None:
         if self.tty:
