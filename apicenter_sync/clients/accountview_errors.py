@@ -31,13 +31,12 @@ are raised without the original exception attached.
 from __future__ import annotations
 
 import re
-from email.utils import parsedate_to_datetime
-from time import time
 
 import httpx
 
 from ..errors import AuthError, PermanentError, RecordError, SyncError, TransientError
 from ..redact import redact_text
+from ..retry import retry_after
 
 SYSTEM = "accountview"
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
@@ -99,21 +98,6 @@ def from_transport(exc: httpx.TransportError, operation: str, *, is_create: bool
         what = "transport error"
     # The exception text is only the class name: httpx texts can carry the URL (harmless here, but no need).
     return transient(f"{what} ({type(exc).__name__})", operation, maybe_applied=is_create)
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
-    except (TypeError, ValueError):
-        return None
 
 
 def error_fields(body: object) -> tuple[str, list | None] | None:

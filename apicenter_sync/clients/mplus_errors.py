@@ -21,15 +21,13 @@ exception attached (its text can carry the URL with the credentials).
 
 from __future__ import annotations
 
-from email.utils import parsedate_to_datetime
-from time import time
-
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from zeep.exceptions import ValidationError
 
 from ..errors import AuthError, PermanentError, RecordError, SyncError, TransientError
 from ..redact import redact_text
+from ..retry import retry_after
 
 SYSTEM = "mplus"
 _AUTH_HINTS = ("authentic", "credential")  # some servers put the reason in the text, not the code
@@ -105,21 +103,6 @@ def from_transport(exc: requests.RequestException, operation: str) -> TransientE
     else:
         what = f"transport error {type(exc).__name__}"
     return transient(f"{what}: {exc}", operation, maybe_applied=True)
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
-    except (TypeError, ValueError):
-        return None
 
 
 def from_fault(code: str, message: str, status: int, headers, operation: str) -> SyncError:
