@@ -34,6 +34,17 @@ fi
 # The addon imports the engine: install this checkout into Odoo's environment.
 "$ODOO_VENV/bin/pip" install --quiet --no-deps -e .
 "$ODOO_VENV/bin/pip" install --quiet httpx pydantic
+# The browser tour (tests/test_tour.py) needs Chromium and websocket-client; without them Odoo skips it.
+"$ODOO_VENV/bin/pip" install --quiet websocket-client \
+    || echo "## websocket-client could not be installed: the browser tour will be SKIPPED"
+if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+    echo "==> installing Chromium for the browser tour"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1; then
+        echo "############################################################"
+        echo "## Chromium could not be installed: the browser tour will be SKIPPED"
+        echo "############################################################"
+    fi
+fi
 
 if ! pg_lsclusters -h 2>/dev/null | grep -q online; then
     pg_ctlcluster --skip-systemctl-redirect 15 main start

@@ -8,7 +8,7 @@
     "author": "APIcenter Connector contributors",
     "website": "https://github.com/apicenter/apicenter_connector",
     "development_status": "Alpha",
-    "depends": ["base", "mail", "queue_job"],
+    "depends": ["base", "base_setup", "mail", "queue_job"],
     # Distribution names (what pip installs); Odoo 18 looks them up with importlib.metadata.
     "external_dependencies": {
         "python": ["apicenter-sync", "httpx", "zeep", "pydantic"],
@@ -18,6 +18,7 @@
         "security/ir.model.access.csv",
         "data/queue_job_data.xml",
         "data/ir_cron.xml",
+        "wizards/apicenter_setup_wizard_views.xml",
         "views/apicenter_backend_views.xml",
         "views/apicenter_flow_views.xml",
         "views/apicenter_mapping_views.xml",
@@ -27,8 +28,17 @@
         "views/apicenter_run_views.xml",
         "views/apicenter_log_line_views.xml",
         "views/apicenter_setting_views.xml",
+        "views/res_config_settings_views.xml",
         "views/apicenter_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "apicenter_connector/static/src/scss/apicenter.scss",
+        ],
+        "web.assets_tests": [
+            "apicenter_connector/static/src/js/tours/apicenter_tour.js",
+        ],
+    },
     "installable": True,
     "application": True,
 }

@@ -5,6 +5,8 @@ Real sockets, keep-alive, and the three control endpoints every sandbox has:
 - ``POST /_sandbox/faults``: fault injection settings (see :mod:`.faults`)
 - ``POST /_sandbox/reset``: back to the seeded data, counters and stats cleared
 - ``GET /_sandbox/stats``: calls per operation, writes per entity, faults injected
+- ``POST /_sandbox/raw-reply``: test only: answer the next N calls of one operation with a raw body
+  (malformed JSON/XML, an HTML page with 200, a hostile document...); ``DELETE`` clears them
 
 A sandbox subclasses :class:`SandboxApp` and implements :meth:`SandboxApp.route`.
 """
@@ -61,6 +63,42 @@ class Call:
 
 
 @dataclass
+class RawReply:
+    """A canned reply for the next ``times`` calls of ``operation`` (bad-input tests).
+
+    ``apply``: run the real call first (a write is applied), then send this body instead of its reply."""
+
+    operation: str
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json; charset=utf-8"
+    times: int = 1
+    apply: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict) -> RawReply:
+        if not isinstance(data, dict):
+            raise ValueError("raw-reply settings must be a JSON object")
+        unknown = set(data) - {"operation", "status", "body", "content_type", "times", "apply"}
+        if unknown:
+            raise ValueError(f"unknown raw-reply setting(s): {', '.join(sorted(unknown))}")
+        operation = data.get("operation")
+        if not isinstance(operation, str) or not operation.strip():
+            raise ValueError("operation is missing (the name /_sandbox/stats counts calls under)")
+        body = data.get("body", "")
+        if not isinstance(body, str):
+            raise ValueError("body must be a string")
+        reply = cls(operation.strip(), body.encode("utf-8"), int(data.get("status", 200)),
+                    str(data.get("content_type") or cls.content_type), int(data.get("times", 1)),
+                    bool(data.get("apply", False)))  # fmt: skip
+        if not 100 <= reply.status <= 599:
+            raise ValueError("status must be 100..599")
+        if reply.times < 1:
+            raise ValueError("times must be at least 1")
+        return reply
+
+
+@dataclass
 class Stats:
     calls: Counter = field(default_factory=Counter)
     writes: Counter = field(default_factory=Counter)
@@ -95,6 +133,8 @@ class SandboxApp:
         # under concurrent clients, like a database transaction would.
         self.lock = threading.RLock()
         self.base_url = ""  # set by SandboxServer once bound
+        self._raw_replies: list[RawReply] = []  # test only: see add_raw_reply
+        self._raw_lock = threading.Lock()
 
     # --- to implement -------------------------------------------------
     def route(self, request: Request) -> Call | Response:
@@ -111,6 +151,32 @@ class SandboxApp:
     def extra_stats(self) -> dict:
         return {}
 
+    def fault_kinds_for(self, operation: str) -> frozenset[str] | None:
+        """Fault kinds that can strike this operation (None = all); by default the API's ``fault_kinds``."""
+        return self.fault_kinds
+
+    # --- canned raw replies (test only) ----------------------------------
+    def add_raw_reply(self, reply: RawReply) -> None:
+        """Answer the next ``reply.times`` calls of ``reply.operation`` with ``reply.body`` (first added, first used).
+
+        In-process form of ``POST /_sandbox/raw-reply``; takes bytes of any size (a 20 MB page)."""
+        with self._raw_lock:
+            self._raw_replies.append(reply)
+
+    def clear_raw_replies(self) -> None:
+        with self._raw_lock:
+            self._raw_replies.clear()
+
+    def take_raw_reply(self, operation: str) -> RawReply | None:
+        with self._raw_lock:
+            for i, reply in enumerate(self._raw_replies):
+                if reply.operation == operation:
+                    reply.times -= 1
+                    if reply.times <= 0:
+                        del self._raw_replies[i]
+                    return reply
+        return None
+
     # --- control endpoints -------------------------------------------
     def control(self, request: Request) -> Response | None:
         if not request.path.startswith("/_sandbox/"):
@@ -125,7 +191,18 @@ class SandboxApp:
             return Response.json({"faults": cfg.as_json()})
         if what == "faults" and request.method == "GET":
             return Response.json({"faults": self.faults.config.as_json()})
+        if what == "raw-reply" and request.method == "POST":
+            try:
+                reply = RawReply.from_json(json.loads(request.body or b"{}"))
+            except (ValueError, TypeError) as exc:
+                return Response.json({"error": str(exc)}, 400)
+            self.add_raw_reply(reply)
+            return Response.json({"raw_reply": {"operation": reply.operation, "times": reply.times}})
+        if what == "raw-reply" and request.method == "DELETE":
+            self.clear_raw_replies()
+            return Response.json({"raw_reply": None})
         if what == "reset" and request.method == "POST":
+            self.clear_raw_replies()
             with self.lock:
                 self.reset()
                 self.stats.clear()
@@ -239,7 +316,13 @@ def _make_handler(app: SandboxApp):
                     self._send(routed)
                     return
                 app.stats.call(routed.operation)
-                fault = app.faults.draw(routed.operation, routed.is_write, app.fault_kinds)
+                raw = app.take_raw_reply(routed.operation)
+                if raw is not None:
+                    if raw.apply:
+                        routed.run()
+                    self._send(Response(raw.status, raw.body, raw.content_type))
+                    return
+                fault = app.faults.draw(routed.operation, routed.is_write, app.fault_kinds_for(routed.operation))
                 if fault and not fault.after_write:
                     injected = self._apply_fault(fault)
                     if injected is not None:

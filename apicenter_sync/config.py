@@ -33,7 +33,7 @@ class AccountViewConfig:
 @dataclass
 class MplusConfig:
     url: str = ""  # https://api.mpluskassa.nl:<port>
-    ident: str = ""
+    ident: str = field(default="", repr=False)  # half of the credential pair: kept out of reprs like the secret
     secret: str = field(default="", repr=False)
     timeout_seconds: float = 60.0
     verify_tls: bool = True

@@ -80,3 +80,20 @@ def redact(obj: Any) -> Any:
     if callable(dump):  # pydantic v2 model, without importing pydantic here
         return redact(dump(mode="json"))
     return obj
+
+
+# The activity log keeps payloads for weeks: one hostile value (a 20 MB article description) must not become
+# 20 MB per log line and attempt. Longer texts are cut, with a note saying how long they were.
+MAX_STORED_TEXT = 65_536
+
+
+def bound_texts(obj: Any, limit: int = MAX_STORED_TEXT) -> Any:
+    """``obj`` (JSON-like, as :func:`redact` returns it) with every string longer than ``limit`` cut short."""
+    kind = type(obj)
+    if kind is str:
+        return obj if len(obj) <= limit else f"{obj[:limit]}… [cut: {len(obj):,} characters]"
+    if kind is dict:
+        return {k: bound_texts(v, limit) for k, v in obj.items()}
+    if kind is list:
+        return [bound_texts(v, limit) for v in obj]
+    return obj

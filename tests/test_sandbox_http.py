@@ -116,3 +116,37 @@ def test_bad_fault_config_is_a_400_with_the_reason(server):
 def test_unknown_route_is_not_counted(server):
     assert httpx.get(f"{server.url}/nope").status_code == 404
     assert httpx.get(f"{server.url}/_sandbox/stats").json()["total_calls"] == 0
+
+
+def test_raw_reply_answers_the_next_calls_of_one_operation(server):
+    with httpx.Client(base_url=server.url) as c:
+        r = c.post("/_sandbox/raw-reply", json={"operation": "getItems", "status": 200, "body": "<html>oops",
+                                                "content_type": "text/html", "times": 2})  # fmt: skip
+        assert r.status_code == 200, r.text
+        c.post("/items", content=b"a")  # another operation: untouched
+        first, second, third = (c.get("/items") for _ in range(3))
+        stats = c.get("/_sandbox/stats").json()
+    assert (first.status_code, first.text, first.headers["content-type"]) == (200, "<html>oops", "text/html")
+    assert second.text == "<html>oops"
+    assert third.json() == ["a"]
+    assert stats["calls"] == {"createItem": 1, "getItems": 3}
+
+
+def test_raw_reply_after_applying_a_write(server):
+    with httpx.Client(base_url=server.url) as c:
+        c.post("/_sandbox/raw-reply", json={"operation": "createItem", "body": "{trunc", "apply": True})
+        assert c.post("/items", content=b"a").text == "{trunc"
+        assert c.get("/items").json() == ["a"]  # the write was applied, only its reply was replaced
+
+
+def test_raw_reply_is_validated_and_cleared(server):
+    with httpx.Client(base_url=server.url) as c:
+        assert c.post("/_sandbox/raw-reply", json={"body": "x"}).status_code == 400
+        assert c.post("/_sandbox/raw-reply", json={"operation": "getItems", "times": 0}).status_code == 400
+        assert c.post("/_sandbox/raw-reply", json={"operation": "getItems", "nope": 1}).status_code == 400
+        c.post("/_sandbox/raw-reply", json={"operation": "getItems", "body": "x", "times": 5})
+        assert c.delete("/_sandbox/raw-reply").status_code == 200
+        assert c.get("/items").json() == []
+        c.post("/_sandbox/raw-reply", json={"operation": "getItems", "body": "x"})
+        c.post("/_sandbox/reset")
+        assert c.get("/items").json() == []

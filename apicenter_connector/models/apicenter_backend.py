@@ -57,6 +57,11 @@ class ApicenterBackend(models.Model):
     )
     av_company_code = fields.Char(string="AccountView Company Code", readonly=True)
     av_company_name = fields.Char(string="AccountView Company", readonly=True)
+    av_company_ids = fields.One2many(
+        "apicenter.accountview.company", "backend_id", string="AccountView Companies", readonly=True
+    )
+    av_connect_message = fields.Char(string="Last Connection Result", readonly=True)
+    av_connect_failed = fields.Boolean(readonly=True)
     av_connected = fields.Boolean(string="AccountView Connected", compute="_compute_av_token_state")
     av_token_expires_at = fields.Datetime(
         string="Access Token Expires", compute="_compute_av_token_state", groups="base.group_system"
@@ -79,6 +84,11 @@ class ApicenterBackend(models.Model):
         "apicenter.setting", "backend_id", string="Backend-wide Settings", domain=[("flow_id", "=", False)]
     )
     flow_count = fields.Integer(compute="_compute_flow_count")
+    setup_state = fields.Selection(
+        [("draft", "Not connected"), ("connected", "Connected"), ("running", "Running")],
+        compute="_compute_setup_state",
+        help="Connected: AccountView tokens, a company and a MplusKASSA URL; running: a flow is scheduled.",
+    )
 
     _sql_constraints = [
         ("name_company_uniq", "unique(name, company_id)", "A backend with this name already exists in the company."),
@@ -102,6 +112,15 @@ class ApicenterBackend(models.Model):
     def _compute_flow_count(self):
         for backend in self:
             backend.flow_count = len(backend.flow_ids)
+
+    def _compute_setup_state(self):
+        for backend in self:
+            if not (backend.av_connected and backend.av_company_id and backend.mplus_url):
+                backend.setup_state = "draft"
+            elif any(backend.flow_ids.mapped("enabled")):
+                backend.setup_state = "running"
+            else:
+                backend.setup_state = "connected"
 
     @api.constrains("payload_retention_days", "metadata_retention_days")
     def _check_retention(self):
@@ -205,16 +224,47 @@ class ApicenterBackend(models.Model):
         return self._notification(title, message)
 
     def action_connect_accountview(self):
-        """Connect without a browser when the server consents at once (a session that already consented, the
-        sandbox); otherwise tell where to log in. The browser round trip is the OAuth controller's job."""
+        """Send the browser to AccountView's authorize page (through our controller, which binds a ``state`` to this
+        backend and the user's session); AccountView sends it back to ``/apicenter/oauth/callback``."""
         self.ensure_one()
+        self.check_access("write")
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/apicenter/oauth/authorize/{self.id}",
+            "target": "self",
+        }
+
+    def _oauth_authorization_url(self, session_id, return_url=None):
+        """AccountView's authorize URL with a fresh state bound to this backend, the user and ``session_id``."""
+        self.ensure_one()
+        state = self.env["apicenter.oauth.state"]._issue(self, session_id, return_url)
+        oauth = self._accountview_oauth()
         try:
-            self._connect_accountview()
-        except (SyncError, UserError) as exc:
-            return self._notification(self.env._("AccountView"), redact_text(str(exc)), "danger", sticky=True)
-        return self._notification(
-            self.env._("AccountView"), self.env._("Connected to %s.", self.av_company_name or "AccountView")
-        )
+            return oauth.authorization_url(state)
+        finally:
+            oauth.close()
+
+    def _oauth_finish(self, code):
+        """The callback's second half: trade ``code`` for tokens, store them, then choose the company.
+
+        Returns the message shown on the backend; raises :class:`SyncError` / :class:`UserError` on failure."""
+        self.ensure_one()
+        oauth = self._accountview_oauth()
+        try:
+            self._token_store().save(oauth.exchange_code(code))
+            company = self._choose_accountview_company(oauth)
+        finally:
+            oauth.close()
+        if company:
+            message = self.env._("AccountView connected (company %s).", company.get("Description") or company.get("Id"))
+        else:
+            message = self.env._("AccountView connected: choose the company to work in (AccountView tab).")
+        self._set_connect_result(message)
+        return message
+
+    def _set_connect_result(self, message, failed=False):
+        self.sudo().write({"av_connect_message": message, "av_connect_failed": failed})
+        self.message_post(body=message)
 
     def _connect_accountview(self):
         """Authorization-code flow without a person (``connect.authorize``), then the company choice."""
@@ -228,9 +278,15 @@ class ApicenterBackend(models.Model):
         self.message_post(body=self.env._("AccountView connected (company %s).", self.av_company_name))
 
     def _choose_accountview_company(self, oauth=None):
+        """Refresh the list of AccountView companies and pick one: the configured one (by Id or Code), or the only
+        one. With several and none configured, return ``None``: the user chooses on the form."""
         self.ensure_one()
         client = self._accountview_client(oauth)
         try:
+            companies = client.companies()
+            self._store_accountview_companies(companies)
+            if not self.av_company_id and len(companies) > 1:
+                return None
             company = connect.choose_company(client, self.av_company_id or "")
         finally:
             client.close()
@@ -242,6 +298,23 @@ class ApicenterBackend(models.Model):
             }
         )
         return company
+
+    def _store_accountview_companies(self, companies):
+        self.ensure_one()
+        Company = self.env["apicenter.accountview.company"].sudo()
+        Company.search([("backend_id", "=", self.id)]).unlink()
+        Company.create(
+            [
+                {
+                    "backend_id": self.id,
+                    "av_id": str(c.get("Id") or ""),
+                    "code": c.get("Code") or False,
+                    "name": c.get("Description") or False,
+                }
+                for c in companies
+                if c.get("Id")
+            ]
+        )
 
     def action_create_flows(self):
         """One flow record per flow the engine runs (existing ones are kept)."""
@@ -261,6 +334,10 @@ class ApicenterBackend(models.Model):
             for flow in Line.mapping_flows():
                 Line.load_default_mapping(backend, flow)
         return True
+
+    def action_open_setup_wizard(self):
+        self.ensure_one()
+        return self.env["apicenter.setup.wizard"]._action_for_backend(self)
 
     def action_view_flows(self):
         self.ensure_one()

@@ -8,6 +8,8 @@ from datetime import timedelta
 from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, RUN_ORDER
 from apicenter_sync.flows.base import RunOptions
+from apicenter_sync.redact import redact_text
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -24,6 +26,19 @@ LOCK_NAMESPACE = 0x41504943
 SOURCE_SYSTEM = {"orders": "mplus"}
 FLOW_SELECTION = [(name, name.capitalize()) for name in RUN_ORDER]
 MODES = [("normal", "Normal"), ("full", "Full re-sync"), ("dry_run", "Dry run")]
+# Binding entities each flow writes: their pending/failed bindings are part of the flow's backlog.
+FLOW_BINDING_ENTITIES = {
+    "products": ("product", "article", "group"),
+    "customers": ("relation",),
+    "stock": ("stock",),
+    "prices": ("article_prices", "relation_pricing"),
+    "orders": ("order", "debtor"),
+}
+HEALTH = [("never", "Not run yet"), ("ok", "Healthy"), ("warning", "Attention"), ("danger", "Failing")]
+# Kanban highlight colours (Odoo's colour index): red, orange, green.
+HEALTH_COLOR = {"danger": 1, "warning": 2, "ok": 10, "never": 0}
+FAILED_RUN_STREAK = 3  # this many failed runs in a row make a flow "failing" (red)
+ALERT_ERRORS = 5  # the digest shows this many record errors
 # Registry settings with an explicit field on the flow; every other flow setting is an apicenter.setting row.
 FLOW_SETTING_FIELDS = (
     "enabled",
@@ -75,6 +90,7 @@ def _default_update_fields(model):
 class ApicenterFlow(models.Model):
     _name = "apicenter.flow"
     _description = "APIcenter Flow"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "backend_id, sequence, id"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -134,6 +150,27 @@ class ApicenterFlow(models.Model):
     watermark_ids = fields.One2many("apicenter.watermark", compute="_compute_watermarks", string="Watermarks")
     watermark_display = fields.Text(string="Watermark", compute="_compute_watermarks")
     open_failure_count = fields.Integer(compute="_compute_open_failure_count")
+    # --- dashboard --------------------------------------------------------------------------------------------
+    failure_24h_count = fields.Integer(
+        string="Failures (24 h)", compute="_compute_dashboard", help="Records that failed in the last 24 hours."
+    )
+    failed_run_24h_count = fields.Integer(string="Failed Runs (24 h)", compute="_compute_dashboard")
+    pending_binding_count = fields.Integer(
+        string="Pending Writes",
+        compute="_compute_dashboard",
+        help="Target records of this flow whose write is pending or failed (bindings).",
+    )
+    backlog_count = fields.Integer(
+        string="Backlog", compute="_compute_dashboard", help="Open failures plus pending or failed writes."
+    )
+    failed_run_streak = fields.Integer(
+        string="Failed Runs in a Row", compute="_compute_dashboard", help="Consecutive failed runs, newest first."
+    )
+    health = fields.Selection(HEALTH, compute="_compute_dashboard")
+    color = fields.Integer(compute="_compute_dashboard")
+    last_alert_at = fields.Datetime(
+        readonly=True, help="When the responsible users were last notified of failures of this flow."
+    )
 
     _sql_constraints = [
         ("backend_flow_uniq", "unique(backend_id, flow)", "A backend has one record per flow."),
@@ -154,7 +191,7 @@ class ApicenterFlow(models.Model):
     def _compute_watermarks(self):
         Watermark = self.env["apicenter.watermark"]
         for rec in self:
-            marks = Watermark.search([("backend_id", "=", rec.backend_id.id), ("flow", "=", rec.flow)])
+            marks = Watermark.search([("backend_id", "=", rec.backend_id._origin.id), ("flow", "=", rec.flow)])
             rec.watermark_ids = marks
             rec.watermark_display = "\n".join(
                 f"{m.stream}: {m.value or '-'} ({len(json.loads(m.processed_ids or '[]'))} ids at this value)"
@@ -165,8 +202,84 @@ class ApicenterFlow(models.Model):
         Line = self.env["apicenter.log.line"]
         for rec in self:
             rec.open_failure_count = Line.search_count(
-                [("backend_id", "=", rec.backend_id.id), ("flow", "=", rec.flow), ("state", "in", ("failed", "retry"))]
+                [
+                    ("backend_id", "=", rec.backend_id._origin.id),
+                    ("flow", "=", rec.flow),
+                    ("state", "in", ("failed", "retry")),
+                ]
             )
+
+    def _compute_dashboard(self):
+        Line = self.env["apicenter.log.line"].sudo()
+        Binding = self.env["apicenter.binding"].sudo()
+        Run = self.env["apicenter.run"].sudo()
+        backends = self.backend_id._origin.ids
+        since = fields.Datetime.now() - timedelta(hours=24)
+        open_failures = {
+            (backend.id, flow): count
+            for backend, flow, count in Line._read_group(
+                [("backend_id", "in", backends), ("state", "in", ("failed", "retry"))],
+                ["backend_id", "flow"],
+                ["__count"],
+            )
+        }
+        recent = {
+            (backend.id, flow): count
+            for backend, flow, count in Line._read_group(
+                [("backend_id", "in", backends), ("action", "=", "failed"), ("create_date", ">=", since)],
+                ["backend_id", "flow"],
+                ["__count"],
+            )
+        }
+        failed_runs = {
+            (backend.id, flow): count
+            for backend, flow, count in Run._read_group(
+                [("backend_id", "in", backends), ("state", "in", ("failed", "aborted")), ("started_at", ">=", since)],
+                ["backend_id", "flow"],
+                ["__count"],
+            )
+        }
+        pending = {
+            (backend.id, entity): count
+            for backend, entity, count in Binding._read_group(
+                [("backend_id", "in", backends), ("state", "in", ("pending", "failed"))],
+                ["backend_id", "entity"],
+                ["__count"],
+            )
+        }
+        threshold = int(
+            self.env["ir.config_parameter"].sudo().get_param("apicenter_connector.alert_open_failures", 50) or 50
+        )
+        for rec in self:
+            backend_id = rec.backend_id._origin.id
+            key = (backend_id, rec.flow)
+            opened = open_failures.get(key, 0)
+            rec.failure_24h_count = recent.get(key, 0)
+            rec.failed_run_24h_count = failed_runs.get(key, 0)
+            rec.pending_binding_count = sum(
+                pending.get((backend_id, entity), 0) for entity in FLOW_BINDING_ENTITIES.get(rec.flow, ())
+            )
+            rec.backlog_count = opened + rec.pending_binding_count
+            states = Run.search(
+                [("backend_id", "=", backend_id), ("flow", "=", rec.flow), ("state", "!=", "running")],
+                limit=FAILED_RUN_STREAK,
+            ).mapped("state")
+            streak = 0
+            for state in states:
+                if state not in ("failed", "aborted"):
+                    break
+                streak += 1
+            rec.failed_run_streak = streak
+            if streak >= FAILED_RUN_STREAK or (threshold and opened >= threshold):
+                health = "danger"
+            elif rec.last_state == "failed" or opened:
+                health = "warning"
+            elif rec.last_state == "done":
+                health = "ok"
+            else:
+                health = "never"
+            rec.health = health
+            rec.color = HEALTH_COLOR[health]
 
     @api.constrains(*FLOW_SETTING_FIELDS)
     def _check_settings(self):
@@ -199,6 +312,18 @@ class ApicenterFlow(models.Model):
     def action_dry_run(self):
         self._enqueue("dry_run")
         return self._enqueued_notification()
+
+    def action_toggle_enabled(self):
+        """Pause / resume the schedule (Run now keeps working on a paused flow)."""
+        for rec in self:
+            rec.enabled = not rec.enabled
+        return True
+
+    def action_view_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_run_action")
+        action["domain"] = [("backend_id", "=", self.backend_id.id), ("flow", "=", self.flow)]
+        return action
 
     def action_reset_watermark(self):
         for rec in self:
@@ -312,3 +437,82 @@ class ApicenterFlow(models.Model):
         if state == "done":
             vals["last_success_at"] = now
         self.write(vals)
+        self._notify_failures(state, error, counts)
+
+    # --- monitoring -------------------------------------------------------------------------------------------
+    def _alert_period(self):
+        minutes = self.env["ir.config_parameter"].sudo().get_param("apicenter_connector.alert_period_minutes", 60)
+        return timedelta(minutes=max(1, int(minutes or 60)))
+
+    def _notify_failures(self, state, error, counts):
+        """Tell the backend's responsible users that this flow failed, as one digest per period.
+
+        At most one message (e-mailed to the responsible users) per flow and alert period, and one open activity
+        per flow: while the activity is open, later failures only update the chatter of the backend, not the
+        users' to-do list. The digest holds counts and the first errors, never payloads."""
+        self.ensure_one()
+        failed = int(counts.get("failed") or 0)
+        if state != "failed" and not failed:
+            return False
+        flow = self.sudo()
+        now = fields.Datetime.now()
+        if flow.last_alert_at and now - flow.last_alert_at < flow._alert_period():
+            return False
+        backend = flow.backend_id
+        users = backend.responsible_user_ids.filtered("active")
+        run = (
+            self.env["apicenter.run"]
+            .sudo()
+            .search([("backend_id", "=", backend.id), ("flow", "=", flow.flow)], limit=1)
+        )
+        subject = self.env._("APIcenter: %(flow)s failed", flow=flow.name)
+        body = flow._failure_digest(run, state, error, counts)
+        backend.message_post(
+            body=body,
+            subject=subject,
+            partner_ids=users.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        activity_type = self.env.ref("mail.mail_activity_data_warning", raise_if_not_found=False) or self.env.ref(
+            "mail.mail_activity_data_todo"
+        )
+        if users and not flow.activity_ids.filtered(lambda a: a.activity_type_id == activity_type):
+            flow.activity_schedule(
+                activity_type_id=activity_type.id,
+                summary=subject,
+                note=body,
+                user_id=users[0].id,
+            )
+        flow.last_alert_at = now
+        return True
+
+    def _failure_digest(self, run, state, error, counts):
+        """HTML summary of a failed run: counts and the first record errors (redacted, no payloads)."""
+        self.ensure_one()
+        parts = [
+            Markup("<p>%s</p>")
+            % self.env._(
+                "Flow %(flow)s of backend %(backend)s reported failures.", flow=self.name, backend=self.backend_id.name
+            )
+        ]
+        if state == "failed" and error:
+            parts.append(Markup("<p><b>%s</b> %s</p>") % (self.env._("Run stopped:"), redact_text(str(error))[:500]))
+        if counts:
+            summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+            parts.append(Markup("<p>%s %s</p>") % (self.env._("Records:"), summary))
+        if run:
+            lines = (
+                self.env["apicenter.log.line"]
+                .sudo()
+                .search([("run_id", "=", run.id), ("state", "in", ("failed", "retry"))], limit=ALERT_ERRORS, order="id")
+            )
+            if lines:
+                items = Markup("").join(
+                    Markup("<li>%s %s: %s</li>")
+                    % (line.entity, line.source_id or "-", redact_text(line.error or "")[:300])
+                    for line in lines
+                )
+                parts.append(Markup("<p>%s</p><ul>%s</ul>") % (self.env._("First errors:"), items))
+        parts.append(Markup("<p>%s</p>") % self.env._("Open APIcenter > Log Lines to retry or ignore them."))
+        return Markup("").join(parts)

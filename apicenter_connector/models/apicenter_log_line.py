@@ -61,6 +61,38 @@ class ApicenterLogLine(models.Model):
     payload_purged = fields.Boolean(readonly=True)
     retry_at = fields.Datetime(help="Failed lines: earliest automatic retry; empty = waits for a user.")
     job_id = fields.Many2one(related="run_id.job_id", string="Job")
+    source_payload_pretty = fields.Text(string="Source (formatted)", compute="_compute_pretty_payloads")
+    target_payload_pretty = fields.Text(string="Sent (formatted)", compute="_compute_pretty_payloads")
+    reply_pretty = fields.Text(string="Reply (formatted)", compute="_compute_pretty_payloads")
+    is_open = fields.Boolean(compute="_compute_is_open", search="_search_is_open", string="Open Failure")
+
+    @api.depends("source_payload", "target_payload", "reply")
+    def _compute_pretty_payloads(self):
+        for line in self:
+            line.source_payload_pretty = self._pretty_json(line.source_payload)
+            line.target_payload_pretty = self._pretty_json(line.target_payload)
+            line.reply_pretty = self._pretty_json(line.reply)
+
+    @api.model
+    def _pretty_json(self, text):
+        """``text`` re-indented when it is JSON, else as is."""
+        if not text:
+            return False
+        try:
+            return json.dumps(json.loads(text), ensure_ascii=False, indent=2, sort_keys=True)
+        except ValueError:
+            return text
+
+    @api.depends("state")
+    def _compute_is_open(self):
+        for line in self:
+            line.is_open = line.state in OPEN_STATES
+
+    def _search_is_open(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(self.env._("Unsupported search on Open Failure."))
+        positive = (operator == "=") == bool(value)
+        return [("state", "in" if positive else "not in", OPEN_STATES)]
 
     def _check_open(self):
         closed = self.filtered(lambda line: line.state not in OPEN_STATES + ("ignored",))

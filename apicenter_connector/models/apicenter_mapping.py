@@ -50,6 +50,11 @@ class ApicenterMapping(models.Model):
         for rec in self:
             rec.known_table = rec.table_name if rec.table_name in known else ("other" if rec.table_name else False)
 
+    @api.onchange("known_table")
+    def _onchange_known_table(self):
+        if self.known_table and self.known_table != "other":
+            self.table_name = self.known_table
+
     def _inverse_known_table(self):
         for rec in self:
             if rec.known_table and rec.known_table != "other":

@@ -29,7 +29,7 @@ from apicenter_sync.store.interfaces import Binding, BindingConflict, Watermark
 
 from odoo import fields
 
-from .apicenter_flow import FLOW_SETTING_FIELDS
+from .apicenter_flow import FLOW_SETTING_FIELDS, LOCK_NAMESPACE
 from .setting_fields import field_value, read_setting
 from .store_log import OdooActivityLog, aware
 
@@ -83,6 +83,26 @@ class OdooStore:
 
     def now(self):
         return fields.Datetime.now()
+
+    @contextmanager
+    def flow_lock(self, flow):
+        """``Store.flow_lock`` on PostgreSQL: the transaction-level advisory lock the queue job takes
+        (``apicenter.flow._try_lock``: key ``(LOCK_NAMESPACE, flow record id)``).
+
+        Advisory locks are re-entrant within one session, so inside the job that already holds it this yields
+        True; a second worker (another session) gets False at once. The lock ends with the transaction (commit,
+        rollback, or the worker's connection dying): a killed worker never leaves it behind. A flow without an
+        ``apicenter.flow`` record (the store used on its own) locks a key derived from backend id and flow name.
+        """
+        flows = self.env["apicenter.flow"].with_context(active_test=False)
+        record = flows.search(self.domain(("flow", "=", flow)), limit=1)
+        if record:
+            self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, record.id))
+        else:
+            self.env.cr.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE + 1, f"{self.backend_id}:{flow}")
+            )
+        yield bool(self.env.cr.fetchone()[0])
 
     def close(self):
         """Nothing to release: the cursor belongs to the caller."""

@@ -165,9 +165,10 @@ class OdooActivityLog:
         domain = self._s.domain(*([("flow", "=", flow)] if flow else []))
         return [self._run(r) for r in self._runs.search(domain, order="id desc", limit=limit)]
 
-    def abandon_stale_runs(self, older_than_seconds):
+    def abandon_stale_runs(self, older_than_seconds, *, flow=None):
         cutoff = self._s.now() - timedelta(seconds=older_than_seconds)
-        runs = self._runs.search(self._s.domain(("state", "=", "running"), ("started_at", "<", cutoff)))
+        terms = [("state", "=", "running"), ("started_at", "<=", cutoff)] + ([("flow", "=", flow)] if flow else [])
+        runs = self._runs.search(self._s.domain(*terms))
         runs.write(
             {
                 "state": "aborted",

@@ -2,3 +2,10 @@ from . import test_configuration
 from . import test_jobs
 from . import test_store
 from . import test_security
+from . import test_ui
+from . import test_monitoring
+from . import test_wizard
+from . import test_oauth
+from . import test_tour
+from . import test_access
+from . import test_flow_lock

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from ..faults import KINDS
 from ..http import Call, Request, Response, SandboxApp
 from ..world import World
 from . import assumptions as A
@@ -92,6 +93,13 @@ class AccountViewSandbox(SandboxApp):
 
     def error_response(self, status: int, message: str, with_http_200: bool = False) -> Response:
         return error_response(status, message, None, with_http_200)
+
+    def fault_kinds_for(self, operation: str) -> frozenset[str] | None:
+        # The OAuth endpoints take no access token, so none can be "expired" there (client credentials, codes and
+        # refresh tokens fail differently); every other kind can strike them.
+        if operation in ("POST token", "GET authorize"):
+            return frozenset(KINDS) - {"expired_token"}
+        return self.fault_kinds
 
     def control(self, request: Request) -> Response | None:
         if request.path.lower().rstrip("/") == "/_sandbox/expire-tokens" and request.method == "POST":

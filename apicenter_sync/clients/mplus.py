@@ -14,6 +14,7 @@ to the server (connect failure, HTTP 429); any other transient failure raises
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 BINDING = "{urn:mplusqapi}MplusQapi"
 _FAULT = f"{{{SOAP_ENV_NS}}}Fault"
 _BODY = f"{{{SOAP_ENV_NS}}}Body"
+# A DTD in the prolog (after an optional BOM, XML declaration, comments and processing instructions).
+_DOCTYPE = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE", re.S)
 # findRelation answers one relation; getProducts filters and getRelations pages are chunked to these sizes.
 LOOKUP_CHUNK = 500
 MAX_RELATION_PAGE = 1000  # DEV-REL: getRelations returns at most 1000 per call
@@ -227,12 +230,18 @@ class MplusClient:
 
     def _reply(self, operation: str, response: requests.Response) -> dict:
         status, content = response.status_code, response.content
-        root = None
+        root, syntax = None, ""
+        if _DOCTYPE.match(content):  # before parsing: an entity bomb must not even start to expand
+            raise errs.malformed("the reply contains a document type declaration (DTD); refused", operation)
         if content:
             try:
                 root = etree.fromstring(content, _parser())
-            except etree.XMLSyntaxError:
-                root = None
+            except etree.XMLSyntaxError as exc:
+                root, syntax = None, f"not well-formed XML ({errs.clean(exc, 200)})"
+        if root is not None and root.getroottree().docinfo.doctype:
+            # SOAP 1.1 forbids a DTD. The parser resolves no entities and loads nothing, but a reply that brings
+            # one (entity expansion, an external entity naming a file) is refused whole, never read around.
+            raise errs.malformed("the reply contains a document type declaration (DTD); refused", operation)
         body = root.find(_BODY) if root is not None else None
         element = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
         if element is not None and element.tag == _FAULT:
@@ -243,7 +252,7 @@ class MplusClient:
         if status != 200:
             raise errs.from_http_status(status, response.headers, operation)
         if element is None:
-            raise errs.malformed("not a SOAP envelope with a body element", operation)
+            raise errs.malformed(syntax or "not a SOAP envelope with a body element", operation)
         expected = self._binding.get(operation).output.body
         if element.tag != str(expected.qname):
             raise errs.malformed(

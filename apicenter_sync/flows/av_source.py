@@ -13,18 +13,31 @@ changes committed late are not missed; rows at exactly the watermark that
 were already read are skipped. "Already read" means the same key *and* the
 same change counter (CNG_NR): a record changed again within the same second
 keeps its CNG_DATE and must not be skipped.
+
+A change date that is no date ("2026-13-45") or lies far in the future
+("9999-12-31") never becomes the watermark: one such row would otherwise push
+the watermark past every real change to come (or stop every run on a date
+that cannot be parsed). Such rows are still synced, on every run (unchanged
+ones cost no write), and a warning names them.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from ..clients.accountview import Filter
+from ..clients.accountview_values import LOCAL_TZ
 from .base import Batch, Flow
 
 CHANGE_FIELD = "CNG_DATE"
 CHANGE_COUNTER = "CNG_NR"
+# A change date more than this ahead of our clock is not trusted as a watermark (clock skew allowance).
+MAX_FUTURE = timedelta(days=1)
+NEWEST_PROBE = 20  # rows read to find the newest plausible change date
+
+_log = logging.getLogger(__name__)
 
 
 def parse_av_datetime(value: str) -> datetime | None:
@@ -38,12 +51,32 @@ def _changed(row: dict) -> str:
     return str(row.get(CHANGE_FIELD) or "")[:19]
 
 
+def plausible(changed: str, now: datetime | None = None) -> bool:
+    """A change date that can be a watermark: a real date and time, not far in the future."""
+    try:
+        moment = parse_av_datetime(changed)
+    except ValueError:
+        return False
+    if moment is None:
+        return False
+    now = now or datetime.now(LOCAL_TZ).replace(tzinfo=None)
+    return moment <= now + MAX_FUTURE
+
+
 def newest_change(flow: Flow, business_object: str, table: str, key: str) -> str | None:
-    rows = flow.av.iter_rows(business_object, table, fields=[key, CHANGE_FIELD], sort=[CHANGE_FIELD],
-                             descending=True, page_size=1)  # fmt: skip
-    first = next(rows, None)
-    rows.close()
-    return _changed(first) if first else None
+    """The newest plausible change date of the table (see :func:`plausible`), None when there is none."""
+    page = flow.av.iter_pages(business_object, table, fields=[key, CHANGE_FIELD], sort=[CHANGE_FIELD],
+                              descending=True, page_size=NEWEST_PROBE)  # fmt: skip
+    first = next(page, None)
+    page.close()
+    rows = first.get(table.upper(), []) if first else []
+    for row in rows:
+        changed = _changed(row)
+        if plausible(changed):
+            return changed
+        _log.warning("%s %s %s: change date %r is no date or lies in the future; not used as the watermark",
+                     flow.name, table, str(row.get(key, "")).strip(), row.get(CHANGE_FIELD))  # fmt: skip
+    return None
 
 
 def changed_batches(
@@ -52,7 +85,8 @@ def changed_batches(
     """Batches of ``batch_size`` rows changed since the stream's watermark (everything on a full run); a last,
     empty batch moves the watermark once everything was read."""
     mark = flow.store.watermarks.get(flow.name, stream)
-    full = flow.options.full or not mark.value
+    # A stored watermark that is no plausible date (written before this check existed) starts over with a full read.
+    full = flow.options.full or not mark.value or not plausible(mark.value)
     watermark = newest_change(flow, business_object, table, key)
     query = list(filters)
     if not full:
@@ -64,7 +98,7 @@ def changed_batches(
     batch: list[dict] = []
     for row in flow.av.iter_rows(business_object, table, filters=query, page_size=min(max(size, 100), 1000)):
         changed, row_key = _changed(row), done_id(row, key)
-        if watermark and changed > watermark:
+        if watermark and changed > watermark and plausible(changed):
             continue  # changed after the read began: the next run takes it, with its final content
         if changed == watermark:
             at_watermark.append(row_key)

@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..datamapper import Mapper, compile_mapping, load_default_mapping
+from ..datamapper import Mapper, MappingError, compile_mapping, load_default_mapping
 from ..errors import AuthError, ConfigError, RecordError, SyncError
 from ..store import Binding, LogLine, Store, payload_hash
 from ..store.interfaces import Action, Direction
 
 _log = logging.getLogger("apicenter_sync.flows")
+MAX_ERROR_TEXT = 2000  # characters of a record's error message kept on its log line
+MAX_SOURCE_ID = 200
 
 
 @dataclass
@@ -76,6 +78,7 @@ class RunResult:
     error: str | None = None  # the run itself stopped (auth, configuration, source unreachable)
     transient: bool = False  # that stop may pass by itself (timeout, 5xx, connection refused): worth a retry
     seconds: float = 0.0
+    locked_out: bool = False  # another run of the same flow held the flow lock: nothing was done
 
     @property
     def ok(self) -> bool:
@@ -171,11 +174,19 @@ class Flow:
             source_id = self.source_id(record)
         except Exception:  # noqa: BLE001 - a record too broken to have an id
             source_id = "?"
+        if len(source_id) > MAX_SOURCE_ID:  # a hostile key (a 20 MB "SKU") must not fill the log
+            source_id = source_id[: MAX_SOURCE_ID - 1] + "…"
         if isinstance(exc, SyncError):
             message, retry = str(exc), exc.transient or getattr(exc, "retry", False)
+        elif isinstance(exc, MappingError):  # bad data, expected: the message names every field, no traceback
+            message, retry = f"{type(exc).__name__}: {exc}", False
+            _log.warning("%s %s cannot be mapped: %.500s", self.name, source_id, exc)
         else:
             message, retry = f"{type(exc).__name__}: {exc}", False
-            _log.exception("unexpected error on %s %s", self.name, source_id)
+            # exc_info from the exception itself: failure() is also called outside its except block.
+            _log.error("unexpected error on %s %s", self.name, source_id, exc_info=exc)
+        if len(message) > MAX_ERROR_TEXT:  # messages quote values: a huge value must not make a huge log line
+            message = message[: MAX_ERROR_TEXT - 1] + "…"
         return Outcome(entity or self.entity, source_id, "failed", source_payload=record, error=message, retry=retry)
 
     def hash(self, payload: Any) -> str:
@@ -183,8 +194,20 @@ class Flow:
 
     # --- the run loop ------------------------------------------------------------------------------------
     def run(self) -> RunResult:
+        """One run, under the flow lock: a second runner of the same flow on the same store ends at once."""
+        with self.store.flow_lock(self.name) as acquired:
+            if acquired:
+                return self._run()
+        mode = "dry_run" if self.dry_run else ("full" if self.options.full else "normal")
+        _log.warning("flow %s: another run is in progress; this one does nothing", self.name)
+        return RunResult(self.name, None, mode, error=f"another run of {self.name} is in progress",
+                         transient=True, locked_out=True)  # fmt: skip
+
+    def _run(self) -> RunResult:
         mode = "dry_run" if self.dry_run else ("full" if self.options.full else "normal")
         started = time.monotonic()
+        # We hold the flow lock, so a run of this flow still marked running died with its process (SIGKILL, crash).
+        self.store.log.abandon_stale_runs(0, flow=self.name)
         result = RunResult(self.name, None, mode)
         result.run_id = self.run_id = self.store.log.start_run(self.name, mode)
         done = 0

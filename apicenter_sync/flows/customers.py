@@ -117,6 +117,9 @@ class CustomersFlow(Flow):
             rel["name"] = c.name or " ".join(p for p in (c.first_name, c.last_name) if p)
         if not rel.get("name"):
             raise record_error(f"debtor {sid} has no name (ACCT_NAME is empty)", source_id=sid)
+        if c.email and not _valid_email(c.email):
+            # Matching is by e-mail (SPEC §1.2): a malformed address would create a relation nobody finds again.
+            raise record_error(f"debtor {sid}: e-mail address {c.email[:100]!r} is not valid (MAIL_BUS)", source_id=sid)
         _put(rel, "email", c.email)
         _put(rel, "telephone", c.phone)
         _put(rel, "mobile", c.mobile)
@@ -162,6 +165,17 @@ def _address(rel: dict, a: Address, street_key: str, zip_key: str, city_key: str
     _put(rel, zip_key, a.postcode)
     _put(rel, city_key, a.city)
     _put(rel, country_key, a.country)
+
+
+def _valid_email(email: str) -> bool:
+    """One @ with text on both sides, a dot in the domain, no whitespace or control characters (no more: the
+    till stores what it gets; this only stops addresses that can never receive mail)."""
+    local, at, domain = email.partition("@")
+    return (
+        bool(at and local and "." in domain.strip("."))
+        and "@" not in domain
+        and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in email)
+    )
 
 
 def _email_key(email: str | None) -> str:

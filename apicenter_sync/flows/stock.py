@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from ..clients.mplus_errors import NotFoundError
+from ..errors import ConfigError
 from ..models import StockLevel
 from .av_source import changed_batches, rows_by_keys
 from .base import Flow, Outcome, record_error, synced
@@ -29,6 +30,17 @@ class StockFlow(Flow):
 
     def prepare(self) -> None:
         self.article_filter = ArticleFilter.from_settings(self)
+        by_branch: dict[str, list[str]] = {}
+        for warehouse, branch in self.tables.get(WAREHOUSE_BRANCH, {}).items():
+            by_branch.setdefault(str(branch).strip(), []).append(warehouse)
+        shared = {b: sorted(w) for b, w in by_branch.items() if len(w) > 1}
+        if shared:
+            # setStock is absolute per branch: two warehouses would overwrite each other's figure.
+            raise ConfigError(
+                f"mapping table {WAREHOUSE_BRANCH}: "
+                + "; ".join(f"warehouses {', '.join(w)} all map to branch {b}" for b, w in sorted(shared.items()))
+                + " — setStock sets one absolute figure per branch, so each branch takes one warehouse"
+            )
 
     def read_batches(self):
         return changed_batches(self, STOCK_OBJECT, STOCK_TABLE, STOCK_KEY)

@@ -10,6 +10,10 @@ Crash safety contract: a flow processes a batch as
     remote writes (each preceded by ``bindings.mark_pending`` for non-idempotent creates)
     -> ``with store.transaction():`` bindings.upsert_many + log.add_lines + watermarks.advance
 so a watermark is only ever committed together with the bindings and log lines of the work it covers.
+
+Concurrency contract: a flow run holds ``store.flow_lock(flow)`` for its whole duration, so two runners of the same
+flow on the same store (two processes, two Odoo workers) never work on the same records at once; the second one
+ends at once without writing anything.
 """
 
 from __future__ import annotations
@@ -270,8 +274,9 @@ class ActivityLog(Protocol):
         """Newest first."""
         ...
 
-    def abandon_stale_runs(self, older_than_seconds: int) -> int:
-        """Mark runs still "running" after this long as aborted (their process died)."""
+    def abandon_stale_runs(self, older_than_seconds: int, *, flow: str | None = None) -> int:
+        """Mark runs still "running" after this long as aborted (their process died); only ``flow``'s when given.
+        A run holding the flow lock calls it with 0 for its own flow: any other "running" run of it is dead."""
         ...
 
     def add_lines(self, run_id: int, lines: Sequence[LogLine]) -> list[int]:
@@ -334,6 +339,13 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """Unit of work: everything inside commits together or not at all. Nestable (inner = savepoint).
         Outside a transaction every method commits on its own."""
+        ...
+
+    def flow_lock(self, flow: str) -> AbstractContextManager[bool]:
+        """Exclusive right to run ``flow`` of this backend, held until the block ends; yields False (at once, without
+        waiting) when another runner holds it. Re-entrant for its holder. A holder that dies without releasing it
+        must not block forever: the lock expires (SQLite: a lease with an owner and an expiry, renewed by every
+        commit; Odoo: a transaction-level PostgreSQL advisory lock, gone with the job's transaction)."""
         ...
 
     def close(self) -> None: ...

@@ -8,6 +8,10 @@ Concurrency and crash safety:
   locked" when another process committed in between; busy_timeout cannot help it.
 - Methods called outside :meth:`SqliteStore.transaction` commit on their own (short transactions).
 - ``secure_delete``: purged payloads are overwritten on disk, not left in free pages (GDPR).
+- :meth:`SqliteStore.flow_lock`: a lease row per flow (owner host:pid:token, expiry), taken with ``BEGIN
+  IMMEDIATE`` so two processes cannot both take it, renewed by every commit of its holder, released at the end
+  of the run. A SIGKILLed holder does not block: its lease is free as soon as its process is gone (same host) or
+  its expiry has passed (``lock_ttl_seconds``, any host).
 
 Threads: one connection per store, guarded by an RLock that a transaction holds until it ends, so threads may
 share a store (their calls are serialised). For parallel work use one store per process (or per thread) on the
@@ -18,12 +22,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import settings as registry
@@ -48,6 +54,7 @@ class SqliteStore:
         *,
         busy_timeout_ms: int = 30_000,
         clock: Callable[[], datetime] | None = None,
+        lock_ttl_seconds: float = 900.0,
     ) -> None:
         if not backend:
             raise ValueError("backend name must not be empty")
@@ -59,6 +66,11 @@ class SqliteStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._pid = os.getpid()
+        self.lock_ttl_seconds = lock_ttl_seconds
+        self._host = socket.gethostname()
+        self._owner = self._new_owner()
+        self._held: dict[str, int] = {}  # flows whose lock this store holds -> nesting depth
+        self._renewed = 0.0  # monotonic time of the last lease renewal
         self._conn: sqlite3.Connection | None = self._connect()
         self._migrate()
         self.bindings = SqliteBindingStore(self)
@@ -104,6 +116,8 @@ class SqliteStore:
             self._pid = os.getpid()
             self._lock = threading.RLock()
             self._depth = 0
+            self._owner = self._new_owner()  # the parent's leases are the parent's
+            self._held = {}
             self._conn = self._connect()
         return self._conn
 
@@ -160,6 +174,7 @@ class SqliteStore:
                     raise
                 else:
                     try:
+                        self._renew_leases(conn)
                         conn.execute("COMMIT")
                     except BaseException:
                         if conn.in_transaction:
@@ -202,6 +217,88 @@ class SqliteStore:
 
     def now(self) -> str:
         return ts(self.clock())
+
+    # --- flow locks -------------------------------------------------------------------------------------------
+
+    def _new_owner(self) -> str:
+        return f"{self._host}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+    @contextmanager
+    def flow_lock(self, flow: str) -> Iterator[bool]:
+        """Exclusive right to run ``flow`` (see :meth:`Store.flow_lock`); yields False when another runner has it."""
+        if flow in self._held:  # re-entrant for the holder
+            self._held[flow] += 1
+            try:
+                yield True
+            finally:
+                self._held[flow] -= 1
+            return
+        if not self._acquire(flow):
+            yield False
+            return
+        self._held[flow] = 1
+        try:
+            yield True
+        finally:
+            del self._held[flow]
+            self._release(flow)
+
+    def lock_holder(self, flow: str) -> dict[str, Any] | None:
+        """Who holds the lease of ``flow`` (owner, host, pid, acquired_at, expires_at), or None."""
+        rows = self.query(
+            "SELECT owner, host, pid, acquired_at, expires_at FROM flow_lock WHERE backend = ? AND flow = ?",
+            (self.backend, flow),
+        )
+        if not rows:
+            return None
+        owner, host, pid, acquired, expires = rows[0]
+        return {"owner": owner, "host": host, "pid": pid, "acquired_at": acquired, "expires_at": expires}
+
+    def _expiry(self) -> str:
+        return ts(self.clock() + timedelta(seconds=self.lock_ttl_seconds))
+
+    def _acquire(self, flow: str) -> bool:
+        with self.transaction():  # BEGIN IMMEDIATE: read and take the lease under the write lock
+            holder = self.lock_holder(flow)
+            if holder is not None and holder["owner"] != self._owner and not self._stale(holder):
+                return False
+            self.connection().execute(
+                "INSERT OR REPLACE INTO flow_lock (backend, flow, owner, host, pid, acquired_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self.backend, flow, self._owner, self._host, os.getpid(), self.now(), self._expiry()),
+            )
+            self._renewed = time.monotonic()
+        return True
+
+    def _stale(self, holder: dict[str, Any]) -> bool:
+        if holder["expires_at"] <= self.now():
+            return True
+        if holder["host"] == self._host and holder["pid"] != os.getpid():
+            try:
+                os.kill(int(holder["pid"]), 0)
+            except ProcessLookupError:
+                return True  # the holder died (SIGKILL, crash) without releasing it
+            except (PermissionError, OSError):
+                return False
+        return False
+
+    def _release(self, flow: str) -> None:
+        try:
+            self.execute(
+                "DELETE FROM flow_lock WHERE backend = ? AND flow = ? AND owner = ?", (self.backend, flow, self._owner)
+            )
+        except sqlite3.Error:
+            pass  # the store is going away; the lease expires by itself
+
+    def _renew_leases(self, conn: sqlite3.Connection) -> None:
+        """Inside the committing transaction: push the expiry of held leases on (at most every ttl/10 seconds)."""
+        if not self._held or time.monotonic() - self._renewed < self.lock_ttl_seconds / 10:
+            return
+        conn.execute(
+            "UPDATE flow_lock SET expires_at = ? WHERE backend = ? AND owner = ?",
+            (self._expiry(), self.backend, self._owner),
+        )
+        self._renewed = time.monotonic()
 
     def checkpoint(self) -> None:
         """Fold the WAL into the main file and truncate it (after a purge, so old page images disappear too)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, get_args
 
-from ..redact import redact, redact_text
+from ..redact import bound_texts, redact, redact_text
 from .interfaces import Action, Direction, LineState, LogLine, PurgeResult, Run, RunMode, RunState
 from .timefmt import from_ts, ts
 
@@ -28,7 +28,7 @@ _LINE_COLS = (
 
 def _payload(value: Any) -> str | None:
     # Redaction happens here, at the only place payloads enter the store, so no caller can forget it.
-    return None if value is None else json.dumps(redact(value), ensure_ascii=False, default=str)
+    return None if value is None else json.dumps(bound_texts(redact(value)), ensure_ascii=False, default=str)
 
 
 def _text(value: str | None) -> str | None:
@@ -106,12 +106,12 @@ class SqliteActivityLog:
         rows = self._db.query(f"SELECT {_RUN_COLS} FROM run WHERE {where} ORDER BY id DESC LIMIT ?", [*params, limit])
         return [self._run(r) for r in rows]
 
-    def abandon_stale_runs(self, older_than_seconds: int) -> int:
+    def abandon_stale_runs(self, older_than_seconds: int, *, flow: str | None = None) -> int:
         cutoff = ts(self._db.clock() - timedelta(seconds=older_than_seconds))
         cur = self._db.execute(
             "UPDATE run SET state = 'aborted', finished_at = ?, error = 'process ended without finishing the run' "
-            "WHERE backend = ? AND state = 'running' AND started_at < ?",
-            (self._db.now(), self._db.backend, cutoff),
+            "WHERE backend = ? AND state = 'running' AND started_at <= ? AND (? IS NULL OR flow = ?)",
+            (self._db.now(), self._db.backend, cutoff, flow, flow),
         )
         return cur.rowcount
 

@@ -107,4 +107,24 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     ),
 ]
 
+MIGRATIONS.append(
+    (
+        2,
+        [
+            # Store.flow_lock: one lease per (backend, flow). owner = host:pid:token of the holder; a lease whose
+            # expires_at passed, or whose holder process is gone (same host), may be taken over.
+            """CREATE TABLE flow_lock (
+                backend TEXT NOT NULL,
+                flow TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                acquired_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                PRIMARY KEY (backend, flow)
+            ) WITHOUT ROWID""",
+        ],
+    )
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

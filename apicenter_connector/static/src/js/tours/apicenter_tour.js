@@ -1,0 +1,91 @@
+/** @odoo-module **/
+// License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+// Walks through the screens a person uses: the dashboard, a backend, a failed log line with its payloads, and the
+// setup wizard; each step waits until the screen shows what it should.
+
+import {registry} from "@web/core/registry";
+
+function openMenu(section, item) {
+    return [
+        {
+            content: `open the ${section} menu`,
+            trigger: `.o_menu_sections [data-menu-xmlid="apicenter_connector.${section}"]`,
+            run: "click",
+        },
+        {
+            content: `choose ${item}`,
+            trigger: `.dropdown-item[data-menu-xmlid="apicenter_connector.${item}"]`,
+            run: "click",
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("apicenter_connector_tour", {
+    url: "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard",
+    steps: () => [
+        {
+            content: "the dashboard shows a card per flow, with its backend",
+            trigger: ".o_apicenter_dashboard .o_kanban_record:contains('Tour Backend')",
+        },
+        {
+            content: "a flow card shows its counters",
+            trigger: ".o_apicenter_dashboard .o_kanban_record:contains('Products'):contains('Backlog')",
+        },
+        {
+            content: "the failing flow is flagged",
+            trigger: ".o_apicenter_dashboard .o_kanban_record:contains('Failing')",
+        },
+        ...openMenu("apicenter_menu_configuration", "apicenter_backend_menu"),
+        {
+            content: "open the backend",
+            trigger: ".o_list_view .o_data_row td[name='name']:contains('Tour Backend')",
+            run: "click",
+        },
+        {
+            content: "the backend form has its status bar and notebook",
+            trigger: ".o_form_view .o_statusbar_status:contains('Connected')",
+        },
+        {
+            content: "open the MplusKASSA page",
+            trigger: ".o_form_view .o_notebook .nav-link:contains('MplusKASSA')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name='mplus_url']",
+        },
+        ...openMenu("apicenter_menu_operations", "apicenter_log_line_failed_menu"),
+        {
+            content: "open the failed log line",
+            trigger: ".o_list_view .o_data_row:contains('AB-1') td[name='source_id']",
+            run: "click",
+        },
+        {
+            content: "the error is shown",
+            trigger: ".o_form_view .alert-danger:contains('not numeric')",
+        },
+        {
+            content: "the source payload is pretty-printed",
+            trigger: ".o_form_view .o_field_widget[name='source_payload_pretty'] .ace_editor",
+        },
+        {
+            content: "Retry is offered",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_retry']",
+        },
+        ...openMenu("apicenter_menu_configuration", "apicenter_setup_wizard_menu"),
+        {
+            content: "the setup wizard opens on its first step",
+            trigger: ".modal .o_apicenter_setup_wizard .o_statusbar_status:contains('Credentials')",
+        },
+        {
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='mplus_url']",
+        },
+        {
+            content: "close the wizard",
+            trigger: ".modal .modal-footer button:contains('Close')",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
+        },
+    ],
+});

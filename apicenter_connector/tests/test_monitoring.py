@@ -1,0 +1,104 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""A failing flow notifies the backend's responsible users once per period: one activity, one message."""
+
+from datetime import timedelta
+
+from apicenter_sync.store.interfaces import LogLine
+
+from odoo import fields
+from odoo.tests import new_test_user, tagged
+
+from .common import ApicenterCase, trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestMonitoring(ApicenterCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.flows = cls.create_flows()
+        cls.watcher = new_test_user(
+            cls.env, login="apic_watcher", groups="apicenter_connector.group_apicenter_user", email="w@example.com"
+        )
+        cls.watcher.notification_type = "email"
+        cls.backend.responsible_user_ids = cls.watcher
+
+    def _alerts(self, flow):
+        messages = self.env["mail.message"].search(
+            [("model", "=", "apicenter.backend"), ("res_id", "=", self.backend.id), ("subject", "ilike", "failed")]
+        )
+        activities = self.env["mail.activity"].search([("res_model", "=", "apicenter.flow"), ("res_id", "=", flow.id)])
+        return messages, activities
+
+    def _run(self, flow, mode="normal"):
+        with trap_jobs() as trap:
+            flow._enqueue(mode)
+            trap.perform_enqueued_jobs()
+        return flow.run_ids.sorted("id")[-1]
+
+    def test_failing_records_notify_once_per_period(self):
+        # The sandbox has an article with a non-numeric SKU: the products run records a failure.
+        flow = self.flows.filtered(lambda f: f.flow == "products")
+        self._run(flow)
+        messages, activities = self._alerts(flow)
+        self.assertEqual(len(messages), 1)
+        self.assertEqual(len(activities), 1)
+        self.assertEqual(activities.user_id, self.watcher)
+        self.assertIn(self.watcher.partner_id, messages.partner_ids)
+        self.assertIn("not numeric", messages.body)
+        self.assertNotIn("sandbox-secret", messages.body)
+        self.assertTrue(flow.last_alert_at)
+        notification = self.env["mail.notification"].search(
+            [("mail_message_id", "=", messages.id), ("res_partner_id", "=", self.watcher.partner_id.id)]
+        )
+        self.assertEqual(notification.notification_type, "email", "the responsible user is e-mailed")
+
+        # A second failing run within the period adds nothing.
+        run = self._run(flow, "full")  # a full run re-reads the failing article
+        self.assertIn('"failed"', run.counts)
+        self.assertEqual(tuple(map(len, self._alerts(flow))), (1, 1))
+
+        # After the period: a new digest, but no second activity while the first is open.
+        flow.last_alert_at = fields.Datetime.now() - timedelta(hours=2)
+        self._run(flow, "full")
+        messages, activities = self._alerts(flow)
+        self.assertEqual((len(messages), len(activities)), (2, 1))
+        # Once the activity is done, the next period creates a new one.
+        activities.action_done()
+        flow.last_alert_at = fields.Datetime.now() - timedelta(hours=2)
+        self._run(flow, "full")
+        self.assertEqual(len(self._alerts(flow)[1]), 1)
+        self.assertEqual(len(self._alerts(flow)[0]), 3)
+
+    def test_failed_run_digest_lists_errors_without_payloads(self):
+        flow = self.flows.filtered(lambda f: f.flow == "stock")
+        store = self.backend._store()
+        run = store.log.start_run("stock")
+        store.log.add_lines(
+            run,
+            [
+                LogLine(
+                    "stock",
+                    "stock",
+                    "av_to_mplus",
+                    f"S{i}",
+                    "failed",
+                    error=f"error {i}",
+                    source_payload={"secret_field": "payload-value"},
+                )
+                for i in range(8)
+            ],
+        )
+        store.log.finish_run(run, state="failed", error="MplusKASSA refused the login")
+        flow._record_result("failed", "MplusKASSA refused the login", {"failed": 8})
+        messages, activities = self._alerts(flow)
+        self.assertEqual((len(messages), len(activities)), (1, 1))
+        body = str(messages.body)
+        self.assertIn("refused the login", body)
+        self.assertIn("error 0", body)
+        self.assertIn("error 4", body)
+        self.assertNotIn("error 5", body)  # the first five only
+        self.assertNotIn("payload-value", body)
+        # A successful run does not notify.
+        flow._record_result("done", None, {"updated": 3})
+        self.assertEqual(len(self._alerts(flow)[0]), 1)

@@ -1,0 +1,1 @@
+from . import apicenter_setup_wizard

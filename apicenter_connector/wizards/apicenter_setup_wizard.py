@@ -1,0 +1,265 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Setup wizard: credentials → connection tests → flows → settings → activate.
+
+Saving the credentials creates (or updates) the backend, so the tests run on the real backend and the OAuth
+round trip of AccountView can come back to it. Flows are created and scheduled only at the last step.
+"""
+
+from apicenter_sync import settings as registry
+from apicenter_sync.engine import FLOWS, RUN_ORDER
+from apicenter_sync.errors import AuthError, SyncError
+from apicenter_sync.redact import redact_text
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.apicenter_backend import CALLBACK_PATH
+from ..models.setting_fields import field_value, read_setting, setting_field
+
+STEPS = [
+    ("credentials", "Credentials"),
+    ("test", "Test"),
+    ("flows", "Flows"),
+    ("settings", "Settings"),
+    ("done", "Done"),
+]
+# The questions of the settings step (SPEC §1); each is written to every chosen flow it applies to.
+WIZARD_SETTINGS = (
+    "interval_minutes",
+    "batch_size",
+    "order_type",
+    "default_debtor_mode",
+    "default_debtor_number",
+    "employee_number",
+    "stock_figure",
+    "non_numeric_sku",
+    "update_fields",
+    "prices_include_vat",
+    "manage_stock",
+)
+BACKEND_FIELDS = ("name", "av_base_url", "av_client_id", "av_client_secret", "mplus_url", "mplus_ident", "mplus_secret")
+
+
+class ApicenterSetupWizard(models.TransientModel):
+    _name = "apicenter.setup.wizard"
+    _description = "APIcenter Setup Wizard"
+
+    state = fields.Selection(STEPS, default="credentials", required=True)
+    backend_id = fields.Many2one("apicenter.backend", string="Backend", help="Empty: a new backend is created.")
+    # --- credentials ------------------------------------------------------------------------------------------
+    name = fields.Char(string="Backend Name", default="AccountView ↔ MplusKASSA")
+    av_base_url = fields.Char(string="AccountView URL", default="https://www.accountview.net")
+    av_client_id = fields.Char(string="AccountView Client ID")
+    av_client_secret = fields.Char(string="AccountView Client Secret")
+    av_redirect_uri = fields.Char(string="Redirect URI", compute="_compute_av_redirect_uri")
+    mplus_url = fields.Char(string="MplusKASSA URL")
+    mplus_ident = fields.Char(string="MplusKASSA Ident")
+    mplus_secret = fields.Char(string="MplusKASSA Secret")
+    # --- test ---------------------------------------------------------------------------------------------------
+    av_ok = fields.Boolean(string="AccountView OK", readonly=True)
+    av_message = fields.Char(string="AccountView", readonly=True)
+    av_needs_browser = fields.Boolean(readonly=True)
+    mplus_ok = fields.Boolean(string="MplusKASSA OK", readonly=True)
+    mplus_message = fields.Char(string="MplusKASSA", readonly=True)
+    skip_test = fields.Boolean(
+        string="Continue without working connections", help="Configure now, connect later (flows will fail until then)."
+    )
+    # --- flows --------------------------------------------------------------------------------------------------
+    flow_products = fields.Boolean(string="Products (AccountView → MplusKASSA)", default=True)
+    flow_customers = fields.Boolean(string="Customers (AccountView → MplusKASSA)", default=True)
+    flow_stock = fields.Boolean(string="Stock (AccountView → MplusKASSA)", default=True)
+    flow_prices = fields.Boolean(string="B2B prices (AccountView → MplusKASSA)", default=True)
+    flow_orders = fields.Boolean(string="Orders (MplusKASSA → AccountView)", default=True)
+    # --- settings (registry fields: same type, default, choices and help as on the flow) --------------------------
+    interval_minutes = setting_field("interval_minutes", string="Run every (minutes)")
+    batch_size = setting_field("batch_size")
+    order_type = setting_field("order_type")
+    default_debtor_mode = setting_field("default_debtor_mode", string="Use the default debtor")
+    default_debtor_number = setting_field("default_debtor_number")
+    employee_number = setting_field("employee_number")
+    stock_figure = setting_field("stock_figure")
+    non_numeric_sku = setting_field("non_numeric_sku", string="Non-numeric SKU")
+    update_fields = fields.Many2many(
+        "apicenter.update.field",
+        relation="apicenter_setup_wizard_update_field_rel",
+        string="Update Fields",
+        default=lambda self: self.env["apicenter.update.field"].search(
+            [("code", "in", registry.get_setting("update_fields").default_value())]
+        ),
+        help=registry.get_setting("update_fields").help,
+    )
+    prices_include_vat = setting_field("prices_include_vat", string="Prices Include VAT")
+    manage_stock = setting_field("manage_stock", string="Manage Stock in MplusKASSA")
+    # --- done ---------------------------------------------------------------------------------------------------
+    summary = fields.Text(readonly=True)
+
+    @api.depends("backend_id")
+    def _compute_av_redirect_uri(self):
+        base = (self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "").rstrip("/")
+        for wizard in self:
+            wizard.av_redirect_uri = wizard.backend_id.av_redirect_uri or base + CALLBACK_PATH
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        backend = self.env["apicenter.backend"].browse(values.get("backend_id") or []).exists()
+        if backend:
+            for name in BACKEND_FIELDS:
+                values[name] = backend[name]
+            chosen = set(backend.flow_ids.filtered("enabled").mapped("flow"))
+            if chosen:
+                for flow in RUN_ORDER:
+                    values[f"flow_{flow}"] = flow in chosen
+        return values
+
+    # --- navigation ---------------------------------------------------------------------------------------------
+    @api.model
+    def _action_for_backend(self, backend=None):
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_setup_wizard_action")
+        if backend:
+            action["context"] = {"default_backend_id": backend.id}
+        return action
+
+    def _reopen(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("APIcenter Setup"),
+        }
+
+    def _chosen_flows(self):
+        self.ensure_one()
+        return [flow for flow in RUN_ORDER if flow in FLOWS and self[f"flow_{flow}"]]
+
+    def action_next(self):
+        self.ensure_one()
+        if self.state == "credentials":
+            self._save_backend()
+            self._run_tests()
+            self.state = "test"
+        elif self.state == "test":
+            if not (self.av_ok and self.mplus_ok) and not self.skip_test:
+                raise UserError(
+                    self.env._(
+                        "The connection tests failed. Fix the credentials, or tick “Continue without working "
+                        "connections” to configure the flows now and connect later."
+                    )
+                )
+            self.state = "flows"
+        elif self.state == "flows":
+            if not self._chosen_flows():
+                raise UserError(self.env._("Choose at least one flow."))
+            self.state = "settings"
+        return self._reopen()
+
+    def action_back(self):
+        self.ensure_one()
+        order = [step for step, _label in STEPS]
+        index = order.index(self.state)
+        if index:
+            self.state = order[index - 1]
+        return self._reopen()
+
+    def action_retest(self):
+        self.ensure_one()
+        self._run_tests()
+        return self._reopen()
+
+    def action_connect_accountview(self):
+        """The browser round trip to AccountView; it comes back to the backend form (Setup Wizard button there)."""
+        self.ensure_one()
+        return self.backend_id.action_connect_accountview()
+
+    # --- steps --------------------------------------------------------------------------------------------------
+    def _save_backend(self):
+        self.ensure_one()
+        missing = [self._fields[n].string for n in ("name", "av_base_url", "mplus_url") if not self[n]]
+        if missing:
+            raise UserError(self.env._("Fill in: %s", ", ".join(missing)))
+        values = {name: self[name] or False for name in BACKEND_FIELDS}
+        if self.backend_id:
+            self.backend_id.write(values)
+        else:
+            self.backend_id = self.env["apicenter.backend"].create(values)
+        return self.backend_id
+
+    def _run_tests(self):
+        """Test both connections; store the version / company or the exact error."""
+        self.ensure_one()
+        backend = self.backend_id
+        values = {"av_needs_browser": False}
+        try:
+            client = backend._mplus_client()
+            try:
+                version = client.api_version()
+            finally:
+                client.close()
+            values.update(
+                mplus_ok=True,
+                mplus_message=self.env._("Connected: API version %s", version.get("version") or "?"),
+            )
+        except (SyncError, UserError) as exc:
+            values.update(mplus_ok=False, mplus_message=redact_text(str(exc)))
+        try:
+            if not backend.av_connected:
+                backend._connect_accountview()
+            company = backend._choose_accountview_company()
+            if company:
+                values.update(
+                    av_ok=True,
+                    av_message=self.env._(
+                        "Connected to company %(name)s (code %(code)s)",
+                        name=company.get("Description"),
+                        code=company.get("Code"),
+                    ),
+                )
+            else:
+                values.update(
+                    av_ok=False,
+                    av_message=self.env._("Several companies: choose one on the backend (AccountView tab)."),
+                )
+        except AuthError as exc:
+            values.update(av_ok=False, av_needs_browser=True, av_message=redact_text(str(exc)))
+        except (SyncError, UserError) as exc:
+            values.update(av_ok=False, av_message=redact_text(str(exc)))
+        self.write(values)
+        return values["av_ok"] if "av_ok" in values else False
+
+    def action_activate(self):
+        """Create or update the chosen flows with the answers, schedule them, pause the others."""
+        self.ensure_one()
+        backend = self.backend_id
+        chosen = self._chosen_flows()
+        if not backend or not chosen:
+            raise UserError(self.env._("Go through the previous steps first."))
+        Flow = self.env["apicenter.flow"]
+        existing = {flow.flow: flow for flow in backend.flow_ids}
+        lines = []
+        for name in chosen:
+            flow = existing.get(name) or Flow.create({"backend_id": backend.id, "flow": name})
+            applicable = {s.name for s in registry.settings_for(name)}
+            values = {
+                setting: field_value(flow, setting, read_setting(self, setting))
+                for setting in WIZARD_SETTINGS
+                if setting in applicable
+            }
+            values.update(enabled=True, next_run_at=False)
+            flow.write(values)
+            lines.append(self.env._("%(flow)s: every %(minutes)s min", flow=flow.name, minutes=flow.interval_minutes))
+        for name, flow in existing.items():
+            if name not in chosen and flow.enabled:
+                flow.enabled = False
+                lines.append(self.env._("%s: paused", flow.name))
+        cron = self.env.ref("apicenter_connector.ir_cron_apicenter_enqueue_flows").sudo()
+        if not cron.active:
+            cron.active = True
+        backend.message_post(body=self.env._("Set up with the wizard: %s.", ", ".join(chosen)))
+        self.write({"state": "done", "summary": "\n".join(lines)})
+        return self._reopen()
+
+    def action_open_dashboard(self):
+        return self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_flow_action_dashboard")

@@ -1,0 +1,347 @@
+"""Strict reconciliation of both sandboxes after a sync: every record exactly once, every field as the source says.
+
+AccountView is read over HTTP with the engine's own client (faults off), so the expectation starts from exactly
+the rows a flow sees; MplusKASSA is read in-process from the sandbox's store (everything it holds, not only what
+its API shows). The expected Mplus payloads are computed from the AccountView rows through the same datamapper
+defaults and mapping tables the flows use (``expected_*``), and the parts that do not depend on the mapping
+(stock figure, price entries, order totals, debtors) from the raw fields, independently of the flow code.
+
+:func:`reconcile` returns a :class:`Report`; a clean report has no duplicate, no lost record, no field mismatch,
+and an open failure (with its reason) for exactly the records that can never converge.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from apicenter_sync.clients.accountview import AccountViewClient
+from apicenter_sync.flows.base import RunOptions
+from apicenter_sync.flows.customers import CustomersFlow
+from apicenter_sync.flows.price_rules import same_entries, whole_percent
+from apicenter_sync.flows.products import ALWAYS, ARTICLE_GROUPS, PRODUCT_GROUPS, ProductsFlow, _numeric
+from apicenter_sync.store import SqliteStore
+from apicenter_sync.units import to_cents
+
+CENT = Decimal("0.01")
+COMPLETE, NOT_CANCELLED = "ORDER-COMPLETE-STATE-COMPLETE", ("", "ORDER-CANCEL-STATE-NOTHING")
+
+
+@dataclass
+class Report:
+    records: Counter = field(default_factory=Counter)  # reconciled records per kind
+    duplicates: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # expected at the target, not there, and no open failure says why
+    mismatches: list[str] = field(default_factory=list)  # (record, field, expected, actual)
+    unexplained_failures: list[str] = field(default_factory=list)  # open failures of records that should converge
+    missing_failures: list[str] = field(default_factory=list)  # records that cannot converge but have no open line
+
+    @property
+    def ok(self) -> bool:
+        return not (self.duplicates or self.lost or self.mismatches or self.unexplained_failures
+                    or self.missing_failures)  # fmt: skip
+
+    def summary(self, limit: int = 15) -> str:
+        parts = [f"records {dict(self.records)}"]
+        for name in ("duplicates", "lost", "mismatches", "unexplained_failures", "missing_failures"):
+            items = getattr(self, name)
+            if items:
+                parts.append(f"{name} ({len(items)}): " + "; ".join(items[:limit]))
+        return "\n".join(parts)
+
+
+def money(value) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _key(text) -> str:
+    return str(text or "").strip().lower()
+
+
+def _quantity(mantissa, places) -> Decimal:
+    return Decimal(int(mantissa or 0)).scaleb(-int(places or 0))
+
+
+class Reconciler:
+    def __init__(self, sb, store: SqliteStore, av: AccountViewClient, mplus_client, *, seeded_in_mplus: set[int]):
+        self.sb, self.store, self.av, self.mp_client = sb, store, av, mplus_client
+        self.m = sb.mplus.app.store  # the Mplus sandbox's storage
+        self.seeded_in_mplus = seeded_in_mplus  # article numbers the till had before any sync (update_fields apply)
+        self.report = Report()
+        self.expected_open: dict[tuple[str, str], str] = {}  # (flow, source id) -> a substring of its reason
+        self.settings = store.settings
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+    def rows(self, obj: str, table: str) -> list[dict]:
+        return list(self.av.iter_rows(obj, table, page_size=1000))
+
+    def mismatch(self, what: str, name: str, expected, actual) -> None:
+        self.report.mismatches.append(f"{what} {name}: expected {expected!r}, got {actual!r}")
+
+    def compare(self, what: str, expected: dict, actual: dict, keys=None) -> None:
+        for k in keys if keys is not None else expected:
+            if k in expected and expected[k] != actual.get(k):
+                self.mismatch(what, k, expected[k], actual.get(k))
+
+    def duplicates(self, what: str, values) -> None:
+        for value, n in Counter(v for v in values if v not in (None, "")).items():
+            if n > 1:
+                self.report.duplicates.append(f"{what} {value!r} x{n}")
+
+    # --- the whole check ---------------------------------------------------------------------------------------
+    def run(self) -> Report:
+        self.articles = {str(r["ART_CODE"]).strip(): r for r in self.rows("AK1", "ARTICLE")}
+        self.contacts = {str(r["SUB_NR"]).strip(): r for r in self.rows("AR1", "CONTACT")}
+        self.check_duplicates()
+        self.check_products()
+        self.check_relations()
+        self.check_stock()
+        self.check_prices()
+        self.check_orders()
+        self.check_open_failures()
+        return self.report
+
+    def check_duplicates(self) -> None:
+        articles = [a for p in self.m.products.values() for a in p["articleList"]["article"]]
+        self.duplicates("Mplus article number", [a["articleNumber"] for a in articles])
+        self.duplicates("Mplus extArticleId", [a.get("extArticleId") for a in articles])
+        self.duplicates("Mplus article group name", [_key(g.get("name")) for g in self.m.article_groups.values()])
+        relations = list(self.m.relations.values())
+        self.duplicates("Mplus extRelationId", [str(r.get("extRelationId") or "").strip() for r in relations])
+        unique_mail = {e for e, n in Counter(_key(r.get("MAIL_BUS")) for r in self.contacts.values()).items() if n == 1}
+        self.duplicates("Mplus relation e-mail", [_key(r.get("email")) for r in relations
+                                                  if _key(r.get("email")) in unique_mail])  # fmt: skip
+        self.duplicates("AccountView debtor e-mail", [_key(r.get("MAIL_BUS")) for r in self.contacts.values()])
+        refs = []
+        for page in self.av.iter_pages("SO1", "SO_HDR", page_size=1000):
+            refs.extend(str(h.get("COMMENT1") or "").strip() for h in page["SO_HDR"])
+        self.duplicates("AccountView SO_HDR.COMMENT1", refs)
+
+    # --- products ----------------------------------------------------------------------------------------------
+    def check_products(self) -> None:
+        flow = ProductsFlow(self.store, self.av, self.mp_client, RunOptions(dry_run=True))
+        flow.prepare()
+        ticked = set(self.settings.get("update_fields", "products") or ())
+        updated_fields = set(ALWAYS).union(*(ARTICLE_GROUPS[g] for g in ticked if g in ARTICLE_GROUPS))
+        product_fields = {f for g in ticked for f in PRODUCT_GROUPS.get(g, ())}
+        generate = self.settings.get("non_numeric_sku", "products") == "generate"
+        bindings = {b.source_id: b for b in self.store.bindings.iter("article")}
+        for sku, row in self.articles.items():
+            self.report.records["article"] += 1
+            if not _numeric(sku) and not generate:
+                self.expected_open[("products", sku)] = f"SKU '{sku}' is not numeric"
+                if any(a.get("extArticleId") == sku for p in self.m.products.values()
+                       for a in p["articleList"]["article"]):  # fmt: skip
+                    self.report.duplicates.append(f"rejected SKU {sku} is in Mplus anyway")
+                continue
+            article = flow.mapper().to_model(row, flow.tables)
+            expected = flow.article_payload(article, bindings)
+            number = expected["articleNumber"]
+            held = self.m.article(number)
+            if held is None:
+                self.report.lost.append(f"article {sku} ({number}) is not in Mplus")
+                continue
+            seeded = number in self.seeded_in_mplus
+            self.compare(f"article {sku}", expected, held, updated_fields if seeded else None)
+            # Independent of the mapping code: the raw AccountView fields.
+            self.compare(f"article {sku} (raw)", {"priceExcl": to_cents(Decimal(str(row["PX_SELL"]))),
+                                                  "description": str(row["ART_DESC1"]).strip()[:60]}, held)  # fmt: skip
+            product = self.m.products[self.m.article_product[number]]
+            group = str(row.get("AG_CODE") or "").strip()
+            bound = self.store.bindings.get("group", group)
+            if not seeded or "groupNumbers" in product_fields:
+                want = [int(bound.target_id)] if bound and bound.target_id else None
+                if want is None or product.get("groupNumbers") != want:
+                    self.mismatch(f"product of {sku}", "groupNumbers", want, product.get("groupNumbers"))
+                elif _key(self.m.article_groups[want[0]].get("name")) != _key(self.group_name(group)):
+                    self.mismatch(f"article group of {sku}", "name", self.group_name(group),
+                                  self.m.article_groups[want[0]].get("name"))  # fmt: skip
+            model = str(row.get("MODEL_CODE") or "").strip()
+            if model:  # every variant of a model in one product
+                siblings = [s for s, r in self.articles.items() if str(r.get("MODEL_CODE") or "").strip() == model]
+                numbers = {a["articleNumber"] for a in product["articleList"]["article"]}
+                if not {int(s) for s in siblings if _numeric(s)} <= numbers:
+                    self.mismatch(f"product of {sku}", "variants", sorted(siblings), sorted(numbers))
+            if bindings.get(sku) is None or bindings[sku].target_id != str(number):
+                self.mismatch(f"article {sku}", "binding", str(number), bindings.get(sku))
+
+    def group_name(self, code: str) -> str:
+        if not hasattr(self, "_groups"):
+            self._groups = {str(r["AG_CODE"]).strip(): str(r.get("AG_DESC") or r.get("DESC") or "").strip()
+                            for r in self.rows("AG1", "ART_GRP")}  # fmt: skip
+        return self._groups.get(code) or code
+
+    # --- relations ---------------------------------------------------------------------------------------------
+    def check_relations(self) -> None:
+        flow = CustomersFlow(self.store, self.av, self.mp_client, RunOptions(dry_run=True))
+        flow.prepare()
+        by_ext = defaultdict(list)
+        for rel in self.m.relations.values():
+            by_ext[str(rel.get("extRelationId") or "").strip()].append(rel)
+        groups = self.store.mappings.get_table("customer_group_price_group")
+        for sid, row in self.contacts.items():
+            self.report.records["relation"] += 1
+            found = by_ext.get(sid) or []
+            if len(found) != 1:
+                (self.report.lost if not found else self.report.duplicates).append(
+                    f"debtor {sid}: {len(found)} relations"
+                )
+                continue
+            rel = found[0]
+            expected = flow.relation_payload(sid, flow.mapper().to_model(row, flow.tables))
+            expected.pop("discountPercentage", None)  # checked below with the prices flow's rule (0 included)
+            self.compare(f"relation of debtor {sid}", expected, rel)
+            raw = {"name": str(row["ACCT_NAME"]).strip()}
+            if str(row.get("MAIL_BUS") or "").strip():
+                raw["email"] = str(row["MAIL_BUS"]).strip()
+            if str(row.get("TEL_BUS") or "").strip():
+                raw["telephone"] = str(row["TEL_BUS"]).strip()
+            self.compare(f"relation of debtor {sid} (raw)", raw, rel)
+            # B2B pricing of the relation (prices flow): price group of the price list, whole-percent discount.
+            code = str(row.get("APX_LIST") or "").strip()
+            if code:
+                self.compare(f"relation of debtor {sid}", {"priceGroupNumber": int(groups[code])}, rel)
+            if (rel.get("discountPercentage") or 0) != whole_percent(row.get("DISC_PCT")):
+                self.mismatch(f"relation of debtor {sid}", "discountPercentage", whole_percent(row.get("DISC_PCT")),
+                              rel.get("discountPercentage"))  # fmt: skip
+            bound = self.store.bindings.get("relation", sid)
+            if bound is None or bound.target_id != str(rel["relationNumber"]):
+                self.mismatch(f"debtor {sid}", "binding", rel["relationNumber"], bound)
+
+    # --- stock -------------------------------------------------------------------------------------------------
+    def check_stock(self) -> None:
+        branches = self.store.mappings.get_table("warehouse_branch")
+        for row in self.rows("STK1", "ART_STOCK"):
+            sku, wh = str(row["ART_CODE"]).strip(), str(row["WH_CODE"]).strip()
+            self.report.records["stock"] += 1
+            if not _numeric(sku):
+                self.expected_open[("stock", f"{sku}@{wh}")] = "is not in MplusKASSA yet"
+                continue
+            figure = Decimal(str(row["QTY_ONHAND"])) - Decimal(str(row["QTY_RES"]))  # stock_figure = available
+            held = self.m.stock.get((int(branches[wh]), int(sku)))
+            if held is None:
+                self.report.lost.append(f"stock {sku}@{wh} never set in Mplus")
+                continue
+            actual = _quantity(held["amountFree"], held.get("decimalPlacesFree"))
+            if actual != figure:
+                self.mismatch(f"stock {sku}@{wh}", "amountFree", figure, actual)
+
+    # --- prices ------------------------------------------------------------------------------------------------
+    def check_prices(self) -> None:
+        groups = {k: int(v) for k, v in self.store.mappings.get_table("customer_group_price_group").items()}
+        discounts: dict[str, dict[int, int]] = defaultdict(dict)
+        for row in self.rows("DSC1", "DISC_GRP"):
+            discounts[str(row["AG_CODE"]).strip()][groups[str(row["PCT_LIST"]).strip()]] = whole_percent(
+                row["DISC_PCT"]
+            )
+        prices: dict[str, list[dict]] = defaultdict(list)
+        for row in self.rows("PRI1", "PRICE_ART"):
+            prices[str(row["ART_CODE"]).strip()].append(row)
+        for sku, article in self.articles.items():
+            self.report.records["price"] += 1
+            group_discounts = discounts.get(str(article.get("AG_CODE") or "").strip(), {})
+            entries: dict[tuple[int, int], dict] = {}
+            for row in prices.get(sku, []):
+                group, step = groups[str(row["PL_CODE"]).strip()], int(Decimal(str(row.get("MIN_QTY") or 1)))
+                entry = {"priceGroupNumber": group, "priceExcl": to_cents(Decimal(str(row["PX_SELL"])))}
+                if step > 1:
+                    entry["minimumAmount"] = step
+                if group_discounts.get(group):
+                    entry["discountPercentage"] = group_discounts[group]
+                entries[(group, step if step > 1 else 0)] = entry
+            for group, pct in group_discounts.items():
+                if pct and not any(g == group for g, _ in entries):
+                    entries[(group, 0)] = {"priceGroupNumber": group, "discountPercentage": pct}
+            wanted = [entries[k] for k in sorted(entries)]
+            if not _numeric(sku):
+                if wanted:
+                    self.expected_open[("prices", sku)] = "is not in MplusKASSA yet"
+                continue
+            held = self.m.article(int(sku))
+            if held is None:
+                continue  # reported by check_products
+            have = (held.get("priceGroupList") or {}).get("priceGroup") or []
+            if not same_entries(have, wanted):
+                self.mismatch(f"prices of {sku}", "priceGroupList", wanted, have)
+
+    # --- orders ------------------------------------------------------------------------------------------------
+    def check_orders(self) -> None:
+        docs: dict[str, list[tuple[dict, list[dict]]]] = defaultdict(list)
+        for page in self.av.iter_pages("SO1", "SO_HDR", page_size=1000):
+            lines = defaultdict(list)
+            for line in page.get("SO_LINE", []):
+                lines[line["ORD_NR"]].append(line)
+            for header in page["SO_HDR"]:
+                docs[str(header.get("COMMENT1") or "").strip()].append((header, lines.get(header["ORD_NR"], [])))
+        default_debtor = str(self.settings.get("default_debtor_number", "orders") or "").strip()
+        debtor_by_mail: dict[str, str] = {}
+        for sid, row in sorted(self.contacts.items(), key=lambda kv: (len(kv[0]), kv[0])):
+            debtor_by_mail.setdefault(_key(row.get("MAIL_BUS")), sid)
+        shipping = str(self.settings.get("shipping_article", "orders") or "").strip()
+        seeded_refs = {ref for ref, found in docs.items() if found and all(h.get("INP_USR") != "API" for h, _ in found)}
+        for order in self.m.orders.values():
+            ref = str(order.get("extOrderId") or order.get("orderId")).strip()
+            self.report.records["order"] += 1
+            sendable = order.get("completeState") == COMPLETE and (order.get("cancelState") or "") in NOT_CANCELLED
+            found = docs.get(ref, [])
+            if not sendable:
+                if found:
+                    self.report.duplicates.append(f"order {ref} is not sendable but is in AccountView")
+                continue
+            lines = order["lineList"]["line"]
+            skus = {str(ln["articleNumber"]) for ln in lines}
+            missing = sorted(s for s in skus if s not in self.articles and s != "999000")
+            if missing:
+                self.expected_open[("orders", ref)] = "not in AccountView (AK1)"
+                if found:
+                    self.report.duplicates.append(f"order {ref} with missing articles was booked")
+                continue
+            if len(found) != 1:
+                (self.report.lost if not found else self.report.duplicates).append(f"order {ref}: {len(found)} SO1")
+                continue
+            if ref in seeded_refs:
+                continue  # booked before the sync began (the flow must skip it, and did not book it twice)
+            header, so_lines = found[0]
+            total = sum((money(Decimal(str(ln["ORD_QTY"])) * Decimal(str(ln["ART_PX"]))) for ln in so_lines),
+                        Decimal(0))  # fmt: skip
+            want_total = Decimal(int(order["totalInclAmount"])) / 100
+            if total != want_total:
+                self.mismatch(f"order {ref}", "total", want_total, total)
+            want_qty: Counter = Counter()
+            for ln in lines:
+                sku = str(ln["articleNumber"])
+                want_qty[shipping if sku == "999000" else sku] += _quantity(
+                    ln["data"]["quantity"], ln["data"].get("decimalPlaces")
+                )
+            got_qty: Counter = Counter()
+            for ln in so_lines:
+                got_qty[str(ln["ART_CODE"]).strip()] += Decimal(str(ln["ORD_QTY"]))
+            if +want_qty != +got_qty:
+                self.mismatch(f"order {ref}", "lines", dict(want_qty), dict(got_qty))
+            relation = self.m.relations.get(int(order.get("relationNumber") or 0))
+            mail = _key(relation.get("email")) if relation else ""
+            want_debtor = debtor_by_mail.get(mail) if mail else default_debtor
+            if str(header.get("RPL_INV") or "").strip() != want_debtor:
+                self.mismatch(f"order {ref}", "RPL_INV", want_debtor, header.get("RPL_INV"))
+            bound = self.store.bindings.get("order", ref)
+            if bound is None or bound.state != "synced":
+                self.mismatch(f"order {ref}", "binding", "synced", bound)
+
+    # --- the log -----------------------------------------------------------------------------------------------
+    def check_open_failures(self) -> None:
+        open_lines = {(ln.flow, ln.source_id): ln for ln in self.store.log.list_lines(failed_only=True, limit=100_000)}
+        for key, ln in open_lines.items():
+            reason = self.expected_open.get(key)
+            if reason is None:
+                self.report.unexplained_failures.append(f"{key}: {ln.error}")
+            elif reason not in (ln.error or ""):
+                self.report.unexplained_failures.append(f"{key}: expected '{reason}', got {ln.error}")
+        for key, reason in self.expected_open.items():
+            if key not in open_lines:
+                self.report.missing_failures.append(f"{key}: no open failed line ({reason})")
+
+
+def reconcile(sb, store, av, mplus_client, seeded_in_mplus: set[int]) -> Report:
+    """``seeded_in_mplus``: the article numbers Mplus held before the first sync (``set(store.article_product)``)."""
+    return Reconciler(sb, store, av, mplus_client, seeded_in_mplus=seeded_in_mplus).run()
