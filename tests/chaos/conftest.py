@@ -12,7 +12,7 @@
 Options only take effect when the suite's conftest is loaded at start-up, i.e. when ``tests/chaos`` is named on
 the command line; a plain ``pytest`` run (testpaths = tests) uses the defaults.
 
-Every scenario adds a row to ``tests/chaos/results.md`` (rewritten at the end of the session that ran it).
+Every scenario adds a row to ``tests/chaos/results/latest.md`` (not tracked) (rewritten at the end of the session that ran it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-RESULTS = Path(__file__).with_name("results.md")
+RESULTS = Path(__file__).parent / "results" / "latest.md"
 DEFAULTS = {"chaos_size": 60, "chaos_rates": "0.3", "chaos_kinds": "all", "chaos_seed": 7, "chaos_kills": 4}
 
 
@@ -83,6 +83,7 @@ class Results:
             + "".join(self.rows)
             + ("\n" + "\n".join(f"- {n}" for n in self.notes) + "\n" if self.notes else "")
         )
+        RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(text, encoding="utf-8")
 
 
