@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
@@ -27,6 +26,7 @@ from . import accountview_errors as errs
 from .accountview_filters import Filter, filter_params
 from .accountview_oauth import AccountViewOAuth, Tokens, TokenStore
 from .accountview_values import build_envelope, clean_row, dumps, wire_book_date
+from .counters import CallCounters
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class _Stop(Exception):
         self.error = error
 
 
-class AccountViewClient:
+class AccountViewClient(CallCounters):
     """The Web API of one AccountView.Net company. Thread-safe; share one per connection."""
 
     def __init__(self, api_url: str, oauth: AccountViewOAuth, token_store: TokenStore, company_id: str | None = None,
@@ -74,10 +74,8 @@ class AccountViewClient:
         self.table_keys = {**DEFAULT_TABLE_KEYS, **{k.upper(): v.upper() for k, v in (table_keys or {}).items()}}
         self._http = httpx.Client(timeout=timeout, verify=verify_tls, http2=http2,
                                   headers={"Accept": "application/json", "User-Agent": "apicenter-sync/accountview"})  # fmt: skip
-        self._lock = threading.Lock()  # counters
+        CallCounters.__init__(self)
         self._refresh_lock = threading.Lock()  # one refresh at a time: refresh tokens rotate
-        self.calls: Counter[str] = Counter()  # HTTP requests per operation ("GET AR1", "POST token"), retries included
-        self.retries: Counter[str] = Counter()
 
     def __repr__(self) -> str:
         return f"AccountViewClient(api_url={self.api_url!r}, company_id={self.company_id!r}, tokens={MASK!r})"
@@ -92,20 +90,6 @@ class AccountViewClient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @property
-    def call_count(self) -> int:
-        """HTTP requests sent so far, token requests and retries included."""
-        with self._lock:
-            return sum(self.calls.values())
-
-    def reset_counters(self) -> None:
-        with self._lock:
-            self.calls.clear()
-            self.retries.clear()
-
-    def _count(self, operation: str) -> None:
-        with self._lock:
-            self.calls[operation] += 1
 
     # --- reads -----------------------------------------------------------------------------
     def companies(self) -> list[dict]:
@@ -251,8 +235,7 @@ class AccountViewClient:
 
     def _retried(self, operation: str) -> Callable[[int, TransientError, float], None]:
         def retried(n: int, err: TransientError, delay: float) -> None:
-            with self._lock:
-                self.retries[operation] += 1
+            self._count_retry(operation)
             log.info("accountview %s: try %d failed (%s), retrying in %.2fs", operation, n, err.message, delay)
             if self.on_retry:
                 self.on_retry(n, err, delay)

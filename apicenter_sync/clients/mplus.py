@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -31,6 +30,7 @@ from ..mplus_wsdl import SOAP_ENV_NS, load_document, safe_parser, zeep_settings
 from ..redact import MASK, redact_text
 from ..retry import RetryPolicy, call_with_retry
 from . import mplus_errors as errs
+from .counters import CallCounters
 from .mplus_reader import MalformedReply, ReplyReader
 from .mplus_transport import (
     MplusTransport,
@@ -103,7 +103,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-class MplusClient:
+class MplusClient(CallCounters):
     """One MplusKASSA administration (one URL + ident/secret). Cheap to create; thread-safe for calls."""
 
     def __init__(
@@ -140,9 +140,7 @@ class MplusClient:
         self._binding = document.bindings[BINDING]
         self._options = {"address": self.url}
         self._reader = _reader_for(document)
-        self._lock = threading.Lock()
-        self.calls: Counter[str] = Counter()  # HTTP requests sent, per operation (retries included)
-        self.retries: Counter[str] = Counter()  # retries per operation
+        CallCounters.__init__(self)
 
     def _live_document(self):
         with _module_lock:
@@ -171,16 +169,6 @@ class MplusClient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @property
-    def call_count(self) -> int:
-        """HTTP requests sent so far, all operations and retries included."""
-        with self._lock:
-            return sum(self.calls.values())
-
-    def reset_counters(self) -> None:
-        with self._lock:
-            self.calls.clear()
-            self.retries.clear()
 
     # --- the one call path -----------------------------------------------------------------
     def call(self, operation: str, *, idempotent: bool = True, **params) -> dict:
@@ -198,8 +186,7 @@ class MplusClient:
                 raise
 
         def retried(n: int, err: TransientError, delay: float) -> None:
-            with self._lock:
-                self.retries[operation] += 1
+            self._count_retry(operation)
             log.info("mplus %s: try %d failed (%s), retrying in %.2fs", operation, n, err.message, delay)
             if self.on_retry:
                 self.on_retry(n, err, delay)
@@ -218,8 +205,7 @@ class MplusClient:
             error = errs.from_request_build(exc, operation)
         if error:
             raise error
-        with self._lock:
-            self.calls[operation] += 1
+        self._count(operation)
         try:
             response = self.transport.post_xml(self.url, envelope, headers)
         except requests.RequestException as exc:
