@@ -306,7 +306,7 @@ def targets(rows: list[dict]) -> str:
     for r in orders:
         lines.append(f"- orders through the engine (CLI, no Odoo), {r['records']:,} orders at {r['latency_ms']:g} ms: "
                      f"{_f(r['rate'], '{:.0f}')} orders/s")  # fmt: skip
-    lines.append("- orders through Odoo jobs ≥ 50 orders/s: not measured yet (Odoo addon pending)")
+    lines.append("- orders through Odoo jobs ≥ 50 orders/s: not measured yet (the Odoo bench scenario is still to be written)")
     return "\n".join(lines)
 
 
@@ -341,7 +341,7 @@ def render(rows: list[dict], args, started: float) -> str:
         "CPU ms/rec (ours) | sandbox CPU | peak RSS MB | vs naive |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         "| – | – | products, customers, stock, orders | through Odoo jobs (queue_job) | "
-        "not measured yet (Odoo addon pending: no Odoo 18 on the bench machine) | | | | | | | | |",
+        "not measured yet (the Odoo bench scenario is still to be written) | | | | | | | | |",
         "",
         "Targets:",
         "",
