@@ -167,12 +167,118 @@ def test_lost_refresh_reply_recovers_through_the_grace_window(server, company):
     oauth.close()
 
 
-def test_401_after_refresh_is_auth_error(client, server):
+def test_401_right_after_a_refresh_is_retried_with_backoff(server, company):
+    oauth = make_oauth(server)
+    store = MemoryTokenStore(connect(oauth))
+    waits: list[tuple[int, int, float]] = []
+
+    def retried(n: int, err: TransientError, delay: float) -> None:
+        waits.append((n, getattr(err, "status", 0), delay))
+        if n == 2:
+            faults(server, rate=0)  # the 401s stop after three refused requests
+
     faults(server, rate=1, kinds=["expired_token"], operations=["GET AR1"])
-    with pytest.raises(AuthError) as err:
-        client.get_one("AR1", "CONTACT", [])
-    assert "401" in str(err.value) and not err.value.transient
-    assert client.calls["GET AR1"] == 2 and client.calls["POST token"] == 1  # refreshed once, sent once more
+    with AccountViewClient(oauth.api_url, oauth, store, company, retry=FAST, on_retry=retried) as c:
+        assert c.get_one("AR1", "CONTACT", []) is not None
+        # Try 1: 401, refresh, 401 on the new token. Try 2: 401 on a token seconds old, so no refresh. Try 3: OK.
+        assert c.calls == {"GET AR1": 4, "POST token": 1} and c.retries == {"GET AR1": 2}
+        assert [(n, status) for n, status, _ in waits] == [(1, 401), (2, 401)]
+        assert [d for *_, d in waits] == [FAST.delay(1), FAST.delay(2)]  # the normal backoff
+        assert store.saves == 1
+        # The count of refused refreshes was reset by the accepted request: the next 401 refreshes normally.
+        assert c._refused_refreshes == 0
+    oauth.close()
+
+
+def test_401_on_a_post_after_a_refresh_is_retried_without_duplicates(server, company, reset):
+    oauth = make_oauth(server)
+    faults(server, rate=1, kinds=["expired_token"], operations=["POST AR1"])
+    with AccountViewClient(oauth.api_url, oauth, MemoryTokenStore(connect(oauth)), company, retry=FAST,
+                           on_retry=lambda n, err, delay: faults(server, rate=0)) as c:  # fmt: skip
+        before = len(server.app.tables["CONTACT"].rows)
+        created = c.create("AR1", "CONTACT", NEW_DEBTOR)["CONTACT"][0]
+        assert created["SUB_NR"] and len(server.app.tables["CONTACT"].rows) == before + 1
+        assert c.calls == {"POST AR1": 3, "POST token": 1}  # 401, refresh, 401 (nothing written), retried: created
+    oauth.close()
+    assert httpx.post(f"{server.url}/_sandbox/reset").status_code == 200  # the later tests expect the seeded rows
+
+
+def test_401s_at_half_the_requests_converge_with_a_seed(server, company):
+    oauth = make_oauth(server)
+    store = MemoryTokenStore(connect(oauth))
+    policy = RetryPolicy(attempts=8, base_delay=0.001, max_delay=0.005, jitter=0.0)
+    faults(server, rate=0.5, kinds=["expired_token"], seed=11)
+    with AccountViewClient(oauth.api_url, oauth, store, company, retry=policy) as c:
+        for _ in range(25):
+            assert c.get_one("VA1", "VAT", [Filter.equal("VAT_CODE", "2")])["VAT_PCT"] == 21.0
+        assert c.retries["GET VA1"] > 0 and c.calls["POST token"] >= 1
+    assert stats(server)["faults_injected"]["expired_token"] >= 10
+    oauth.close()
+
+
+def test_401_that_outlasts_several_refreshes_is_auth_error(server, company):
+    # The API refuses every token, however fresh, while the refreshes themselves succeed.
+    oauth = make_oauth(server)
+    faults(server, rate=1, kinds=["expired_token"], operations=["GET AR1"])
+    with AccountViewClient(oauth.api_url, oauth, MemoryTokenStore(connect(oauth)), company, retry=FAST) as c:
+        with pytest.raises(TransientError) as first:
+            c.get_one("AR1", "CONTACT", [])
+        assert getattr(first.value, "status", 0) == 401 and not isinstance(first.value, AuthError)
+        # Try 1 refreshes (an old token), tries 2-3 do not (a fresh one), the last try refreshes anyway.
+        assert c.calls == {"GET AR1": 6, "POST token": 2}
+        with pytest.raises(AuthError) as err:
+            c.get_one("AR1", "CONTACT", [])
+        text = str(err.value)
+        assert "401" in text and "3 token refreshes in a row" in text and not err.value.transient
+        assert c.calls == {"GET AR1": 11, "POST token": 3}
+        tokens = c.token_store.get()
+        assert tokens.access_token not in text and tokens.refresh_token not in text and SECRET not in text
+        # The count of refused refreshes alone never refuses a call: a 401 on the fresh token is retried first, and
+        # only the refresh of the last try, refused too, makes it an AuthError again.
+        with pytest.raises(AuthError, match="4 token refreshes in a row"):
+            c.get_one("AR1", "CONTACT", [])
+        assert c.calls == {"GET AR1": 16, "POST token": 4}
+        faults(server, rate=0)
+        assert c.get_one("AR1", "CONTACT", []) is not None and c._refused_refreshes == 0
+    oauth.close()
+
+
+def test_refused_refresh_after_a_401_stays_auth_error(server, company):
+    oauth = make_oauth(server)
+    good = connect(oauth)
+    faults(server, rate=1, kinds=["expired_token"], operations=["GET companies"])
+    # A revoked refresh token: the refresh after the 401 is refused with invalid_grant, which stops at once.
+    store = MemoryTokenStore(Tokens(good.access_token, "revoked-refresh-token", None))
+    with AccountViewClient(oauth.api_url, oauth, store, company, retry=FAST) as c:
+        with pytest.raises(AuthError, match="invalid_grant") as err:
+            c.companies()
+        assert c.calls == {"GET companies": 1, "POST token": 1} and not c.retries
+        assert "revoked-refresh-token" not in str(err.value) and good.access_token not in str(err.value)
+    # A wrong client secret: the refresh is refused with invalid_client, also at once.
+    wrong = make_oauth(server, secret="very-wrong-secret")
+    with AccountViewClient(wrong.api_url, wrong, MemoryTokenStore(connect(oauth)), company, retry=FAST) as c:
+        with pytest.raises(AuthError, match="invalid_client") as err:
+            c.companies()
+        assert c.calls == {"GET companies": 1, "POST token": 1}
+        assert "very-wrong-secret" not in str(err.value)
+    wrong.close()
+    oauth.close()
+
+
+def test_a_really_dead_fresh_token_is_refreshed_on_the_last_try(world):
+    # A token refreshed a moment ago that the server has really expired: not refreshed on the first tries
+    # (propagation lag is assumed), but the call's last try refreshes and succeeds. Own server: expiring the
+    # tokens there does not touch the other tests' clients.
+    with SandboxServer(AccountViewSandbox(world)) as srv:
+        oauth = make_oauth(srv)
+        tokens = connect(oauth)
+        store = MemoryTokenStore(Tokens(tokens.access_token, tokens.refresh_token, time.time() + 5, tokens.scope))
+        with AccountViewClient(oauth.api_url, oauth, store, retry=FAST) as c:
+            assert c.companies() and c.calls["POST token"] == 1  # refreshed before the call: about to expire
+            assert httpx.post(f"{srv.url}/_sandbox/expire-tokens").json()["expired_access_tokens"] >= 1
+            assert c.companies()
+            assert c.calls == {"GET companies": 6, "POST token": 2} and c.retries == {"GET companies": 3}
+        oauth.close()
 
 
 def test_garbage_or_revoked_refresh_token_is_auth_error_without_secrets(server, company):

@@ -26,7 +26,7 @@ def test_bench_run_tiny(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
     assert "| articles | latency | flow | scenario |" in text
-    assert "not measured yet (Odoo addon pending)" in text
+    assert "through Odoo jobs" in text
     assert "Targets:" in text
     rows = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 
@@ -63,7 +64,8 @@ class AccountViewClient(CallCounters):
                  *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, retry: RetryPolicy = DEFAULT_RETRY,
                  verify_tls: bool = True, on_retry: Callable[[int, TransientError, float], None] | None = None,
                  http2: bool = False, table_keys: Mapping[str, str] | None = None,
-                 refresh_margin_s: float = 120.0):  # fmt: skip
+                 refresh_margin_s: float = 120.0, fresh_token_s: float = 5.0,
+                 max_refused_refreshes: int = 3):  # fmt: skip
         self.api_url = api_url.rstrip("/")
         self.oauth = oauth
         self.token_store = token_store
@@ -71,11 +73,20 @@ class AccountViewClient(CallCounters):
         self.retry = retry
         self.on_retry = on_retry
         self.refresh_margin_s = refresh_margin_s  # refresh this long before the access token expires
+        # A 401 on a token this client got from a refresh less than fresh_token_s ago is taken for propagation lag
+        # (the new token not yet known to every API node): retried with backoff, not refreshed again (except on the
+        # call's last try). max_refused_refreshes refreshes in a row whose new token was refused at once, with no
+        # request accepted in between, mean the access is really refused: AuthError.
+        self.fresh_token_s = fresh_token_s
+        self.max_refused_refreshes = max_refused_refreshes
         self.table_keys = {**DEFAULT_TABLE_KEYS, **{k.upper(): v.upper() for k, v in (table_keys or {}).items()}}
         self._http = httpx.Client(timeout=timeout, verify=verify_tls, http2=http2,
                                   headers={"Accept": "application/json", "User-Agent": "apicenter-sync/accountview"})  # fmt: skip
         CallCounters.__init__(self)
         self._refresh_lock = threading.Lock()  # one refresh at a time: refresh tokens rotate
+        self._fresh: tuple[str, float] | None = None  # (access token, time.monotonic()) of this client's last refresh
+        self._refused_lock = threading.Lock()
+        self._refused_refreshes = 0  # refreshes in a row whose new token got a 401 straight away
 
     def __repr__(self) -> str:
         return f"AccountViewClient(api_url={self.api_url!r}, company_id={self.company_id!r}, tokens={MASK!r})"
@@ -218,10 +229,14 @@ class AccountViewClient(CallCounters):
         """Send one API request with retries; returns the parsed JSON. ``idempotent=False``: transient errors that
         may have been applied are raised at once instead of retried."""
         is_write = is_create if is_write is None else is_write
+        tries = 0
 
         def attempt() -> object:
+            nonlocal tries
+            tries += 1
+            last_try = tries >= self.retry.attempts
             try:
-                return self._once(method, path, operation, params, content, company, is_write, is_create)
+                return self._once(method, path, operation, params, content, company, is_write, is_create, last_try)
             except TransientError as err:
                 if not idempotent and getattr(err, "maybe_applied", True):
                     raise _Stop(err) from None
@@ -243,15 +258,43 @@ class AccountViewClient(CallCounters):
         return retried
 
     def _once(self, method: str, path: str, operation: str, params, content, company: bool, is_write: bool,
-              is_create: bool) -> object:  # fmt: skip
+              is_create: bool, last_try: bool = True) -> object:  # fmt: skip
         tokens = self._current_tokens()
         response = self._send(method, path, operation, params, content, company, tokens, is_create)
-        if response.status_code == 401:
-            # Expired or revoked access token: refresh once and send again. Safe for a POST too, because a 401
-            # is answered before anything is written.
+        refreshed = False
+        if response.status_code == 401 and (last_try or not self._is_fresh(tokens)):
+            # Expired or revoked access token: refresh and send again. Safe for a POST too, because a 401 is
+            # answered before anything is written. A token refreshed moments ago is not refreshed again (each
+            # refresh rotates the refresh token) unless this is the call's last try.
             tokens = self._refresh(tokens)
+            refreshed = True
             response = self._send(method, path, operation, params, content, company, tokens, is_create)
+        if response.status_code == 401:
+            raise self._refused(response, operation, refreshed)
+        with self._refused_lock:
+            self._refused_refreshes = 0  # the token was accepted
         return self._parse(response, operation, is_write, is_create)
+
+    def _is_fresh(self, tokens: Tokens) -> bool:
+        fresh = self._fresh
+        return (fresh is not None and fresh[0] == tokens.access_token
+                and time.monotonic() - fresh[1] < self.fresh_token_s)  # fmt: skip
+
+    def _refused(self, response: httpx.Response, operation: str, refreshed: bool) -> SyncError:
+        """A 401 on a token that a refresh has just issued (the refresh itself succeeded; a refused refresh raises
+        AuthError in AccountViewOAuth): transient, unless it keeps happening over several refreshes."""
+        with self._refused_lock:
+            if refreshed:
+                self._refused_refreshes += 1
+            refused = self._refused_refreshes
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        if refreshed and refused >= self.max_refused_refreshes:
+            return errs.from_response(401, response.headers, body, operation, is_write=False, is_create=False,
+                                      refreshes=refused)  # fmt: skip
+        return errs.refused_after_refresh(body, operation)
 
     def _send(self, method: str, path: str, operation: str, params, content, company: bool, tokens: Tokens,
               is_create: bool) -> httpx.Response:  # fmt: skip
@@ -323,5 +366,6 @@ class AccountViewClient(CallCounters):
             fresh = self.oauth.refresh(current.refresh_token)
             # Saved before it is used: the old refresh token is dead now, a restart must find the new one.
             self.token_store.save(fresh)
+            self._fresh = (fresh.access_token, time.monotonic())
             log.info("accountview: access token refreshed (expires_at=%s)", fresh.expires_at)
             return fresh

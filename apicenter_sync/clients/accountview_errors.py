@@ -6,7 +6,8 @@
 | read/write timeout, reset, dropped connection after sending       | TransientError, maybe_applied True*         |
 | HTTP 429 (Retry-After honoured)                                   | TransientError, maybe_applied False         |
 | HTTP 500, 502, 503, 504 (any body)                                | TransientError, maybe_applied True*         |
-| HTTP 401 that a token refresh did not cure, HTTP 403              | AuthError                                   |
+| HTTP 401 right after a successful token refresh                   | TransientError, maybe_applied False (status 401) |
+| HTTP 401 after 3 successful refreshes in a row, none accepted; 403 | AuthError                                   |
 | HTTP 400/404/405/409 with ``{ErrorType, ErrorNumbers, ErrorMessage}`` | AccountViewError (PermanentError); on a write AccountViewRecordError (RecordError) |
 | HTTP 200 with an error body that looks like validation            | as the line above                           |
 | HTTP 200 with any other error body (server hiccup)                | TransientError, maybe_applied True*         |
@@ -120,8 +121,9 @@ def looks_like_validation(message: str, numbers: list | None) -> bool:
 
 
 def from_response(status: int, headers: httpx.Headers, body: object, operation: str, *, is_write: bool,
-                  is_create: bool) -> SyncError:  # fmt: skip
-    """The error for a reply that is not a success. ``body`` is the parsed JSON (or None)."""
+                  is_create: bool, refreshes: int = 1) -> SyncError:  # fmt: skip
+    """The error for a reply that is not a success. ``body`` is the parsed JSON (or None). For a 401,
+    ``refreshes`` says how many token refreshes in a row it has survived."""
     fields = error_fields(body)
     message, numbers = fields if fields else (f"HTTP {status}", None)
     text = f"HTTP {status}: {message}" if fields else message
@@ -131,7 +133,8 @@ def from_response(status: int, headers: httpx.Headers, body: object, operation: 
     if status in TRANSIENT_STATUSES:
         return transient(f"server error ({text})", operation, maybe_applied=is_create, status=status)
     if status == 401:
-        return AuthError(clean(f"access refused after a token refresh ({text}); reconnect AccountView"),
+        after = "a token refresh" if refreshes <= 1 else f"{refreshes} token refreshes in a row"
+        return AuthError(clean(f"access refused after {after} ({text}); reconnect AccountView"),
                          system=SYSTEM, operation=operation)  # fmt: skip
     if status == 403:
         return AuthError(clean(f"not allowed ({text}): check the company and the granted scopes"),
@@ -144,6 +147,15 @@ def from_response(status: int, headers: httpx.Headers, body: object, operation: 
     cls = AccountViewRecordError if is_write else AccountViewError
     return cls(clean(text), status=status, numbers=numbers, server_message=clean(message), system=SYSTEM,
                operation=operation)  # fmt: skip
+
+
+def refused_after_refresh(body: object, operation: str) -> TransientError:
+    """HTTP 401 on an access token a successful refresh has just issued. Taken as propagation lag (the new token
+    not yet known to every API node) and retried with backoff; nothing was written, as a 401 comes first."""
+    fields = error_fields(body)
+    detail = f": {fields[0]}" if fields else ""
+    return transient(f"HTTP 401 on a freshly refreshed access token{detail}", operation, maybe_applied=False,
+                     status=401)  # fmt: skip
 
 
 def malformed(detail: str, operation: str, *, is_create: bool) -> TransientError:
