@@ -7,12 +7,14 @@
 #   APICENTER_ODOO_VENV    its virtualenv; created from .ci/odoo18-requirements.txt
 #                          when missing (default /opt/odoo18-venv)
 #   APICENTER_ODOO_DB_USER PostgreSQL superuser role for Odoo (default odoo; created if missing)
+#   APICENTER_ODOO_TEST_TAGS  Odoo --test-tags (default /apicenter_connector; e.g. /apicenter_connector:TestFlowJobs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ODOO_HOME="${APICENTER_ODOO_HOME:-/opt/odoo18}"
 ODOO_VENV="${APICENTER_ODOO_VENV:-/opt/odoo18-venv}"
 DB_USER="${APICENTER_ODOO_DB_USER:-odoo}"
+TEST_TAGS="${APICENTER_ODOO_TEST_TAGS:-/apicenter_connector}"
 
 skip() {
     echo "############################################################"
@@ -62,7 +64,7 @@ set +e
 "$ODOO_VENV/bin/python" "$ODOO_HOME/odoo-bin" \
     --db_host=127.0.0.1 --db_user="$DB_USER" --db_password="$DB_USER" -d "$DB" \
     --addons-path="$ODOO_HOME/odoo/addons,$PWD" \
-    -i apicenter_connector --test-enable --test-tags=/apicenter_connector \
+    -i apicenter_connector --test-enable --test-tags="$TEST_TAGS" \
     --stop-after-init --log-level=test --http-port=0 >"$LOG" 2>&1
 rc=$?
 set -e

@@ -104,6 +104,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "batch_size", int, 100, 'Records read and written per batch ("amount to process").', FLOWS, min=1, max=5000
     ),
+    Setting(
+        "batches_per_job",
+        int,
+        10,
+        "Odoo: batches one queue job handles, in one transaction; with records left, the job queues the next job, "
+        "which goes on where it stopped. Keeps each job short (well under the workers' time limit) and a failure "
+        "costs at most one job's work. 0 = a whole run in one job. The command line ignores it.",
+        FLOWS,
+        min=0,
+        max=10000,
+    ),
     Setting("dry_run", bool, False, "Map and log what would be written, write nothing to the target.", FLOWS),
     Setting("max_attempts", int, 8, "Automatic retries of a failed record before it waits for a user.", FLOWS, min=1),
     Setting(

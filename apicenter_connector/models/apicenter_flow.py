@@ -44,6 +44,7 @@ FLOW_SETTING_FIELDS = (
     "enabled",
     "interval_minutes",
     "batch_size",
+    "batches_per_job",
     "dry_run",
     "max_attempts",
     "retry_delay_seconds",
@@ -108,6 +109,7 @@ class ApicenterFlow(models.Model):
     enabled = setting_field("enabled", string="Enabled (scheduled)")
     interval_minutes = setting_field("interval_minutes")
     batch_size = setting_field("batch_size")
+    batches_per_job = setting_field("batches_per_job", string="Batches per Job")
     dry_run = setting_field("dry_run", string="Dry Run Only")
     max_attempts = setting_field("max_attempts")
     retry_delay_seconds = setting_field("retry_delay_seconds")
@@ -356,16 +358,22 @@ class ApicenterFlow(models.Model):
         self.ensure_one()
         return f"apicenter.flow({self.id}).{mode}"
 
-    def _enqueue(self, mode="normal"):
-        """One job per flow on the channel of its source system; a job already waiting is not duplicated."""
+    def _enqueue(self, mode="normal", continued=False):
+        """One job per flow on the channel of its source system; a job already waiting is not duplicated.
+
+        ``continued``: the job goes on with a run that stopped at its job's share of batches (``batches_per_job``).
+        A waiting job of the same mode goes on just as well, so the identity key is the same."""
         jobs = []
         for rec in self:
+            description = self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.name, mode=dict(MODES)[mode])
+            if continued:
+                description = self.env._("%s, continued", description)
             delayable = rec.with_company(rec.company_id).with_delay(
                 channel=rec._job_channel(),
                 identity_key=rec._identity_key(mode),
-                description=self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.name, mode=dict(MODES)[mode]),
+                description=description,
             )
-            jobs.append(delayable._run_job(mode))
+            jobs.append(delayable._run_job(mode, continued) if continued else delayable._run_job(mode))
         return jobs
 
     @api.model
@@ -392,14 +400,17 @@ class ApicenterFlow(models.Model):
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, self.id))
         return self.env.cr.fetchone()[0]
 
-    def _run_job(self, mode="normal"):
-        """Queue job: run the flow through the engine on this backend's OdooStore.
+    def _run_job(self, mode="normal", continued=False):
+        """Queue job: run the flow through the engine on this backend's OdooStore, for at most
+        ``batches_per_job`` batches (one transaction); with records left, queue the job that goes on
+        (``continued``: a full re-sync then does not start over).
 
         - another run of the same flow holds the lock: nothing is done, the job ends as skipped;
         - the run stopped on a transient error before doing anything (source unreachable): RetryableJobError, so
           queue_job retries with the job function's backoff pattern;
         - anything else (permanent errors, per-record failures) is recorded on the run and its log lines and the
           job ends done.
+        - a dry run writes no watermark, so it cannot be continued: it shows its first ``batches_per_job`` batches.
         """
         self.ensure_one()
         flow = self.sudo()
@@ -413,7 +424,8 @@ class ApicenterFlow(models.Model):
             store.log.finish_run(run_id, state="failed", error=message)
             flow._record_result(state="failed", error=message, counts={})
             return message
-        options = RunOptions(dry_run=mode == "dry_run", full=mode == "full")
+        options = RunOptions(dry_run=mode == "dry_run", full=mode == "full",
+                             max_batches=flow.batches_per_job or None, resume=continued)  # fmt: skip
         engine = backend._engine(store)
         try:
             result = engine.run(flow.flow, options)
@@ -424,7 +436,13 @@ class ApicenterFlow(models.Model):
             raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=result.error))
         flow._record_result(state="failed" if result.error else "done", error=result.error, counts=counts)
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or self.env._("nothing to do")
-        return f"{flow.name} ({result.mode}): {summary}" + (f"; stopped: {result.error}" if result.error else "")
+        text = f"{flow.name} ({result.mode}): {summary}" + (f"; stopped: {result.error}" if result.error else "")
+        if result.more and not result.error:
+            if mode == "dry_run":
+                return text + self.env._("; a dry run shows its first %s batches only", options.max_batches)
+            flow._enqueue(mode, continued=True)
+            return text + self.env._("; more to do: the next job goes on")
+        return text
 
     def _record_result(self, state, error, counts):
         now = fields.Datetime.now()

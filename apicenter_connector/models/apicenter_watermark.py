@@ -16,7 +16,11 @@ class ApicenterWatermark(models.Model):
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     flow = fields.Selection(FLOW_SELECTION, required=True)
     stream = fields.Char(required=True, default="default")
-    value = fields.Char(help="ISO timestamp (AccountView date window) or Mplus syncMarker; empty = from the start.")
+    value = fields.Char(
+        help="ISO timestamp (AccountView date window) or Mplus syncMarker; empty = from the start. A stream named "
+        "'…:cursor' holds where a read that stopped midway (job share done, or a crash) goes on: the key after "
+        "which it reads and the watermark it is heading for."
+    )
     processed_ids = fields.Text(
         default="[]", help="JSON list of the ids already processed at exactly this value (overlap window)."
     )

@@ -90,6 +90,54 @@ class TestFlowJobs(ApicenterCase):
         products.action_reset_watermark()
         self.assertFalse(self.env["apicenter.watermark"].search([("backend_id", "=", self.backend.id)]))
 
+    def _perform_chain(self, trap):
+        """Perform jobs, and the jobs they queue, until none is left; returns the jobs performed."""
+        performed = []
+        while trap.enqueued_jobs:
+            performed += trap.enqueued_jobs
+            trap.perform_enqueued_jobs()
+            self.assertLess(len(performed), 100, "the jobs do not advance")
+        return performed
+
+    def test_a_run_goes_on_in_the_next_job(self):
+        products = self._flow("products")
+        products.write({"batch_size": 5, "batches_per_job": 2})
+        articles = len(self.sb.accountview.app.tables["ARTICLE"].rows)
+        with trap_jobs() as trap:
+            products.action_dry_run()
+            self.assertEqual(len(self._perform_chain(trap)), 1, "a dry run writes no cursor: it is not continued")
+        self.assertTrue(0 < len(products.run_ids.line_ids) <= 10, "two batches of at most five records")
+        products.run_ids.unlink()
+        with trap_jobs() as trap:
+            products.action_run_now()
+            jobs = self._perform_chain(trap)
+        self.assertGreater(len(jobs), 3)
+        self.assertEqual(jobs[0].args, ("normal",))
+        self.assertTrue(all(job.args == ("normal", True) for job in jobs[1:]), [j.args for j in jobs])
+        runs = products.run_ids
+        self.assertEqual(len(runs), len(jobs))
+        self.assertEqual(set(runs.mapped("state")), {"done"})
+        lines = self.env["apicenter.log.line"].search(
+            [("backend_id", "=", self.backend.id), ("flow", "=", "products"), ("entity", "=", "article")]
+        )
+        self.assertEqual(len(lines), articles, "every article handled once over the jobs")
+        self.assertEqual(len(set(lines.mapped("source_id"))), articles)
+        self.assertTrue(max(len(run.line_ids) for run in runs) <= 10, "a job handles batches_per_job batches")
+        streams = {m.stream: m.value for m in products.watermark_ids}
+        self.assertTrue(streams.get("article") and streams.get("group"))
+        self.assertFalse([s for s in streams if s.endswith(":cursor")], "the read finished: no cursor is left")
+
+        # A full re-sync in jobs goes on where each job stopped: every article is sent once more, not once a job.
+        sent_before = self.sb.mplus.app.stats.writes["product"]
+        with trap_jobs() as trap:
+            products.action_full_resync()
+            jobs = self._perform_chain(trap)
+        self.assertTrue(all(job.args == ("full", True) for job in jobs[1:]))
+        full_runs = products.run_ids.filtered(lambda r: r.mode == "full")
+        full_lines = full_runs.line_ids.filtered(lambda line: line.entity == "article")
+        self.assertEqual(len(full_lines), articles)
+        self.assertGreater(self.sb.mplus.app.stats.writes["product"], sent_before)
+
     def test_cron_enqueues_due_flows_once(self):
         now = fields.Datetime.now()
         products, customers, stock = self._flow("products"), self._flow("customers"), self._flow("stock")

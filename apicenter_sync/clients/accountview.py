@@ -113,14 +113,16 @@ class AccountViewClient(CallCounters):
     def iter_pages(self, business_object: str, table: str, *, filters: Sequence[Filter] = (), match_any: bool = False,
                    fields: Sequence[str] | str | None = None, sort: Sequence[str] | str | None = None,
                    descending: bool = False, page_size: int = MAX_PAGE_SIZE, use_last_key: bool | None = None,
-                   key: str | None = None, book_date: date | str | None = None) -> Iterator[dict[str, list[dict]]]:  # fmt: skip
+                   key: str | None = None, book_date: date | str | None = None,
+                   start_after: str | None = None) -> Iterator[dict[str, list[dict]]]:  # fmt: skip
         """Pages of ``business_object`` as ``{table: rows}`` dicts (header and detail tables side by side, e.g.
         ``SO_HDR`` + ``SO_LINE``), one request per page, fetched as you iterate: memory does not grow with the
         table. ``table`` is the header table; ``page_size`` counts its rows; a shorter page ends the iteration.
 
         Paging: ``lastKey`` (keyset, robust against inserts while paging) when sorting by the table's key
         (``key``, default from ``table_keys``) or not sorting at all; ``PageNumber`` otherwise. ``use_last_key``
-        forces one style. With keyset paging and ``fields``, the key field is added to ``fields``."""
+        forces one style. With keyset paging and ``fields``, the key field is added to ``fields``. ``start_after``
+        (keyset paging only): begin after the row with this key, where an earlier read stopped."""
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
         header = table.upper()
@@ -130,6 +132,8 @@ class AccountViewClient(CallCounters):
         keyset = by_key if use_last_key is None else use_last_key
         if keyset and not by_key:
             raise ValueError(f"lastKey paging follows the key {key}; it cannot be combined with sort={sort_fields}")
+        if start_after is not None and not keyset:
+            raise ValueError("start_after needs lastKey paging")
         field_list = [f.strip() for f in (fields.split(",") if isinstance(fields, str) else list(fields or []))]
         if (
             keyset
@@ -149,7 +153,7 @@ class AccountViewClient(CallCounters):
             base["BookDate"] = wire_book_date(book_date)
         base.update(filter_params(filters, match_any=match_any))
         operation = f"GET {business_object.upper()}"
-        last_key: str | None = None
+        last_key: str | None = start_after
         page_number = 1
         while True:
             params = dict(base)
@@ -178,6 +182,10 @@ class AccountViewClient(CallCounters):
                 last_key = str(next_key)
             else:
                 page_number += 1
+
+    def paging_key(self, table: str) -> str:
+        """The field lastKey paging of ``table`` follows (``table_keys``, else REC_ID)."""
+        return self.table_keys.get(table.upper(), DEFAULT_KEY)
 
     def iter_rows(self, business_object: str, table: str, **options) -> Iterator[dict]:
         """Rows of ``table`` (usually the header table), streamed page by page; options as :meth:`iter_pages`.

@@ -23,6 +23,7 @@ ones cost no write), and a warning names them.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ CHANGE_COUNTER = "CNG_NR"
 # A change date more than this ahead of our clock is not trusted as a watermark (clock skew allowance).
 MAX_FUTURE = timedelta(days=1)
 NEWEST_PROBE = 20  # rows read to find the newest plausible change date
+CURSOR_SUFFIX = ":cursor"  # watermark stream of a read in progress (see changed_batches)
 
 _log = logging.getLogger(__name__)
 
@@ -83,20 +85,37 @@ def changed_batches(
     flow: Flow, business_object: str, table: str, key: str, *, stream: str = "default", filters: tuple = ()
 ) -> Iterator[Batch]:
     """Batches of ``batch_size`` rows changed since the stream's watermark (everything on a full run); a last,
-    empty batch moves the watermark once everything was read."""
+    empty batch moves the watermark once everything was read.
+
+    Every batch also stores a cursor (the watermark stream ``<stream>:cursor``): the key of its last row, the
+    watermark the read is heading for and the ids done at it. A read stopped on purpose (``RunOptions.limit``: an
+    Odoo job handles a few batches, the next job goes on) or by a crash goes on after that key towards the same
+    watermark, instead of reading the stream again from its start. The last batch clears the cursor."""
     mark = flow.store.watermarks.get(flow.name, stream)
     # A stored watermark that is no plausible date (written before this check existed) starts over with a full read.
-    full = flow.options.full or not mark.value or not plausible(mark.value)
-    watermark = newest_change(flow, business_object, table, key)
+    full = flow.from_start or not mark.value or not plausible(mark.value)
+    cursor_stream = stream + CURSOR_SUFFIX
+    cursor = None if flow.from_start else _read_cursor(flow, cursor_stream)
+    if cursor is not None:
+        watermark, after, at_watermark = cursor
+    else:
+        watermark, after, at_watermark = newest_change(flow, business_object, table, key), None, []
     query = list(filters)
     if not full:
         overlap = timedelta(seconds=int(flow.settings.get("overlap_seconds", 30)))
         query.append(Filter.on_or_after(CHANGE_FIELD, parse_av_datetime(mark.value) - overlap))
     size = int(flow.settings.get("batch_size") or 100)
     skip = mark.processed_ids if not full else frozenset()
-    at_watermark: list[str] = []
+    paging_key = flow.av.paging_key(table)
     batch: list[dict] = []
-    for row in flow.av.iter_rows(business_object, table, filters=query, page_size=min(max(size, 100), 1000)):
+
+    def cut() -> Batch:
+        state = json.dumps({"until": watermark, "after": str(batch[-1].get(paging_key, ""))})
+        return Batch(batch, stream=stream, cursor=(cursor_stream, state, tuple(at_watermark)))
+
+    rows = flow.av.iter_rows(business_object, table, filters=query, page_size=min(max(size, 100), 1000),
+                             start_after=after)  # fmt: skip
+    for row in rows:
         changed, row_key = _changed(row), done_id(row, key)
         if watermark and changed > watermark and plausible(changed):
             continue  # changed after the read began: the next run takes it, with its final content
@@ -106,12 +125,33 @@ def changed_batches(
             continue
         batch.append(row)
         if len(batch) >= size:
-            yield Batch(batch, stream=stream)
+            yield cut()
             batch = []
     if batch:
-        yield Batch(batch, stream=stream)
+        yield cut()
+    end = (cursor_stream, None, ())
     if watermark:
-        yield Batch([], stream=stream, watermark=watermark, processed_ids=tuple(at_watermark))
+        yield Batch([], stream=stream, watermark=watermark, processed_ids=tuple(at_watermark), cursor=end)
+    else:
+        yield Batch([], stream=stream, cursor=end)
+
+
+def _read_cursor(flow: Flow, cursor_stream: str) -> tuple[str | None, str, list[str]] | None:
+    """(watermark heading for, key to go on after, ids done at that watermark) of a stopped read, or None."""
+    stored = flow.store.watermarks.get(flow.name, cursor_stream)
+    if not stored.value:
+        return None
+    try:
+        state = json.loads(stored.value)
+        until, after = state["until"], str(state["after"])
+    except (ValueError, KeyError, TypeError):
+        _log.warning("%s %s: unreadable cursor %r; reading the stream from its start", flow.name, cursor_stream,
+                     stored.value)  # fmt: skip
+        return None
+    if until is not None and not plausible(str(until)):
+        return None
+    _log.info("%s: going on after %s %r (a read stopped there)", flow.name, cursor_stream, after)
+    return until, after, sorted(stored.processed_ids)
 
 
 def done_id(row: dict, key: str) -> str:

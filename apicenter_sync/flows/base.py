@@ -57,13 +57,18 @@ class Batch:
     stream: str = "default"
     watermark: str | None = None  # None: this batch does not move the watermark (retries, full lookups)
     processed_ids: tuple[str, ...] = ()
+    # Where a stopped read of the stream resumes: (cursor stream, value, ids), stored with the batch's commit as a
+    # watermark of its own; value None clears it (the stream was read to its end). See av_source.changed_batches.
+    cursor: tuple[str, str | None, tuple[str, ...]] | None = None
 
 
 @dataclass
 class RunOptions:
     dry_run: bool = False
     full: bool = False  # ignore watermarks and payload hashes: re-read and re-send everything
-    limit: int | None = None  # stop after this many source records (for tries and tests)
+    limit: int | None = None  # stop after this many source records; the next run goes on from there
+    max_batches: int | None = None  # stop after this many batches with records (an Odoo job's share)
+    resume: bool = False  # this run continues one that stopped at its limit: a full run does not start over
     progress: Callable[[str, int, int | None], None] | None = None  # (flow, records done, total if known)
 
 
@@ -79,6 +84,7 @@ class RunResult:
     transient: bool = False  # that stop may pass by itself (timeout, 5xx, connection refused): worth a retry
     seconds: float = 0.0
     locked_out: bool = False  # another run of the same flow held the flow lock: nothing was done
+    more: bool = False  # stopped at options.limit / max_batches with records left: a run with resume=True goes on
 
     @property
     def ok(self) -> bool:
@@ -157,6 +163,11 @@ class Flow:
             self._other_mappers[flow] = mapper
         return mapper
 
+    @property
+    def from_start(self) -> bool:
+        """Read every source record from the start: a full run, but not the continuation of one."""
+        return self.options.full and not self.options.resume
+
     def unchanged(self, binding: Binding | None, digest: str) -> bool:
         return not self.options.full and binding is not None and binding.is_unchanged(digest)
 
@@ -210,19 +221,22 @@ class Flow:
         self.store.log.abandon_stale_runs(0, flow=self.name)
         result = RunResult(self.name, None, mode)
         result.run_id = self.run_id = self.store.log.start_run(self.name, mode)
-        done = 0
+        done = batches = 0
         try:
             self.prepare()
-            if self.options.full and not self.dry_run:
+            if self.from_start and not self.dry_run:
                 self.store.watermarks.reset(self.name)
             for batch in self._batches():
+                if batch.records and self._at_limit(done, batches):
+                    # Not processed, so not committed: the next run (resume=True) reads it again.
+                    result.more = True
+                    break
                 outcomes = self.process_batch(batch)
                 self._commit(result, batch, outcomes)
                 done += len(batch.records)
+                batches += 1 if batch.records else 0
                 if self.options.progress:
                     self.options.progress(self.name, done, None)
-                if self.options.limit is not None and done >= self.options.limit:
-                    break
         except (SyncError, OSError) as exc:
             result.error = str(exc)
             result.transient = isinstance(exc, OSError) or bool(getattr(exc, "transient", False))
@@ -234,6 +248,10 @@ class Flow:
         state = "failed" if result.error else "done"
         self.store.log.finish_run(result.run_id, state=state, counts=dict(result.counts), error=result.error)
         return result
+
+    def _at_limit(self, records: int, batches: int) -> bool:
+        limit, most = self.options.limit, self.options.max_batches
+        return (limit is not None and records >= limit) or (most is not None and batches >= most)
 
     def _batches(self) -> Iterator[Batch]:
         yield from self._retry_batches()
@@ -301,6 +319,12 @@ class Flow:
                 self.store.log.add_lines(result.run_id, lines)
             if batch.watermark is not None and not self.dry_run:
                 self.store.watermarks.advance(self.name, batch.stream, batch.watermark, batch.processed_ids)
+            if batch.cursor is not None and not self.dry_run:
+                stream, value, ids = batch.cursor
+                if value is None:
+                    self.store.watermarks.reset(self.name, stream)
+                else:
+                    self.store.watermarks.set(self.name, stream, value, ids)
 
 
 def synced(entity: str, source_id: str, target_id: str, digest: str) -> Binding:

@@ -100,7 +100,7 @@ class OrdersFlow(Flow):
     # --- reading --------------------------------------------------------------------------------------------
     def read_batches(self):
         mark = self.store.watermarks.get(self.name, STREAM)
-        since = 0 if self.options.full or not mark.value else int(mark.value) + 1
+        since = 0 if self.from_start or not mark.value else int(mark.value) + 1
         size = int(self.settings.get("batch_size") or 100)
         batch: list[dict] = []
         for order in self.mplus.iter_orders(since, page_size=size):
