@@ -48,13 +48,7 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/nul
     fi
 fi
 
-if ! pg_lsclusters -h 2>/dev/null | grep -q online; then
-    pg_ctlcluster --skip-systemctl-redirect 15 main start
-fi
-if ! su postgres -c "psql -tAc \"select 1 from pg_roles where rolname='$DB_USER'\"" | grep -q 1; then
-    su postgres -c "createuser -s $DB_USER"
-fi
-su postgres -c "psql -qc \"alter role $DB_USER with password '$DB_USER'\""
+.ci/postgres.sh "$DB_USER"
 
 DB="apicenter_test_$$"
 LOG="$(mktemp)"

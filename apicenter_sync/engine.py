@@ -29,6 +29,9 @@ FLOWS: dict[str, type[Flow]] = {
 }
 # "all" runs them in this order: stock needs the articles, prices need articles and relations.
 RUN_ORDER = ("products", "customers", "stock", "prices", "orders")
+# Flows whose records need those of other flows at the target: a scheduler that runs flows side by side (the
+# Odoo jobs) lets them wait while a run of a flow they need is still going on.
+NEEDS: dict[str, tuple[str, ...]] = {"stock": ("products",), "prices": ("products", "customers")}
 
 
 class Engine:

@@ -15,9 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from apicenter_sandbox.process import SandboxProcess
 from apicenter_sync.engine import FLOWS, RUN_ORDER
 
-from .run import RESULTS, SandboxProcess, run_worker, write_config
+from .run import RESULTS, run_worker, write_config
 
 
 def main(argv: list[str] | None = None) -> int:

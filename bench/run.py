@@ -34,8 +34,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import httpx
-
+from apicenter_sandbox.process import SandboxProcess
 from apicenter_sync.engine import FLOWS, RUN_ORDER
 
 HERE = Path(__file__).resolve().parent
@@ -51,52 +50,6 @@ SCENARIOS = {
     "incremental": "1 % changed, re-run",
 }
 MARK_START, MARK_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
-
-
-# --- the sandboxes, in their own process ------------------------------------------------------------------
-class SandboxProcess:
-    def __init__(self, size: int, latency_ms: float, orders: int | None = None):
-        cmd = [sys.executable, "-m", "apicenter_sandbox.cli", "--size", str(size), "--latency-ms", str(latency_ms),
-               "--accountview-port", "0", "--mplus-port", "0", "--json"]  # fmt: skip
-        if orders is not None:
-            cmd += ["--orders", str(orders)]
-        started = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        text = ""
-        while True:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"apicenter-sandbox exited early (code {self.proc.wait()})")
-            text += line
-            try:
-                self.info = json.loads(text)
-                break
-            except json.JSONDecodeError:
-                continue
-        self.ready_s = time.perf_counter() - started
-        self.pid = self.proc.pid
-        self.av_url = self.info["accountview"]["url"]
-        self.mp_url = self.info["mplus"]["url"]
-
-    def reset(self) -> None:
-        for url in (self.av_url, self.mp_url):
-            httpx.post(f"{url}/_sandbox/reset", timeout=300).raise_for_status()
-
-    def rows(self, table: str) -> int:
-        return httpx.get(f"{self.av_url}/_sandbox/stats", timeout=60).json()["rows"].get(table, 0)
-
-    def touch(self, table: str, count: int) -> int:
-        reply = httpx.post(f"{self.av_url}/_sandbox/touch", json={"table": table, "count": count}, timeout=60)
-        reply.raise_for_status()
-        return len(reply.json()["touched"])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def write_config(sb: SandboxProcess, folder: Path) -> Path:

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from apicenter_sync import settings as registry
-from apicenter_sync.engine import FLOWS, RUN_ORDER
+from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.redact import redact_text
 from markupsafe import Markup
@@ -38,6 +38,8 @@ HEALTH = [("never", "Not run yet"), ("ok", "Healthy"), ("warning", "Attention"),
 # Kanban highlight colours (Odoo's colour index): red, orange, green.
 HEALTH_COLOR = {"danger": 1, "warning": 2, "ok": 10, "never": 0}
 FAILED_RUN_STREAK = 3  # this many failed runs in a row make a flow "failing" (red)
+WAIT_FOR_NEEDED_SECONDS = 20  # a job whose flow needs a flow still running tries again this much later
+ACTIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 ALERT_ERRORS = 5  # the digest shows this many record errors
 # Registry settings with an explicit field on the flow; every other flow setting is an apicenter.setting row.
 FLOW_SETTING_FIELDS = (
@@ -394,6 +396,17 @@ class ApicenterFlow(models.Model):
             rec.next_run_at = now + timedelta(minutes=max(1, rec.interval_minutes))
         return due
 
+    def _needed_flows_running(self):
+        """The flows this one needs (``apicenter_sync.engine.NEEDS``) that have a job waiting or running."""
+        self.ensure_one()
+        needed = self.backend_id.flow_ids.filtered(lambda f: f.flow in NEEDS.get(self.flow, ()))
+        Job = self.env["queue.job"].sudo()
+        return needed.filtered(
+            lambda f: Job.search_count(
+                [("identity_key", "=like", f"apicenter.flow({f.id}).%"), ("state", "in", ACTIVE_JOB_STATES)], limit=1
+            )
+        )
+
     def _try_lock(self):
         """Transaction-level advisory lock on this flow: released when the job's transaction ends."""
         self.ensure_one()
@@ -414,6 +427,14 @@ class ApicenterFlow(models.Model):
         """
         self.ensure_one()
         flow = self.sudo()
+        busy = flow._needed_flows_running()
+        if busy and mode != "dry_run":
+            # Stock of articles that are not in MplusKASSA yet would only fail now and be retried later.
+            raise RetryableJobError(
+                self.env._("%(flow)s waits for %(busy)s to finish", flow=flow.name, busy=", ".join(busy.mapped("name"))),
+                seconds=WAIT_FOR_NEEDED_SECONDS,
+                ignore_retry=True,
+            )
         if not flow._try_lock():
             return self.env._("Skipped: another run of %s is in progress.", flow.name)
         backend = flow.backend_id

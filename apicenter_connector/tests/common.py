@@ -19,13 +19,51 @@ if not hasattr(odoo_tests_common, "SETATTR_SOURCES"):
 
 from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: E402
 
-__all__ = ["ApicenterCase", "sandbox_config", "trap_jobs"]
+__all__ = ["ApicenterCase", "configure_sandbox_backend", "create_sandbox_flows", "sandbox_config", "trap_jobs"]
 
 
 def sandbox_config():
     """Mapping tables and settings of the bundled sandbox configuration (apicenter_sandbox/sandbox.toml)."""
     text = resources.files("apicenter_sandbox").joinpath("sandbox.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+def configure_sandbox_backend(env, sb, *, name="Sandbox", timeout_seconds=30):
+    """A backend on the sandboxes ``sb`` (anything with their URLs and credentials: ``Sandboxes``, or a namespace
+    built from ``apicenter-sandbox --json``), connected to AccountView, with the sandbox mapping tables."""
+    backend = env["apicenter.backend"].create(
+        {
+            "name": name,
+            "av_base_url": sb.accountview_url,
+            "av_client_id": sb.av_client_id,
+            "av_client_secret": sb.av_client_secret,
+            "mplus_url": sb.mplus_url,
+            "mplus_ident": sb.mplus_ident,
+            "mplus_secret": sb.mplus_secret,
+            "timeout_seconds": timeout_seconds,
+        }
+    )
+    backend._connect_accountview()
+    store = backend._store()
+    for table, rows in sandbox_config().get("mappings", {}).items():
+        store.mappings.set_table(table, rows)
+    return backend
+
+
+def create_sandbox_flows(backend, overrides=None):
+    """The backend's flows with the per-flow settings of the sandbox configuration, then ``overrides``
+    (``{flow: {setting: value}}``) on top."""
+    backend.action_create_flows()
+    store = backend._store()
+    cfg = sandbox_config().get("settings", {})
+    for flow in backend.flow_ids:
+        values = {**cfg.get(flow.flow, {}), **(overrides or {}).get(flow.flow, {})}
+        # One write: some settings only make sense together (default debtor mode and number).
+        flow.write({name: field_value(flow, name, v) for name, v in values.items() if name in flow._fields})
+        for name, value in values.items():
+            if name not in flow._fields:
+                store.settings.set(name, value, flow.flow)
+    return backend.flow_ids
 
 
 class ApicenterCase(TransactionCase):
@@ -45,34 +83,9 @@ class ApicenterCase(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, **DISABLED_MAIL_CONTEXT))
         cls.sb = start_sandboxes(size=cls.sandbox_size, seed=1)
         cls.addClassCleanup(cls.sb.stop)
-        cls.backend = cls.env["apicenter.backend"].create(
-            {
-                "name": "Sandbox",
-                "av_base_url": cls.sb.accountview_url,
-                "av_client_id": cls.sb.av_client_id,
-                "av_client_secret": cls.sb.av_client_secret,
-                "mplus_url": cls.sb.mplus_url,
-                "mplus_ident": cls.sb.mplus_ident,
-                "mplus_secret": cls.sb.mplus_secret,
-                "timeout_seconds": 30,
-            }
-        )
-        cls.backend._connect_accountview()
-        cfg = sandbox_config()
-        store = cls.backend._store()
-        for table, rows in cfg.get("mappings", {}).items():
-            store.mappings.set_table(table, rows)
-        cls.store = store
+        cls.backend = configure_sandbox_backend(cls.env, cls.sb)
+        cls.store = cls.backend._store()
 
     @classmethod
     def create_flows(cls):
-        cls.backend.action_create_flows()
-        cfg = sandbox_config().get("settings", {})
-        for flow in cls.backend.flow_ids:
-            values = cfg.get(flow.flow, {})
-            # One write: some settings only make sense together (default debtor mode and number).
-            flow.write({name: field_value(flow, name, v) for name, v in values.items() if name in flow._fields})
-            for name, value in values.items():
-                if name not in flow._fields:
-                    cls.store.settings.set(name, value, flow.flow)
-        return cls.backend.flow_ids
+        return create_sandbox_flows(cls.backend)

@@ -174,6 +174,23 @@ class TestFlowJobs(ApicenterCase):
         self.assertNotIn("Skipped", result)
         self.assertEqual(len(products.run_ids), 1)
 
+    def test_stock_waits_while_a_products_job_is_queued_or_running(self):
+        products, stock = self._flow("products"), self._flow("stock")
+        products._enqueue("normal")  # stored, not trapped: a real waiting job
+        job = self.env["queue.job"].search([("identity_key", "=", products._identity_key("normal"))])
+        self.assertEqual(job.state, "pending")
+        with self.assertRaises(RetryableJobError) as caught:
+            stock._run_job("normal")
+        self.assertTrue(caught.exception.ignore_retry, "waiting costs no retry")
+        self.assertIn("waits for", str(caught.exception))
+        self.assertFalse(stock.run_ids)
+        job.state = "started"
+        with self.assertRaises(RetryableJobError):
+            stock._run_job("normal")
+        job.state = "done"
+        stock._run_job("normal")
+        self.assertEqual(len(stock.run_ids), 1)
+
     def test_unreachable_source_is_retryable(self):
         stock = self._flow("stock")
         self.backend.av_base_url = "http://127.0.0.1:9"  # nothing listens: connection refused
