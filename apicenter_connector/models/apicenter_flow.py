@@ -5,6 +5,7 @@ import json
 import logging
 from datetime import timedelta
 
+import psycopg2
 from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.flows.base import RunOptions
@@ -506,24 +507,32 @@ class ApicenterFlow(models.Model):
         )
         subject = self.env._("APIcenter: %(flow)s failed", flow=flow.name)
         body = flow._failure_digest(run, state, error, counts)
-        backend.message_post(
-            body=body,
-            subject=subject,
-            partner_ids=users.partner_id.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
         activity_type = self.env.ref("mail.mail_activity_data_warning", raise_if_not_found=False) or self.env.ref(
             "mail.mail_activity_data_todo"
         )
-        if users and not flow.activity_ids.filtered(lambda a: a.activity_type_id == activity_type):
-            flow.activity_schedule(
-                activity_type_id=activity_type.id,
-                summary=subject,
-                note=body,
-                user_id=users[0].id,
-            )
-        flow.last_alert_at = now
+        try:
+            # A savepoint: a notification that cannot be written must not undo the run it reports.
+            with self.env.cr.savepoint():
+                # No auto-subscription: jobs of several flows post on the same backend at once, and adding the
+                # same follower twice would fail one of them.
+                backend.with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
+                    body=body,
+                    subject=subject,
+                    partner_ids=users.partner_id.ids,
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                )
+                if users and not flow.activity_ids.filtered(lambda a: a.activity_type_id == activity_type):
+                    flow.activity_schedule(
+                        activity_type_id=activity_type.id,
+                        summary=subject,
+                        note=body,
+                        user_id=users[0].id,
+                    )
+                flow.last_alert_at = now
+        except psycopg2.Error as exc:
+            _logger.warning("APIcenter: the failure digest of %s could not be written: %s", flow.name, exc)
+            return False
         return True
 
     def _failure_digest(self, run, state, error, counts):
