@@ -11,7 +11,7 @@ import json
 from datetime import UTC, timedelta
 from typing import get_args
 
-from apicenter_sync.redact import redact, redact_text
+from apicenter_sync.redact import bound_texts, redact, redact_text
 from apicenter_sync.store.interfaces import Action, Direction, LogLine, PurgeResult, Run, RunMode, RunState
 
 from odoo import fields
@@ -45,7 +45,8 @@ _LINE_FIELDS = [
 
 
 def _payload(value):
-    return False if value is None else json.dumps(redact(value), ensure_ascii=False, default=str)
+    # Bounded too: a 20 MB description must cost kilobytes per attempt, not 20 MB (redact.bound_texts).
+    return False if value is None else json.dumps(bound_texts(redact(value)), ensure_ascii=False, default=str)
 
 
 def _text(value):

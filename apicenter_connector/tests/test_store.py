@@ -2,6 +2,7 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+from apicenter_sync.redact import MAX_STORED_TEXT
 from apicenter_sync.store.interfaces import Binding, BindingConflict, LogLine, Store
 
 from odoo.tests import TransactionCase, tagged
@@ -149,3 +150,13 @@ class TestOdooStore(TransactionCase):
         dump = json.dumps(line.read()[0], default=str)
         for secret in ("s3cr3t-value", "tok-123456", "abcdefghijkl"):
             self.assertNotIn(secret, dump)
+
+    def test_huge_payload_strings_are_bounded(self):
+        log = self.store.log
+        run = log.start_run("products")
+        huge = "x" * (3 * MAX_STORED_TEXT)
+        (line_id,) = log.add_lines(run, [self._line("1", "failed", source_payload={"DESCRIPTION": huge, "n": 1})])
+        stored = log.get_line(line_id).source_payload
+        self.assertLess(len(stored["DESCRIPTION"]), MAX_STORED_TEXT + 100)
+        self.assertIn("[cut: 196,608 characters]", stored["DESCRIPTION"])
+        self.assertEqual(stored["n"], 1)

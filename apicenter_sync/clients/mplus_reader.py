@@ -12,6 +12,10 @@ converts leaves by their xsd type, with the same type information. What it retur
 - money untouched (integer cents).
 
 Elements the WSDL does not know (a newer server) are skipped, so a server upgrade does not break reading.
+
+An ``order`` element that does not parse (a leaf not of its type) does not spoil the page it came in: it is read
+as ``{UNREADABLE: reason, "orderId": …, "extOrderId": …, "syncMarker": …}`` (its identifiers as far as they
+read), so the orders flow fails that one order with the reason and goes on with the others.
 """
 
 from __future__ import annotations
@@ -38,6 +42,25 @@ _SIMPLE, _COMPLEX, _DATETIME_K, _DATE_K, _TEXTLIST_K = range(5)
 
 class MalformedReply(ValueError):
     """The reply does not fit the WSDL (a leaf that does not parse as its type)."""
+
+
+UNREADABLE = "__unreadable__"  # key of the stand-in of an element that does not parse (see the module doc)
+ISOLATED = frozenset({"order"})  # elements read one by one: the records a flow reads from MplusKASSA
+_IDENTIFIERS = {"orderId": str, "extOrderId": str, "syncMarker": int, "orderNumber": int}
+
+
+def _unreadable(element: etree._Element, name: str, exc: Exception) -> dict:
+    out: dict[str, Any] = {UNREADABLE: f"{name}: {exc}"}
+    for child in element:
+        if isinstance(child.tag, str):
+            local = child.tag[child.tag.rfind("}") + 1 :]
+            convert = _IDENTIFIERS.get(local)
+            if convert is not None and child.text is not None:
+                try:
+                    out[local] = convert(child.text.strip())
+                except ValueError:
+                    pass
+    return out
 
 
 def _bool(text: str) -> bool:
@@ -133,6 +156,11 @@ class ReplyReader:
             elif kind == _SIMPLE:
                 text = child.text
                 value = (text or "") if sub is str else (None if text is None else sub(text))
+            elif kind == _COMPLEX and tag[tag.rfind("}") + 1 :] in ISOLATED:
+                try:
+                    value = self._read(child, sub)
+                except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+                    value = _unreadable(child, tag[tag.rfind("}") + 1 :], exc)
             elif kind == _COMPLEX:
                 value = self._read(child, sub)
             elif kind == _TEXTLIST:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..clients.accountview import Filter
+from ..clients.mplus_reader import UNREADABLE
 from ..datamapper import MappingError
 from ..errors import AuthError, ConfigError, SyncError, TransientError
 from ..models import ContactPerson, Order, OrderLine
@@ -138,6 +139,12 @@ class OrdersFlow(Flow):
         todo: list[int] = []
         for i, (record, ref) in enumerate(zip(records, refs, strict=True)):
             base = {"entity": ENTITY, "source_id": ref or "?", "source_payload": record}
+            if UNREADABLE in record:
+                # Retried: the next runs read it again by its id, until MplusKASSA sends it readable (or a person
+                # ignores it). The other orders of the page go on.
+                why = f"MplusKASSA sent order {ref or '?'} in a form that cannot be read ({record[UNREADABLE]})"
+                outcomes[i] = Outcome(action="failed", error=why, retry=bool(ref), **base)
+                continue
             if not ref:
                 outcomes[i] = Outcome(action="failed", error="order has neither extOrderId nor orderId", **base)
                 continue
