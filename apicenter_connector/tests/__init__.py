@@ -9,3 +9,4 @@ from . import test_oauth
 from . import test_tour
 from . import test_access
 from . import test_flow_lock
+from . import test_chaos

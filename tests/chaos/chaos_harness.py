@@ -99,7 +99,7 @@ class Harness:
         return results
 
     def reconcile(self):
-        from reconcile import reconcile
+        from apicenter_sandbox.reconcile import reconcile
 
         return reconcile(self.sb, self.store, self.av, self.mp, self.seeded_articles)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 from chaos_harness import config_text, connect_store, post, stats
-from reconcile import reconcile
 
+from apicenter_sandbox.reconcile import reconcile
 from apicenter_sandbox.runner import start_sandboxes
 from apicenter_sync import config as config_mod
 from apicenter_sync.clients.accountview import AccountViewClient

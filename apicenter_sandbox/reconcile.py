@@ -7,7 +7,8 @@ defaults and mapping tables the flows use (``expected_*``), and the parts that d
 (stock figure, price entries, order totals, debtors) from the raw fields, independently of the flow code.
 
 :func:`reconcile` returns a :class:`Report`; a clean report has no duplicate, no lost record, no field mismatch,
-and an open failure (with its reason) for exactly the records that can never converge.
+and an open failure (with its reason) for exactly the records that can never converge. ``store`` is the engine's
+state store of the sync being checked (SQLite for the command line, ``OdooStore`` in the Odoo tests).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.flows.customers import CustomersFlow
 from apicenter_sync.flows.price_rules import same_entries, whole_percent
 from apicenter_sync.flows.products import ALWAYS, ARTICLE_GROUPS, PRODUCT_GROUPS, ProductsFlow, _numeric
-from apicenter_sync.store import SqliteStore
 from apicenter_sync.units import to_cents
 
 CENT = Decimal("0.01")
@@ -64,7 +64,7 @@ def _quantity(mantissa, places) -> Decimal:
 
 
 class Reconciler:
-    def __init__(self, sb, store: SqliteStore, av: AccountViewClient, mplus_client, *, seeded_in_mplus: set[int]):
+    def __init__(self, sb, store, av: AccountViewClient, mplus_client, *, seeded_in_mplus: set[int]):
         self.sb, self.store, self.av, self.mp_client = sb, store, av, mplus_client
         self.m = sb.mplus.app.store  # the Mplus sandbox's storage
         self.seeded_in_mplus = seeded_in_mplus  # article numbers the till had before any sync (update_fields apply)
