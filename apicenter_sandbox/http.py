@@ -4,7 +4,8 @@ Real sockets, keep-alive, and the three control endpoints every sandbox has:
 
 - ``POST /_sandbox/faults``: fault injection settings (see :mod:`.faults`)
 - ``POST /_sandbox/reset``: back to the seeded data, counters and stats cleared
-- ``GET /_sandbox/stats``: calls per operation, writes per entity, faults injected
+- ``GET /_sandbox/stats``: calls per operation, writes per entity, faults injected, the most requests answered
+  at one time (``max_in_flight``)
 - ``POST /_sandbox/raw-reply``: test only: answer the next N calls of one operation with a raw body
   (malformed JSON/XML, an HTML page with 200, a hostile document...); ``DELETE`` clears them
 
@@ -103,10 +104,21 @@ class Stats:
     calls: Counter = field(default_factory=Counter)
     writes: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0  # API requests being answered right now
+    max_in_flight: int = 0  # the most at one time since the last reset: shows a client's concurrency
 
     def call(self, operation: str) -> None:
         with self.lock:
             self.calls[operation] += 1
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def write(self, entity: str, n: int = 1) -> None:
         with self.lock:
@@ -116,6 +128,7 @@ class Stats:
         with self.lock:
             self.calls.clear()
             self.writes.clear()
+            self.max_in_flight = self.in_flight
 
 
 class SandboxApp:
@@ -217,6 +230,7 @@ class SandboxApp:
                     "writes": dict(self.stats.writes),
                     "total_writes": sum(self.stats.writes.values()),
                     "faults_injected": dict(self.faults.injected),
+                    "max_in_flight": self.stats.max_in_flight,
                 }
             data.update(self.extra_stats())
             return Response.json(data)
@@ -309,35 +323,42 @@ def _make_handler(app: SandboxApp):
                 if control is not None:
                     self._send(control)
                     return
-                if app.latency_ms:
-                    time.sleep(app.latency_ms / 1000.0)
-                routed = app.route(request)
-                if isinstance(routed, Response):
-                    self._send(routed)
-                    return
-                app.stats.call(routed.operation)
-                raw = app.take_raw_reply(routed.operation)
-                if raw is not None:
-                    if raw.apply:
-                        routed.run()
-                    self._send(Response(raw.status, raw.body, raw.content_type))
-                    return
-                fault = app.faults.draw(routed.operation, routed.is_write, app.fault_kinds_for(routed.operation))
-                if fault and not fault.after_write:
-                    injected = self._apply_fault(fault)
-                    if injected is not None:
-                        self._send(injected)
-                        return
-                resp = routed.run()
-                if fault and fault.after_write:
-                    injected = self._apply_fault(fault)
-                    if injected is not None:
-                        resp = injected
-                self._send(resp)
+                app.stats.enter()
+                try:
+                    self._answer(request)
+                finally:
+                    app.stats.leave()
             except _Drop:
                 pass
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
+
+        def _answer(self, request) -> None:
+            if app.latency_ms:
+                time.sleep(app.latency_ms / 1000.0)
+            routed = app.route(request)
+            if isinstance(routed, Response):
+                self._send(routed)
+                return
+            app.stats.call(routed.operation)
+            raw = app.take_raw_reply(routed.operation)
+            if raw is not None:
+                if raw.apply:
+                    routed.run()
+                self._send(Response(raw.status, raw.body, raw.content_type))
+                return
+            fault = app.faults.draw(routed.operation, routed.is_write, app.fault_kinds_for(routed.operation))
+            if fault and not fault.after_write:
+                injected = self._apply_fault(fault)
+                if injected is not None:
+                    self._send(injected)
+                    return
+            resp = routed.run()
+            if fault and fault.after_write:
+                injected = self._apply_fault(fault)
+                if injected is not None:
+                    resp = injected
+            self._send(resp)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 

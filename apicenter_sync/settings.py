@@ -115,6 +115,17 @@ SETTINGS: tuple[Setting, ...] = (
         min=0,
         max=10000,
     ),
+    Setting(
+        "write_concurrency",
+        int,
+        4,
+        "Writes of one batch sent at the same time (products: one call per product). Each waits on a round trip, "
+        "so a few in flight divide the wall time by about as much; 1 = one after the other. ASSUMPTION: "
+        "MplusKASSA documents no rate limit (research/mplus.md §8); lower it if the server objects.",
+        ("products",),
+        min=1,
+        max=16,
+    ),
     Setting("dry_run", bool, False, "Map and log what would be written, write nothing to the target.", FLOWS),
     Setting("max_attempts", int, 8, "Automatic retries of a failed record before it waits for a user.", FLOWS, min=1),
     Setting(

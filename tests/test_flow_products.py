@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from flow_fixtures import Env, cents, env_fixture, sandboxes_fixture  # noqa: F401 - fixtures "env", "sandboxes"
 
@@ -361,3 +362,41 @@ def check_products_match(env: Env) -> None:
         assert article is not None, sku
         assert article["priceExcl"] == cents(row["PX_SELL"]), sku
         assert article["description"] == row["ART_DESC1"].strip()[:60], sku
+
+
+
+def product_partition(env: Env) -> set[frozenset]:
+    """Which articles share a product in Mplus (product numbers depend on the order of the creates)."""
+    groups: dict[int, set] = {}
+    for number, product in env.mstore.article_product.items():
+        groups.setdefault(product, set()).add(number)
+    return {frozenset(g) for g in groups.values()}
+
+
+def sync_with_concurrency(env: Env, sandboxes, concurrency: int) -> int:
+    env.set("products", write_concurrency=concurrency, non_numeric_sku="generate")
+    for url in (sandboxes.accountview_url, sandboxes.mplus_url):
+        httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": 5}).raise_for_status()
+    try:
+        result = env.run("products")
+    finally:
+        for url in (sandboxes.accountview_url, sandboxes.mplus_url):
+            httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": 0}).raise_for_status()
+    assert result.counts["created"] + result.counts["updated"] > 40 and not result.failures
+    assert env.store.bindings.count("article") == len(env.av_rows("ARTICLE"))
+    return httpx.get(f"{sandboxes.mplus_url}/_sandbox/stats").json()["max_in_flight"]
+
+
+def test_writes_of_a_batch_go_out_side_by_side_with_the_same_result(env: Env, sandboxes):
+    assert sync_with_concurrency(env, sandboxes, 1) == 1
+    one_at_a_time = product_partition(env)
+    for url in (sandboxes.accountview_url, sandboxes.mplus_url):
+        httpx.post(f"{url}/_sandbox/reset").raise_for_status()
+    side_by_side = Env(sandboxes)
+    try:
+        assert 2 <= sync_with_concurrency(side_by_side, sandboxes, 4) <= 4
+        assert product_partition(side_by_side) == one_at_a_time
+        before = side_by_side.writes()
+        assert set(side_by_side.run("products").counts) <= {"unchanged"} and side_by_side.writes() == before
+    finally:
+        side_by_side.close()

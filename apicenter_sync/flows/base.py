@@ -18,6 +18,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -108,6 +109,8 @@ class Flow:
         self._mapper: Mapper | None = None
         self._other_mappers: dict[str, Mapper] = {}
         self.run_id: int | None = None
+        self._pool: ThreadPoolExecutor | None = None  # see concurrently()
+        self._pool_size = 0
 
     # --- for subclasses ----------------------------------------------------------------------------------
     def read_batches(self) -> Iterator[Batch]:
@@ -167,6 +170,19 @@ class Flow:
     def from_start(self) -> bool:
         """Read every source record from the start: a full run, but not the continuation of one."""
         return self.options.full and not self.options.resume
+
+    def concurrently(self, fn: Callable[[Any], Any], items: list) -> list:
+        """``[fn(item) for item in items]``, with up to ``write_concurrency`` calls at a time: remote writes of one
+        batch that do not depend on each other (each round trip waits on the network, not on us). ``fn`` must not
+        touch the store; results come back in the order of ``items``."""
+        workers = min(int(self.settings.get("write_concurrency") or 1), len(items))
+        if workers <= 1:
+            return [fn(item) for item in items]
+        if self._pool is None or self._pool_size != workers:
+            if self._pool is not None:
+                self._pool.shutdown()
+            self._pool, self._pool_size = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-write"), workers
+        return list(self._pool.map(fn, items))
 
     def unchanged(self, binding: Binding | None, digest: str) -> bool:
         return not self.options.full and binding is not None and binding.is_unchanged(digest)
@@ -244,6 +260,9 @@ class Flow:
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never swallowed silently
             result.error = f"{type(exc).__name__}: {exc}"
             _log.exception("flow %s crashed", self.name)
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         result.seconds = time.monotonic() - started
         state = "failed" if result.error else "done"
         self.store.log.finish_run(result.run_id, state=state, counts=dict(result.counts), error=result.error)

@@ -16,6 +16,7 @@ is unchanged is not written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..clients.accountview import Filter
@@ -44,6 +45,20 @@ ARTICLE_GROUPS = {
 }
 PRODUCT_GROUPS = {"name": ("description",), "group": ("groupNumbers",)}
 ALWAYS = ("articleNumber", "extArticleId", "pluNumber")
+
+
+@dataclass
+class _Write:
+    """A product to create (``update`` None) or update, with what its log lines need."""
+
+    key: str
+    product: dict
+    digest: str
+    target: int | None
+    update: dict | None
+    articles: list
+    mine: list
+    failed: list
 
 
 class ProductsFlow(Flow):
@@ -165,8 +180,20 @@ class ProductsFlow(Flow):
         skus = [a.sku for members in products.values() for _, a, _ in members]
         article_bindings = self.store.bindings.get_many("article", skus)
         existing = self.lookup_existing(products, bindings, article_bindings)
+        writes: list[_Write] = []
         for key, members in products.items():
-            outcomes.extend(self.sync_product(key, members, bindings.get(key), article_bindings, existing))
+            planned = self.plan_product(key, members, bindings.get(key), article_bindings, existing)
+            if isinstance(planned, list):
+                outcomes.extend(planned)
+            else:
+                writes.append(planned)
+        creates = [w for w in writes if w.update is None]
+        if creates:  # the intents of the whole batch in one commit, before any create is sent
+            with self.store.transaction():
+                for w in creates:
+                    self.store.bindings.mark_pending("product", w.key, payload_hash=w.digest)
+        for lines in self.concurrently(self.write_product, writes):
+            outcomes.extend(lines)
         return outcomes
 
     def read_siblings(self, groups: set[str], have: set[str]) -> dict[str, tuple[dict, Article]]:
@@ -229,6 +256,14 @@ class ProductsFlow(Flow):
         return number
 
     def sync_product(self, key: str, members, binding, article_bindings, existing: dict[int, int]) -> list[Outcome]:
+        """One product, planned and written at once (see :meth:`plan_product` and :meth:`write_product`)."""
+        planned = self.plan_product(key, members, binding, article_bindings, existing)
+        return planned if isinstance(planned, list) else self.write_product(planned)
+
+    def plan_product(self, key: str, members, binding, article_bindings,
+                     existing: dict[int, int]) -> list[Outcome] | _Write:  # fmt: skip
+        """Everything up to the remote write: the outcomes when there is nothing to write (unchanged, dry run, an
+        article that cannot be mapped), else the write to make. Runs in the flow's thread: it reads the store."""
         failed: list[Outcome] = []
         articles: list[tuple[dict, Article, dict]] = []
         for row, article, changed in members:
@@ -258,24 +293,30 @@ class ProductsFlow(Flow):
         if self.dry_run:
             note = "update" if target else "create"
             return failed + [self._line(row, "dry_run", p, product, target, message=note) for row, p in mine]
+        update = None
+        if target:
+            in_mplus = {a for a, prod in existing.items() if prod == target}
+            in_mplus |= {int(b.target_id) for b in article_bindings.values() if b.target_id}
+            update = self.update_payload(target, product, in_mplus)
+        return _Write(key, product, digest, target, update, articles, mine, failed)
+
+    def write_product(self, w: _Write) -> list[Outcome]:
+        """The remote write of a planned product and its log lines. Touches no store (it may run in a worker
+        thread): the bindings go on the first line and are stored when the batch commits."""
         try:
-            if target:
-                in_mplus = {a for a, prod in existing.items() if prod == target}
-                in_mplus |= {int(b.target_id) for b in article_bindings.values() if b.target_id}
-                reply = self.mplus.update_product(self.update_payload(target, product, in_mplus))
-                action = "updated"
+            if w.update is not None:
+                reply = self.mplus.update_product(w.update)
+                action, target = "updated", w.target
             else:
-                self.store.bindings.mark_pending("product", key, payload_hash=digest)
-                reply = self.mplus.create_product(product)
-                target = int(reply["productNumber"])
-                action = "created"
+                reply = self.mplus.create_product(w.product)
+                action, target = "created", int(reply["productNumber"])
         except Exception as exc:  # noqa: BLE001 - every changed article of the product shares the failure
-            return failed + [self.failure(row, exc) for row, _ in mine]
-        lines = [self._line(row, action, p, product, target, reply=reply) for row, p in mine]
-        lines[0].bindings = [synced("product", key, target, digest)] + [
-            synced("article", a.sku, p["articleNumber"], self.hash(p)) for _, a, p in articles
+            return w.failed + [self.failure(row, exc) for row, _ in w.mine]
+        lines = [self._line(row, action, p, w.product, target, reply=reply) for row, p in w.mine]
+        lines[0].bindings = [synced("product", w.key, target, w.digest)] + [
+            synced("article", a.sku, p["articleNumber"], self.hash(p)) for _, a, p in w.articles
         ]
-        return failed + lines
+        return w.failed + lines
 
     def _line(self, row, action, article_payload, product, product_number, *, reply=None, message=None) -> Outcome:
         return Outcome(
