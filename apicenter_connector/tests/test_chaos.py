@@ -75,13 +75,15 @@ class TestChaosThroughJobs(ApicenterCase):
                             job.perform()
                         except RetryableJobError:
                             states[name] = "retry"
-            states.setdefault(name, flow.last_state)
-            if "invalid_grant" in (flow.last_error or ""):
-                # The reply of a refresh and of its one allowed retry were both lost: the refresh token is dead
-                # (docs/reliability.md, Limits). A person reconnects AccountView, as the command line's suite does.
-                self.backend._connect_accountview()
-                self.reconnects += 1
+            states.setdefault(name, "dead_token" if "invalid_grant" in (flow.last_error or "") else flow.last_state)
         return states
+
+    def reconnect_if_needed(self, states):
+        """The reply of a refresh and of its one allowed retry were both lost: the refresh token is dead
+        (docs/reliability.md, Limits). A person reconnects AccountView (faults off), as in the command line's suite."""
+        if "dead_token" in states.values():
+            self.backend._connect_accountview()
+            self.reconnects += 1
 
     def reconcile(self):
         engine = self.backend._engine()
@@ -100,6 +102,7 @@ class TestChaosThroughJobs(ApicenterCase):
                 self.faults(RATE, salt=round_no)
                 states = self.run_round(rng)
                 self.faults(0)
+                self.reconnect_if_needed(states)
                 if set(states.values()) == {"done"} and self.reconcile().ok:
                     converged = True
                     break
@@ -109,7 +112,7 @@ class TestChaosThroughJobs(ApicenterCase):
             )
             for _ in range(3):  # faults off: until a round writes nothing
                 before = dict(self.sb.mplus.app.stats.writes), dict(self.sb.accountview.app.stats.writes)
-                self.run_round()
+                self.reconnect_if_needed(self.run_round())
                 if (dict(self.sb.mplus.app.stats.writes), dict(self.sb.accountview.app.stats.writes)) == before:
                     break
             report = self.reconcile()
