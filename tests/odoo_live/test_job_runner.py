@@ -91,6 +91,19 @@ def reset_all(server: OdooServer, sb, ids, settings: dict) -> None:
     server.shell(RESET_SCRIPT, backend=ids["backend"], settings=settings)
 
 
+def latency(sb, ms: float) -> None:
+    for url in (sb.accountview_url, sb.mplus_url):
+        httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": ms}).raise_for_status()
+
+
+def reference_run(server: OdooServer, sb, ids, settings: dict) -> tuple[dict, Counter]:
+    """One uninterrupted products run through jobs on reset sandboxes: (Mplus writes, Mplus entity counts)."""
+    reset_all(server, sb, ids, settings)
+    server.call("apicenter.flow", "action_run_now", [ids["flows"]["products"]])
+    server.wait_idle()
+    return dict(sb.mplus.app.stats.writes), mplus_counts(sb)
+
+
 def wait_flow(server: OdooServer, flow_id: int, timeout: float = 300) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -141,16 +154,11 @@ def test_scheduled_flows_run_through_the_job_runner(live):
 def test_killed_workers_converge_without_duplicates(live):
     server, sb, ids = live
     settings = {"products": {"batch_size": 10, "batches_per_job": 2}}
-    # The reference: one uninterrupted run of the products flow through jobs.
-    reset_all(server, sb, ids, settings)
-    server.call("apicenter.flow", "action_run_now", [ids["flows"]["products"]])
-    server.wait_idle()
-    expected = mplus_counts(sb)
+    _, expected = reference_run(server, sb, ids, settings)
     assert expected["articles"] > 100
 
     reset_all(server, sb, ids, settings)
-    for url in (sb.accountview_url, sb.mplus_url):  # a job lasts long enough to be killed in its middle
-        httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": 15}).raise_for_status()
+    latency(sb, 15)  # a job lasts long enough to be killed in its middle
     rng = random.Random(7)
     server.call("apicenter.flow", "action_run_now", [ids["flows"]["products"]])
     killed = []
@@ -165,8 +173,7 @@ def test_killed_workers_converge_without_duplicates(live):
         if pid in server.worker_pids():
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
-    for url in (sb.accountview_url, sb.mplus_url):
-        httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": 0}).raise_for_status()
+    latency(sb, 0)
     assert len(killed) == KILLS, "no job ran long enough to be killed"
     server.wait_idle(timeout=600)
     jobs = server.jobs()
@@ -186,21 +193,15 @@ def test_killed_workers_converge_without_duplicates(live):
 def test_two_workers_on_one_flow_write_like_one(live):
     server, sb, ids = live
     settings = {"products": {"batch_size": 20, "batches_per_job": 0}}
-    reset_all(server, sb, ids, settings)
-    server.call("apicenter.flow", "action_run_now", [ids["flows"]["products"]])
-    server.wait_idle()
-    one_run = dict(sb.mplus.app.stats.writes)
-    expected = mplus_counts(sb)
+    one_run, expected = reference_run(server, sb, ids, settings)
 
     reset_all(server, sb, ids, settings)
-    for url in (sb.accountview_url, sb.mplus_url):
-        httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": 10}).raise_for_status()
+    latency(sb, 10)
     try:
         server.shell(TWINS_SCRIPT, flow=ids["flows"]["products"])
         server.wait_idle(timeout=600)
     finally:
-        for url in (sb.accountview_url, sb.mplus_url):
-            httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": 0}).raise_for_status()
+        latency(sb, 0)
     twins = server.jobs()
     assert len(twins) == 2 and all(j["state"] == "done" for j in twins), twins
     first, second = sorted(twins, key=lambda j: j["date_started"])
