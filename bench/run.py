@@ -27,6 +27,7 @@ import math
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -323,7 +324,7 @@ def _commands(argv: list[str]) -> list[str]:
     for word in [*argv, "+"]:
         if word == "+":
             extra = ["--append"] if out and "--append" not in current else []
-            out.append(" ".join([".venv/bin/python -m bench.run", *current, *extra]))
+            out.append(" ".join([".venv/bin/python -m bench.run", *map(shlex.quote, current), *extra]))
             current = []
         else:
             current.append(word)
@@ -371,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--odoo-size", type=int, default=1000, help="articles of the Odoo jobs world (default 1000)")
     p.add_argument("--odoo-orders", type=int, default=1000, help="orders of the Odoo jobs world (default 1000)")
     p.add_argument("--skip-odoo", action="store_true", help="leave out the flows through Odoo jobs")
+    p.add_argument("--odoo-only", action="store_true",
+                   help="with --append and --sizes '': measure the Odoo jobs table again, keep the other rows")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true")
     args = p.parse_args(argv)
     args.argv = argv
@@ -387,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.append and out.with_suffix(".json").exists():
         rows = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
         previous = json.loads(out.with_suffix(".cmd").read_text()) if out.with_suffix(".cmd").exists() else []
-        args.rerender = rerender = not _ints(args.sizes) and not args.orders  # --sizes "" --append: only render
+        # --sizes "" --append: only render (with --odoo-only: measure the Odoo table again)
+        args.rerender = rerender = not _ints(args.sizes) and not args.orders and not args.odoo_only
         args.argv = previous if rerender else ([*previous, "+", *argv] if previous else argv)
     latencies = [float(x) for x in args.latency.split(",") if x.strip()]
     for size in _ints(args.sizes):

@@ -39,7 +39,7 @@ HEALTH = [("never", "Not run yet"), ("ok", "Healthy"), ("warning", "Attention"),
 # Kanban highlight colours (Odoo's colour index): red, orange, green.
 HEALTH_COLOR = {"danger": 1, "warning": 2, "ok": 10, "never": 0}
 FAILED_RUN_STREAK = 3  # this many failed runs in a row make a flow "failing" (red)
-WAIT_FOR_NEEDED_SECONDS = 20  # a job whose flow needs a flow still running tries again this much later
+WAIT_FOR_NEEDED_SECONDS = 5  # a job whose flow needs a flow still running tries again this much later
 ACTIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 ALERT_ERRORS = 5  # the digest shows this many record errors
 # Registry settings with an explicit field on the flow; every other flow setting is an apicenter.setting row.
