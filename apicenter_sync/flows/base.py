@@ -110,7 +110,6 @@ class Flow:
         self._other_mappers: dict[str, Mapper] = {}
         self.run_id: int | None = None
         self._pool: ThreadPoolExecutor | None = None  # see concurrently()
-        self._pool_size = 0
 
     # --- for subclasses ----------------------------------------------------------------------------------
     def read_batches(self) -> Iterator[Batch]:
@@ -175,13 +174,11 @@ class Flow:
         """``[fn(item) for item in items]``, with up to ``write_concurrency`` calls at a time: remote writes of one
         batch that do not depend on each other (each round trip waits on the network, not on us). ``fn`` must not
         touch the store; results come back in the order of ``items``."""
-        workers = min(int(self.settings.get("write_concurrency") or 1), len(items))
-        if workers <= 1:
+        workers = int(self.settings.get("write_concurrency") or 1)
+        if workers <= 1 or len(items) <= 1:
             return [fn(item) for item in items]
-        if self._pool is None or self._pool_size != workers:
-            if self._pool is not None:
-                self._pool.shutdown()
-            self._pool, self._pool_size = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-write"), workers
+        if self._pool is None:  # one pool per run, shut down when the run ends
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-write")
         return list(self._pool.map(fn, items))
 
     def unchanged(self, binding: Binding | None, digest: str) -> bool:
@@ -231,6 +228,14 @@ class Flow:
                          transient=True, locked_out=True)  # fmt: skip
 
     def _run(self) -> RunResult:
+        try:
+            return self._run_batches()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
+    def _run_batches(self) -> RunResult:
         mode = "dry_run" if self.dry_run else ("full" if self.options.full else "normal")
         started = time.monotonic()
         # We hold the flow lock, so a run of this flow still marked running died with its process (SIGKILL, crash).
@@ -260,9 +265,6 @@ class Flow:
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never swallowed silently
             result.error = f"{type(exc).__name__}: {exc}"
             _log.exception("flow %s crashed", self.name)
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
         result.seconds = time.monotonic() - started
         state = "failed" if result.error else "done"
         self.store.log.finish_run(result.run_id, state=state, counts=dict(result.counts), error=result.error)
