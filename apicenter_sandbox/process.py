@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import httpx
 
@@ -58,8 +59,6 @@ class SandboxProcess:
     @property
     def credentials(self):
         """URLs and credentials with the attribute names of ``runner.Sandboxes``."""
-        from types import SimpleNamespace
-
         av, mp = self.info["accountview"], self.info["mplus"]
         return SimpleNamespace(accountview_url=av["url"], av_client_id=av["client_id"],
                                av_client_secret=av["client_secret"], mplus_url=mp["url"], mplus_ident=mp["ident"],

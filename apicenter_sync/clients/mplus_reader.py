@@ -147,7 +147,8 @@ class ReplyReader:
             tag = child.tag
             if not isinstance(tag, str):  # comments, processing instructions
                 continue
-            entry = plan.get(tag[tag.rfind("}") + 1 :])
+            name = tag[tag.rfind("}") + 1 :]
+            entry = plan.get(name)
             if entry is None:
                 continue  # an element a newer server added; the bundled WSDL does not know it
             kind, sub, many = entry
@@ -156,11 +157,11 @@ class ReplyReader:
             elif kind == _SIMPLE:
                 text = child.text
                 value = (text or "") if sub is str else (None if text is None else sub(text))
-            elif kind == _COMPLEX and tag[tag.rfind("}") + 1 :] in ISOLATED:
+            elif kind == _COMPLEX and name in ISOLATED:
                 try:
                     value = self._read(child, sub)
                 except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-                    value = _unreadable(child, tag[tag.rfind("}") + 1 :], exc)
+                    value = _unreadable(child, name, exc)
             elif kind == _COMPLEX:
                 value = self._read(child, sub)
             elif kind == _TEXTLIST:
@@ -168,7 +169,6 @@ class ReplyReader:
             else:
                 fields = {c.tag[c.tag.rfind("}") + 1 :]: c.text for c in child if isinstance(c.tag, str)}
                 value = from_mplus_datetime(fields) if kind == _DATETIME_K else from_mplus_date(fields)
-            name = tag[tag.rfind("}") + 1 :]
             if many:
                 out.setdefault(name, []).append(value)
             else:

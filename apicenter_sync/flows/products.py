@@ -255,11 +255,6 @@ class ProductsFlow(Flow):
         table[sku] = str(number)
         return number
 
-    def sync_product(self, key: str, members, binding, article_bindings, existing: dict[int, int]) -> list[Outcome]:
-        """One product, planned and written at once (see :meth:`plan_product` and :meth:`write_product`)."""
-        planned = self.plan_product(key, members, binding, article_bindings, existing)
-        return planned if isinstance(planned, list) else self.write_product(planned)
-
     def plan_product(self, key: str, members, binding, article_bindings,
                      existing: dict[int, int]) -> list[Outcome] | _Write:  # fmt: skip
         """Everything up to the remote write: the outcomes when there is nothing to write (unchanged, dry run, an
