@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mplus-secret", default=runner.DEFAULT_MPLUS_SECRET, help="MplusKASSA API secret")
     p.add_argument("--av-client-id", default=runner.DEFAULT_AV_CLIENT_ID, help="AccountView OAuth2 client id")
     p.add_argument("--av-client-secret", default=runner.DEFAULT_AV_CLIENT_SECRET, help="AccountView OAuth2 secret")
+    p.add_argument(
+        "--variant", default="default", choices=["default", "renamed"],
+        help="AccountView tenant names: default (our assumptions) or renamed (every assumed object, table and field "
+        "renamed, no group discounts; apicenter_sandbox/variants/renamed.toml configures the engine for it)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the endpoints and credentials as JSON")
     p.add_argument(
         "--exercise", action="store_true",
@@ -58,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         mplus_secret=args.mplus_secret,
         av_client_id=args.av_client_id,
         av_client_secret=args.av_client_secret,
+        variant=args.variant,
     )
     ready_s = time.monotonic() - started
     with sandboxes:

@@ -22,6 +22,7 @@ from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.flows.customers import CustomersFlow
 from apicenter_sync.flows.price_rules import same_entries, whole_percent
 from apicenter_sync.flows.products import ALWAYS, ARTICLE_GROUPS, PRODUCT_GROUPS, ProductsFlow, _numeric
+from apicenter_sync.profile import ApiProfile
 from apicenter_sync.units import to_cents
 
 CENT = Decimal("0.01")
@@ -64,8 +65,12 @@ def _quantity(mantissa, places) -> Decimal:
 
 
 class Reconciler:
-    def __init__(self, sb, store, av: AccountViewClient, mplus_client, *, seeded_in_mplus: set[int]):
+    def __init__(self, sb, store, av: AccountViewClient, mplus_client, *, seeded_in_mplus: set[int],
+                 profile: ApiProfile | None = None):  # fmt: skip
         self.sb, self.store, self.av, self.mp_client = sb, store, av, mplus_client
+        # The names AccountView shows (a variant tenant's with its profile); the expectations follow the profile.
+        self.profile = profile or ApiProfile.default()
+        self.n = self.profile.accountview
         self.m = sb.mplus.app.store  # the Mplus sandbox's storage
         self.seeded_in_mplus = seeded_in_mplus  # article numbers the till had before any sync (update_fields apply)
         self.report = Report()
@@ -73,8 +78,9 @@ class Reconciler:
         self.settings = store.settings
 
     # --- helpers -----------------------------------------------------------------------------------------------
-    def rows(self, obj: str, table: str) -> list[dict]:
-        return list(self.av.iter_rows(obj, table, page_size=1000))
+    def rows(self, name: str) -> list[dict]:
+        obj = self.n.objects[name]
+        return list(self.av.iter_rows(obj.reader, obj.table, page_size=1000))
 
     def mismatch(self, what: str, name: str, expected, actual) -> None:
         self.report.mismatches.append(f"{what} {name}: expected {expected!r}, got {actual!r}")
@@ -91,8 +97,9 @@ class Reconciler:
 
     # --- the whole check ---------------------------------------------------------------------------------------
     def run(self) -> Report:
-        self.articles = {str(r["ART_CODE"]).strip(): r for r in self.rows("AK1", "ARTICLE")}
-        self.contacts = {str(r["SUB_NR"]).strip(): r for r in self.rows("AR1", "CONTACT")}
+        art, debtor = self.n.article, self.n.debtor
+        self.articles = {str(r[art.key_field]).strip(): r for r in self.rows("article")}
+        self.contacts = {str(r[debtor.key_field]).strip(): r for r in self.rows("debtor")}
         self.check_duplicates()
         self.check_products()
         self.check_relations()
@@ -109,18 +116,21 @@ class Reconciler:
         self.duplicates("Mplus article group name", [_key(g.get("name")) for g in self.m.article_groups.values()])
         relations = list(self.m.relations.values())
         self.duplicates("Mplus extRelationId", [str(r.get("extRelationId") or "").strip() for r in relations])
-        unique_mail = {e for e, n in Counter(_key(r.get("MAIL_BUS")) for r in self.contacts.values()).items() if n == 1}
+        mail = self.n.debtor["email"]
+        unique_mail = {e for e, n in Counter(_key(r.get(mail)) for r in self.contacts.values()).items() if n == 1}
         self.duplicates("Mplus relation e-mail", [_key(r.get("email")) for r in relations
                                                   if _key(r.get("email")) in unique_mail])  # fmt: skip
-        self.duplicates("AccountView debtor e-mail", [_key(r.get("MAIL_BUS")) for r in self.contacts.values()])
+        self.duplicates("AccountView debtor e-mail", [_key(r.get(mail)) for r in self.contacts.values()])
+        so = self.n.sales_order
         refs = []
-        for page in self.av.iter_pages("SO1", "SO_HDR", page_size=1000):
-            refs.extend(str(h.get("COMMENT1") or "").strip() for h in page["SO_HDR"])
-        self.duplicates("AccountView SO_HDR.COMMENT1", refs)
+        for page in self.av.iter_pages(so.reader, so.table, page_size=1000):
+            refs.extend(str(h.get(so["reference"]) or "").strip() for h in page[so.table.upper()])
+        self.duplicates(f"AccountView {so.table}.{so['reference']}", refs)
 
     # --- products ----------------------------------------------------------------------------------------------
     def check_products(self) -> None:
-        flow = ProductsFlow(self.store, self.av, self.mp_client, RunOptions(dry_run=True))
+        flow = ProductsFlow(self.store, self.av, self.mp_client, RunOptions(dry_run=True), profile=self.profile)
+        art = self.n.article
         flow.prepare()
         ticked = set(self.settings.get("update_fields", "products") or ())
         updated_fields = set(ALWAYS).union(*(ARTICLE_GROUPS[g] for g in ticked if g in ARTICLE_GROUPS))
@@ -145,10 +155,10 @@ class Reconciler:
             seeded = number in self.seeded_in_mplus
             self.compare(f"article {sku}", expected, held, updated_fields if seeded else None)
             # Independent of the mapping code: the raw AccountView fields.
-            self.compare(f"article {sku} (raw)", {"priceExcl": to_cents(Decimal(str(row["PX_SELL"]))),
-                                                  "description": str(row["ART_DESC1"]).strip()[:60]}, held)  # fmt: skip
+            self.compare(f"article {sku} (raw)", {"priceExcl": to_cents(Decimal(str(row[art["price"]]))),
+                                                  "description": str(row[art["description"]]).strip()[:60]}, held)  # fmt: skip
             product = self.m.products[self.m.article_product[number]]
-            group = str(row.get("AG_CODE") or "").strip()
+            group = str(row.get(art["group"]) or "").strip()
             bound = self.store.bindings.get("group", group)
             if not seeded or "groupNumbers" in product_fields:
                 want = [int(bound.target_id)] if bound and bound.target_id else None
@@ -157,9 +167,9 @@ class Reconciler:
                 elif _key(self.m.article_groups[want[0]].get("name")) != _key(self.group_name(group)):
                     self.mismatch(f"article group of {sku}", "name", self.group_name(group),
                                   self.m.article_groups[want[0]].get("name"))  # fmt: skip
-            model = str(row.get("MODEL_CODE") or "").strip()
+            model = str(row.get(art["model"]) or "").strip()
             if model:  # every variant of a model in one product
-                siblings = [s for s, r in self.articles.items() if str(r.get("MODEL_CODE") or "").strip() == model]
+                siblings = [s for s, r in self.articles.items() if str(r.get(art["model"]) or "").strip() == model]
                 numbers = {a["articleNumber"] for a in product["articleList"]["article"]}
                 if not {int(s) for s in siblings if _numeric(s)} <= numbers:
                     self.mismatch(f"product of {sku}", "variants", sorted(siblings), sorted(numbers))
@@ -168,13 +178,15 @@ class Reconciler:
 
     def group_name(self, code: str) -> str:
         if not hasattr(self, "_groups"):
-            self._groups = {str(r["AG_CODE"]).strip(): str(r.get("AG_DESC") or r.get("DESC") or "").strip()
-                            for r in self.rows("AG1", "ART_GRP")}  # fmt: skip
+            grp = self.n.article_group
+            self._groups = {str(r[grp.key_field]).strip(): str(r.get(grp["description"]) or "").strip()
+                            for r in self.rows("article_group")}  # fmt: skip
         return self._groups.get(code) or code
 
     # --- relations ---------------------------------------------------------------------------------------------
     def check_relations(self) -> None:
-        flow = CustomersFlow(self.store, self.av, self.mp_client, RunOptions(dry_run=True))
+        flow = CustomersFlow(self.store, self.av, self.mp_client, RunOptions(dry_run=True), profile=self.profile)
+        debtor = self.n.debtor
         flow.prepare()
         by_ext = defaultdict(list)
         for rel in self.m.relations.values():
@@ -192,18 +204,19 @@ class Reconciler:
             expected = flow.relation_payload(sid, flow.mapper().to_model(row, flow.tables))
             expected.pop("discountPercentage", None)  # checked below with the prices flow's rule (0 included)
             self.compare(f"relation of debtor {sid}", expected, rel)
-            raw = {"name": str(row["ACCT_NAME"]).strip()}
-            if str(row.get("MAIL_BUS") or "").strip():
-                raw["email"] = str(row["MAIL_BUS"]).strip()
-            if str(row.get("TEL_BUS") or "").strip():
-                raw["telephone"] = str(row["TEL_BUS"]).strip()
+            raw = {"name": str(row[debtor["name"]]).strip()}
+            if str(row.get(debtor["email"]) or "").strip():
+                raw["email"] = str(row[debtor["email"]]).strip()
+            if str(row.get(debtor["phone"]) or "").strip():
+                raw["telephone"] = str(row[debtor["phone"]]).strip()
             self.compare(f"relation of debtor {sid} (raw)", raw, rel)
             # B2B pricing of the relation (prices flow): price group of the price list, whole-percent discount.
-            code = str(row.get("APX_LIST") or "").strip()
+            code = str(row.get(debtor["price_list"]) or "").strip()
             if code:
                 self.compare(f"relation of debtor {sid}", {"priceGroupNumber": int(groups[code])}, rel)
-            if (rel.get("discountPercentage") or 0) != whole_percent(row.get("DISC_PCT")):
-                self.mismatch(f"relation of debtor {sid}", "discountPercentage", whole_percent(row.get("DISC_PCT")),
+            discount = whole_percent(row.get(debtor["discount_pct"]))
+            if (rel.get("discountPercentage") or 0) != discount:
+                self.mismatch(f"relation of debtor {sid}", "discountPercentage", discount,
                               rel.get("discountPercentage"))  # fmt: skip
             bound = self.store.bindings.get("relation", sid)
             if bound is None or bound.target_id != str(rel["relationNumber"]):
@@ -212,13 +225,14 @@ class Reconciler:
     # --- stock -------------------------------------------------------------------------------------------------
     def check_stock(self) -> None:
         branches = self.store.mappings.get_table("warehouse_branch")
-        for row in self.rows("STK1", "ART_STOCK"):
-            sku, wh = str(row["ART_CODE"]).strip(), str(row["WH_CODE"]).strip()
+        st = self.n.stock
+        for row in self.rows("stock"):
+            sku, wh = str(row[st["sku"]]).strip(), str(row[st["warehouse"]]).strip()
             self.report.records["stock"] += 1
             if not _numeric(sku):
                 self.expected_open[("stock", f"{sku}@{wh}")] = "is not in MplusKASSA yet"
                 continue
-            figure = Decimal(str(row["QTY_ONHAND"])) - Decimal(str(row["QTY_RES"]))  # stock_figure = available
+            figure = Decimal(str(row[st["on_hand"]])) - Decimal(str(row[st["reserved"]]))  # stock_figure = available
             held = self.m.stock.get((int(branches[wh]), int(sku)))
             if held is None:
                 self.report.lost.append(f"stock {sku}@{wh} never set in Mplus")
@@ -231,20 +245,22 @@ class Reconciler:
     def check_prices(self) -> None:
         groups = {k: int(v) for k, v in self.store.mappings.get_table("customer_group_price_group").items()}
         discounts: dict[str, dict[int, int]] = defaultdict(dict)
-        for row in self.rows("DSC1", "DISC_GRP"):
-            discounts[str(row["AG_CODE"]).strip()][groups[str(row["PCT_LIST"]).strip()]] = whole_percent(
-                row["DISC_PCT"]
-            )
+        dg, pi = self.n.group_discount, self.n.price_list_item
+        if dg.available:
+            for row in self.rows("group_discount"):
+                discounts[str(row[dg["article_group"]]).strip()][groups[str(row[dg["customer_group"]]).strip()]] = (
+                    whole_percent(row[dg["pct"]])
+                )
         prices: dict[str, list[dict]] = defaultdict(list)
-        for row in self.rows("PRI1", "PRICE_ART"):
-            prices[str(row["ART_CODE"]).strip()].append(row)
+        for row in self.rows("price_list_item") if pi.available else ():
+            prices[str(row[pi["sku"]]).strip()].append(row)
         for sku, article in self.articles.items():
             self.report.records["price"] += 1
-            group_discounts = discounts.get(str(article.get("AG_CODE") or "").strip(), {})
+            group_discounts = discounts.get(str(article.get(self.n.article["group"]) or "").strip(), {})
             entries: dict[tuple[int, int], dict] = {}
             for row in prices.get(sku, []):
-                group, step = groups[str(row["PL_CODE"]).strip()], int(Decimal(str(row.get("MIN_QTY") or 1)))
-                entry = {"priceGroupNumber": group, "priceExcl": to_cents(Decimal(str(row["PX_SELL"])))}
+                group, step = groups[str(row[pi["price_list"]]).strip()], int(Decimal(str(row.get(pi["min_qty"]) or 1)))
+                entry = {"priceGroupNumber": group, "priceExcl": to_cents(Decimal(str(row[pi["price"]])))}
                 if step > 1:
                     entry["minimumAmount"] = step
                 if group_discounts.get(group):
@@ -268,16 +284,18 @@ class Reconciler:
     # --- orders ------------------------------------------------------------------------------------------------
     def check_orders(self) -> None:
         docs: dict[str, list[tuple[dict, list[dict]]]] = defaultdict(list)
-        for page in self.av.iter_pages("SO1", "SO_HDR", page_size=1000):
+        so = self.n.sales_order
+        link_h, link_l = so["order_number"], so.line("order_number")
+        for page in self.av.iter_pages(so.reader, so.table, page_size=1000):
             lines = defaultdict(list)
-            for line in page.get("SO_LINE", []):
-                lines[line["ORD_NR"]].append(line)
-            for header in page["SO_HDR"]:
-                docs[str(header.get("COMMENT1") or "").strip()].append((header, lines.get(header["ORD_NR"], [])))
+            for line in page.get(so.detail_table.upper(), []):
+                lines[line[link_l]].append(line)
+            for header in page[so.table.upper()]:
+                docs[str(header.get(so["reference"]) or "").strip()].append((header, lines.get(header[link_h], [])))
         default_debtor = str(self.settings.get("default_debtor_number", "orders") or "").strip()
         debtor_by_mail: dict[str, str] = {}
         for sid, row in sorted(self.contacts.items(), key=lambda kv: (len(kv[0]), kv[0])):
-            debtor_by_mail.setdefault(_key(row.get("MAIL_BUS")), sid)
+            debtor_by_mail.setdefault(_key(row.get(self.n.debtor["email"])), sid)
         shipping = str(self.settings.get("shipping_article", "orders") or "").strip()
         seeded_refs = {ref for ref, found in docs.items() if found and all(h.get("INP_USR") != "API" for h, _ in found)}
         for order in self.m.orders.values():
@@ -293,18 +311,20 @@ class Reconciler:
             skus = {str(ln["articleNumber"]) for ln in lines}
             missing = sorted(s for s in skus if s not in self.articles and s != "999000")
             if missing:
-                self.expected_open[("orders", ref)] = "not in AccountView (AK1)"
+                self.expected_open[("orders", ref)] = f"not in AccountView ({self.n.article.code})"
                 if found:
                     self.report.duplicates.append(f"order {ref} with missing articles was booked")
                 continue
             if len(found) != 1:
-                (self.report.lost if not found else self.report.duplicates).append(f"order {ref}: {len(found)} SO1")
+                (self.report.lost if not found else self.report.duplicates).append(
+                    f"order {ref}: {len(found)} {so.code}"
+                )
                 continue
             if ref in seeded_refs:
                 continue  # booked before the sync began (the flow must skip it, and did not book it twice)
             header, so_lines = found[0]
-            total = sum((money(Decimal(str(ln["ORD_QTY"])) * Decimal(str(ln["ART_PX"]))) for ln in so_lines),
-                        Decimal(0))  # fmt: skip
+            qty, px = so.line("quantity"), so.line("price")
+            total = sum((money(Decimal(str(ln[qty])) * Decimal(str(ln[px]))) for ln in so_lines), Decimal(0))
             want_total = Decimal(int(order["totalInclAmount"])) / 100
             if total != want_total:
                 self.mismatch(f"order {ref}", "total", want_total, total)
@@ -316,14 +336,14 @@ class Reconciler:
                 )
             got_qty: Counter = Counter()
             for ln in so_lines:
-                got_qty[str(ln["ART_CODE"]).strip()] += Decimal(str(ln["ORD_QTY"]))
+                got_qty[str(ln[so.line("sku")]).strip()] += Decimal(str(ln[qty]))
             if +want_qty != +got_qty:
                 self.mismatch(f"order {ref}", "lines", dict(want_qty), dict(got_qty))
             relation = self.m.relations.get(int(order.get("relationNumber") or 0))
             mail = _key(relation.get("email")) if relation else ""
             want_debtor = debtor_by_mail.get(mail) if mail else default_debtor
-            if str(header.get("RPL_INV") or "").strip() != want_debtor:
-                self.mismatch(f"order {ref}", "RPL_INV", want_debtor, header.get("RPL_INV"))
+            if str(header.get(so["invoice_debtor"]) or "").strip() != want_debtor:
+                self.mismatch(f"order {ref}", so["invoice_debtor"], want_debtor, header.get(so["invoice_debtor"]))
             bound = self.store.bindings.get("order", ref)
             if bound is None or bound.state != "synced":
                 self.mismatch(f"order {ref}", "binding", "synced", bound)
@@ -342,6 +362,7 @@ class Reconciler:
                 self.report.missing_failures.append(f"{key}: no open failed line ({reason})")
 
 
-def reconcile(sb, store, av, mplus_client, seeded_in_mplus: set[int]) -> Report:
-    """``seeded_in_mplus``: the article numbers Mplus held before the first sync (``set(store.article_product)``)."""
-    return Reconciler(sb, store, av, mplus_client, seeded_in_mplus=seeded_in_mplus).run()
+def reconcile(sb, store, av, mplus_client, seeded_in_mplus: set[int], profile: ApiProfile | None = None) -> Report:
+    """``seeded_in_mplus``: the article numbers Mplus held before the first sync (``set(store.article_product)``);
+    ``profile``: the API profile of the sync (a variant tenant's names)."""
+    return Reconciler(sb, store, av, mplus_client, seeded_in_mplus=seeded_in_mplus, profile=profile).run()

@@ -78,13 +78,16 @@ def start_sandboxes(
     mplus_secret: str = DEFAULT_MPLUS_SECRET,
     av_client_id: str = DEFAULT_AV_CLIENT_ID,
     av_client_secret: str = DEFAULT_AV_CLIENT_SECRET,
+    variant: str | None = None,
 ) -> Sandboxes:
-    """Seed a world and serve it from both sandboxes (port 0 = a free port)."""
+    """Seed a world and serve it from both sandboxes (port 0 = a free port). ``variant``: AccountView shows the
+    world under another tenant's names (``accountview/variant.py``)."""
     from .accountview import AccountViewSandbox
     from .mplus import MplusSandbox
 
     world = world or generate(size, seed, orders=orders)
-    av_app = AccountViewSandbox(world, client_id=av_client_id, client_secret=av_client_secret, latency_ms=latency_ms)
+    av_app = AccountViewSandbox(world, client_id=av_client_id, client_secret=av_client_secret, latency_ms=latency_ms,
+                                variant=variant)  # fmt: skip
     mplus_app = MplusSandbox(world, ident=mplus_ident, secret=mplus_secret, latency_ms=latency_ms)
     av = SandboxServer(av_app, host, accountview_port).start()
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import config as config_mod
 from .connect import authorize, choose_company
+from .doctor import run_doctor
 from .engine import FLOWS, RUN_ORDER, Engine
 from .errors import SyncError
 from .flows.base import RunOptions, RunResult
@@ -40,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--full", action="store_true", help="ignore watermarks and hashes: re-read and re-send all")
     r.add_argument("--limit", type=int, help="stop after this many source records")
     r.add_argument("--show", type=int, default=20, help="dry run: how many planned writes to print (default 20)")
+
+    dr = sub.add_parser(
+        "doctor",
+        help="check, read-only, every assumption about both systems (API profile, WSDL, mappings); exit status 0 = "
+        "all confirmed, 1 = something refuted, 3 = something could not be checked",
+    )
+    dr.add_argument("--only", choices=["accountview", "mplus"], help="check one system only")
+    dr.add_argument("--seconds", type=float, default=60.0, help="time the checks may take (default 60)")
+    dr.add_argument("--json", action="store_true", help="print the report as JSON")
+    dr.add_argument("--all", action="store_true", help="print confirmed checks too (default: only the others)")
 
     sub.add_parser("status", help="per flow: watermark, last run, open failures")
 
@@ -91,6 +102,31 @@ def open_engine(cfg: config_mod.Config, store: SqliteStore) -> Engine:
         raise SyncError("AccountView is not connected yet: run `apicenter-sync connect accountview` first")
     engine.accountview.company_id = choose_company(engine.accountview, cfg.accountview.company_id)["Id"]
     return engine
+
+
+def cmd_doctor(cfg, args) -> int:
+    store = open_store(cfg)
+    engine = Engine.from_config(cfg, store, SqliteTokenStore(store))
+    try:
+        if engine.accountview.token_store.get() is not None:
+            try:
+                engine.accountview.company_id = choose_company(engine.accountview, cfg.accountview.company_id)["Id"]
+            except SyncError:
+                engine.accountview.company_id = cfg.accountview.company_id or None  # the doctor says what is wrong
+        systems = (args.only,) if args.only else ("accountview", "mplus")
+        report = run_doctor(engine, seconds=args.seconds, systems=systems)
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        lines = report.text().splitlines()
+        shown = [ln for ln in lines[1:] if args.all or not ln.startswith("CONFIRMED")]
+        print("\n".join([lines[0], *shown]))
+        if report.refuted:
+            print("\nChange the API profile ([profile] in the configuration, docs/profile.md), the settings or the "
+                  "mapping tables the refuted lines name, then run the doctor again.")
+    return report.exit_status()
 
 
 def cmd_connect(cfg, args) -> int:
@@ -169,6 +205,7 @@ def cmd_ignore(cfg, args) -> int:
 
 COMMANDS = {
     "connect": cmd_connect,
+    "doctor": cmd_doctor,
     "run": cmd_run,
     "status": cmd_status,
     "log": cmd_log,

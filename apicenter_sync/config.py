@@ -14,6 +14,7 @@ from typing import Any
 
 from . import settings as registry
 from .errors import ConfigError
+from .profile import ApiProfile
 
 PRODUCTION_ACCOUNTVIEW = "https://www.accountview.net"
 
@@ -48,6 +49,7 @@ class Config:
     settings: dict[str | None, dict[str, Any]] = field(default_factory=dict)  # scope (None = backend) -> values
     mappings: dict[str, dict[str, str]] = field(default_factory=dict)
     datamapper: dict[str, list[dict]] = field(default_factory=dict)  # flow -> lines replacing the defaults
+    profile: ApiProfile = field(default_factory=ApiProfile.default)  # [profile]: the tenant's names and choices
     source: str = ""  # the file it came from, for messages
 
     def apply_to(self, store) -> None:
@@ -79,8 +81,9 @@ def _known(section: dict, allowed: set[str], where: str) -> None:
 
 
 def parse(data: dict, source: str = "") -> Config:
-    _known(data, {"store", "accountview", "mplus", "settings", "mappings", "datamapper"}, "top level")
-    cfg = Config(source=source)
+    _known(data, {"store", "accountview", "mplus", "settings", "mappings", "datamapper", "profile"}, "top level")
+    cfg_profile = ApiProfile.from_overrides(data.get("profile"))
+    cfg = Config(source=source, profile=cfg_profile)
     store = data.get("store", {})
     _known(store, {"path", "backend"}, "store")
     cfg.store_path = str(store.get("path", cfg.store_path))

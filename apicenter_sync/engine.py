@@ -19,6 +19,7 @@ from .flows.orders import OrdersFlow
 from .flows.prices import PricesFlow
 from .flows.products import ProductsFlow
 from .flows.stock import StockFlow
+from .profile import ApiProfile
 
 FLOWS: dict[str, type[Flow]] = {
     "products": ProductsFlow,
@@ -35,10 +36,12 @@ NEEDS: dict[str, tuple[str, ...]] = {"stock": ("products",), "prices": ("product
 
 
 class Engine:
-    def __init__(self, store, accountview: AccountViewClient, mplus: MplusClient):
+    def __init__(self, store, accountview: AccountViewClient, mplus: MplusClient, profile: ApiProfile | None = None):
         self.store = store
         self.accountview = accountview
         self.mplus = mplus
+        self.profile = profile or ApiProfile.default()
+        accountview.use_profile(self.profile)
 
     @classmethod
     def from_config(cls, cfg: Config, store, token_store) -> Engine:
@@ -57,14 +60,14 @@ class Engine:
             mp_cfg.url, mp_cfg.ident, mp_cfg.secret,
             timeout=(10.0, mp_cfg.timeout_seconds), verify_tls=mp_cfg.verify_tls,
         )  # fmt: skip
-        return cls(store, accountview, mplus)
+        return cls(store, accountview, mplus, cfg.profile)
 
     def flow(self, name: str, options: RunOptions | None = None) -> Flow:
         try:
             flow_class = FLOWS[name]
         except KeyError:
             raise ConfigError(f"unknown flow '{name}'; flows are {', '.join(FLOWS)}") from None
-        return flow_class(self.store, self.accountview, self.mplus, options)
+        return flow_class(self.store, self.accountview, self.mplus, options, profile=self.profile)
 
     def run(self, name: str, options: RunOptions | None = None) -> RunResult:
         return self.flow(name, options).run()

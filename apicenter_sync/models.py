@@ -62,7 +62,7 @@ class Address(Canonical):
 
     @property
     def street_line(self) -> str:
-        """The single-line form ("Kerkstraat 12-A") that AccountView ADDRESS1 and Mplus ``address`` use."""
+        """The single-line form ("Kerkstraat 12-A") that an AccountView debtor's street line and Mplus ``address`` use."""
         number = (self.house_number or "") + (f"-{self.house_number_addition}" if self.house_number_addition else "")
         return " ".join(part for part in (self.street or "", number) if part)
 
@@ -73,13 +73,13 @@ class ContactPerson(Canonical):
     last_name: str | None = None
     email: str | None = None
     phone: str | None = None
-    code: str | None = None  # AccountView MAIN_PP
+    code: str | None = None  # AccountView contact-person code
 
 
 class Customer(Canonical):
-    source_id: str | None = None  # AccountView SUB_NR or Mplus relationNumber
+    source_id: str | None = None  # AccountView debtor number or Mplus relationNumber
     kind: Literal["company", "person"] | None = None  # None: derived, see model_post_init
-    name: str | None = None  # display name (AccountView ACCT_NAME holds a person's full name too)
+    name: str | None = None  # display name (an AccountView debtor's name holds a person's full name too)
     company_name: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -92,7 +92,7 @@ class Customer(Canonical):
     delivery_address: Address | None = None
     vat_number: str | None = None
     coc_number: str | None = None
-    price_group: str | None = None  # price list code (AccountView APX_LIST)
+    price_group: str | None = None  # price list code (the debtor's price list in AccountView)
     customer_group: str | None = None
     discount_pct: Decimal | None = None
     payment_condition: str | None = None
@@ -120,7 +120,7 @@ class Customer(Canonical):
 
 
 class Category(Canonical):
-    """An article group (AccountView AG_CODE/AG_DESC, Mplus article group)."""
+    """An article group (AccountView article group code and description, Mplus article group)."""
 
     code: str
     name: str | None = None
@@ -251,7 +251,8 @@ class PriceData(Canonical):
 
 
 class OrderLine(Canonical):
-    sku: str | None = None
+    sku: str | None = None  # the till's article number
+    plu: str | None = None  # the till article's PLU (the SKU when the profile says mplus.sku_field = pluNumber)
     description: str | None = None
     quantity: Decimal = Decimal(1)  # negative on a return line
     unit_price_incl: Decimal | None = None
@@ -259,6 +260,7 @@ class OrderLine(Canonical):
     discount_amount: Decimal = ZERO  # for the whole line, in the line's price basis
     vat_pct: Decimal | None = None
     vat_code: str | None = None
+    turnover_group: str | None = None  # the till's turnover group (revenue group) of the line
     is_shipping: bool = False
     extra: dict[str, Any] = Field(default_factory=dict)
 

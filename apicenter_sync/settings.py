@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .profile.defaults import ORDER_TYPE_ALIASES
+
 FLOWS = ("orders", "customers", "products", "stock", "prices")
 AV_FLOWS = ("customers", "products", "stock", "prices")  # AccountView -> MplusKASSA, date-window watermarks
 
@@ -34,6 +36,7 @@ class Setting:
     choices: tuple[str, ...] | None = None  # allowed values (for list: allowed items)
     min: int | None = None
     max: int | None = None
+    aliases: tuple[tuple[str, str], ...] = ()  # (old value, the value it means now): old configurations keep working
 
     def default_value(self) -> Any:
         # Defaults of list settings are tuples (the registry is shared); callers get their own list.
@@ -56,6 +59,7 @@ class Setting:
             raise SettingError(f"{where}: expected true/false, got {value!r}")
         if self.type is str and not isinstance(value, str):
             raise SettingError(f"{where}: expected text, got {value!r}")
+        value = dict(self.aliases).get(value, value) if self.aliases and isinstance(value, str) else value
         if self.type is list:
             if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
                 raise SettingError(f"{where}: expected a list, got {value!r}")
@@ -151,10 +155,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "order_type",
         str,
-        "SO1",
-        "AccountView document created: sales order SO1 or invoice booking DJ2.",
+        "sales_order",
+        "AccountView document created per sale: a sales order (sales_order) or a sales-invoice booking in a journal "
+        "(booking). Their business objects, tables and fields are the API profile's sales_order and booking; the "
+        "business-object codes of the default profile are accepted as the same choices.",
         ("orders",),
-        choices=("SO1", "DJ2"),
+        choices=("sales_order", "booking"),
+        aliases=tuple(ORDER_TYPE_ALIASES.items()),
     ),
     Setting(
         "source_document_type",
@@ -188,15 +195,15 @@ SETTINGS: tuple[Setting, ...] = (
         "sales_journal",
         str,
         "VK",
-        "AccountView sales journal (DJ_CODE) of DJ2 invoice bookings when the payment_method_journal mapping table "
-        "names none for the order's payment method.",
+        "AccountView sales journal (its code) of bookings (order_type = booking) when the payment_method_journal "
+        "mapping table names none for the order's payment method.",
         ("orders",),
     ),
     Setting(
         "shipping_revenue_account",
         str,
         "",
-        "Ledger account of shipping lines on DJ2 bookings (empty: the same account as the other lines, from "
+        "Ledger account of shipping lines on bookings (empty: the same account as the other lines, from "
         "revenue_account_by_country / revenue_account_by_vat_code).",
         ("orders",),
     ),

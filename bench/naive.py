@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from apicenter_sync.clients.accountview import Filter
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.flows.customers import CustomersFlow
-from apicenter_sync.flows.products import GROUP_KEY, GROUP_OBJECT, GROUP_TABLE, ProductsFlow, _norm
-from apicenter_sync.flows.stock import STOCK_KEY, STOCK_OBJECT, STOCK_TABLE, WAREHOUSE_BRANCH, StockFlow
+from apicenter_sync.flows.products import ProductsFlow, _norm
+from apicenter_sync.flows.stock import WAREHOUSE_BRANCH, StockFlow
 
 NAIVE_FLOWS = ("products", "customers", "stock")
 
@@ -59,10 +59,11 @@ def _products(engine, limit):
     # Article groups: one job per group, matched by name against the groups read once (there are few).
     groups: dict[str, int] = {}
     existing = flow.mplus_groups()
-    for code in _keys(av, GROUP_OBJECT, GROUP_TABLE, GROUP_KEY, None):
+    grp, art = flow.names.article_group, flow.names.article
+    for code in _keys(av, grp.code, grp.table, grp.key_field, None):
 
         def one_group(code=code):
-            row = _get(av, GROUP_OBJECT, GROUP_TABLE, GROUP_KEY, code)
+            row = _get(av, grp.code, grp.table, grp.key_field, code)
             name = (flow.mapper("categories").to_model(row, flow.tables).name or code)[:50]
             number = existing.get(_norm(name))
             if number:
@@ -73,10 +74,10 @@ def _products(engine, limit):
             return "created"
 
         yield _attempt(code, one_group)
-    for sku in _keys(av, "AK1", "ARTICLE", "ART_CODE", limit):
+    for sku in _keys(av, art.code, art.table, art.key_field, limit):
 
         def one_article(sku=sku):
-            row = _get(av, "AK1", "ARTICLE", "ART_CODE", sku)
+            row = _get(av, art.code, art.table, art.key_field, sku)
             article = flow.mapper().to_model(row, flow.tables)
             payload = flow.article_payload(article, {})
             product = {"description": (article.name or sku)[:60], "articleList": {"article": [payload]}}
@@ -96,10 +97,11 @@ def _products(engine, limit):
 def _customers(engine, limit):
     av, mp = engine.accountview, engine.mplus
     flow = CustomersFlow(engine.store, av, mp, RunOptions())
-    for number in _keys(av, "AR1", "CONTACT", "SUB_NR", limit):
+    debtor = flow.names.debtor
+    for number in _keys(av, debtor.code, debtor.table, debtor.key_field, limit):
 
         def one(number=number):
-            row = _get(av, "AR1", "CONTACT", "SUB_NR", number)
+            row = _get(av, debtor.code, debtor.table, debtor.key_field, number)
             customer = flow.mapper().to_model(row, flow.tables)
             payload = flow.relation_payload(number, customer)
             found = mp.find_relation(customer.email, scan_on_partial=False) if customer.email else None
@@ -115,10 +117,11 @@ def _customers(engine, limit):
 def _stock(engine, limit):
     av, mp = engine.accountview, engine.mplus
     flow = StockFlow(engine.store, av, mp, RunOptions())
-    for rec_id in _keys(av, STOCK_OBJECT, STOCK_TABLE, STOCK_KEY, limit):
+    stock = flow.names.stock
+    for rec_id in _keys(av, stock.code, stock.table, stock.key_field, limit):
 
         def one(rec_id=rec_id):
-            row = _get(av, STOCK_OBJECT, STOCK_TABLE, STOCK_KEY, rec_id)
+            row = _get(av, stock.code, stock.table, stock.key_field, rec_id)
             level = flow.mapper().to_model(row, flow.tables)
             branch = flow.tables.get(WAREHOUSE_BRANCH, {})[level.warehouse or ""]
             mp.set_stock(int(level.sku), int(branch), flow.figure(row, level))

@@ -20,6 +20,7 @@ from apicenter_sync.datamapper import (
 )
 from apicenter_sync.datamapper.addresses import split_street
 from apicenter_sync.models import Article, Customer, Order
+from apicenter_sync.profile import ApiProfile
 
 
 def run(transforms, value, *, source=None, tables=None, flow_source="X"):
@@ -777,20 +778,36 @@ def test_default_orders_maps_an_mplus_order():
 
 
 def test_default_field_names_match_the_sandbox_assumptions():
-    """The JSON names the assumed AccountView fields literally; they must be the sandbox's."""
+    """The shipped mappings name AccountView fields as API-profile references; under the default profile they are
+    the sandbox's assumed names, under a changed profile the changed ones."""
     assumptions = pytest.importorskip("apicenter_sandbox.accountview.assumptions")
-    article_sources = {line["source"] for line in load_default_mapping("products").model_dump()["lines"]}
+    article_sources = set(compile_mapping(load_default_mapping("products")).source_fields)
     for key in ("ean", "vat_code", "price_incl_vat", "sell_in_pos", "long_description", "unit", "model", "size",
                 "colour", "country_of_origin", "delivery_days"):  # fmt: skip
         assert assumptions.ARTICLE_FIELDS[key].name in article_sources, key
-    stock = {line["source"] for line in load_default_mapping("stock").model_dump()["lines"]}
+    stock = set(compile_mapping(load_default_mapping("stock")).source_fields)
     assert {assumptions.STOCK.fields[k].name for k in ("sku", "warehouse", "on_hand", "reserved", "incoming")} == stock
-    prices = {line["source"] for line in load_default_mapping("prices").model_dump()["lines"]}
+    prices = set(compile_mapping(load_default_mapping("prices")).source_fields)
     assert {
         assumptions.PRICE_LIST_ITEM.fields[k].name for k in ("price_list", "sku", "min_qty", "price_excl")
     } == prices
-    discounts = {line["source"] for line in load_default_mapping("discounts").model_dump()["lines"]}
+    discounts = set(compile_mapping(load_default_mapping("discounts")).source_fields)
     assert {assumptions.GROUP_DISCOUNT.fields[k].name for k in ("customer_group", "article_group", "pct")} == discounts
+    renamed = ApiProfile.from_overrides({"accountview": {"article": {"fields": {"ean": "BARCODE"}}}})
+    sources = compile_mapping(load_default_mapping("products"), profile=renamed).source_fields
+    assert "BARCODE" in sources and assumptions.ARTICLE_FIELDS["ean"].name not in sources
+
+
+def test_profile_references_name_what_exists():
+    with pytest.raises(MappingDefinitionError) as err:
+        compile_mapping({"flow": "products", "lines": [{"source": "@article.barcode", "target": "ean"}]})
+    assert "'@article.barcode' is no field of the API profile" in str(err.value) and "@article.ean" in str(err.value)
+    postcode = {"source": "@debtor.postcode", "target": "billing_address.postcode",
+                "transforms": [{"name": "nl_postcode", "params": {"country_field": "@debtor.country"}}]}  # fmt: skip
+    profile = ApiProfile.from_overrides({"accountview": {"debtor": {"fields": {"country": "LAND"}}}})
+    mapper = compile_mapping({"flow": "customers", "lines": [postcode]}, profile=profile)
+    assert mapper.to_model({"POST_CODE": "1234ab", "LAND": "NL"}).billing_address.postcode == "1234 AB"
+    assert mapper.to_model({"POST_CODE": "1234ab", "LAND": "BE"}).billing_address.postcode == "1234ab"
 
 
 def test_defaults_map_the_whole_sandbox_world():

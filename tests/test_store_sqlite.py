@@ -261,7 +261,10 @@ def test_datamapper_lines_round_trip(store: SqliteStore) -> None:
 def test_settings_defaults_and_resolution(store: SqliteStore) -> None:
     assert store.settings.get("batch_size", "orders") == 100
     assert store.settings.get("employee_number", "orders") == 999999
-    assert store.settings.get("order_type", "orders") == "SO1"
+    assert store.settings.get("order_type", "orders") == "sales_order"
+    store.settings.set("order_type", "DJ2", flow="orders")  # the business-object code of an older configuration
+    assert store.settings.get("order_type", "orders") == "booking"
+    store.settings.unset("order_type", flow="orders")
     assert store.settings.get("payload_retention_days") == 30
     store.settings.set("batch_size", 250)  # backend-wide
     store.settings.set("batch_size", 50, flow="stock")
@@ -286,7 +289,8 @@ def test_settings_defaults_and_resolution(store: SqliteStore) -> None:
         ("batch_size", True, "orders", "'batch_size' of flow 'orders': expected an integer"),
         ("batch_size", 0, "orders", "'batch_size' of flow 'orders': 0 is below the minimum 1"),
         ("interval_minutes", "5", None, "'interval_minutes': expected an integer"),
-        ("order_type", "SO2", "orders", "'order_type' of flow 'orders': 'SO2' not allowed; allowed values: SO1, DJ2"),
+        ("order_type", "SO2", "orders",
+         "'order_type' of flow 'orders': 'SO2' not allowed; allowed values: sales_order, booking"),
         ("order_type", "DJ2", "stock", "'order_type' is used by orders only, not a setting of flow 'stock'"),
         ("stock_figure", "free", "stock", "allowed values: available, on_hand, economic, field"),
         ("default_debtor_mode", "sometimes", "orders", "'default_debtor_mode'"),

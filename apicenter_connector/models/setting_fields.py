@@ -14,8 +14,8 @@ INT4_MAX = 2**31 - 1
 
 # Readable labels for choice values; anything missing is shown as the value itself.
 CHOICE_LABELS = {
-    "SO1": "Sales order (SO1)",
-    "DJ2": "Invoice booking (DJ2)",
+    "sales_order": "Sales order",
+    "booking": "Sales-invoice booking (journal)",
     "order": "Orders",
     "receipt": "Receipts",
     "invoice": "Invoices",

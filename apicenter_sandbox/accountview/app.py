@@ -1,8 +1,11 @@
 """The AccountView.Net Web API v3 sandbox: routing, bearer and x-company checks, reads and writes.
 
 Operation names (for ``/_sandbox/stats`` and the ``operations`` filter of fault
-injection): ``GET authorize``, ``POST token``, ``GET companies``, and
-``GET <BO>`` / ``POST <BO>`` / ``PUT <BO>`` per business object (``GET AR1``, ``POST SO1``...).
+injection): ``GET authorize``, ``POST token``, ``GET companies``, ``GET businessobjects``,
+``GET systemdata``, and ``GET <BO>`` / ``POST <BO>`` / ``PUT <BO>`` per business object (the sandbox's own codes,
+whatever names a variant shows).
+
+``variant`` (``variant.py``): serve the same data as a tenant whose assumed names differ.
 """
 
 from __future__ import annotations
@@ -22,9 +25,13 @@ from .oauth import AccessToken, OAuthServer
 from .query import ordered_keys as query_keys
 from .query import page_of as query_page
 from .query import parse_query, render, render_rows
+from .schema import OBJECTS
 from .seed import seed
 from .store import Store, Table
+from .system import business_objects, system_data
 from .values import wire_datetime
+from .variant import Variant
+from .variant import variant as variant_named
 from .writes import Writer
 
 API = "/api/v3"
@@ -49,9 +56,11 @@ class AccountViewSandbox(SandboxApp):
 
     def __init__(self, world: World, *, client_id: str = "sandbox-client", client_secret: str = "sandbox-client-secret",
                  latency_ms: float = 0.0, access_token_ttl_s: int = A.ACCESS_TOKEN_TTL_S,
-                 refresh_grace_s: float = A.REFRESH_GRACE_S, clock: Callable[[], datetime] | None = None):  # fmt: skip
+                 refresh_grace_s: float = A.REFRESH_GRACE_S, clock: Callable[[], datetime] | None = None,
+                 variant: str | Variant | None = None):  # fmt: skip
         super().__init__(latency_ms=latency_ms)
         self.world = world
+        self.variant: Variant | None = variant_named(variant) if isinstance(variant, str | None) else variant
         self.oauth = OAuthServer(client_id, client_secret, access_token_ttl_s, refresh_grace_s)
         self.company = {
             "Id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"apicenter-sandbox:accountview:{world.seed}:{world.size}")),
@@ -167,10 +176,28 @@ class AccountViewSandbox(SandboxApp):
             return Call("GET companies", False, lambda: Response.json([dict(self.company)]))
         if path == f"{API}/accountviewdata":
             return self._data(request)
+        if path in (f"{API}/accountviewsystembusinessobjects", f"{API}/accountviewsystemdata"):
+            return self._system(request, path.rsplit("/", 1)[-1])
         return self._error(AccountViewError("not_found", f"no such endpoint: {request.method} {request.path}"))
 
+    # --- /accountviewsystembusinessobjects, /accountviewsystemdata --------------------
+    def _system(self, request: Request, endpoint: str) -> Call | Response:
+        refused = self._company_checked(request)
+        if isinstance(refused, Response):
+            return refused
+        if request.method != "GET":
+            return self._error(AccountViewError("not_allowed", f"{request.method} is not possible on /{endpoint}"))
+        if endpoint == "accountviewsystembusinessobjects":
+            return Call("GET businessobjects", False, lambda: Response.json(business_objects(self.variant)))
+        try:
+            body = system_data(request.query_ci(), self.variant)
+        except AccountViewError as exc:
+            return self._error(exc)
+        return Call("GET systemdata", False, lambda: Response.json(body))
+
     # --- /accountviewdata ------------------------------------------------------------
-    def _data(self, request: Request) -> Call | Response:
+    def _company_checked(self, request: Request) -> AccessToken | Response:
+        """The bearer token when the request carries a valid one and this company's x-company, else the error."""
         token = self._authenticate(request)
         if isinstance(token, Response):
             return token
@@ -183,9 +210,18 @@ class AccountViewSandbox(SandboxApp):
             )
         if company.lower() != self.company["Id"].lower():
             return self._error(AccountViewError("forbidden", f"x-company {company!r} is not a company of this user"))
+        return token
+
+    def _data(self, request: Request) -> Call | Response:
+        token = self._company_checked(request)
+        if isinstance(token, Response):
+            return token
         try:
             if request.method == "GET":
-                query = parse_query(request.query_ci())
+                params = request.query_ci()
+                if self.variant:
+                    params = self.variant.query_in(params, _tables_of)
+                query = parse_query(params)
                 return Call(f"GET {query.bo.code}", False, lambda: self._read(query))
             if request.method in ("POST", "PUT"):
                 if not token.scopes & A.WRITE_SCOPES:
@@ -193,7 +229,8 @@ class AccountViewSandbox(SandboxApp):
                         "forbidden",
                         f"the access token's scope {token.scope!r} does not allow writes (updateaccountviewdata)",
                     )
-                envelope = parse_envelope(request.body)
+                body = self.variant.envelope_in(request.body, _tables_of) if self.variant else request.body
+                envelope = parse_envelope(body)
                 write = "post" if request.method == "POST" else "put"
                 return Call(f"{request.method} {envelope.bo.code}", True, lambda: self._write(write, envelope))
         except AccountViewError as exc:
@@ -205,6 +242,8 @@ class AccountViewSandbox(SandboxApp):
             header = self.store[query.bo.header]
             keys = query_page(query_keys(header, query), query)
             body = render(self.store, query, keys)
+        if self.variant:
+            body = self.variant.tables_out(body)
         return Response(200, json.dumps(body, ensure_ascii=False).encode())
 
     def _write(self, kind: str, envelope) -> Response:
@@ -217,7 +256,9 @@ class AccountViewSandbox(SandboxApp):
                     self.stats.write(table, len(keys))
                     body[table] = render_rows(self.store[table], keys, None)
         except AccountViewError as exc:
-            return from_exception(exc)
+            return self._error(exc)
+        if self.variant:
+            body = self.variant.tables_out(body)
         return Response(200, json.dumps(body, ensure_ascii=False).encode())
 
     def _authenticate(self, request: Request) -> AccessToken | Response:
@@ -226,6 +267,12 @@ class AccountViewSandbox(SandboxApp):
             return self._error(AccountViewError("unauthorized", checked))
         return checked
 
-    @staticmethod
-    def _error(exc: AccountViewError) -> Response:
+    def _error(self, exc: AccountViewError) -> Response:
+        if self.variant and not getattr(exc, "tenant_names", False):
+            exc.message = self.variant.text_out(exc.message)
         return from_exception(exc)
+
+
+def _tables_of(code: str) -> tuple[str, ...]:
+    bo = OBJECTS.get(code.strip().upper())
+    return bo.tables if bo else ()

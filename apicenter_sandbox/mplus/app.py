@@ -40,6 +40,7 @@ class MplusSandbox(SandboxApp):
         self.clock: Callable[[], datetime] = values.now  # tests may pin the time
         self.store: MplusStore = seed(world)
         self._wsdl_cache: tuple[str, bytes] | None = None
+        self.served_wsdl: bytes | None = None  # POST /_sandbox/wsdl: a live server's other WSDL (None: the bundled)
 
     # --- SandboxApp ------------------------------------------------------
     def route(self, request: Request) -> Call | Response:
@@ -64,6 +65,16 @@ class MplusSandbox(SandboxApp):
     def reset(self) -> None:
         with self.lock:
             self.store = seed(self.world)
+            self.served_wsdl, self._wsdl_cache = None, None
+
+    def control(self, request: Request) -> Response | None:
+        # POST /_sandbox/wsdl with a WSDL as the body: ?wsdl serves it from now on, as a server of another version
+        # would (the doctor compares it with the bundled one); an empty body serves the bundled WSDL again.
+        if request.path.lower().rstrip("/") == "/_sandbox/wsdl" and request.method == "POST":
+            with self.lock:
+                self.served_wsdl, self._wsdl_cache = (request.body or None), None
+            return Response.json({"wsdl": "custom" if self.served_wsdl else "bundled"})
+        return super().control(request)
 
     def extra_stats(self) -> dict:
         with self.lock:
@@ -96,8 +107,9 @@ class MplusSandbox(SandboxApp):
     def _wsdl(self) -> bytes:
         address = self.base_url + "/"
         if self._wsdl_cache is None or self._wsdl_cache[0] != address:
-            text, n = _ADDRESS.subn(lambda m: m.group(1) + address.encode() + m.group(2), wsdl_bytes())
-            if n != 1:
+            source = self.served_wsdl or wsdl_bytes()
+            text, n = _ADDRESS.subn(lambda m: m.group(1) + address.encode() + m.group(2), source)
+            if n != 1 and self.served_wsdl is None:
                 raise RuntimeError("the bundled WSDL has no single <SOAP:address> placeholder to rewrite")
             self._wsdl_cache = (address, text)
         return self._wsdl_cache[1]

@@ -20,6 +20,9 @@ SHIPPING_ARTICLE_NUMBER = 999000
 DEFAULT_PRICE_GROUP = 1
 COUNTRY = {"countryCode": 528, "countryIso3": "NLD", "countryName": "Nederland"}
 ORDER_ID_NAMESPACE = uuid.UUID("6d706c75-732d-7361-6e64-626f78000001")
+# ASSUMPTION: one turnover (revenue) group per VAT code, numbered 100 + the Mplus vatCode, plus one for payments.
+TURNOVER_GROUP_BASE = 100
+PAYMENT_TURNOVER_GROUP = 900
 # World order status -> (deliveryState, completeState, paid) of the seeded Mplus order.
 ORDER_STATES = {
     "COMPLETE": ("ORDER-DELIVERY-STATE-COMPLETE", "ORDER-COMPLETE-STATE-COMPLETE", True),
@@ -45,6 +48,12 @@ def _seed_reference_data(store: MplusStore, world: World) -> None:
         }  # fmt: skip
     for vat in world.vat_codes:
         store.vat_pct[vat.mplus_code] = int(vat.pct)
+        store.turnover_groups.append({
+            "turnoverGroupType": "TURNOVER-GROUP-TYPE-TURNOVER", "turnoverGroup": turnover_group(vat.mplus_code),
+            "turnoverGroupName": f"Omzet {vat.name}"[:40], "defaultVatCode": vat.mplus_code, "allowDiscount": True,
+        })  # fmt: skip
+    store.turnover_groups.append({"turnoverGroupType": "TURNOVER-GROUP-TYPE-PAYMENT",
+                                  "turnoverGroup": PAYMENT_TURNOVER_GROUP, "turnoverGroupName": "Betalingen"})
     store.vat_groups = [
         {"branchNumber": b, "countryCode": 528, "countryIso3": "NLD", "vatCode": code, "vatPercentage": pct}
         for b in store.branches
@@ -92,7 +101,12 @@ def _article(art: Article, vat_code: int, vat_pct: int, marker: int) -> dict:
         "extraText": art.long_description or None, "vatCode": vat_code, "vatPercentage": vat_pct,
         "purchasePrice": cents(art.cost_price), "priceIncl": cents(art.price_incl), "priceExcl": cents(art.price_excl),
         "unit": art.unit, "webshop": art.sell_in_pos, "stockArticle": bool(art.stock),
+        "turnoverGroup": turnover_group(vat_code),
     }  # fmt: skip
+
+
+def turnover_group(vat_code: int) -> int:
+    return TURNOVER_GROUP_BASE + vat_code
 
 
 def _seed_products(store: MplusStore, world: World) -> None:
@@ -123,6 +137,7 @@ def _seed_products(store: MplusStore, world: World) -> None:
             "articleNumber": SHIPPING_ARTICLE_NUMBER, "syncMarker": marker, "active": True,
             "description": "Verzendkosten", "vatCode": mplus_vat["2"], "vatPercentage": store.vat_pct[mplus_vat["2"]],
             "priceIncl": 0, "priceExcl": 0, "webshop": False, "stockArticle": False,
+            "turnoverGroup": turnover_group(mplus_vat["2"]),
         }]},
         "groupNumbers": [],
     }  # fmt: skip
@@ -215,6 +230,7 @@ def _order(order: Order, order_id, marker, number, relation_of, by_customer, sku
                 "quantity": mantissa, "decimalPlaces": places, "price": cents(ln.price_incl),
                 "priceExcl": price_other(cents(ln.price_incl), pct, True),
                 "vatCode": mplus_vat.get(sku_vat.get(ln.sku, "2"), 2), "vatPercentage": pct,
+                "turnoverGroup": turnover_group(mplus_vat.get(sku_vat.get(ln.sku, "2"), 2)),
                 "discountAmount": cents(ln.discount_amount), "totalInclAmount": total,
                 "totalExclAmount": price_other(total, pct, True),
             },
@@ -225,6 +241,7 @@ def _order(order: Order, order_id, marker, number, relation_of, by_customer, sku
             "articleNumber": SHIPPING_ARTICLE_NUMBER, "text": "Verzendkosten",
             "data": {"quantity": 1, "decimalPlaces": 0, "price": amount, "priceExcl": price_other(amount, 21, True),
                      "vatCode": mplus_vat["2"], "vatPercentage": 21, "discountAmount": 0,
+                     "turnoverGroup": turnover_group(mplus_vat["2"]),
                      "totalInclAmount": amount, "totalExclAmount": price_other(amount, 21, True)},
         })  # fmt: skip
     delivery, complete, paid = ORDER_STATES.get(

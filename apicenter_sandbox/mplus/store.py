@@ -58,6 +58,7 @@ class MplusStore:
     order_numbers: dict[int, int] = field(default_factory=dict)  # year -> last order number
     price_groups: dict[int, dict] = field(default_factory=dict)
     payment_methods: list[dict] = field(default_factory=list)
+    turnover_groups: list[dict] = field(default_factory=list)
     delivery_methods: list[dict] = field(default_factory=list)
     idempotent: dict[tuple[str, str], dict] = field(default_factory=dict)  # (operation, key) -> first reply
     markers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MARKER_ENTITIES, 0))

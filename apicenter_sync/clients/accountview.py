@@ -21,6 +21,7 @@ from datetime import date, datetime
 import httpx
 
 from ..errors import AuthError, ConfigError, PermanentError, SyncError, TransientError
+from ..profile import ApiProfile
 from ..redact import MASK
 from ..retry import RetryPolicy, call_with_retry
 from . import accountview_errors as errs
@@ -34,19 +35,9 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10, read=60, write=30, pool=10)
 DEFAULT_RETRY = RetryPolicy()  # 4 tries, 0.5 s doubling, jitter
 DATA_PATH = "/accountviewdata"
+BUSINESS_OBJECTS_PATH = "/accountviewsystembusinessobjects"  # [C S1]
+SYSTEM_DATA_PATH = "/accountviewsystemdata"  # [C S1]: the data dictionary and other system tables
 MAX_PAGE_SIZE = 1000  # the largest page size seen in public clients (research §8)
-# Keys for lastKey paging, as the Ruby client uses them [C S2] plus the keyed tables the sandbox knows; every
-# other table pages on REC_ID. Pass ``table_keys`` for assumed tables (price lists, warehouses…).
-DEFAULT_TABLE_KEYS: dict[str, str] = {
-    "CONTACT": "SUB_NR",
-    "ARTICLE": "ART_CODE",
-    "ART_GRP": "AG_CODE",
-    "LEDGER": "ACCT_NR",
-    "VAT": "VAT_CODE",
-    "DAILY": "DJ_CODE",
-    "PROJECTS": "PROJ_CODE",
-}
-DEFAULT_KEY = "REC_ID"
 
 
 class _Stop(Exception):
@@ -63,7 +54,7 @@ class AccountViewClient(CallCounters):
     def __init__(self, api_url: str, oauth: AccountViewOAuth, token_store: TokenStore, company_id: str | None = None,
                  *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, retry: RetryPolicy = DEFAULT_RETRY,
                  verify_tls: bool = True, on_retry: Callable[[int, TransientError, float], None] | None = None,
-                 http2: bool = False, table_keys: Mapping[str, str] | None = None,
+                 http2: bool = False, profile: ApiProfile | None = None,
                  refresh_margin_s: float = 120.0, fresh_token_s: float = 5.0,
                  max_refused_refreshes: int = 3):  # fmt: skip
         self.api_url = api_url.rstrip("/")
@@ -79,7 +70,7 @@ class AccountViewClient(CallCounters):
         # request accepted in between, mean the access is really refused: AuthError.
         self.fresh_token_s = fresh_token_s
         self.max_refused_refreshes = max_refused_refreshes
-        self.table_keys = {**DEFAULT_TABLE_KEYS, **{k.upper(): v.upper() for k, v in (table_keys or {}).items()}}
+        self.use_profile(profile or ApiProfile.default())
         self._http = httpx.Client(timeout=timeout, verify=verify_tls, http2=http2,
                                   headers={"Accept": "application/json", "User-Agent": "apicenter-sync/accountview"})  # fmt: skip
         CallCounters.__init__(self)
@@ -90,6 +81,11 @@ class AccountViewClient(CallCounters):
 
     def __repr__(self) -> str:
         return f"AccountViewClient(api_url={self.api_url!r}, company_id={self.company_id!r}, tokens={MASK!r})"
+
+    def use_profile(self, profile: ApiProfile) -> None:
+        """Take the lastKey paging key of every table from the API profile (other tables page on its default key)."""
+        self.table_keys = profile.accountview.table_keys()
+        self.default_key = profile.accountview.default_key.upper()
 
     # --- lifecycle and counters ------------------------------------------------------------
     def close(self) -> None:
@@ -110,13 +106,38 @@ class AccountViewClient(CallCounters):
             raise errs.malformed("companies is not a JSON array of objects", "GET companies", is_create=False)
         return [clean_row(c) for c in body]
 
+    def business_objects(self) -> list[dict]:
+        """``GET /accountviewsystembusinessobjects``: ``[{"Code", "Description", "InsertAllowed", "UpdateAllowed",
+        "DeleteAllowed"}]``."""
+        operation = "GET businessobjects"
+        body = self._call("GET", BUSINESS_OBJECTS_PATH, operation)
+        if not isinstance(body, list) or not all(isinstance(b, dict) for b in body):
+            raise errs.malformed("the business-object list is not a JSON array of objects", operation, is_create=False)
+        return [clean_row(b) for b in body]
+
+    def system_rows(self, system_object: str, table: str, *, filters: Sequence[Filter] = (),
+                    page_size: int = MAX_PAGE_SIZE, max_pages: int = 50) -> Iterator[dict]:  # fmt: skip
+        """Rows of a system table (``/accountviewsystemdata``, e.g. the data dictionary), paged by page number."""
+        base = {"BusinessObject": system_object, "PageSize": str(page_size), **filter_params(filters)}
+        operation = f"GET system {system_object.upper()}"
+        for number in range(1, max_pages + 1):
+            body = self._call("GET", SYSTEM_DATA_PATH, operation, params={**base, "PageNumber": str(number)})
+            rows = self._tables(body, operation).get(table.upper(), [])
+            yield from rows
+            if len(rows) < page_size:
+                return
+
+    def refresh_tokens(self) -> Tokens:
+        """Refresh the access token now (and store the rotated pair), e.g. to check that refreshing works."""
+        return self._refresh(self._current_tokens())
+
     def iter_pages(self, business_object: str, table: str, *, filters: Sequence[Filter] = (), match_any: bool = False,
                    fields: Sequence[str] | str | None = None, sort: Sequence[str] | str | None = None,
                    descending: bool = False, page_size: int = MAX_PAGE_SIZE, use_last_key: bool | None = None,
                    key: str | None = None, book_date: date | str | None = None,
                    start_after: str | None = None) -> Iterator[dict[str, list[dict]]]:  # fmt: skip
-        """Pages of ``business_object`` as ``{table: rows}`` dicts (header and detail tables side by side, e.g.
-        ``SO_HDR`` + ``SO_LINE``), one request per page, fetched as you iterate: memory does not grow with the
+        """Pages of ``business_object`` as ``{table: rows}`` dicts (header and detail tables side by side, e.g. a
+        sales order's header and lines), one request per page, fetched as you iterate: memory does not grow with the
         table. ``table`` is the header table; ``page_size`` counts its rows; a shorter page ends the iteration.
 
         Paging: ``lastKey`` (keyset, robust against inserts while paging) when sorting by the table's key
@@ -126,7 +147,7 @@ class AccountViewClient(CallCounters):
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
         header = table.upper()
-        key = (key or self.table_keys.get(header, DEFAULT_KEY)).upper()
+        key = (key or self.table_keys.get(header, self.default_key)).upper()
         sort_fields = [s.strip().upper() for s in ([sort] if isinstance(sort, str) else list(sort or []))]
         by_key = sort_fields in ([], [key])
         keyset = by_key if use_last_key is None else use_last_key
@@ -184,8 +205,8 @@ class AccountViewClient(CallCounters):
                 page_number += 1
 
     def paging_key(self, table: str) -> str:
-        """The field lastKey paging of ``table`` follows (``table_keys``, else REC_ID)."""
-        return self.table_keys.get(table.upper(), DEFAULT_KEY)
+        """The field lastKey paging of ``table`` follows (the profile's key of the table, else its default key)."""
+        return self.table_keys.get(table.upper(), self.default_key)
 
     def iter_rows(self, business_object: str, table: str, **options) -> Iterator[dict]:
         """Rows of ``table`` (usually the header table), streamed page by page; options as :meth:`iter_pages`.
@@ -209,8 +230,8 @@ class AccountViewClient(CallCounters):
                detail_rows: Sequence[Mapping[str, object]] | Sequence[Sequence[Mapping[str, object]]] | None = None,
                fields_types: Mapping[str, str] | None = None,
                book_date: date | datetime | str | None = None) -> dict[str, list[dict]]:  # fmt: skip
-        """POST new records; returns the stored rows as the server echoes them (``CONTACT[0]["SUB_NR"]``,
-        ``DJ_PAGE[0]["INV_NR"]``…). Never retried once the request may have reached the server: then
+        """POST new records; returns the stored rows as the server echoes them, keyed by table (the server-assigned
+        debtor number, invoice number…). Never retried once the request may have reached the server: then
         :class:`WriteOutcomeUnknown` (``maybe_applied``) is raised and the caller must look the record up first."""
         rows = [rows] if isinstance(rows, Mapping) else list(rows)
         doc = build_envelope(business_object, table.upper(), rows, detail_table=detail_table and detail_table.upper(),

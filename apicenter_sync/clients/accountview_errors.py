@@ -41,7 +41,7 @@ from ..retry import retry_after
 
 SYSTEM = "accountview"
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
-_FIELD_RE = re.compile(r"\b[A-Z][A-Z0-9_]*\.[A-Z][A-Z0-9_]*\b")  # "CONTACT.ACCT_NAME"
+_FIELD_RE = re.compile(r"\b[A-Z][A-Z0-9_]*\.[A-Z][A-Z0-9_]*\b")  # "TABLE.FIELD"
 
 
 class WriteOutcomeUnknown(TransientError):

@@ -2,7 +2,7 @@
 
 Each filter becomes ``FilterControlSource<n>``, ``FilterOperator<n>``, ``FilterValueType<n>``, ``FilterValue<n>``
 and ``FilterIsListOfValues<n>``; ``matchAnyFilter=true`` ORs them (default AND). Dates go as Visual FoxPro strict
-literals ``{^YYYY-MM-DD}`` / ``{^YYYY-MM-DD HH:MM:SS}``, the form seen on ``CNG_DATE`` in client code [C S2, S3].
+literals ``{^YYYY-MM-DD}`` / ``{^YYYY-MM-DD HH:MM:SS}``, the form seen on the change-date field in client code [C S2, S3].
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Filter:
     @classmethod
     def on_or_after(cls, field: str, moment: date | datetime) -> Filter:
         """Rows whose date/datetime ``field`` is on or after ``moment``; a date compares the date part only.
-        The watermark filter of incremental sync: ``Filter.on_or_after("CNG_DATE", last_run)``."""
+        The watermark filter of incremental sync: ``Filter.on_or_after(change_date_field, last_run)``."""
         if not isinstance(moment, date):
             raise TypeError("on_or_after needs a date or datetime")
         return cls._make(field, ON_OR_AFTER, moment, None)

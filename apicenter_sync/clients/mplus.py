@@ -45,6 +45,15 @@ from .mplus_values import from_cents, quantity_fields, quantity_of, text_list, t
 log = logging.getLogger(__name__)
 
 BINDING = "{urn:mplusqapi}MplusQapi"
+# Every operation this client calls (the doctor checks that a live server's WSDL still offers each, with every
+# element of its request; a test keeps the list complete).
+OPERATIONS_USED = (
+    "getApiVersion", "getCurrentSyncMarkers", "getBranches", "getVatGroupList", "getEmployees", "getPriceGroupList",
+    "getPaymentMethods", "getDeliveryMethods", "getTurnoverGroups", "getProducts", "createProduct", "updateProduct",
+    "getArticleGroups", "newArticleGroup", "updateArticleGroup", "getRelations", "getRelation", "findRelation",
+    "createRelation", "updateRelation", "getStock", "setStock", "updateStock", "getOrders", "getOrder", "findOrder",
+    "createOrder", "createOrderV3",
+)  # fmt: skip
 _FAULT = f"{{{SOAP_ENV_NS}}}Fault"
 _BODY = f"{{{SOAP_ENV_NS}}}Body"
 # A DTD in the prolog (after an optional BOM, XML declaration, comments and processing instructions).
@@ -274,6 +283,18 @@ class MplusClient(CallCounters):
             yield from items
             marker = max(markers) + 1
 
+    def live_wsdl(self) -> bytes:
+        """The WSDL the server serves at ``?wsdl`` (the doctor compares it with the bundled one)."""
+        error: SyncError | None = None
+        try:
+            return self.transport.get_wsdl(self.url)
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            error = PermanentError(f"the server answered HTTP {status} to ?wsdl", system=errs.SYSTEM, operation="?wsdl")
+        except requests.RequestException as exc:
+            error = errs.from_transport(exc, "?wsdl")
+        raise error
+
     # --- system and reference data -----------------------------------------------------------
     def api_version(self) -> dict:
         """getApiVersion: majorNumber/minorNumber/revisionNumber, service numbers, ``version`` "67.1.3"."""
@@ -296,6 +317,10 @@ class MplusClient(CallCounters):
     def employees(self) -> list[dict]:
         """getEmployees (all of them)."""
         return _items(self.call("getEmployees"), "employeeList", "employee")
+
+    def turnover_groups(self) -> list[dict]:
+        """getTurnoverGroups: turnoverGroup (number), turnoverGroupName, turnoverGroupType, defaultVatCode…"""
+        return _items(self.call("getTurnoverGroups", request={}), "turnoverGroupList", "turnoverGroup")
 
     def price_groups(self) -> list[dict]:
         """getPriceGroupList (prices in cents)."""

@@ -21,7 +21,7 @@ class MappingDefinitionError(ValueError):
 class FieldError:
     """One field of one record that could not be mapped."""
 
-    line: str  # "line 3 (PX_SELL -> price_excl)", with "[item 2]" inside a list
+    line: str  # "line 3 (PRICE -> price_excl)", with "[item 2]" inside a list
     source: str | None
     target: str
     value: Any

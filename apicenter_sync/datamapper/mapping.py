@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import models
+from ..profile import ApiProfile
 from .errors import FieldError, MappingDefinitionError, MappingError
 from .paths import Context, PathError, SourcePath, read
 from .targets import Target, TargetError, resolve_target
@@ -162,6 +163,11 @@ class Mapper:
     def targets(self) -> list[str]:
         return list(self._by_target)
 
+    def source_of(self, target: str) -> str | None:
+        """The source path the line for ``target`` reads (e.g. the field that groups variants), or None."""
+        step = self._by_target.get(target)
+        return step.source if step is not None else None
+
     @property
     def source_fields(self) -> list[str]:
         """Source paths the mapping reads directly (transform parameters not included)."""
@@ -242,16 +248,49 @@ def _parse_lines(raw_lines: Sequence[Any], errors: list[str]) -> list[tuple[int,
     return parsed
 
 
+def _resolve_references(lines: list[tuple[int, FieldMapping]], profile: ApiProfile,
+                        errors: list[str]) -> list[tuple[int, FieldMapping]]:  # fmt: skip
+    """Lines with every ``@object.field`` reference replaced by the profile's field name."""
+
+    def resolve(value: Any, label: str) -> Any:
+        if isinstance(value, str) and value.startswith("@"):
+            try:
+                return profile.resolve(value)
+            except ValueError as exc:
+                errors.append(f"{label}: {exc}")
+                return value
+        if isinstance(value, list):
+            return [resolve(v, label) for v in value]
+        if isinstance(value, dict):
+            return {k: resolve(v, label) for k, v in value.items()}
+        return value
+
+    resolved = []
+    for position, line in lines:
+        label = _label(position, line.source, line.target)
+        changes: dict[str, Any] = {}
+        if line.source and line.source.startswith("@"):
+            changes["source"] = resolve(line.source, label)
+        steps = [step.model_copy(update={"params": resolve(step.params, label)}) for step in line.transforms]
+        if steps != line.transforms:
+            changes["transforms"] = steps
+        resolved.append((position, line.model_copy(update=changes) if changes else line))
+    return resolved
+
+
 def compile_mapping(
     definition: FlowMapping | Mapping[str, Any],
     *,
     model: type[BaseModel] | None = None,
     known_tables: Sequence[str] | None = None,
+    profile: ApiProfile | None = None,
 ) -> Mapper:
     """Check a flow mapping and compile it.  Raises ``MappingDefinitionError`` listing every problem.
 
     ``model`` overrides the flow's canonical model (``FLOW_MODELS``).  When ``known_tables`` is given,
-    ``map_table`` lines must name one of those tables.
+    ``map_table`` lines must name one of those tables.  Sources and transform parameters written as profile
+    references (``@article.ean``) become the field names of ``profile`` (default: the shipped profile), so the
+    shipped mappings follow a tenant whose names differ.
     """
     if isinstance(definition, Mapping):
         try:
@@ -269,6 +308,7 @@ def compile_mapping(
     tables = frozenset(known_tables) if known_tables is not None else None
 
     lines = [(pos, line) for pos, line in _parse_lines(definition.lines, errors) if line.active]
+    lines = _resolve_references(lines, profile or ApiProfile.default(), errors)
     lines.sort(key=lambda pl: pl[1].sequence)  # stable: equal sequences keep their written order
 
     steps: list[_Step] = []

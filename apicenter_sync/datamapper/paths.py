@@ -1,6 +1,6 @@
 """Dotted source paths: parsing and fast getters.
 
-A source path names a value in a source record: ``ART_CODE``,
+A source path names a value in a source record: ``EAN_FIELD``,
 ``invoiceAddress.zipcode``, ``orderNumber.number`` or, inside a list,
 ``lineList.line[].data.price``.  At most one ``[]`` may appear: it marks the
 list whose items a group of mapping lines is applied to (order lines,

@@ -1,4 +1,4 @@
-"""Reading AccountView tables incrementally by their change date (CNG_DATE).
+"""Reading AccountView tables incrementally by their change date (the profile's ``change_date`` field).
 
 Rows are paged in key order (keyset paging with ``lastKey``): a record edited
 while we read cannot shift a page boundary and hide another row, as it could
@@ -11,8 +11,8 @@ whole stream was read, so a stopped run reads the stream again (unchanged
 records cost no write). The next run starts ``overlap_seconds`` before it, so
 changes committed late are not missed; rows at exactly the watermark that
 were already read are skipped. "Already read" means the same key *and* the
-same change counter (CNG_NR): a record changed again within the same second
-keeps its CNG_DATE and must not be skipped.
+same change counter (``change_counter``): a record changed again within the
+same second keeps its change date and must not be skipped.
 
 A change date that is no date ("2026-13-45") or lies far in the future
 ("9999-12-31") never becomes the watermark: one such row would otherwise push
@@ -30,10 +30,9 @@ from datetime import datetime, timedelta
 
 from ..clients.accountview import Filter
 from ..clients.accountview_values import LOCAL_TZ
+from ..profile import ObjectSpec
 from .base import Batch, Flow
 
-CHANGE_FIELD = "CNG_DATE"
-CHANGE_COUNTER = "CNG_NR"
 # A change date more than this ahead of our clock is not trusted as a watermark (clock skew allowance).
 MAX_FUTURE = timedelta(days=1)
 NEWEST_PROBE = 20  # rows read to find the newest plausible change date
@@ -49,8 +48,8 @@ def parse_av_datetime(value: str) -> datetime | None:
     return datetime.fromisoformat(value[:19])
 
 
-def _changed(row: dict) -> str:
-    return str(row.get(CHANGE_FIELD) or "")[:19]
+def _changed(row: dict, field: str) -> str:
+    return str(row.get(field) or "")[:19]
 
 
 def plausible(changed: str, now: datetime | None = None) -> bool:
@@ -65,25 +64,24 @@ def plausible(changed: str, now: datetime | None = None) -> bool:
     return moment <= now + MAX_FUTURE
 
 
-def newest_change(flow: Flow, business_object: str, table: str, key: str) -> str | None:
-    """The newest plausible change date of the table (see :func:`plausible`), None when there is none."""
-    page = flow.av.iter_pages(business_object, table, fields=[key, CHANGE_FIELD], sort=[CHANGE_FIELD],
+def newest_change(flow: Flow, obj: ObjectSpec) -> str | None:
+    """The newest plausible change date of the object's table (see :func:`plausible`), None when there is none."""
+    change = flow.names.change_date.name
+    page = flow.av.iter_pages(obj.reader, obj.table, fields=[obj.key_field, change], sort=[change],
                               descending=True, page_size=NEWEST_PROBE)  # fmt: skip
     first = next(page, None)
     page.close()
-    rows = first.get(table.upper(), []) if first else []
+    rows = first.get(obj.table.upper(), []) if first else []
     for row in rows:
-        changed = _changed(row)
+        changed = _changed(row, change)
         if plausible(changed):
             return changed
         _log.warning("%s %s %s: change date %r is no date or lies in the future; not used as the watermark",
-                     flow.name, table, str(row.get(key, "")).strip(), row.get(CHANGE_FIELD))  # fmt: skip
+                     flow.name, obj.table, str(row.get(obj.key_field, "")).strip(), row.get(change))  # fmt: skip
     return None
 
 
-def changed_batches(
-    flow: Flow, business_object: str, table: str, key: str, *, stream: str = "default", filters: tuple = ()
-) -> Iterator[Batch]:
+def changed_batches(flow: Flow, obj: ObjectSpec, *, stream: str = "default", filters: tuple = ()) -> Iterator[Batch]:
     """Batches of ``batch_size`` rows changed since the stream's watermark (everything on a full run); a last,
     empty batch moves the watermark once everything was read.
 
@@ -99,24 +97,25 @@ def changed_batches(
     if cursor is not None:
         watermark, after, at_watermark = cursor
     else:
-        watermark, after, at_watermark = newest_change(flow, business_object, table, key), None, []
+        watermark, after, at_watermark = newest_change(flow, obj), None, []
+    change, counter, key = flow.names.change_date.name, flow.names.change_counter.name, obj.key_field
     query = list(filters)
     if not full:
         overlap = timedelta(seconds=int(flow.settings.get("overlap_seconds", 30)))
-        query.append(Filter.on_or_after(CHANGE_FIELD, parse_av_datetime(mark.value) - overlap))
+        query.append(Filter.on_or_after(change, parse_av_datetime(mark.value) - overlap))
     size = int(flow.settings.get("batch_size") or 100)
     skip = mark.processed_ids if not full else frozenset()
-    paging_key = flow.av.paging_key(table)
+    paging_key = flow.av.paging_key(obj.table)
     batch: list[dict] = []
 
     def cut() -> Batch:
         state = json.dumps({"until": watermark, "after": str(batch[-1].get(paging_key, ""))})
         return Batch(batch, stream=stream, cursor=(cursor_stream, state, tuple(at_watermark)))
 
-    rows = flow.av.iter_rows(business_object, table, filters=query, page_size=min(max(size, 100), 1000),
+    rows = flow.av.iter_rows(obj.reader, obj.table, filters=query, page_size=min(max(size, 100), 1000),
                              start_after=after)  # fmt: skip
     for row in rows:
-        changed, row_key = _changed(row), done_id(row, key)
+        changed, row_key = _changed(row, change), done_id(row, key, counter)
         if watermark and changed > watermark and plausible(changed):
             continue  # changed after the read began: the next run takes it, with its final content
         if changed == watermark:
@@ -154,17 +153,19 @@ def _read_cursor(flow: Flow, cursor_stream: str) -> tuple[str | None, str, list[
     return until, after, sorted(stored.processed_ids)
 
 
-def done_id(row: dict, key: str) -> str:
+def done_id(row: dict, key: str, counter_field: str) -> str:
     """What the watermark remembers of a row done at its date: the key, with the change counter when there is one."""
     ident = str(row.get(key, "")).strip()
-    counter = row.get(CHANGE_COUNTER)
+    counter = row.get(counter_field)
     return ident if counter in (None, "") else f"{ident}#{counter}"
 
 
-def rows_by_keys(flow: Flow, business_object: str, table: str, key: str, keys: list[str]) -> list[dict]:
-    """The rows with these keys (to retry failed records), one request per chunk of keys."""
+def rows_by_keys(flow: Flow, obj: ObjectSpec, keys: list[str], field: str | None = None) -> list[dict]:
+    """The rows whose ``field`` (default: the key) is one of ``keys`` (to retry failed records), one request per
+    chunk of keys."""
+    field = field or obj.key_field
     found: list[dict] = []
     for start in range(0, len(keys), 50):
         chunk = keys[start : start + 50]
-        found.extend(flow.av.iter_rows(business_object, table, filters=[Filter.in_(key, chunk)], page_size=100))
+        found.extend(flow.av.iter_rows(obj.reader, obj.table, filters=[Filter.in_(field, chunk)], page_size=100))
     return found

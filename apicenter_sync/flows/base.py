@@ -25,10 +25,12 @@ from typing import Any
 
 from ..datamapper import Mapper, MappingError, compile_mapping, load_default_mapping
 from ..errors import AuthError, ConfigError, RecordError, SyncError
+from ..profile import ApiProfile
 from ..store import Binding, LogLine, Store, payload_hash
 from ..store.interfaces import Action, Direction
 
 _log = logging.getLogger("apicenter_sync.flows")
+SWITCHED_OFF = "switched_off"  # stream of the notice that a step is off (an object the API profile says is absent)
 MAX_ERROR_TEXT = 2000  # characters of a record's error message kept on its log line
 MAX_SOURCE_ID = 200
 
@@ -99,11 +101,14 @@ class Flow:
     direction: Direction = "av_to_mplus"
     entity = ""  # the main entity of the log lines and retries
 
-    def __init__(self, store: Store, accountview, mplus, options: RunOptions | None = None):
+    def __init__(self, store: Store, accountview, mplus, options: RunOptions | None = None, *,
+                 profile: ApiProfile | None = None):  # fmt: skip
         self.store = store
         self.av = accountview
         self.mplus = mplus
         self.options = options or RunOptions()
+        self.profile = profile or ApiProfile.default()
+        self.names = self.profile.accountview  # every AccountView object, table and field name (the API profile)
         self.settings = store.settings.all(self.name)
         self._tables: dict[str, dict[str, str]] | None = None
         self._mapper: Mapper | None = None
@@ -116,8 +121,9 @@ class Flow:
         """Changed source records since the watermark (all of them when ``options.full``)."""
         raise NotImplementedError
 
-    def fetch_by_ids(self, source_ids: list[str], entity: str) -> list[dict]:
-        """Source records of ``entity`` by id, to retry failed ones; ids that no longer exist are left out."""
+    def fetch_by_ids(self, source_ids: list[str], entity: str) -> list[dict] | None:
+        """Source records of ``entity`` by id, to retry failed ones; ids that no longer exist are left out. None:
+        they cannot be read now (their object is switched off), so their failures stay open."""
         raise NotImplementedError
 
     def source_id(self, record: dict) -> str:
@@ -154,7 +160,7 @@ class Flow:
         lines = self.store.mappings.get_datamapper(flow)
         definition = {"flow": flow, "lines": lines} if lines is not None else load_default_mapping(flow)
         try:
-            mapper = compile_mapping(definition)
+            mapper = compile_mapping(definition, profile=self.profile)
         except SyncError:
             raise
         except Exception as exc:  # a stored definition that no longer compiles
@@ -180,6 +186,18 @@ class Flow:
         if self._pool is None:  # one pool per run, shut down when the run ends
             self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-write")
         return list(self._pool.map(fn, items))
+
+    def available(self, name: str) -> bool:
+        """Whether the AccountView object ``name`` of the profile can be read (an optional one may be switched off)."""
+        obj = self.names.objects[name]
+        return obj.available or not obj.optional
+
+    def switched_off(self, name: str, step: str) -> Batch:
+        """A one-line notice for the log: ``step`` does not run because the profile says the object is absent."""
+        obj = self.names.objects[name]
+        message = (f"{step}: switched off, because the API profile says this AccountView administration has no "
+                   f"{obj.meaning} (accountview.{name}.available = false); everything else runs")  # fmt: skip
+        return Batch([{"profile": f"accountview.{name}", "message": message}], stream=SWITCHED_OFF)
 
     def unchanged(self, binding: Binding | None, digest: str) -> bool:
         return not self.options.full and binding is not None and binding.is_unchanged(digest)
@@ -252,7 +270,11 @@ class Flow:
                     # Not processed, so not committed: the next run (resume=True) reads it again.
                     result.more = True
                     break
-                outcomes = self.process_batch(batch)
+                if batch.stream == SWITCHED_OFF:
+                    outcomes = [Outcome("profile", r["profile"], "skipped", message=r["message"]) for r in batch.records]
+                    _log.warning("flow %s: %s", self.name, "; ".join(r["message"] for r in batch.records))
+                else:
+                    outcomes = self.process_batch(batch)
                 self._commit(result, batch, outcomes)
                 done += len(batch.records)
                 batches += 1 if batch.records else 0
@@ -292,6 +314,8 @@ class Flow:
             for start in range(0, len(ids), size):
                 chunk = ids[start : start + size]
                 records = self.fetch_by_ids(chunk, entity)
+                if records is None:  # cannot be read now (the API profile switched its object off): they wait
+                    continue
                 gone = set(chunk) - {self.source_id(r) for r in records}
                 if gone and not self.dry_run:
                     # Deleted at the source since it failed: close the failure instead of retrying it forever.

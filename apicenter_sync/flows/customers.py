@@ -1,4 +1,4 @@
-"""Customers: AccountView debtors (AR1 / CONTACT) → MplusKASSA relations (SPEC §1.2).
+"""Customers: AccountView debtors (the profile's ``debtor``) → MplusKASSA relations (SPEC §1.2).
 
 Matching, in this order: the binding of an earlier sync; a relation carrying
 the debtor number in ``extRelationId`` (what this flow writes, so a create
@@ -26,19 +26,18 @@ PRICE_GROUP_BY_CUSTOMER_GROUP = "customer_group_price_group"  # AccountView pric
 class CustomersFlow(Flow):
     name = "customers"
     entity = "relation"
-    business_object, table, key = "AR1", "CONTACT", "SUB_NR"
 
     def prepare(self) -> None:
         self._index: dict[str, dict[str, int]] | None = None
 
     def read_batches(self):
-        return changed_batches(self, self.business_object, self.table, self.key)
+        return changed_batches(self, self.names.debtor)
 
     def fetch_by_ids(self, source_ids, entity):
-        return rows_by_keys(self, self.business_object, self.table, self.key, source_ids)
+        return rows_by_keys(self, self.names.debtor, source_ids)
 
     def source_id(self, record: dict) -> str:
-        return str(record.get(self.key, "")).strip()
+        return str(record.get(self.names.debtor.key_field, "")).strip()
 
     def process_batch(self, batch):
         records = batch.records
@@ -115,11 +114,13 @@ class CustomersFlow(Flow):
                 rel["contact"] = contact
         else:
             rel["name"] = c.name or " ".join(p for p in (c.first_name, c.last_name) if p)
+        debtor = self.names.debtor
         if not rel.get("name"):
-            raise record_error(f"debtor {sid} has no name (ACCT_NAME is empty)", source_id=sid)
+            raise record_error(f"debtor {sid} has no name ({debtor['name']} is empty)", source_id=sid)
         if c.email and not _valid_email(c.email):
             # Matching is by e-mail (SPEC §1.2): a malformed address would create a relation nobody finds again.
-            raise record_error(f"debtor {sid}: e-mail address {c.email[:100]!r} is not valid (MAIL_BUS)", source_id=sid)
+            raise record_error(f"debtor {sid}: e-mail address {c.email[:100]!r} is not valid ({debtor['email']})",
+                               source_id=sid)  # fmt: skip
         _put(rel, "email", c.email)
         _put(rel, "telephone", c.phone)
         _put(rel, "mobile", c.mobile)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from ..clients.accountview import Filter
 
-ARTICLE_OBJECT, ARTICLE_TABLE, ARTICLE_KEY, GROUP_FIELD = "AK1", "ARTICLE", "ART_CODE", "AG_CODE"
 _TRUE = {"true", "1", "yes", "y", "t", "j", "ja"}
 
 
@@ -28,7 +27,7 @@ class ArticleFilter:
         return bool(self.groups or self.field)
 
     def matches(self, article_row: dict) -> bool:
-        if self.groups and str(article_row.get(GROUP_FIELD, "")).strip().upper() not in self.groups:
+        if self.groups and str(article_row.get(self.flow.names.article["group"], "")).strip().upper() not in self.groups:
             return False
         if self.field:
             return _same(article_row.get(self.field), self.value)
@@ -40,10 +39,11 @@ class ArticleFilter:
             return set(skus)
         keep: set[str] = set()
         unique = sorted(set(skus))
+        art = self.flow.names.article
         for start in range(0, len(unique), 50):
             chunk = unique[start : start + 50]
-            rows = self.flow.av.iter_rows(ARTICLE_OBJECT, ARTICLE_TABLE, filters=[Filter.in_(ARTICLE_KEY, chunk)])
-            keep.update(str(r.get(ARTICLE_KEY, "")).strip() for r in rows if self.matches(r))
+            rows = self.flow.av.iter_rows(art.code, art.table, filters=[Filter.in_(art.key_field, chunk)])
+            keep.update(str(r.get(art.key_field, "")).strip() for r in rows if self.matches(r))
         return keep
 
 

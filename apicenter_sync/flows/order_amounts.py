@@ -8,12 +8,12 @@ document built from them is checked again with the same formula AccountView
 is assumed to use, so a document that would not sum to the order total is
 never posted.
 
-SO_LINE has no discount field, so the line discount is folded into ``ART_PX``:
-``ART_PX = line total / quantity`` with 4 decimals (FoxPro currency, ``Y``).
+A sales-order line has no discount field, so the line discount is folded into its unit price:
+``price = line total / quantity`` with 4 decimals (FoxPro currency, ``Y``).
 ASSUMPTION (docs/flows.md): AccountView values a sales-order line at
-``round(ORD_QTY × ART_PX, 2)``. When 4 decimals are not enough for that to give
+``round(quantity × price, 2)``. When 4 decimals are not enough for that to give
 the line total back (|quantity| ≥ 100 or so), the line is split in two on the
-same article: ``quantity − 1`` pieces at ``ART_PX`` plus one piece carrying the
+same article: ``quantity − 1`` pieces at that price plus one piece carrying the
 remainder, so quantity and amount both stay exact.
 """
 
@@ -39,7 +39,7 @@ class PricedLine:
     """One order line with its total incl. VAT, ready to be written."""
 
     line: OrderLine
-    sku: str  # AccountView article code ("" for a DJ2 shipping line without article)
+    sku: str  # AccountView article code ("" for a booking's shipping line without article)
     total: Decimal  # incl. VAT, after the line discount
     vat_pct: Decimal | None
     is_shipping: bool = False
@@ -78,7 +78,7 @@ def reconcile(order: Order, lines: list[PricedLine], ref: str) -> Decimal:
 
 
 def sales_order_prices(quantity: Decimal, total: Decimal, ref: str, sku: str) -> list[tuple[Decimal, Decimal]]:
-    """(ORD_QTY, ART_PX) pairs whose ``round(qty × px, 2)`` add up to ``total`` exactly."""
+    """(quantity, unit price) pairs whose ``round(qty × price, 2)`` add up to ``total`` exactly."""
     if quantity == 0:
         if total != 0:
             raise record_error(
@@ -96,14 +96,15 @@ def sales_order_prices(quantity: Decimal, total: Decimal, ref: str, sku: str) ->
     return [(rest, price), (one, remainder.quantize(PRICE_PLACES))]
 
 
-def sales_order_total(rows: list[dict]) -> Decimal:
-    """What a stored sales order is worth under the assumed valuation (SO_LINE rows as sent or read back)."""
-    return sum((money(_dec(r["ORD_QTY"]) * _dec(r["ART_PX"])) for r in rows), ZERO)
+def sales_order_total(rows: list[dict], quantity: str, price: str) -> Decimal:
+    """What a stored sales order is worth under the assumed valuation (line rows as sent or read back; ``quantity``
+    and ``price`` are the line fields' names)."""
+    return sum((money(_dec(r[quantity]) * _dec(r[price])) for r in rows), ZERO)
 
 
-def booking_total(rows: list[dict]) -> Decimal:
-    """What a stored DJ2 booking is worth: the sum of its DJ_LINE amounts (GROSS_FLG = incl. VAT)."""
-    return sum((money(_dec(r["AMOUNT"])) for r in rows), ZERO)
+def booking_total(rows: list[dict], amount: str) -> Decimal:
+    """What a stored journal booking is worth: the sum of its line amounts (entered incl. VAT)."""
+    return sum((money(_dec(r[amount])) for r in rows), ZERO)
 
 
 def _dec(value) -> Decimal:

@@ -1,16 +1,19 @@
-"""An order as an AccountView document: a sales order (SO1: SO_HDR + SO_LINE) or a booking (DJ2: DJ_PAGE + DJ_LINE).
+"""An order as an AccountView document: a sales order (profile ``sales_order``: header + lines) or a journal booking
+(``booking``: journal page + lines). Every table and field name comes from the API profile.
 
 Mapping tables used here (keys as MplusKASSA or ISO send them; docs/flows.md):
 
-- ``payment_method_condition``: payment method → payment condition (``SO_HDR``/``DJ_PAGE.DISC_CODE``)
-- ``payment_method_journal``: payment method → journal of a DJ2 booking (else setting ``sales_journal``)
-- ``shipping_method``: delivery method → AccountView shipping method (``SO_HDR.SHIP_MTH``)
+- ``payment_method_condition``: payment method → payment condition of the document
+- ``payment_method_journal``: payment method → journal of a booking (else setting ``sales_journal``)
+- ``shipping_method``: delivery method → AccountView shipping method of a sales order
 - ``vat_code_by_country``: customer country → VAT code of every line (foreign customers: reverse charge, export)
 - ``vat_code_by_rate``: VAT percentage ("21") → VAT code; when a rate is not in it, the AccountView VAT table
-  (VA1) decides: the lowest code with that percentage that is not a reverse-charge code
-- ``revenue_account_by_country`` then ``revenue_account_by_vat_code``: ledger account of each DJ2 line
+  decides: the lowest code with that percentage that is not a reverse-charge code (profile ``mplus.vat_lookup =
+  rate``, the default); ``vat_code_mplus_av``: the till's vatCode → VAT code (``vat_lookup = code``)
+- ``turnover_group_revenue_account`` (profile ``mplus.revenue_lookup = turnover_group``), then
+  ``revenue_account_by_country``, then ``revenue_account_by_vat_code``: ledger account of each booking line
 
-ASSUMPTION (docs/assumptions.md): the external reference goes into ``COMMENT1`` of SO_HDR / DJ_PAGE.
+ASSUMPTION (docs/assumptions.md): the external reference goes into the document's ``reference`` field.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..models import Order
+from ..profile import ApiProfile, ObjectSpec
 from .base import record_error
 from .order_amounts import PricedLine, booking_total, money, sales_order_prices, sales_order_total
 
@@ -26,16 +30,20 @@ PAYMENT_JOURNAL = "payment_method_journal"
 SHIPPING_METHOD = "shipping_method"
 VAT_BY_COUNTRY = "vat_code_by_country"
 VAT_BY_RATE = "vat_code_by_rate"
+VAT_BY_MPLUS_CODE = "vat_code_mplus_av"
+REVENUE_BY_TURNOVER_GROUP = "turnover_group_revenue_account"
 REVENUE_BY_COUNTRY = "revenue_account_by_country"
 REVENUE_BY_VAT = "revenue_account_by_vat_code"
+ORDER_TYPES = ("sales_order", "booking")  # the setting order_type: which profile object an order becomes
 
-# (business object to POST, object to read back, header table, detail table, header key) per order_type.
-DOCUMENTS = {
-    "SO1": ("SO1", "SO1", "SO_HDR", "SO_LINE", "REC_ID"),
-    "DJ2": ("DJ2", "DJ2P", "DJ_PAGE", "DJ_LINE", "REC_ID"),
-}
-REFERENCE_FIELD = "COMMENT1"  # ASSUMPTION: USAGE order_reference / booking_reference of the sandbox
-TEXT_LENGTH = 40  # ART_DESC1, TRN_DESC, HDR_DESC
+
+def document(profile: ApiProfile, order_type: str) -> ObjectSpec:
+    """The profile object of an order type: its codes, tables and fields."""
+    return profile.accountview.objects[order_type]
+
+
+def text_length(spec_length: int) -> int:
+    return spec_length or 40
 
 
 class DocumentBuilder:
@@ -43,6 +51,7 @@ class DocumentBuilder:
         self.flow = flow
         self.tables = flow.tables
         self.settings = flow.settings
+        self.mplus = flow.profile.mplus
         self.vat_by_pct = vat_by_pct  # from AccountView's VAT table, read once per run
 
     def _table(self, name: str) -> dict[str, str]:
@@ -56,10 +65,21 @@ class DocumentBuilder:
                 return address.country
         return None
 
-    def vat_code(self, pct: Decimal | None, country: str | None, ref: str) -> str:
+    def vat_code(self, pl: PricedLine, country: str | None, ref: str) -> str:
         by_country = self._table(VAT_BY_COUNTRY).get(country or "")
         if by_country:
             return by_country
+        if self.mplus.vat_lookup == "code":
+            till_code = (pl.line.vat_code or "").strip()
+            code = self._table(VAT_BY_MPLUS_CODE).get(till_code)
+            if not code:
+                raise record_error(
+                    f"order {ref}: line {pl.sku or '-'} has MplusKASSA VAT code {till_code or '(none)'}, which is not "
+                    f"in mapping table {VAT_BY_MPLUS_CODE} (API profile mplus.vat_lookup = code)",
+                    source_id=ref,
+                )
+            return code
+        pct = pl.vat_pct
         if pct is None:
             raise record_error(f"order {ref}: a line has no VAT rate, so no VAT code can be chosen", source_id=ref)
         key = format(pct.normalize(), "f")
@@ -81,85 +101,98 @@ class DocumentBuilder:
             steps.append(f"payment method {method}: not in {PAYMENT_CONDITION}, the debtor's condition applies")
         return code
 
-    # --- SO1 ------------------------------------------------------------------------------------------------
+    # --- sales order ------------------------------------------------------------------------------------------
     def sales_order(self, order: Order, ref: str, lines: list[PricedLine], steps: list[str]) -> tuple[dict, list]:
+        so = self.flow.names.sales_order
         country = self.country(order)
-        header: dict = {REFERENCE_FIELD: ref}
+        header: dict = {so["reference"]: ref}
         moment = order.created_at or order.order_date
         if moment is not None:
-            header["ORD_DATE"] = moment
+            header[so["order_date"]] = moment
         if order.number:
-            header["COMMENT2"] = f"MplusKASSA order {order.number}"
+            header[so["note"]] = f"MplusKASSA order {order.number}"
         if order.employee:
-            header["EMP_NR"] = str(order.employee)[:10]
+            header[so["employee"]] = str(order.employee)[: text_length(so.fields["employee"].length)]
         if order.customer and order.customer.email:
-            header["TO_EMAIL"] = order.customer.email.strip()[:50]
+            header[so["email"]] = order.customer.email.strip()[: text_length(so.fields["email"].length)]
         condition = self.payment_condition(order, steps)
         if condition:
-            header["DISC_CODE"] = condition
+            header[so["payment_condition"]] = condition
         if order.shipping_method:
             method = self._table(SHIPPING_METHOD).get(order.shipping_method)
             if method:
-                header["SHIP_MTH"] = method
+                header[so["shipping_method"]] = method
             else:
                 steps.append(f"shipping method {order.shipping_method}: not in {SHIPPING_METHOD}, left empty")
+        described = text_length(so.line_fields["description"].length)
         rows = []
         for pl in lines:
-            vat = self.vat_code(pl.vat_pct, country, ref)
+            vat = self.vat_code(pl, country, ref)
             for qty, price in sales_order_prices(pl.line.quantity, pl.total, ref, pl.sku):
-                row = {"ART_CODE": pl.sku, "ORD_QTY": qty, "ART_PX": price, "VAT_CODE": vat}
+                row = {so.line("sku"): pl.sku, so.line("quantity"): qty, so.line("price"): price,
+                       so.line("vat_code"): vat}  # fmt: skip
                 if pl.line.description:
-                    row["ART_DESC1"] = pl.line.description[:TEXT_LENGTH]
+                    row[so.line("description")] = pl.line.description[:described]
                 rows.append(row)
         return header, rows
 
-    # --- DJ2 ------------------------------------------------------------------------------------------------
+    # --- journal booking --------------------------------------------------------------------------------------
     def booking(self, order: Order, ref: str, lines: list[PricedLine], total, steps: list[str]) -> tuple[dict, list]:
+        bk = self.flow.names.booking
         country = self.country(order)
         journal = self._table(PAYMENT_JOURNAL).get(order.payment_method or "") or self.settings.get("sales_journal")
         header: dict = {
-            "DJ_CODE": journal or "VK",
-            REFERENCE_FIELD: ref,
-            "HDR_DESC": f"Order {ref}"[:TEXT_LENGTH],
-            "GROSS_FLG": True,  # amounts incl. VAT, as the till sold them: the page total is the order total
-            "PAGE_AMT": total,
-            "CUR_CODE": order.currency or "EUR",
+            bk["journal"]: journal or "VK",
+            bk["reference"]: ref,
+            bk["description"]: f"Order {ref}"[: text_length(bk.fields["description"].length)],
+            bk["amounts_incl_vat"]: True,  # amounts incl. VAT, as the till sold them: the page total is the order total
+            bk["total"]: total,
+            bk["currency"]: order.currency or "EUR",
         }
         if order.order_date is not None:
-            header["TRN_DATE"] = order.order_date
+            header[bk["date"]] = order.order_date
         condition = self.payment_condition(order, steps)
         if condition:
-            header["DISC_CODE"] = condition
+            header[bk["payment_condition"]] = condition
+        described = text_length(bk.line_fields["description"].length)
         rows = []
         for pl in lines:
-            vat = self.vat_code(pl.vat_pct, country, ref)
+            vat = self.vat_code(pl, country, ref)
             row = {
-                "ACCT_NR": self.revenue_account(pl, vat, country, ref),
-                "AMOUNT": pl.total,
-                "VAT_CODE": vat,
-                "TRN_QTY": pl.line.quantity,
+                bk.line("account"): self.revenue_account(pl, vat, country, ref),
+                bk.line("amount"): pl.total,
+                bk.line("vat_code"): vat,
+                bk.line("quantity"): pl.line.quantity,
             }
             if pl.line.description:
-                row["TRN_DESC"] = pl.line.description[:TEXT_LENGTH]
+                row[bk.line("description")] = pl.line.description[:described]
             rows.append(row)
         return header, rows
 
     def revenue_account(self, pl: PricedLine, vat: str, country: str | None, ref: str) -> str:
         if pl.is_shipping and self.settings.get("shipping_revenue_account"):
             return str(self.settings["shipping_revenue_account"])
-        account = self._table(REVENUE_BY_COUNTRY).get(country or "") or self._table(REVENUE_BY_VAT).get(vat)
+        tables = [REVENUE_BY_COUNTRY, REVENUE_BY_VAT]
+        account = None
+        if self.mplus.revenue_lookup == "turnover_group":
+            tables.insert(0, REVENUE_BY_TURNOVER_GROUP)
+            account = self._table(REVENUE_BY_TURNOVER_GROUP).get(str(pl.line.turnover_group or ""))
+        account = account or self._table(REVENUE_BY_COUNTRY).get(country or "") or self._table(REVENUE_BY_VAT).get(vat)
         if not account:
+            group = f" / turnover group {pl.line.turnover_group or '?'}" if len(tables) == 3 else ""
             raise record_error(
-                f"order {ref}: no revenue account for country {country or '?'} / VAT code {vat} "
-                f"(mapping tables {REVENUE_BY_COUNTRY}, {REVENUE_BY_VAT})",
+                f"order {ref}: no revenue account for country {country or '?'} / VAT code {vat}{group} "
+                f"(mapping tables {', '.join(tables)})",
                 source_id=ref,
             )
         return account
 
 
-def document_total(order_type: str, rows: list[dict]) -> Decimal:
+def document_total(doc: ObjectSpec, order_type: str, rows: list[dict]) -> Decimal:
     """The total of a document's detail rows under the documented valuation (the same check before and after)."""
-    return sales_order_total(rows) if order_type == "SO1" else booking_total(rows)
+    if order_type == "sales_order":
+        return sales_order_total(rows, doc.line("quantity"), doc.line("price"))
+    return booking_total(rows, doc.line("amount"))
 
 
-__all__ = ["DOCUMENTS", "REFERENCE_FIELD", "DocumentBuilder", "document_total", "money"]
+__all__ = ["ORDER_TYPES", "DocumentBuilder", "document", "document_total", "money"]

@@ -1,10 +1,14 @@
-"""Orders: MplusKASSA orders → AccountView sales orders (SO1) or invoice bookings (DJ2) (SPEC §1.1).
+"""Orders: MplusKASSA orders → AccountView sales orders or journal bookings (SPEC §1.1).
+
+The setting ``order_type`` names the document (``sales_order`` or ``booking``); its codes, tables and fields are the
+API profile's objects of that name.
 
 Per batch of ``batch_size`` orders read from the orders syncMarker:
 
 1. status filter (mapping table ``order_status``, else: completed and not cancelled orders only);
-2. already sent? the binding of an earlier run, else the AccountView document whose ``COMMENT1`` holds the
-   order's reference (extOrderId, or orderId when it has none) — one lookup per batch. Found → skipped
+2. already sent? the binding of an earlier run, else the AccountView document whose reference field holds the
+   order's reference (profile ``mplus.order_reference``: the extOrderId, or the orderId when it has none; or always
+   the orderId) — one lookup per batch. Found → skipped
    ("already exists") and bound;
 3. map (datamapper) and enrich (employee number, ``order_defaults``), price every line and check that the lines
    add up to the order total to the cent;
@@ -15,7 +19,7 @@ Per batch of ``batch_size`` orders read from the orders syncMarker:
 
 Exactly-once effect over an at-least-once channel: the binding is marked pending (committed) before the POST and
 made synced as soon as AccountView answers. A POST whose reply is lost fails the order with a retry; the next
-attempt finds the document by ``COMMENT1`` and binds it ("recovered") instead of posting a second one. The
+attempt finds the document by its reference field and binds it ("recovered") instead of posting a second one. The
 watermark moves with each batch together with the log lines of all its orders (base.Flow._commit), and failed
 orders are re-read by id (``findOrder``/``getOrder``) on later runs until they succeed.
 """
@@ -31,11 +35,12 @@ from ..clients.mplus_reader import UNREADABLE
 from ..datamapper import MappingError
 from ..errors import AuthError, ConfigError, SyncError, TransientError
 from ..models import ContactPerson, Order, OrderLine
+from ..profile.defaults import ORDER_TYPE_ALIASES
 from ..settings import consistency_errors
 from .base import Batch, Flow, Outcome, record_error, synced
 from .order_amounts import ZERO, PricedLine, line_total, reconcile
 from .order_debtors import Debtors
-from .order_documents import DOCUMENTS, REFERENCE_FIELD, DocumentBuilder, document_total
+from .order_documents import ORDER_TYPES, DocumentBuilder, document, document_total
 
 ENTITY = "order"
 STREAM = "order"
@@ -78,23 +83,34 @@ class OrdersFlow(Flow):
         bad = {k: v for k, v in self.tables.get(ORDER_STATUS, {}).items() if v.strip().lower() not in ("send", "skip")}
         if bad:
             raise ConfigError(f"mapping table {ORDER_STATUS} may only hold 'send' or 'skip', not {bad}")
-        self.order_type = self.settings.get("order_type", "SO1")
-        self.post_object, self.read_object, self.header, self.detail, self.key = DOCUMENTS[self.order_type]
+        order_type = str(self.settings.get("order_type", "sales_order"))
+        self.order_type = ORDER_TYPE_ALIASES.get(order_type, order_type)
+        if self.order_type not in ORDER_TYPES:
+            raise ConfigError(f"order_type {order_type!r} is not one of {', '.join(ORDER_TYPES)}")
+        self.doc = document(self.profile, self.order_type)
+        self.post_object, self.read_object = self.doc.code, self.doc.reader
+        self.header, self.detail, self.key = self.doc.table.upper(), self.doc.detail_table.upper(), self.doc.key_field
+        self.reference_field = self.doc["reference"]
         self.debtors = Debtors(self)
         self._relations: dict[int, dict | None] = {}
         self._builder: DocumentBuilder | None = None
         if self.settings.get("default_debtor_mode", "never") != "never":
             number = str(self.settings.get("default_debtor_number") or "").strip()
-            if self.av.get_one("AR1", "CONTACT", [Filter.equal("SUB_NR", number)], fields=["SUB_NR"]) is None:
-                raise ConfigError(f"default_debtor_number {number} is not a debtor in AccountView (AR1)")
+            debtor = self.names.debtor
+            found = self.av.get_one(debtor.code, debtor.table, [Filter.equal(debtor.key_field, number)],
+                                    fields=[debtor.key_field])  # fmt: skip
+            if found is None:
+                raise ConfigError(f"default_debtor_number {number} is not a debtor in AccountView ({debtor.code})")
 
     @property
     def builder(self) -> DocumentBuilder:
         if self._builder is None:
+            vat = self.names.vat
+            code, pct, reverse = vat["code"], vat["pct"], vat["reverse_charge"]
             vat_by_pct: dict[Decimal, str] = {}
-            for row in sorted(self.av.iter_rows("VA1", "VAT"), key=lambda r: str(r.get("VAT_CODE"))):
-                if not row.get("IS_REVERSE"):
-                    vat_by_pct.setdefault(Decimal(str(row.get("VAT_PCT") or 0)).normalize(), str(row["VAT_CODE"]))
+            for row in sorted(self.av.iter_rows(vat.code, vat.table), key=lambda r: str(r.get(code))):
+                if not row.get(reverse):
+                    vat_by_pct.setdefault(Decimal(str(row.get(pct) or 0)).normalize(), str(row[code]))
             self._builder = DocumentBuilder(self, vat_by_pct)
         return self._builder
 
@@ -104,7 +120,7 @@ class OrdersFlow(Flow):
         since = 0 if self.from_start or not mark.value else int(mark.value) + 1
         size = int(self.settings.get("batch_size") or 100)
         batch: list[dict] = []
-        for order in self.mplus.iter_orders(since, page_size=size):
+        for order in self.mplus.iter_orders(since, page_size=size, branch_numbers=self.profile.mplus.branches):
             batch.append(order)
             if len(batch) >= size:
                 yield self._batch(batch)
@@ -119,8 +135,9 @@ class OrdersFlow(Flow):
 
     def fetch_by_ids(self, source_ids, entity):
         found = []
+        by_ext = self.profile.mplus.order_reference == "extOrderId"
         for sid in source_ids:
-            order = self.mplus.find_order(sid)
+            order = self.mplus.find_order(sid) if by_ext else None
             if order is None and _UUID.match(sid):
                 order = self.mplus.get_order(sid)  # an order without extOrderId is known by its orderId
             if order is not None:
@@ -128,6 +145,8 @@ class OrdersFlow(Flow):
         return found
 
     def source_id(self, record: dict) -> str:
+        if self.profile.mplus.order_reference == "orderId":
+            return str(record.get("orderId") or "").strip()
         return str(record.get("extOrderId") or record.get("orderId") or "").strip()
 
     # --- one batch ------------------------------------------------------------------------------------------
@@ -201,21 +220,23 @@ class OrdersFlow(Flow):
 
     # --- batch lookups --------------------------------------------------------------------------------------
     def existing_documents(self, refs: list[str]) -> dict[str, dict]:
-        """AccountView documents of the order type whose COMMENT1 is one of ``refs`` (lowest REC_ID first)."""
+        """AccountView documents of the order type whose reference field is one of ``refs`` (lowest key first)."""
         found: dict[str, dict] = {}
-        fields = [f"{self.header}.{self.key}", f"{self.header}.{REFERENCE_FIELD}"]
-        for flt in _in_filters(REFERENCE_FIELD, refs):
+        ref_field = self.reference_field
+        fields = [f"{self.header}.{self.key}", f"{self.header}.{ref_field}"]
+        for flt in _in_filters(ref_field, refs):
             for row in self.av.iter_rows(self.read_object, self.header, filters=[flt], fields=fields, page_size=500):
-                ref = str(row.get(REFERENCE_FIELD) or "").strip()
+                ref = str(row.get(ref_field) or "").strip()
                 if ref in refs:
                     found.setdefault(ref, row)
         return found
 
     def known_articles(self, skus: set[str]) -> set[str]:
+        art = self.names.article
         known: set[str] = set()
-        for flt in _in_filters("ART_CODE", sorted(skus)):
-            rows = self.av.iter_rows("AK1", "ARTICLE", filters=[flt], fields=["ART_CODE"], page_size=500)
-            known.update(str(r.get("ART_CODE") or "").strip() for r in rows)
+        for flt in _in_filters(art.key_field, sorted(skus)):
+            rows = self.av.iter_rows(art.code, art.table, filters=[flt], fields=[art.key_field], page_size=500)
+            known.update(str(r.get(art.key_field) or "").strip() for r in rows)
         return known
 
     def relation(self, record: dict) -> dict | None:
@@ -234,10 +255,10 @@ class OrdersFlow(Flow):
                 "bindings": [synced(ENTITY, ref, target, "")]}  # fmt: skip
         if binding is not None and binding.state == "pending":
             note = (f"recovered: {self.post_object} {target} was written by an earlier attempt whose reply was lost; "
-                    f"found by {REFERENCE_FIELD} and bound, not created again")  # fmt: skip
+                    f"found by {self.reference_field} and bound, not created again")  # fmt: skip
             return Outcome(action="created", message=note, **base)
         return Outcome(action="skipped", message=f"already exists in AccountView: {self.read_object} {target} "
-                                                 f"with {REFERENCE_FIELD} = {ref}", **base)  # fmt: skip
+                                                 f"with {self.reference_field} = {ref}", **base)  # fmt: skip
 
     def prepare_order(self, record: dict, ref: str) -> Prepared:
         relation = self.relation(record)
@@ -294,19 +315,36 @@ class OrdersFlow(Flow):
             is_shipping = line.is_shipping or number in shipping
             if is_shipping:
                 sku = (shipping.get(number) or self.settings.get("shipping_article") or "").strip()
-                if not sku and self.order_type == "SO1":
+                if not sku and self.order_type == "sales_order":
                     raise record_error(
                         f"order {ref}: shipping line (Mplus article {number or '-'}) needs an AccountView article: "
                         f"set the setting shipping_article or the mapping table {SHIPPING_ARTICLES}",
                         source_id=ref,
                     )
             else:
-                sku = generated.get(number, number)
+                sku = self.sku_of(line, number, generated, ref)
             priced.append(PricedLine(line, sku, line_total(line, order.prices_include_vat, ref), line.vat_pct,
                                      is_shipping))  # fmt: skip
         if not priced:
             raise record_error(f"order {ref} has no lines", source_id=ref)
         return priced
+
+    def sku_of(self, line: OrderLine, number: str, generated: dict[str, str], ref: str) -> str:
+        """The AccountView SKU of a sale line: the till's article number (or the SKU a generated number stands for);
+        with ``mplus.sku_field = pluNumber`` the line's PLU, else the SKU bound to the article by the products flow."""
+        if self.profile.mplus.sku_field != "pluNumber":
+            return generated.get(number, number)
+        if (line.plu or "").strip():
+            return line.plu.strip()
+        bound = self.store.bindings.get_by_target("article", number) if number else None
+        if bound is not None:
+            return bound.source_id
+        raise record_error(
+            f"order {ref}: line with MplusKASSA article {number or '-'} has no PLU and no AccountView article is bound "
+            "to it (API profile mplus.sku_field = pluNumber); retried automatically after the products flow ran",
+            retry=True,
+            source_id=ref,
+        )
 
     def send(self, record: dict, ref: str, p: Prepared, articles: set[str]) -> Outcome:
         retries_before = _retries(self.av) + _retries(self.mplus)
@@ -314,27 +352,28 @@ class OrdersFlow(Flow):
         missing = sorted({pl.sku for pl in p.lines if pl.sku and pl.sku not in articles})
         if missing:
             raise record_error(
-                f"order {ref}: article(s) not in AccountView (AK1): {', '.join(missing)} — retried automatically "
-                "until they exist",
+                f"order {ref}: article(s) not in AccountView ({self.names.article.code}): {', '.join(missing)} — "
+                "retried automatically until they exist",
                 retry=True,
                 source_id=ref,
             )
         steps.append(f"articles: all {len({pl.sku for pl in p.lines if pl.sku})} exist in AccountView")
-        if self.order_type == "SO1":
+        if self.order_type == "sales_order":
             header, rows = self.builder.sales_order(p.order, ref, p.lines, steps)
         else:
             header, rows = self.builder.booking(p.order, ref, p.lines, p.total, steps)
-        if document_total(self.order_type, rows) != p.total:  # the encoding must never change the total
+        planned_total = document_total(self.doc, self.order_type, rows)
+        if planned_total != p.total:  # the encoding must never change the total
             raise record_error(
-                f"order {ref}: the {self.post_object} document would total {document_total(self.order_type, rows)}"
-                f" instead of {p.total}; not sent",
+                f"order {ref}: the {self.post_object} document would total {planned_total} instead of {p.total}; "
+                "not sent",
                 source_id=ref,
             )
         debtor = self.debtors.resolve(p.order.customer, ref, steps)
-        if self.order_type == "SO1":
-            header.update({"RPL_INV": debtor or "(new)", "RPL_DEL": debtor or "(new)"})
+        if self.order_type == "sales_order":
+            header.update({self.doc["invoice_debtor"]: debtor or "(new)", self.doc["delivery_debtor"]: debtor or "(new)"})
         else:
-            header["SUB_NR"] = debtor or "(new)"
+            header[self.doc["debtor"]] = debtor or "(new)"
         payload = {"business_object": self.post_object, self.header: [header], self.detail: rows}
         base = {"entity": ENTITY, "source_id": ref, "source_payload": record, "target_payload": payload}
         if self.dry_run:
@@ -349,7 +388,7 @@ class OrdersFlow(Flow):
         except TransientError as exc:
             raise record_error(
                 f"order {ref}: POST {self.post_object} failed ({exc}); it may have reached AccountView, so the next "
-                f"attempt looks the order up by {REFERENCE_FIELD} before creating it",
+                f"attempt looks the order up by {self.reference_field} before creating it",
                 retry=True,
                 source_id=ref,
             ) from None
@@ -359,13 +398,14 @@ class OrdersFlow(Flow):
         stored = (reply.get(self.header) or [{}])[0]
         target = str(stored.get(self.key) or "").strip()
         self.store.bindings.upsert(ENTITY, ref, target_id=target, payload_hash=digest)  # at once: AV confirmed
-        stored_total = document_total(self.order_type, reply.get(self.detail) or rows)
-        number = stored.get("ORD_NR") or stored.get("INV_NR") or target
+        stored_total = document_total(self.doc, self.order_type, reply.get(self.detail) or rows)
+        number_field = self.doc["order_number" if self.order_type == "sales_order" else "invoice_number"]
+        number = stored.get(number_field) or target
         note = f"{self.post_object} {number} created, total {stored_total}"
         if stored_total != p.total:
             note += f" — WARNING: AccountView stored {stored_total}, the order total is {p.total}"
         retries = _retries(self.av) + _retries(self.mplus) - retries_before
-        steps.append(f"created {self.post_object} {number} (REC_ID {target})")
+        steps.append(f"created {self.post_object} {number} ({self.key} {target})")
         if retries:
             steps.append(f"HTTP requests retried by the clients for this order: {retries}")
         return Outcome(action="created", target_id=target, message=note, reply={"steps": steps, "stored": stored},

@@ -39,7 +39,7 @@ def staffel_threshold(min_qty: Decimal | None) -> int | None:
 def price_field(price: PriceListPrice, include_vat: bool, sku: str) -> tuple[str, int]:
     """Which PriceGroup price (``priceIncl``/``priceExcl``) and its cents.
 
-    A row mapped to one of the two is sent as that one; with the default mapping (PX_SELL → price_excl)
+    A row mapped to one of the two is sent as that one; with the default mapping (@price_list_item.price → price_excl)
     the setting ``prices_include_vat`` says whether the figure is entered including VAT."""
     incl, excl = price.price_incl, price.price_excl
     if incl is None and excl is None:

@@ -1,17 +1,21 @@
 """B2B prices: AccountView price lists, staffel prices and group discounts → MplusKASSA price groups (SPEC §1.5).
 
-Four streams per run, each with its own CNG_DATE watermark:
+Four streams per run, each with its own change-date watermark (objects of the API profile, all but the debtors
+assumed: docs/assumptions.md):
 
-- ``price_list`` (PRL1 / PRICE_LST): checks that every price list maps to an
+- ``price_list`` (``price_list``): checks that every price list maps to an
   existing Mplus price group (table ``customer_group_price_group``). The WSDL
   cannot create price groups, so an unmapped list is a clear per-record error.
-- ``price`` (PRI1 / PRICE_ART) and ``discount`` (DSC1 / DISC_GRP): the articles
+- ``price`` (``price_list_item``) and ``discount`` (``group_discount``): the articles
   touched (by a price row, or by a discount on their article group) are
   re-read whole (all their price rows, the discounts of their group), because
   ``Article.priceGroupList`` replaces the stored list: one ``updateProduct``
   per changed article.
-- ``debtor`` (AR1 / CONTACT): the relation's price group and blanket discount
+- ``debtor`` (``debtor``): the relation's price group and blanket discount
   (``updateRelation``), for debtors the customers flow already bound.
+
+An object the profile marks absent (``available = false``) switches its stream off with a notice in the log;
+without price lists and price rows only group discounts are sent, without group discounts only prices.
 
 Every payload is hashed per article / per debtor: an unchanged one is not
 written. Without a binding yet (first run, lost state store) the values held
@@ -25,21 +29,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..clients.accountview import Filter
-from ..datamapper import load_default_mapping
 from ..errors import AuthError
 from ..models import Customer, Discount, PriceListPrice
 from .av_source import changed_batches, rows_by_keys
 from .base import Batch, Flow, Outcome, record_error, synced
-from .filters import ARTICLE_KEY, ARTICLE_OBJECT, ARTICLE_TABLE, GROUP_FIELD, ArticleFilter
+from .filters import ArticleFilter
 from .price_rules import price_group_list, same_entries, whole_percent
 
 PRICE_GROUP_BY_CUSTOMER_GROUP = "customer_group_price_group"  # AccountView price list -> Mplus price group number
 GENERATED_NUMBERS = "generated_article_numbers"  # non-numeric SKU -> Mplus article number (products flow)
-# ASSUMPTION (docs/assumptions.md): business objects, tables and keys of the price data.
-PRICE_LIST_OBJECT, PRICE_LIST_TABLE, PRICE_LIST_KEY = "PRL1", "PRICE_LST", "PL_CODE"
-PRICE_OBJECT, PRICE_TABLE, PRICE_KEY = "PRI1", "PRICE_ART", "REC_ID"
-DISCOUNT_OBJECT, DISCOUNT_TABLE, DISCOUNT_KEY = "DSC1", "DISC_GRP", "REC_ID"
-DEBTOR_OBJECT, DEBTOR_TABLE, DEBTOR_KEY = "AR1", "CONTACT", "SUB_NR"
 # Bindings of this flow: what was last sent per article / per debtor (the products and customers flows own
 # "article", "product" and "relation").
 ARTICLE_PRICES, RELATION_PRICING = "article_prices", "relation_pricing"
@@ -60,16 +58,30 @@ class PricesFlow(Flow):
         self._bad_discounts: dict[str, str] = {}  # article group -> why one of its discount rows cannot be mapped
         self._relations: dict[int, dict] | None = None
         self._done: set[str] = set()  # SKUs handled this run (full resync: bound articles not seen are cleared)
-        self.price_sku_field = _source_field(self, "prices", "sku", ARTICLE_KEY)
-        self.discount_group_field = _source_field(self, "discounts", "article_group", GROUP_FIELD)
+        names = self.names
+        self.price_sku_field = self.mapper("prices").source_of("sku") or names.price_list_item["sku"]
+        self.discount_group_field = (self.mapper("discounts").source_of("article_group")
+                                     or names.group_discount["article_group"])  # fmt: skip
+        self.has_prices = self.available("price_list_item")
+        self.has_discounts = self.available("group_discount")
 
     # --- reading -------------------------------------------------------------------------------------------
     def read_batches(self) -> Iterator[Batch]:
-        yield from changed_batches(self, PRICE_LIST_OBJECT, PRICE_LIST_TABLE, PRICE_LIST_KEY, stream="price_list")
-        yield from changed_batches(self, PRICE_OBJECT, PRICE_TABLE, PRICE_KEY, stream="price")
-        yield from changed_batches(self, DISCOUNT_OBJECT, DISCOUNT_TABLE, DISCOUNT_KEY, stream="discount")
+        names = self.names
+        if self.available("price_list"):
+            yield from changed_batches(self, names.price_list, stream="price_list")
+        else:
+            yield self.switched_off("price_list", "checking price lists against MplusKASSA price groups")
+        if self.has_prices:
+            yield from changed_batches(self, names.price_list_item, stream="price")
+        else:
+            yield self.switched_off("price_list_item", "B2B prices per price list")
+        if self.has_discounts:
+            yield from changed_batches(self, names.group_discount, stream="discount")
+        else:
+            yield self.switched_off("group_discount", "group discounts")
         if self.settings.get("sync_relation_pricing", True):
-            yield from changed_batches(self, DEBTOR_OBJECT, DEBTOR_TABLE, DEBTOR_KEY, stream="debtor")
+            yield from changed_batches(self, names.debtor, stream="debtor")
         if self.options.full:
             yield from self.orphan_batches()
 
@@ -83,21 +95,24 @@ class PricesFlow(Flow):
         ]
         size = int(self.settings.get("batch_size") or 100)
         for start in range(0, len(left), size):
-            rows = rows_by_keys(self, ARTICLE_OBJECT, ARTICLE_TABLE, ARTICLE_KEY, left[start : start + size])
+            rows = rows_by_keys(self, self.names.article, left[start : start + size])
             if rows:
                 yield Batch(rows, stream="article")
 
     def fetch_by_ids(self, source_ids, entity):
         if entity == "debtor":
-            return rows_by_keys(self, DEBTOR_OBJECT, DEBTOR_TABLE, DEBTOR_KEY, source_ids)
+            return rows_by_keys(self, self.names.debtor, source_ids)
         if entity == "price_list":
-            return rows_by_keys(self, PRICE_LIST_OBJECT, PRICE_LIST_TABLE, PRICE_LIST_KEY, source_ids)
+            return rows_by_keys(self, self.names.price_list, source_ids) if self.available("price_list") else None
         # Articles are retried from their article row: it exists even when all its price rows are gone.
-        return rows_by_keys(self, ARTICLE_OBJECT, ARTICLE_TABLE, ARTICLE_KEY, source_ids)
+        return rows_by_keys(self, self.names.article, source_ids)
 
     def source_id(self, record: dict) -> str:
-        # ARTICLE and PRICE_ART rows name the article; CONTACT the debtor; PRICE_LST the price list.
-        for key in (ARTICLE_KEY, DEBTOR_KEY, PRICE_LIST_KEY, "PCT_LIST", PRICE_KEY):
+        # Article and price rows name the article; debtor rows the debtor; price-list rows the price list.
+        n = self.names
+        keys = (n.article.key_field, self.price_sku_field, n.debtor.key_field, n.price_list.key_field,
+                n.group_discount["customer_group"], n.price_list_item.key_field)  # fmt: skip
+        for key in keys:
             if key in record:
                 return str(record.get(key) or "").strip()
         return ""
@@ -150,12 +165,10 @@ class PricesFlow(Flow):
         return str(row.get(self.price_sku_field) or "").strip()
 
     def article_rows(self, skus: list[str]) -> dict[str, dict | None]:
-        """SKU -> its ARTICLE row (None: the article is not in AccountView), one request per 50 SKUs."""
+        """SKU -> its article row (None: the article is not in AccountView), one request per 50 SKUs."""
         found: dict[str, dict | None] = dict.fromkeys(s for s in skus if s)
-        for start in range(0, len(found), CHUNK):
-            chunk = list(found)[start : start + CHUNK]
-            for row in self.av.iter_rows(ARTICLE_OBJECT, ARTICLE_TABLE, filters=[Filter.in_(ARTICLE_KEY, chunk)]):
-                found[self.source_id(row)] = row
+        for row in rows_by_keys(self, self.names.article, list(found)):
+            found[self.source_id(row)] = row
         return found
 
     def articles_of_groups(self, discount_rows: list[dict]) -> dict[str, dict | None]:
@@ -165,18 +178,19 @@ class PricesFlow(Flow):
             self._discounts.pop(group, None)  # read again: this batch holds news about it
             self._bad_discounts.pop(group, None)
         found: dict[str, dict | None] = {}
-        for start in range(0, len(groups), CHUNK):
-            query = [Filter.in_(GROUP_FIELD, groups[start : start + CHUNK])]
-            for row in self.av.iter_rows(ARTICLE_OBJECT, ARTICLE_TABLE, filters=query):
-                found[self.source_id(row)] = row
+        for row in rows_by_keys(self, self.names.article, groups, field=self.names.article["group"]):
+            found[self.source_id(row)] = row
         return found
 
     def prices_of(self, skus: list[str]) -> dict[str, list[dict]]:
         """All price-list rows of these articles (the whole list is sent, so every row is needed)."""
         rows: dict[str, list[dict]] = {s: [] for s in skus}
+        if not self.has_prices:
+            return rows
+        items = self.names.price_list_item
         for start in range(0, len(skus), CHUNK):
             query = [Filter.in_(self.price_sku_field, skus[start : start + CHUNK])]
-            for row in self.av.iter_rows(PRICE_OBJECT, PRICE_TABLE, filters=query, page_size=1000):
+            for row in self.av.iter_rows(items.code, items.table, filters=query, page_size=1000):
                 rows.setdefault(self.price_sku(row), []).append(row)
         return rows
 
@@ -185,9 +199,12 @@ class PricesFlow(Flow):
         missing = sorted(g for g in groups if g and g not in self._discounts)
         for g in missing:
             self._discounts[g] = []
+        if not self.has_discounts:
+            return {g: [] for g in groups}
+        discounts = self.names.group_discount
         for start in range(0, len(missing), CHUNK):
             query = [Filter.in_(self.discount_group_field, missing[start : start + CHUNK])]
-            for row in self.av.iter_rows(DISCOUNT_OBJECT, DISCOUNT_TABLE, filters=query):
+            for row in self.av.iter_rows(discounts.code, discounts.table, filters=query):
                 try:
                     discount: Discount = self.mapper("discounts").to_model(row, self.tables)
                 except ValueError as exc:  # a bad row fails the articles of its group only (plan_article)
@@ -203,13 +220,14 @@ class PricesFlow(Flow):
         keep = {s: r for s, r in articles.items() if s and s not in self._done}
         self._done.update(keep)
         price_rows = self.prices_of(sorted(keep))
-        discounts = self.discounts_of({str(r.get(GROUP_FIELD) or "").strip() for r in keep.values() if r})
+        group_field = self.names.article["group"]
+        discounts = self.discounts_of({str(r.get(group_field) or "").strip() for r in keep.values() if r})
         numbers = self.store.bindings.get_many("article", list(keep))
         bindings = self.store.bindings.get_many(ARTICLE_PRICES, list(keep))
         for sku, row in keep.items():
             rows = price_rows.get(sku, [])
             out = self.isolated(
-                {ARTICLE_KEY: sku},
+                {self.names.article.key_field: sku},
                 lambda _, s=sku, r=row, pr=rows: self.plan_article(s, r, pr, discounts, numbers, bindings.get(s)),
             )
             if isinstance(out, dict):
@@ -229,7 +247,7 @@ class PricesFlow(Flow):
             return self._out(sku, "skipped", source=source, message="article is not in AccountView")
         if self.article_filter.active and not self.article_filter.matches(row):
             return self._out(sku, "skipped", source=source, message="excluded by the article filter")
-        group = str(row.get(GROUP_FIELD) or "").strip()
+        group = str(row.get(self.names.article["group"]) or "").strip()
         if group in self._bad_discounts:
             raise record_error(f"a discount row of article group '{group}' is invalid: {self._bad_discounts[group]}")
         prices = []
@@ -256,7 +274,7 @@ class PricesFlow(Flow):
         bound = numbers.get(sku)
         if bound and bound.target_id:
             return int(bound.target_id)
-        if sku.isdigit() and 0 < int(sku) < 2**63:
+        if self.profile.mplus.sku_field == "articleNumber" and sku.isdigit() and 0 < int(sku) < 2**63:
             return int(sku)  # a numeric SKU is the Mplus article number (SPEC §1.3)
         generated = self.tables.get(GENERATED_NUMBERS, {}).get(sku)
         if generated:
@@ -289,7 +307,7 @@ class PricesFlow(Flow):
                 continue
             product = int(current["productNumber"])
             out = self.isolated(
-                {ARTICLE_KEY: sku},
+                {self.names.article.key_field: sku},
                 lambda _, p=product, n=number, e=entries: self.mplus.set_article_price_group_prices(p, n, e),
             )
             if isinstance(out, Outcome):  # the write failed: this article only, the batch goes on
@@ -385,14 +403,3 @@ class PricesFlow(Flow):
         if self._relations is not None:
             self._relations[number] = {**self._relations.get(number, {}), **payload}
         return Outcome(action="updated", reply=reply, bindings=bind, message=plan["note"], **base)
-
-
-def _source_field(flow: Flow, mapping: str, target: str, default: str) -> str:
-    """The AccountView field a datamapper line reads for ``target`` (so a remapped field is queried too)."""
-    lines = flow.store.mappings.get_datamapper(mapping)
-    if lines is None:
-        lines = [ln if isinstance(ln, dict) else ln.model_dump() for ln in load_default_mapping(mapping).lines]
-    for line in lines:
-        if line.get("target") == target and line.get("source") and line.get("active", True):
-            return str(line["source"])
-    return default

@@ -1,14 +1,17 @@
 """Products: AccountView article groups and articles → MplusKASSA article groups and products (SPEC §1.3).
 
-Two streams per run: first the article groups (AG1 / ART_GRP → article
-groups, matched by binding, then by name), then the articles (AK1 / ARTICLE).
+Two streams per run: first the article groups (the profile's ``article_group``
+→ article groups, matched by binding, then by name), then the articles (``article``).
 Articles sharing a variant group (the source field mapped to
 ``variant_group``) become one Mplus product with several articles; a changed
 variant re-reads its siblings so the product is always sent whole.
 
-Created or updated by SKU: a numeric SKU is the Mplus article number; a
-non-numeric one is rejected or given a generated number (setting
-``non_numeric_sku``), the SKU kept in ``extArticleId`` and ``pluNumber``. On
+Created or updated by SKU (profile ``mplus.sku_field``): with ``articleNumber``
+a numeric SKU is the Mplus article number and a non-numeric one is rejected or
+given a generated number (setting ``non_numeric_sku``), the SKU kept in
+``extArticleId`` and ``pluNumber``; with ``pluNumber`` every SKU is the PLU of
+its article, an existing till article is found by PLU and a new one gets a
+generated number. On
 create all content is sent; on update only the ticked ``update_fields``
 groups, so what was enriched in Mplus is kept. A product whose mapped payload
 is unchanged is not written.
@@ -20,15 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clients.accountview import Filter
-from ..datamapper import load_default_mapping
 from ..errors import TransientError
 from ..models import Article, Category
 from ..units import to_cents
 from .av_source import changed_batches, rows_by_keys
 from .base import Batch, Flow, Outcome, record_error, synced
-from .filters import ARTICLE_KEY, ARTICLE_OBJECT, ARTICLE_TABLE, ArticleFilter
+from .filters import ArticleFilter
 
-GROUP_OBJECT, GROUP_TABLE, GROUP_KEY = "AG1", "ART_GRP", "AG_CODE"
 VAT_CODE_AV_MPLUS = "vat_code_av_mplus"  # AccountView VAT code -> Mplus vatCode
 GENERATED_NUMBERS = "generated_article_numbers"  # non-numeric SKU -> generated Mplus article number
 MAX_ARTICLE_NUMBER = 2**63 - 1
@@ -70,20 +71,21 @@ class ProductsFlow(Flow):
         self._mplus_groups: dict[str, int] | None = None
         self._mplus_group_content: dict[int, dict] = {}  # groupNumber -> {"name", "text"} as Mplus has them
         self._planned_groups: dict[str, int] = {}  # dry run: group code -> the Mplus group it would be (0: new)
-        self.variant_field = _source_of(self, "variant_group")
+        self.variant_field = self.mapper().source_of("variant_group") or ""
+        self.by_plu = self.profile.mplus.sku_field == "pluNumber"
+        self._found_by_plu: dict[str, int] = {}  # SKU -> number of the till article that already carries it as PLU
 
     # --- reading -------------------------------------------------------------------------------------------
     def read_batches(self):
-        yield from changed_batches(self, GROUP_OBJECT, GROUP_TABLE, GROUP_KEY, stream="group")
-        yield from changed_batches(self, ARTICLE_OBJECT, ARTICLE_TABLE, ARTICLE_KEY, stream="article")
+        yield from changed_batches(self, self.names.article_group, stream="group")
+        yield from changed_batches(self, self.names.article, stream="article")
 
     def fetch_by_ids(self, source_ids, entity):
-        if entity == "group":
-            return rows_by_keys(self, GROUP_OBJECT, GROUP_TABLE, GROUP_KEY, source_ids)
-        return rows_by_keys(self, ARTICLE_OBJECT, ARTICLE_TABLE, ARTICLE_KEY, source_ids)
+        return rows_by_keys(self, self.names.article_group if entity == "group" else self.names.article, source_ids)
 
     def source_id(self, record: dict) -> str:
-        key = GROUP_KEY if GROUP_KEY in record and ARTICLE_KEY not in record else ARTICLE_KEY
+        article_key, group_key = self.names.article.key_field, self.names.article_group.key_field
+        key = group_key if group_key in record and article_key not in record else article_key
         return str(record.get(key, "")).strip()
 
     def process_batch(self, batch: Batch):
@@ -98,7 +100,7 @@ class ProductsFlow(Flow):
 
     # --- article groups ------------------------------------------------------------------------------------
     def sync_group(self, record: dict) -> Outcome:
-        code = str(record.get(GROUP_KEY, "")).strip()
+        code = str(record.get(self.names.article_group.key_field, "")).strip()
         category: Category = self.mapper("categories").to_model(record, self.tables)
         base = {"entity": "group", "source_id": code, "source_payload": record}
         if self.article_filter.groups and code.upper() not in self.article_filter.groups:
@@ -201,9 +203,10 @@ class ProductsFlow(Flow):
             return {}
         out: dict[str, tuple[dict, Article]] = {}
         names = sorted(groups)
+        art = self.names.article
         for start in range(0, len(names), 50):
             chunk = names[start : start + 50]
-            rows = self.av.iter_rows(ARTICLE_OBJECT, ARTICLE_TABLE, filters=[Filter.in_(self.variant_field, chunk)])
+            rows = self.av.iter_rows(art.code, art.table, filters=[Filter.in_(self.variant_field, chunk)])
             for row in rows:
                 sku = self.source_id(row)
                 if sku in have or (self.article_filter.active and not self.article_filter.matches(row)):
@@ -215,31 +218,45 @@ class ProductsFlow(Flow):
         return out
 
     def lookup_existing(self, products, bindings, article_bindings) -> dict[int, int]:
-        """Mplus articleNumber -> productNumber for articles of products not bound yet (one call per 500)."""
-        numbers = []
+        """Mplus articleNumber -> productNumber for articles of products not bound yet (one call per 500). With
+        ``sku_field = pluNumber`` the till's articles are found by PLU first (their numbers are remembered)."""
+        numbers, plus = [], []
         for key, members in products.items():
             binding = bindings.get(key)
             if binding and binding.target_id and binding.state == "synced":
                 continue
-            numbers.extend(n for _, a, _ in members if (n := self.known_number(a.sku, article_bindings)))
-        if not numbers:
-            return {}
-        return {n: int(a["productNumber"]) for n, a in self.mplus.get_articles(numbers).items()}
+            for _, a, _ in members:
+                number = self.known_number(a.sku, article_bindings)
+                if number:
+                    numbers.append(number)
+                elif self.by_plu:
+                    plus.append(a.sku)
+        existing: dict[int, int] = {}
+        if plus:
+            for product in self.mplus.get_products(plu_numbers=plus):
+                for article in (product.get("articleList") or {}).get("article") or []:
+                    plu = str(article.get("pluNumber") or "").strip()
+                    if plu in plus:
+                        self._found_by_plu[plu] = int(article["articleNumber"])
+                        existing[int(article["articleNumber"])] = int(product["productNumber"])
+        if numbers:
+            existing.update({n: int(a["productNumber"]) for n, a in self.mplus.get_articles(numbers).items()})
+        return existing
 
     def known_number(self, sku: str, article_bindings) -> int | None:
         bound = article_bindings.get(sku)
         if bound and bound.target_id:
             return int(bound.target_id)
-        if _numeric(sku):
+        if not self.by_plu and _numeric(sku):
             return int(sku)
         generated = self.tables.get(GENERATED_NUMBERS, {}).get(sku)
-        return int(generated) if generated else None
+        return int(generated) if generated else self._found_by_plu.get(sku)
 
     def article_number(self, sku: str, article_bindings) -> int:
         number = self.known_number(sku, article_bindings)
         if number:
             return number
-        if self.settings.get("non_numeric_sku", "reject") != "generate":
+        if not self.by_plu and self.settings.get("non_numeric_sku", "reject") != "generate":
             raise record_error(
                 f"SKU '{sku}' is not numeric: MplusKASSA article numbers are 64-bit integers "
                 "(set non_numeric_sku = generate to give it a generated number)",
@@ -329,7 +346,7 @@ class ProductsFlow(Flow):
     def article_payload(self, a: Article, article_bindings) -> dict[str, Any]:
         number = self.article_number(a.sku, article_bindings)
         p: dict[str, Any] = {"articleNumber": number, "extArticleId": a.sku}
-        if not _numeric(a.sku):
+        if self.by_plu or not _numeric(a.sku):
             p["pluNumber"] = a.sku
         name = a.name or a.sku
         p["description"] = name[:60]
@@ -368,9 +385,9 @@ class ProductsFlow(Flow):
         return p
 
     def sales_price(self, a: Article) -> tuple[bool, Any]:
-        """(price includes VAT?, the price). The mapped sales price (PX_SELL → price_excl by default) includes VAT
-        when the setting ``prices_include_vat`` is on or the article says so itself (GROSS_FLG → prices_include_vat);
-        a mapping that fills only ``price_incl`` means a price including VAT."""
+        """(price includes VAT?, the price). The mapped sales price (@article.price → price_excl by default) includes
+        VAT when the setting ``prices_include_vat`` is on or the article says so itself (@article.price_incl_vat →
+        prices_include_vat); a mapping that fills only ``price_incl`` means a price including VAT."""
         if a.price_incl is not None and a.price_excl is None:
             return True, a.price_incl
         include_vat = bool(self.settings.get("prices_include_vat")) or bool(a.prices_include_vat)
@@ -436,14 +453,3 @@ def _common_prefix(names: list[str]) -> str:
             break
         common.append(column[0])
     return " ".join(common)
-
-
-def _source_of(flow: Flow, target: str) -> str:
-    """The source field the flow's datamapper reads for ``target`` (e.g. the variant group field)."""
-    lines = flow.store.mappings.get_datamapper(flow.name)
-    if lines is None:
-        lines = [ln if isinstance(ln, dict) else ln.model_dump() for ln in load_default_mapping(flow.name).lines]
-    for line in lines:
-        if line.get("target") == target and line.get("source") and line.get("active", True):
-            return str(line["source"])
-    return ""

@@ -2,7 +2,8 @@
 
 The figure sent is a setting (``stock_figure``): available = on hand − reserved
 by sales orders (default), on hand, economic = on hand − reserved + incoming
-(on open purchase orders), or the raw AccountView field named in ``stock_field``. Warehouses map to branches through
+(on open purchase orders), or the raw AccountView field named in ``stock_field``. The stock rows are the profile's
+``stock`` object (an assumption: docs/assumptions.md); without it the flow is switched off. Warehouses map to branches through
 the ``warehouse_branch`` table. ``setStock`` is absolute, so a repeat after a
 lost reply is harmless; a figure equal to the last one sent is not sent again.
 """
@@ -20,8 +21,6 @@ from .filters import ArticleFilter
 from .products import _numeric
 
 WAREHOUSE_BRANCH = "warehouse_branch"  # AccountView warehouse code -> Mplus branch number
-# ASSUMPTION (docs/assumptions.md): stock per warehouse lives in ART_STOCK (business object STK1).
-STOCK_OBJECT, STOCK_TABLE, STOCK_KEY = "STK1", "ART_STOCK", "REC_ID"
 
 
 class StockFlow(Flow):
@@ -43,17 +42,23 @@ class StockFlow(Flow):
             )
 
     def read_batches(self):
-        return changed_batches(self, STOCK_OBJECT, STOCK_TABLE, STOCK_KEY)
+        if not self.available("stock"):
+            yield self.switched_off("stock", "stock per warehouse")
+            return
+        yield from changed_batches(self, self.names.stock)
 
     def fetch_by_ids(self, source_ids, entity):
+        if not self.available("stock"):
+            return None
         # Failed lines carry "<sku>@<warehouse>"; re-read those articles' stock rows.
         skus = sorted({sid.split("@", 1)[0] for sid in source_ids})
         wanted = set(source_ids)
-        rows = rows_by_keys(self, STOCK_OBJECT, STOCK_TABLE, "ART_CODE", skus)
+        rows = rows_by_keys(self, self.names.stock, skus, field=self.names.stock["sku"])
         return [r for r in rows if self.source_id(r) in wanted]
 
     def source_id(self, record: dict) -> str:
-        return f"{str(record.get('ART_CODE', '')).strip()}@{str(record.get('WH_CODE', '')).strip()}"
+        stock = self.names.stock
+        return f"{str(record.get(stock['sku'], '')).strip()}@{str(record.get(stock['warehouse'], '')).strip()}"
 
     def process_batch(self, batch):
         records = batch.records
@@ -97,7 +102,7 @@ class StockFlow(Flow):
         article = articles.get(level.sku)
         if article and article.target_id:
             number = int(article.target_id)
-        elif _numeric(level.sku):
+        elif _numeric(level.sku) and self.profile.mplus.sku_field == "articleNumber":
             number = int(level.sku)  # numeric SKUs are the Mplus article number (SPEC §1.3)
         else:
             raise record_error(
@@ -139,7 +144,7 @@ class StockFlow(Flow):
             try:
                 return Decimal(str(record[name]).strip())
             except KeyError:
-                raise record_error(f"stock_field '{name}' is not a field of {STOCK_TABLE}") from None
+                raise record_error(f"stock_field '{name}' is not a field of {self.names.stock.table}") from None
             except InvalidOperation:
                 raise record_error(f"stock_field '{name}' holds {record[name]!r}, not a number") from None
         return level.available  # on hand - reserved

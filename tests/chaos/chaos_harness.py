@@ -66,13 +66,14 @@ class Harness:
     """One engine (SQLite file store, sandbox configuration) against one pair of sandboxes."""
 
     def __init__(self, sb: Sandboxes, folder: Path, *, client_timeout: float = CLIENT_TIMEOUT,
-                 retry: RetryPolicy = FAST_RETRY, max_attempts: int | None = None):  # fmt: skip
+                 retry: RetryPolicy = FAST_RETRY, max_attempts: int | None = None, extra_config: str = ""):  # fmt: skip
         self.sb = sb
         self.seeded_articles = set(sb.mplus.app.store.article_product)  # what the till sold before any sync
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.config_path = self.folder / "apicenter.toml"
-        self.config_path.write_text(config_text(sb, self.folder / "apicenter.sqlite3"), encoding="utf-8")
+        self.config_path.write_text(config_text(sb, self.folder / "apicenter.sqlite3") + "\n" + extra_config,
+                                    encoding="utf-8")  # fmt: skip
         self.cfg = config_mod.load(self.config_path)
         self.store = SqliteStore(self.cfg.store_path, self.cfg.backend)
         self.cfg.apply_to(self.store)
@@ -88,7 +89,7 @@ class Harness:
         self.av.company_id = self.av.companies()[0]["Id"]
         self.mp = MplusClient(sb.mplus_url, sb.mplus_ident, sb.mplus_secret,
                               timeout=(client_timeout, client_timeout), retry=retry)  # fmt: skip
-        self.engine = Engine(self.store, self.av, self.mp)
+        self.engine = Engine(self.store, self.av, self.mp, self.cfg.profile)
 
     def run_round(self, on_flow=None) -> list[RunResult]:
         results = []
@@ -101,7 +102,7 @@ class Harness:
     def reconcile(self):
         from apicenter_sandbox.reconcile import reconcile
 
-        return reconcile(self.sb, self.store, self.av, self.mp, self.seeded_articles)
+        return reconcile(self.sb, self.store, self.av, self.mp, self.seeded_articles, self.cfg.profile)
 
     def open_failures(self) -> list:
         return self.store.log.list_lines(failed_only=True, limit=100_000)

@@ -1,4 +1,5 @@
-"""Version, sync markers, branches, VAT groups, employees, price groups, payment and delivery methods."""
+"""Version, sync markers, branches, VAT groups, employees, price groups, payment and delivery methods, turnover
+groups."""
 
 from __future__ import annotations
 
@@ -69,3 +70,8 @@ def get_employee(sb, params: dict) -> dict:
     if employee is None:
         return {"result": "GET-EMPLOYEE-RESULT-NOT-FOUND"}
     return {"result": "GET-EMPLOYEE-RESULT-OK", "employee": employee}
+
+
+@operation("getTurnoverGroups")
+def get_turnover_groups(sb, params: dict) -> dict:
+    return {"turnoverGroupList": {"turnoverGroup": list(sb.store.turnover_groups)}}

@@ -1,0 +1,542 @@
+"""The API profile: typed, validated, and changeable without code.
+
+A profile is the shipped defaults (:mod:`.defaults`) with a user's overrides on top. Overrides come from the
+``[profile]`` section of the TOML configuration or, in Odoo, from the backend's API Profile tab, both in the same
+shape::
+
+    [profile.accountview.stock]          # a business object: code, read_code, table, detail_table, available
+    code = "VRD1"
+    table = "VOORRAAD"
+    [profile.accountview.stock.fields]   # its fields by logical name: a name, or {name, length}
+    sku = "ARTCODE"
+    warehouse = { name = "MAGAZIJN", length = 6 }
+    [profile.accountview]
+    change_date = "MUT_DATUM"            # the change-tracking fields of every table, and the default paging key
+    [profile.mplus]
+    sku_field = "pluNumber"              # choices the WSDL leaves open (see MplusProfile)
+
+Flat keys (``accountview.stock.fields.sku``) name the same entries one per line; they are what Odoo stores and
+what error messages and the doctor's report point at.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import ConfigError
+from . import defaults
+
+Evidence = Literal["documented", "observed", "assumed"]
+VFP_TYPES = frozenset("CMNYIBLDTFGQVW")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Frozen):
+    """One AccountView field as the engine uses it."""
+
+    name: str
+    type: str = "C"  # Visual FoxPro type letter the engine expects
+    length: int = 0  # characters the engine expects (C fields it writes are cut to this); 0 = not checked
+    evidence: Evidence = "assumed"
+    meaning: str = ""
+    write: bool = False  # the engine writes this field
+    personal: bool = False  # holds personal data (pseudonymised in captures)
+
+
+class ObjectSpec(_Frozen):
+    """An AccountView business object: the code to read (and post) it, its header table and key, its fields."""
+
+    code: str
+    table: str
+    key: str  # the logical name of the key field (one of ``fields``)
+    read_code: str = ""  # when reads use another code than posts (journal pages are read with a code of their own)
+    detail_table: str = ""
+    evidence: Evidence = "assumed"
+    meaning: str = ""
+    optional: bool = False  # the flows can do without it: steps that need it are switched off when unavailable
+    available: bool = True  # false: the tenant has no such object; the steps that need it are switched off
+    fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    line_fields: dict[str, FieldSpec] = Field(default_factory=dict)  # fields of ``detail_table``
+
+    def __getitem__(self, logical: str) -> str:
+        """The wire name of a header field: ``profile.article["sku"]``."""
+        return self.fields[logical].name
+
+    def line(self, logical: str) -> str:
+        """The wire name of a detail-table field: ``profile.sales_order.line("quantity")``."""
+        return self.line_fields[logical].name
+
+    @property
+    def key_field(self) -> str:
+        return self.fields[self.key].name
+
+    @property
+    def reader(self) -> str:
+        """The business-object code of reads."""
+        return self.read_code or self.code
+
+
+class DictionarySpec(_Frozen):
+    """Where the tenant's data dictionary is read (system data, one row per field of every table)."""
+
+    code: str
+    table: str
+    table_field: str
+    name_field: str
+    type_field: str
+    length_field: str
+
+
+class AccountViewProfile(_Frozen):
+    change_date: FieldSpec
+    change_counter: FieldSpec
+    default_key: str
+    dictionary: DictionarySpec
+    objects: dict[str, ObjectSpec]
+
+    def __getattr__(self, name: str) -> ObjectSpec:
+        # profile.accountview.article: every object by its logical name.
+        if not name.startswith("_"):
+            objects = self.__dict__.get("objects") or {}
+            if name in objects:
+                return objects[name]
+        return super().__getattr__(name)
+
+    def table_keys(self) -> dict[str, str]:
+        """Header table -> lastKey paging key, for every object of the profile."""
+        return {obj.table.upper(): obj.key_field.upper() for obj in self.objects.values()}
+
+
+class MplusProfile(_Frozen):
+    """MplusKASSA choices the WSDL does not fix."""
+
+    sku_field: Literal["articleNumber", "pluNumber"] = Field(
+        "articleNumber",
+        description="Which article field carries the AccountView SKU. articleNumber: a numeric SKU is the article "
+        "number (non-numeric ones follow the products setting non_numeric_sku); pluNumber: the SKU is the PLU of "
+        "every article, existing till articles are found by PLU, new ones get a generated number, and a sale line "
+        "is booked on the article of its PLU. Change it only before the first sync.",
+    )
+    order_reference: Literal["extOrderId", "orderId"] = Field(
+        "extOrderId",
+        description="The order field that identifies a sale in AccountView (the reference field of the document "
+        "and the key against double booking). extOrderId: the external order id, the orderId when it has none; "
+        "orderId: always the till's own id. Changing it on a live integration books every sale again.",
+    )
+    branches: list[int] = Field(
+        default_factory=list,
+        description="Branch numbers whose sales the orders flow reads (empty: every branch).",
+    )
+    vat_lookup: Literal["rate", "code"] = Field(
+        "rate",
+        description="How a sale line's VAT becomes an AccountView VAT code. rate: by its percentage (mapping table "
+        "vat_code_by_rate, else the AccountView VAT code with that percentage); code: by the till's vatCode "
+        "(mapping table vat_code_mplus_av).",
+    )
+    revenue_lookup: Literal["vat_code", "turnover_group"] = Field(
+        "vat_code",
+        description="How a booking line's revenue account is chosen. vat_code: revenue_account_by_country, then "
+        "revenue_account_by_vat_code; turnover_group: the line's turnover group in turnover_group_revenue_account "
+        "first, then as vat_code.",
+    )
+
+
+class ApiProfile(_Frozen):
+    accountview: AccountViewProfile
+    mplus: MplusProfile = Field(default_factory=MplusProfile)
+
+    # --- building ------------------------------------------------------------------------------------------------
+    @classmethod
+    def default(cls) -> ApiProfile:
+        return _default()
+
+    @classmethod
+    def from_overrides(cls, overrides: dict[str, Any] | None) -> ApiProfile:
+        """The defaults with ``overrides`` (the ``[profile]`` section's shape) on top; ConfigError names every
+        unknown key or bad value."""
+        if not overrides:
+            return _default()
+        data = _default_data()
+        problems: list[str] = []
+        if not isinstance(overrides, dict):
+            raise ConfigError("[profile] must be a table")
+        for section, values in overrides.items():
+            if section == "accountview":
+                _merge_accountview(data["accountview"], values, problems)
+            elif section == "mplus":
+                _merge_mplus(data["mplus"], values, problems)
+            else:
+                problems.append(f"unknown section profile.{section} (sections: accountview, mplus)")
+        if problems:
+            raise ConfigError("API profile: " + "; ".join(problems))
+        try:
+            profile = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"API profile: {_errors(exc)}") from None
+        problems = profile.problems()
+        if problems:
+            raise ConfigError("API profile: " + "; ".join(problems))
+        return profile
+
+    @classmethod
+    def from_flat(cls, values: dict[str, Any]) -> ApiProfile:
+        """From flat keys (``accountview.stock.fields.sku``) as Odoo stores them; values as :meth:`flat` gives."""
+        return cls.from_overrides(unflatten(values))
+
+    # --- reading -------------------------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Names that cannot be AccountView names, and keys that name no field."""
+        found = []
+        av = self.accountview
+        for key, value in (("accountview.change_date", av.change_date.name),
+                           ("accountview.change_counter", av.change_counter.name),
+                           ("accountview.default_key", av.default_key),
+                           *((f"accountview.dictionary.{k}", v) for k, v in av.dictionary.model_dump().items())):  # fmt: skip
+            found += _bad_name(key, value)
+        for name, obj in av.objects.items():
+            where = f"accountview.{name}"
+            for attr in ("code", "table", "read_code", "detail_table"):
+                value = getattr(obj, attr)
+                if value or attr in ("code", "table"):
+                    found += _bad_name(f"{where}.{attr}", value)
+            if obj.key not in obj.fields:
+                found.append(f"{where}.key names no field of the object: {obj.key!r}")
+            for group in ("fields", "line_fields"):
+                for logical, spec in getattr(obj, group).items():
+                    found += _bad_name(f"{where}.{group}.{logical}", spec.name)
+                    if spec.type not in VFP_TYPES:
+                        found.append(f"{where}.{group}.{logical}.type {spec.type!r} is no Visual FoxPro type letter")
+                    if spec.length < 0:
+                        found.append(f"{where}.{group}.{logical}.length must not be negative")
+        return found
+
+    def overrides(self) -> dict[str, Any]:
+        """The nested overrides that turn the defaults into this profile (empty: it is the default)."""
+        default = _default().flat()
+        return unflatten({k: v for k, v in self.flat().items() if default.get(k) != v})
+
+    def flat(self) -> dict[str, Any]:
+        """Every editable entry as ``{flat key: value}``, in a stable order."""
+        av = self.accountview
+        out: dict[str, Any] = {
+            "accountview.change_date": av.change_date.name,
+            "accountview.change_counter": av.change_counter.name,
+            "accountview.default_key": av.default_key,
+            **{f"accountview.dictionary.{k}": v for k, v in av.dictionary.model_dump().items()},
+        }
+        for name, obj in av.objects.items():
+            where = f"accountview.{name}"
+            out[f"{where}.code"] = obj.code
+            if obj.read_code or _default_read_code(name):
+                out[f"{where}.read_code"] = obj.read_code
+            out[f"{where}.table"] = obj.table
+            if obj.detail_table:
+                out[f"{where}.detail_table"] = obj.detail_table
+            if obj.optional:
+                out[f"{where}.available"] = obj.available
+            for group in ("fields", "line_fields"):
+                for logical, spec in getattr(obj, group).items():
+                    out[f"{where}.{group}.{logical}"] = spec.name
+                    if spec.length:
+                        out[f"{where}.{group}.{logical}.length"] = spec.length
+        for name in MplusProfile.model_fields:
+            value = getattr(self.mplus, name)
+            out[f"mplus.{name}"] = list(value) if isinstance(value, list) else value
+        return out
+
+    def entries(self) -> list[ProfileEntry]:
+        """Every editable entry with its default, meaning and evidence (for the Odoo tab and the docs)."""
+        default = _default()
+        dflat = default.flat()
+        rows = []
+        for key, value in self.flat().items():
+            meaning, evidence, system = _describe(default, key)
+            rows.append(ProfileEntry(key, value, dflat.get(key), meaning, evidence, system))
+        return rows
+
+    def resolve(self, ref: str) -> str:
+        """A datamapper reference to its wire name: ``@article.ean`` -> the article's EAN field,
+        ``@sales_order.line.quantity`` -> a field of the object's detail table. ValueError names what exists."""
+        parts = ref.removeprefix("@").split(".")
+        obj = self.accountview.objects.get(parts[0])
+        if obj is None:
+            raise ValueError(f"{ref!r}: no object {parts[0]!r} in the API profile "
+                             f"({', '.join(self.accountview.objects)})")  # fmt: skip
+        if len(parts) == 2 and parts[1] in obj.fields:
+            return obj.fields[parts[1]].name
+        if len(parts) == 3 and parts[1] == "line" and parts[2] in obj.line_fields:
+            return obj.line_fields[parts[2]].name
+        known = [f"@{parts[0]}.{f}" for f in obj.fields] + [f"@{parts[0]}.line.{f}" for f in obj.line_fields]
+        raise ValueError(f"{ref!r} is no field of the API profile; {parts[0]} has {', '.join(known)}")
+
+    def optional_off(self) -> list[str]:
+        """Logical names of the objects switched off (``available = false``)."""
+        return [name for name, obj in self.accountview.objects.items() if obj.optional and not obj.available]
+
+    # --- files ---------------------------------------------------------------------------------------------------
+    def to_toml(self, *, only_changes: bool = False) -> str:
+        """The profile as a ``[profile]`` section to paste into apicenter.toml (every entry, or only the changes)."""
+        default = _default().flat()
+        flat = {k: v for k, v in self.flat().items() if not only_changes or default.get(k) != v}
+        return dump_toml(unflatten(flat), prefix="profile")
+
+    def digest(self) -> str:
+        """A short fingerprint of the profile (a doctor's report names the profile it checked)."""
+        import hashlib
+
+        text = json.dumps(self.flat(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+class ProfileEntry:
+    __slots__ = ("key", "value", "default", "meaning", "evidence", "system")
+
+    def __init__(self, key, value, default, meaning, evidence, system):
+        self.key, self.value, self.default = key, value, default
+        self.meaning, self.evidence, self.system = meaning, evidence, system
+
+    @property
+    def changed(self) -> bool:
+        return self.value != self.default
+
+    def __repr__(self) -> str:
+        return f"ProfileEntry({self.key}={self.value!r})"
+
+
+# --- parsing files -------------------------------------------------------------------------------------------------
+def parse_profile_text(text: str) -> ApiProfile:
+    """A profile file: TOML (with or without the ``[profile]`` table) or JSON (nested, or flat keys)."""
+    text = text.strip()
+    try:
+        data = json.loads(text) if text.startswith("{") else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"the profile file is neither valid TOML nor JSON: {exc}") from None
+    if isinstance(data, dict) and "profile" in data:
+        data = data["profile"]
+    if isinstance(data, dict) and data and all("." in str(k) for k in data):
+        return ApiProfile.from_flat(data)
+    return ApiProfile.from_overrides(data)
+
+
+def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"accountview.stock.fields.sku": "X", "...sku.length": 6}`` -> the nested overrides shape."""
+    nested: dict[str, Any] = {}
+    lengths: dict[tuple[str, ...], Any] = {}
+    for key, value in flat.items():
+        parts = tuple(str(key).split("."))
+        if len(parts) == 5 and parts[2] in ("fields", "line_fields") and parts[4] == "length":
+            lengths[parts[:4]] = value
+            continue
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"API profile: {key} is inside an entry that has a value")
+        node[parts[-1]] = value
+    for parts, value in lengths.items():
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        current = node.get(parts[-1])
+        node[parts[-1]] = {**(current if isinstance(current, dict) else {}), "length": value}
+        if isinstance(current, str):
+            node[parts[-1]]["name"] = current
+    return nested
+
+
+def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """Nested dicts of str/int/bool/list values as TOML tables (enough for a profile)."""
+    lines: list[str] = []
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        return json.dumps(str(v), ensure_ascii=False)
+
+    def table(path: str, node: dict[str, Any]) -> None:
+        leaves = {k: v for k, v in node.items() if not (isinstance(v, dict) and _is_table(v))}
+        if leaves:
+            if path:
+                lines.append(f"[{path}]")
+            lines.extend(f"{k} = {value(v)}" for k, v in leaves.items())
+            lines.append("")
+        for k, v in node.items():
+            if isinstance(v, dict) and _is_table(v):
+                table(f"{path}.{k}" if path else k, v)
+
+    table(prefix, data)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _is_table(node: dict) -> bool:
+    # {name, length} of one field is an inline value, not a table of its own.
+    return not (set(node) <= {"name", "length", "type"} and "length" in node)
+
+
+# --- merging -------------------------------------------------------------------------------------------------------
+_OBJECT_KEYS = ("code", "read_code", "table", "detail_table", "available")
+_FIELD_KEYS = ("name", "length", "type")
+
+
+def _merge_accountview(target: dict, values: Any, problems: list[str]) -> None:
+    if not isinstance(values, dict):
+        problems.append("profile.accountview must be a table")
+        return
+    objects = target["objects"]
+    for key, value in values.items():
+        if key in ("change_date", "change_counter"):
+            _merge_field(target[key], value, f"accountview.{key}", problems)
+        elif key == "default_key":
+            target[key] = value
+        elif key == "dictionary":
+            if not isinstance(value, dict):
+                problems.append("accountview.dictionary must be a table")
+                continue
+            for entry, name in value.items():
+                if entry not in target["dictionary"]:
+                    problems.append(f"unknown entry accountview.dictionary.{entry} "
+                                    f"(entries: {', '.join(target['dictionary'])})")  # fmt: skip
+                else:
+                    target["dictionary"][entry] = name
+        elif key in objects:
+            _merge_object(objects[key], value, f"accountview.{key}", problems)
+        else:
+            problems.append(f"unknown entry accountview.{key} (objects: {', '.join(objects)})")
+
+
+def _merge_object(target: dict, values: Any, where: str, problems: list[str]) -> None:
+    if not isinstance(values, dict):
+        problems.append(f"{where} must be a table")
+        return
+    for key, value in values.items():
+        if key in ("fields", "line_fields"):
+            fields = target.get(key) or {}
+            if not isinstance(value, dict):
+                problems.append(f"{where}.{key} must be a table")
+                continue
+            for logical, override in value.items():
+                if logical not in fields:
+                    problems.append(f"unknown field {where}.{key}.{logical} (fields: {', '.join(fields) or 'none'})")
+                    continue
+                _merge_field(fields[logical], override, f"{where}.{key}.{logical}", problems)
+        elif key in _OBJECT_KEYS:
+            if key == "available" and not target.get("optional"):
+                problems.append(f"{where}.available: the flows cannot do without this object")
+                continue
+            if key == "available" and not isinstance(value, bool):
+                problems.append(f"{where}.available must be true or false")
+                continue
+            target[key] = value
+        else:
+            problems.append(f"unknown entry {where}.{key} (entries: {', '.join(_OBJECT_KEYS)}, fields, line_fields)")
+
+
+def _merge_field(target: dict, value: Any, where: str, problems: list[str]) -> None:
+    if isinstance(value, str):
+        target["name"] = value
+        return
+    if not isinstance(value, dict):
+        problems.append(f"{where} must be a field name or {{name, length}}")
+        return
+    for key, v in value.items():
+        if key not in _FIELD_KEYS:
+            problems.append(f"unknown entry {where}.{key} (entries: {', '.join(_FIELD_KEYS)})")
+        elif key == "length" and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            problems.append(f"{where}.length must be a whole number of characters, not {v!r}")
+        else:
+            target[key] = v
+
+
+def _merge_mplus(target: dict, values: Any, problems: list[str]) -> None:
+    if not isinstance(values, dict):
+        problems.append("profile.mplus must be a table")
+        return
+    for key, value in values.items():
+        if key not in MplusProfile.model_fields:
+            problems.append(f"unknown entry mplus.{key} (entries: {', '.join(MplusProfile.model_fields)})")
+            continue
+        target[key] = value
+
+
+def _bad_name(key: str, value: str) -> list[str]:
+    text = str(value or "")
+    if not text.strip():
+        return [f"{key} is empty"]
+    if not set(text.upper()) <= _NAME_CHARS:
+        return [f"{key} = {text!r}: AccountView names hold letters, digits and underscores only"]
+    return []
+
+
+def _errors(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p != "objects")
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _describe(default: ApiProfile, key: str) -> tuple[str, str, str]:
+    """(meaning, evidence, system) of a flat key."""
+    parts = key.split(".")
+    if parts[0] == "mplus":
+        info = MplusProfile.model_fields.get(parts[1])
+        return (info.description or "") if info else "", "choice", "mplus"
+    av = default.accountview
+    if parts[1] in ("change_date", "change_counter"):
+        spec = getattr(av, parts[1])
+        return spec.meaning, spec.evidence, "accountview"
+    if parts[1] == "default_key":
+        return "lastKey paging key of a table the profile does not describe", "observed", "accountview"
+    if parts[1] == "dictionary":
+        what = {"code": "business object of the data dictionary (system data)", "table": "its table",
+                "table_field": "its field naming a field's table", "name_field": "its field naming the field",
+                "type_field": "its field holding the Visual FoxPro type", "length_field": "its field holding the "
+                "length"}.get(parts[2], parts[2])  # fmt: skip
+        return f"data dictionary, read by the doctor: {what}", "observed", "accountview"
+    obj = av.objects.get(parts[1])
+    if obj is None:
+        return "", "", "accountview"
+    if len(parts) >= 4 and parts[2] in ("fields", "line_fields"):
+        spec = getattr(obj, parts[2]).get(parts[3])
+        if spec is None:
+            return "", "", "accountview"
+        table = obj.detail_table if parts[2] == "line_fields" else obj.table
+        if len(parts) == 5:
+            return f"characters the engine expects in {table}.{spec.name}", spec.evidence, "accountview"
+        return f"{table}: {spec.meaning}", spec.evidence, "accountview"
+    what = {
+        "code": "business-object code", "read_code": "business-object code of reads", "table": "header table",
+        "detail_table": "detail table (lines)", "available": "the tenant has this object (false: the steps that "
+                                                             "need it are switched off)",
+    }.get(parts[2], parts[2])  # fmt: skip
+    return f"{obj.meaning}: {what}", obj.evidence, "accountview"
+
+
+# --- the defaults ----------------------------------------------------------------------------------------------------
+def _default_data() -> dict[str, Any]:
+    return {"accountview": copy.deepcopy(defaults.ACCOUNTVIEW), "mplus": {}}
+
+
+def _default_read_code(name: str) -> bool:
+    return bool(defaults.ACCOUNTVIEW["objects"].get(name, {}).get("read_code"))
+
+
+@lru_cache(maxsize=1)
+def _default() -> ApiProfile:
+    return ApiProfile.model_validate(_default_data())
