@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="AccountView tenant names: default (our assumptions) or renamed (every assumed object, table and field "
         "renamed, no group discounts; apicenter_sandbox/variants/renamed.toml configures the engine for it)",
     )  # fmt: skip
+    p.add_argument(
+        "--from-capture", metavar="DIR",
+        help="serve what a support capture (apicenter-sync run --capture DIR) read: the tenant's names and shape, "
+        "pseudonymised, instead of the generated shop",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the endpoints and credentials as JSON")
     p.add_argument(
         "--exercise", action="store_true",
@@ -64,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         av_client_id=args.av_client_id,
         av_client_secret=args.av_client_secret,
         variant=args.variant,
+        from_capture=args.from_capture,
     )
     ready_s = time.monotonic() - started
     with sandboxes:

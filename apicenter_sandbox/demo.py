@@ -19,13 +19,26 @@ from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.store.sqlite_tokens import SqliteTokenStore
 
-from .runner import DEFAULT_ACCOUNTVIEW_PORT, DEFAULT_MPLUS_PORT, Sandboxes, start_sandboxes
+from .runner import (
+    DEFAULT_ACCOUNTVIEW_PORT,
+    DEFAULT_AV_CLIENT_ID,
+    DEFAULT_AV_CLIENT_SECRET,
+    DEFAULT_MPLUS_IDENT,
+    DEFAULT_MPLUS_PORT,
+    DEFAULT_MPLUS_SECRET,
+    Sandboxes,
+    start_sandboxes,
+)
 
 
 def sandbox_config_text(sb: Sandboxes) -> str:
     """The shipped sandbox configuration, pointed at these sandboxes' ports."""
     text = resources.files("apicenter_sandbox").joinpath("sandbox.toml").read_text(encoding="utf-8")
     text = text.replace(f"http://127.0.0.1:{DEFAULT_ACCOUNTVIEW_PORT}", sb.accountview_url)
+    text = text.replace(f'client_id = "{DEFAULT_AV_CLIENT_ID}"', f'client_id = "{sb.av_client_id}"')
+    text = text.replace(f'client_secret = "{DEFAULT_AV_CLIENT_SECRET}"', f'client_secret = "{sb.av_client_secret}"')
+    text = text.replace(f'ident = "{DEFAULT_MPLUS_IDENT}"', f'ident = "{sb.mplus_ident}"')
+    text = text.replace(f'secret = "{DEFAULT_MPLUS_SECRET}"', f'secret = "{sb.mplus_secret}"')
     return text.replace(f"http://127.0.0.1:{DEFAULT_MPLUS_PORT}", sb.mplus_url)
 
 

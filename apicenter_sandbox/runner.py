@@ -79,16 +79,27 @@ def start_sandboxes(
     av_client_id: str = DEFAULT_AV_CLIENT_ID,
     av_client_secret: str = DEFAULT_AV_CLIENT_SECRET,
     variant: str | None = None,
+    from_capture: str | None = None,
 ) -> Sandboxes:
     """Seed a world and serve it from both sandboxes (port 0 = a free port). ``variant``: AccountView shows the
-    world under another tenant's names (``accountview/variant.py``)."""
+    world under another tenant's names (``accountview/variant.py``). ``from_capture``: the sandboxes hold what a
+    support capture read instead (``from_capture.py``; the world then only names the company)."""
     from .accountview import AccountViewSandbox
     from .mplus import MplusSandbox
 
     world = world or generate(size, seed, orders=orders)
+    av_options: dict = {"variant": variant}
+    mplus_options: dict = {}
+    if from_capture:
+        from . import from_capture as captured
+
+        tenant = captured.load(from_capture)
+        av_options = {"variant": tenant.variant, "seeder": lambda store: captured.seed_accountview(store, tenant),
+                      "not_before": captured.clock_after(tenant)}  # fmt: skip
+        mplus_options = {"seeder": lambda store: captured.seed_mplus(store, tenant)}
     av_app = AccountViewSandbox(world, client_id=av_client_id, client_secret=av_client_secret, latency_ms=latency_ms,
-                                variant=variant)  # fmt: skip
-    mplus_app = MplusSandbox(world, ident=mplus_ident, secret=mplus_secret, latency_ms=latency_ms)
+                                **av_options)  # fmt: skip
+    mplus_app = MplusSandbox(world, ident=mplus_ident, secret=mplus_secret, latency_ms=latency_ms, **mplus_options)
     av = SandboxServer(av_app, host, accountview_port).start()
     try:
         mplus = SandboxServer(mplus_app, host, mplus_port).start()

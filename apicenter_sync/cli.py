@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--full", action="store_true", help="ignore watermarks and hashes: re-read and re-send all")
     r.add_argument("--limit", type=int, help="stop after this many source records")
     r.add_argument("--show", type=int, default=20, help="dry run: how many planned writes to print (default 20)")
+    r.add_argument(
+        "--capture", metavar="DIR",
+        help="write every request/reply of the run into DIR for support: secrets removed, personal data "
+        "pseudonymised, size-capped (apicenter-sandbox --from-capture DIR replays the tenant's shape)",
+    )  # fmt: skip
 
     dr = sub.add_parser(
         "doctor",
@@ -51,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--seconds", type=float, default=60.0, help="time the checks may take (default 60)")
     dr.add_argument("--json", action="store_true", help="print the report as JSON")
     dr.add_argument("--all", action="store_true", help="print confirmed checks too (default: only the others)")
+    dr.add_argument("--capture", metavar="DIR", help="also write every request/reply of the checks into DIR for "
+                    "support (redacted, as run --capture)")  # fmt: skip
 
     sub.add_parser("status", help="per flow: watermark, last run, open failures")
 
@@ -114,9 +121,11 @@ def cmd_doctor(cfg, args) -> int:
             except SyncError:
                 engine.accountview.company_id = cfg.accountview.company_id or None  # the doctor says what is wrong
         systems = (args.only,) if args.only else ("accountview", "mplus")
+        if args.capture:
+            engine.start_capture(args.capture)
         report = run_doctor(engine, seconds=args.seconds, systems=systems)
     finally:
-        engine.close()
+        engine.close()  # closes the capture too
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -148,7 +157,15 @@ def cmd_run(cfg, args) -> int:
     engine = open_engine(cfg, store)
     options = RunOptions(dry_run=args.dry_run, full=args.full, limit=args.limit, progress=Progress())
     names = [n for n in RUN_ORDER if n in FLOWS] if args.flow == "all" else [args.flow]
-    results = [engine.run(name, options) for name in names]
+    if args.capture:
+        engine.start_capture(args.capture)
+    try:
+        results = [engine.run(name, options) for name in names]
+    finally:
+        manifest = engine.stop_capture()
+    if manifest:
+        note = f"; stopped early: {manifest['stopped']}" if manifest["stopped"] else ""
+        print(f"capture: {manifest['calls']} calls written to {args.capture}{note}", file=sys.stderr)
     print_summary(results)
     for result in results:
         print_failures(result)

@@ -87,6 +87,20 @@ class Engine:
                 on_result(result)
         return results
 
+    def start_capture(self, folder, **limits):
+        """Write every API call from now on into ``folder``, redacted (apicenter_sync.capture)."""
+        from .capture import Capture
+
+        capture = Capture(folder, self.profile, **limits)
+        self.accountview.capture = self.accountview.oauth.capture = self.mplus.capture = capture
+        return capture
+
+    def stop_capture(self) -> dict | None:
+        capture = self.mplus.capture
+        self.accountview.capture = self.accountview.oauth.capture = self.mplus.capture = None
+        return capture.close() if capture is not None else None
+
     def close(self) -> None:
+        self.stop_capture()
         self.accountview.close()
         self.mplus.close()

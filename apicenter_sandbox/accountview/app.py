@@ -57,17 +57,19 @@ class AccountViewSandbox(SandboxApp):
     def __init__(self, world: World, *, client_id: str = "sandbox-client", client_secret: str = "sandbox-client-secret",
                  latency_ms: float = 0.0, access_token_ttl_s: int = A.ACCESS_TOKEN_TTL_S,
                  refresh_grace_s: float = A.REFRESH_GRACE_S, clock: Callable[[], datetime] | None = None,
-                 variant: str | Variant | None = None):  # fmt: skip
+                 variant: str | Variant | None = None, seeder: Callable[[Store], None] | None = None,
+                 not_before: datetime | None = None):  # fmt: skip
         super().__init__(latency_ms=latency_ms)
         self.world = world
         self.variant: Variant | None = variant_named(variant) if isinstance(variant, str | None) else variant
+        self.seeder = seeder  # instead of the world: what reset() puts in the store (a capture, from_capture.py)
         self.oauth = OAuthServer(client_id, client_secret, access_token_ttl_s, refresh_grace_s)
         self.company = {
             "Id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"apicenter-sandbox:accountview:{world.seed}:{world.size}")),
             "Description": world.company_name,
             "Code": "DEMO",
         }
-        last_seeded = max(
+        last_seeded = not_before or max(
             [a.changed for a in world.articles]
             + [c.changed for c in world.customers]
             + [o.created for o in world.orders]
@@ -91,7 +93,7 @@ class AccountViewSandbox(SandboxApp):
     # --- SandboxApp ------------------------------------------------------------------
     def reset(self) -> None:
         store = Store()
-        seed(store, self.world)
+        (self.seeder or (lambda s: seed(s, self.world)))(store)
         with self.lock:
             self.store = store
             self.edge = dict(self.world.edge)

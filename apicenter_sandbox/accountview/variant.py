@@ -107,6 +107,14 @@ class Variant:
             raise _refused("unknown_field", f"unknown field {self.table_out(table)}.{name.strip()!r}")
         return upper
 
+    def table_ours(self, table: str) -> str:
+        """Our name of the tenant's table (unchanged when it is not renamed)."""
+        return self._tables_in.get(table.upper(), table.upper())
+
+    def field_ours(self, table: str, name: str) -> str:
+        """Our name of the tenant's field of our ``table`` (unchanged when it is not renamed)."""
+        return self._fields_in.get(table, {}).get(name.upper(), name.upper())
+
     # --- names out -----------------------------------------------------------------------------------------
     def table_out(self, table: str) -> str:
         return self.tables.get(table, table)

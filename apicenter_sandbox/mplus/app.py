@@ -30,15 +30,17 @@ class MplusSandbox(SandboxApp):
     fault_kinds = frozenset(KINDS) - {"expired_token"}
 
     def __init__(
-        self, world: World, *, ident: str = "sandbox", secret: str = "sandbox-secret", latency_ms: float = 0.0
+        self, world: World, *, ident: str = "sandbox", secret: str = "sandbox-secret", latency_ms: float = 0.0,
+        seeder: Callable[[MplusStore], None] | None = None,
     ):
         super().__init__(latency_ms=latency_ms)
         self.world = world
+        self.seeder = seeder  # instead of the world: what reset() puts in the store (a capture, from_capture.py)
         self.ident = ident
         self.secret = secret
         self.codec = SoapCodec()
         self.clock: Callable[[], datetime] = values.now  # tests may pin the time
-        self.store: MplusStore = seed(world)
+        self.store: MplusStore = self._seeded()
         self._wsdl_cache: tuple[str, bytes] | None = None
         self.served_wsdl: bytes | None = None  # POST /_sandbox/wsdl: a live server's other WSDL (None: the bundled)
 
@@ -62,9 +64,16 @@ class MplusSandbox(SandboxApp):
     def error_response(self, status: int, message: str, with_http_200: bool = False) -> Response:
         return self._fault("Server", message, 200 if with_http_200 else status)
 
+    def _seeded(self) -> MplusStore:
+        if self.seeder is None:
+            return seed(self.world)
+        store = MplusStore()
+        self.seeder(store)
+        return store
+
     def reset(self) -> None:
         with self.lock:
-            self.store = seed(self.world)
+            self.store = self._seeded()
             self.served_wsdl, self._wsdl_cache = None, None
 
     def control(self, request: Request) -> Response | None:

@@ -78,6 +78,7 @@ class AccountViewClient(CallCounters):
         self._fresh: tuple[str, float] | None = None  # (access token, time.monotonic()) of this client's last refresh
         self._refused_lock = threading.Lock()
         self._refused_refreshes = 0  # refreshes in a row whose new token got a 401 straight away
+        self.capture = None  # a Capture (apicenter_sync.capture): every request/reply pair, redacted
 
     def __repr__(self) -> str:
         return f"AccountViewClient(api_url={self.api_url!r}, company_id={self.company_id!r}, tokens={MASK!r})"
@@ -338,10 +339,15 @@ class AccountViewClient(CallCounters):
         self._count(operation)
         error: SyncError | None = None
         try:
-            return self._http.request(method, self.api_url + path, params=params, content=content, headers=headers)
+            response = self._http.request(method, self.api_url + path, params=params, content=content,
+                                          headers=headers)  # fmt: skip
         except httpx.TransportError as exc:
             error = errs.from_transport(exc, operation, is_create=is_create)
-        raise error
+        if error:
+            raise error
+        if self.capture is not None:
+            self.capture.accountview(method, path, operation, params, content, response.status_code, response.content)
+        return response
 
     @staticmethod
     def _parse(response: httpx.Response, operation: str, is_write: bool, is_create: bool) -> object:

@@ -99,6 +99,7 @@ class AccountViewOAuth:
         self.redirect_uri = redirect_uri
         self.scopes = tuple(scopes)
         self._http = httpx.Client(timeout=timeout, verify=verify_tls, headers={"Accept": "application/json"})
+        self.capture = None  # a Capture: token calls are written with every secret and token masked
         self.calls = 0  # token requests sent (the API client counts them as "POST token" too)
 
     def __repr__(self) -> str:
@@ -154,6 +155,8 @@ class AccountViewOAuth:
             payload = response.json()
         except ValueError:
             payload = None
+        if self.capture is not None:
+            self.capture.token(form.get("grant_type", ""), response.status_code, payload)
         if response.status_code != 200 or not isinstance(payload, dict) or "error" in payload:
             if response.status_code == 200 and not isinstance(payload, dict):
                 raise errs.malformed("token answer is not a JSON object", "token", is_create=False)

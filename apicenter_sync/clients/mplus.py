@@ -150,6 +150,7 @@ class MplusClient(CallCounters):
         self._options = {"address": self.url}
         self._reader = _reader_for(document)
         CallCounters.__init__(self)
+        self.capture = None  # a Capture (apicenter_sync.capture): every request/reply pair, redacted
 
     def _live_document(self):
         with _module_lock:
@@ -221,6 +222,8 @@ class MplusClient(CallCounters):
             error = errs.from_transport(exc, operation)
         if error:
             raise error
+        if self.capture is not None:
+            self.capture.mplus(operation, etree.tostring(envelope), response.status_code, response.content)
         return self._reply(operation, response)
 
     def _reply(self, operation: str, response: requests.Response) -> dict:
