@@ -2,7 +2,7 @@
 {
     "name": "APIcenter Connector (AccountView ↔ MplusKASSA)",
     "summary": "Sync AccountView and MplusKASSA from Odoo: flows, mappings, queued jobs, activity log",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Connector",
     "license": "LGPL-3",
     "author": "APIcenter Connector contributors",
@@ -19,6 +19,8 @@
         "data/queue_job_data.xml",
         "data/ir_cron.xml",
         "wizards/apicenter_setup_wizard_views.xml",
+        "wizards/apicenter_profile_transfer_views.xml",
+        "views/apicenter_doctor_report_views.xml",
         "views/apicenter_backend_views.xml",
         "views/apicenter_flow_views.xml",
         "views/apicenter_mapping_views.xml",

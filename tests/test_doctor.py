@@ -246,3 +246,16 @@ def test_the_command_line_doctor(sb, tmp_path, capsys):
     assert main(["--config", str(config), "doctor", "--only", "accountview"]) == 1
     out = capsys.readouterr().out
     assert "REFUTED      accountview business object VRD1" in out and "set accountview.stock.code" in out
+
+
+def test_the_list_of_operations_the_doctor_checks_is_complete():
+    """Every WSDL operation the client names is in OPERATIONS_USED, so the doctor checks each on a live server."""
+    from pathlib import Path
+
+    from apicenter_sync.doctor.wsdl_compare import WsdlShape
+
+    operations = set(WsdlShape(wsdl_bytes()).operations)
+    source = (Path(__file__).parents[1] / "apicenter_sync" / "clients" / "mplus.py").read_text(encoding="utf-8")
+    named = {m for m in re.findall(r'"([a-z][A-Za-z0-9]+)"', source) if m in operations}
+    assert named and named <= set(OPERATIONS_USED), sorted(named - set(OPERATIONS_USED))
+    assert set(OPERATIONS_USED) <= operations

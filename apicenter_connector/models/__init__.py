@@ -1,3 +1,5 @@
+from . import apicenter_profile_line
+from . import apicenter_doctor_report
 from . import apicenter_backend
 from . import apicenter_backend_token
 from . import apicenter_update_field

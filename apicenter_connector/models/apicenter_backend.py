@@ -7,13 +7,16 @@ from apicenter_sync import connect
 from apicenter_sync.clients.accountview import AccountViewClient
 from apicenter_sync.clients.accountview_oauth import AccountViewOAuth
 from apicenter_sync.clients.mplus import MplusClient
+from apicenter_sync.doctor import run_doctor
 from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine
-from apicenter_sync.errors import SyncError
+from apicenter_sync.errors import ConfigError, SyncError
+from apicenter_sync.profile import ApiProfile
 from apicenter_sync.redact import redact_text
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
+from .apicenter_profile_line import default_entries, from_text, to_text
 from .setting_fields import setting_field
 from .store import OdooStore
 from .token_store import OdooTokenStore
@@ -84,6 +87,33 @@ class ApicenterBackend(models.Model):
         "apicenter.setting", "backend_id", string="Backend-wide Settings", domain=[("flow_id", "=", False)]
     )
     flow_count = fields.Integer(compute="_compute_flow_count")
+    # --- API profile and connection checks ----------------------------------------------------------------------
+    profile_line_ids = fields.One2many(
+        "apicenter.profile.line", "backend_id", string="API Profile", groups="base.group_system",
+        help="Every AccountView name and MplusKASSA choice the engine depends on (docs/profile.md).",
+    )  # fmt: skip
+    profile_changed_count = fields.Integer(
+        string="Changed Profile Entries", compute="_compute_profile_changed_count", groups="base.group_system"
+    )
+    capture_enabled = fields.Boolean(
+        string="Capture API Calls",
+        groups="base.group_system",
+        help="Support: every run writes each request/reply pair, secrets removed and personal data pseudonymised, "
+        "into a zip attached to the run (Runs > the run > Attachments). Off by default.",
+    )
+    doctor_report_ids = fields.One2many("apicenter.doctor.report", "backend_id", string="Connection Checks")
+    doctor_report_id = fields.Many2one(
+        "apicenter.doctor.report", string="Last Connection Check", compute="_compute_doctor", compute_sudo=True
+    )
+    doctor_state = fields.Selection(related="doctor_report_id.state", string="Last Check")
+    doctor_checked_at = fields.Datetime(related="doctor_report_id.checked_at", string="Last Checked")
+    doctor_hold = fields.Boolean(
+        string="Held by the Connection Check",
+        compute="_compute_doctor",
+        compute_sudo=True,
+        help="The last connection check refuted something and no administrator has confirmed it: the first real run "
+        "waits (dry runs go on).",
+    )
     setup_state = fields.Selection(
         [("draft", "Not connected"), ("connected", "Connected"), ("running", "Running")],
         compute="_compute_setup_state",
@@ -108,6 +138,27 @@ class ApicenterBackend(models.Model):
             backend.av_connected = bool(token and token.access_token)
             # Readable by administrators only (the field's groups); computed for everyone.
             backend.av_token_expires_at = token.expires_at_dt if token else False
+
+    def _compute_profile_changed_count(self):
+        for backend in self:
+            backend.profile_changed_count = len(backend.sudo().profile_line_ids.filtered("changed"))
+
+    def _compute_doctor(self):
+        Report = self.env["apicenter.doctor.report"].sudo()
+        for backend in self:
+            report = Report.search([("backend_id", "=", backend._origin.id)], limit=1) if backend._origin.id else Report
+            backend.doctor_report_id = report
+            backend.doctor_hold = bool(report) and backend._doctor_holds(report)
+
+    def _doctor_holds(self, report):
+        """A refuted, unconfirmed check holds the backend until its first real run has been done."""
+        self.ensure_one()
+        if report.state != "refuted" or report.reviewed_at:
+            return False
+        ran = self.env["apicenter.run"].sudo().search_count(
+            [("backend_id", "=", self.id), ("mode", "!=", "dry_run"), ("state", "=", "done")], limit=1
+        )
+        return not ran
 
     def _compute_flow_count(self):
         for backend in self:
@@ -176,9 +227,91 @@ class ApicenterBackend(models.Model):
         )
 
     def _engine(self, store=None):
-        """An engine on this backend's clients and an :class:`OdooStore`; close it after use."""
+        """An engine on this backend's clients, API profile and an :class:`OdooStore`; close it after use."""
         self.ensure_one()
-        return Engine(store or self._store(), self._accountview_client(), self._mplus_client())
+        return Engine(store or self._store(), self._accountview_client(), self._mplus_client(), self._api_profile())
+
+    # --- API profile ------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        backends._sync_profile_lines()
+        return backends
+
+    def _api_profile(self):
+        """The engine's ApiProfile of this backend: the shipped defaults with the values of its profile lines."""
+        self.ensure_one()
+        values = {line.key: from_text(line.key, line.value) for line in self.sudo().profile_line_ids
+                  if line.key in default_entries()}  # fmt: skip
+        return ApiProfile.from_flat(values) if values else ApiProfile.default()
+
+    def _sync_profile_lines(self, values=None):
+        """One line per entry of the shipped profile (lines of entries no longer used are dropped); ``values``
+        (flat key -> value) sets them, the defaults fill the rest of new lines."""
+        Line = self.env["apicenter.profile.line"].sudo()
+        entries = default_entries()
+        for backend in self:
+            lines = {line.key: line for line in backend.sudo().profile_line_ids}
+            (Line.browse([line.id for key, line in lines.items() if key not in entries])).unlink()
+            create = []
+            for key, (sequence, default, *_rest) in entries.items():
+                text = to_text((values or {}).get(key, default))
+                if key in lines:
+                    if values is not None and lines[key].value != text:
+                        lines[key].value = text
+                else:
+                    create.append({"backend_id": backend.id, "key": key, "value": text, "sequence": sequence})
+            Line.create(create)
+
+    def _check_admin(self):
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only an administrator can change the API profile."))
+
+    def action_profile_reset(self):
+        """Every profile entry back to the shipped default."""
+        self._check_admin()
+        defaults = {key: default for key, (_s, default, *_r) in default_entries().items()}
+        for backend in self:
+            backend._sync_profile_lines(defaults)
+            backend.message_post(body=self.env._("API profile reset to the shipped defaults."))
+        return True
+
+    def action_profile_transfer(self):
+        """Export the profile as a TOML file, or import one (the [profile] section of apicenter.toml)."""
+        self.ensure_one()
+        self._check_admin()
+        return self.env["apicenter.profile.transfer"]._action_for_backend(self)
+
+    def _set_api_profile(self, profile):
+        """Replace this backend's profile lines by ``profile`` (an ApiProfile)."""
+        self.ensure_one()
+        self._check_admin()
+        self._sync_profile_lines(profile.flat())
+
+    # --- connection checks --------------------------------------------------------------------------------------
+    def action_check_connection(self):
+        """Run the doctor (read-only, bounded) and keep its dated report on the backend."""
+        self.ensure_one()
+        self.check_access("write")
+        try:
+            engine = self._engine()
+        except (ConfigError, UserError) as exc:
+            raise UserError(redact_text(str(exc))) from None
+        try:
+            report = run_doctor(engine)
+        finally:
+            engine.close()
+        stored = self.env["apicenter.doctor.report"]._from_engine(self, report)
+        self.message_post(body=self.env._("Connection check: %s", stored.summary))
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_doctor_report_action")
+        action.update({"res_id": stored.id, "view_mode": "form", "views": [(False, "form")]})
+        return action
+
+    def action_view_doctor_reports(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_doctor_report_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        return action
 
     # --- actions ----------------------------------------------------------------------------------------------
     @staticmethod

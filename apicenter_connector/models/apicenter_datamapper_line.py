@@ -104,6 +104,7 @@ class ApicenterDatamapperLine(models.Model):
                 [("backend_id", "=", backend.id), ("mapping_flow", "=", flow)]
             )
             try:
-                compile_mapping({"flow": flow, "lines": [line._to_line() for line in lines]})
+                compile_mapping({"flow": flow, "lines": [line._to_line() for line in lines]},
+                                profile=backend._api_profile())  # fmt: skip
             except MappingDefinitionError as exc:
                 raise ValidationError(str(exc)) from None

@@ -1,9 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """A flow of a backend: its schedule, its settings, and the jobs that run it through the engine."""
 
+import io
 import json
 import logging
+import shutil
+import tempfile
+import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg2
 from apicenter_sync import settings as registry
@@ -173,6 +178,8 @@ class ApicenterFlow(models.Model):
     )
     health = fields.Selection(HEALTH, compute="_compute_dashboard")
     color = fields.Integer(compute="_compute_dashboard")
+    doctor_state = fields.Selection(related="backend_id.doctor_state", string="Connection Check")
+    doctor_hold = fields.Boolean(related="backend_id.doctor_hold")
     last_alert_at = fields.Datetime(
         readonly=True, help="When the responsible users were last notified of failures of this flow."
     )
@@ -439,6 +446,17 @@ class ApicenterFlow(models.Model):
         if not flow._try_lock():
             return self.env._("Skipped: another run of %s is in progress.", flow.name)
         backend = flow.backend_id
+        if mode != "dry_run" and backend.doctor_hold:
+            report = backend.doctor_report_id
+            message = self.env._(
+                "Held: the connection check of %(date)s refuted %(n)s assumption(s). An administrator must look at it "
+                "and confirm it (backend > Connection Checks > Confirm and Allow Runs), or fix the API profile and "
+                "check again, before the first real run. Dry runs are not held.",
+                date=report.checked_at,
+                n=report.refuted_count,
+            )
+            flow._record_result(state="failed", error=message, counts={})
+            return message
         store = backend._store()
         if flow.flow not in FLOWS:
             run_id = store.log.start_run(flow.flow, "dry_run" if mode == "dry_run" else "normal")
@@ -449,10 +467,18 @@ class ApicenterFlow(models.Model):
         options = RunOptions(dry_run=mode == "dry_run", full=mode == "full",
                              max_batches=flow.batches_per_job or None, resume=continued)  # fmt: skip
         engine = backend._engine(store)
+        capture = tempfile.mkdtemp(prefix="apicenter-capture-") if backend.capture_enabled else None
+        manifest = None
         try:
+            if capture:
+                engine.start_capture(capture)
             result = engine.run(flow.flow, options)
         finally:
+            manifest = engine.stop_capture()
             engine.close()
+        if capture:
+            flow._attach_capture(result.run_id, Path(capture), manifest)
+            shutil.rmtree(capture, ignore_errors=True)
         counts = {k: v for k, v in result.counts.items() if v}
         if result.error and result.transient and not counts:
             raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=result.error))
@@ -465,6 +491,24 @@ class ApicenterFlow(models.Model):
             flow._enqueue(mode, continued=True)
             return text + self.env._("; more to do: the next job goes on")
         return text
+
+    def _attach_capture(self, run_id, folder, manifest):
+        """The run's capture (redacted request/reply pairs) as a zip attached to the run."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.iterdir()):
+                archive.write(path, path.name)
+        self.env["ir.attachment"].sudo().create(
+            {
+                "name": f"capture-{self.flow}-run-{run_id}.zip",
+                "raw": buffer.getvalue(),
+                "res_model": "apicenter.run",
+                "res_id": run_id,
+                "mimetype": "application/zip",
+                "description": self.env._("%(calls)s API calls, secrets removed, personal data pseudonymised",
+                                          calls=(manifest or {}).get("calls", 0)),  # fmt: skip
+            }
+        )
 
     def _record_result(self, state, error, counts):
         now = fields.Datetime.now()

@@ -1,1 +1,2 @@
 from . import apicenter_setup_wizard
+from . import apicenter_profile_transfer

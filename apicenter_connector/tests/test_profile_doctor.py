@@ -1,0 +1,177 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The API profile tab, the connection check (doctor) and its hold on the first real run, capture for support."""
+
+import base64
+import io
+import zipfile
+
+from apicenter_sandbox.accountview.variant import profile_file
+from apicenter_sandbox.runner import start_sandboxes
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from .common import ApicenterCase, configure_sandbox_backend, create_sandbox_flows, trap_jobs
+
+
+@tagged("post_install", "-at_install")
+class TestProfileAndDoctor(ApicenterCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.flows = cls.create_flows()
+        cls.manager = new_test_user(
+            cls.env, login="apic_prof_manager", groups="apicenter_connector.group_apicenter_manager"
+        )
+        cls.user = new_test_user(cls.env, login="apic_prof_user", groups="apicenter_connector.group_apicenter_user")
+
+    def _flow(self, name, backend=None):
+        return (backend or self.backend).flow_ids.filtered(lambda f: f.flow == name)
+
+    def _run(self, flow, mode="normal"):
+        with trap_jobs() as trap:
+            flow._enqueue(mode)
+            trap.perform_enqueued_jobs()
+        return self.env["apicenter.run"].search([("backend_id", "=", flow.backend_id.id), ("flow", "=", flow.flow)],
+                                                limit=1)  # fmt: skip
+
+    def _line(self, key, backend=None):
+        return (backend or self.backend).profile_line_ids.filtered(lambda line: line.key == key)
+
+    # --- the profile tab ----------------------------------------------------------------------------------------
+    def test_profile_lines_are_the_engines_entries_and_admin_only(self):
+        profile = self.backend._api_profile()
+        self.assertEqual(set(self.backend.profile_line_ids.mapped("key")), set(profile.flat()))
+        ean = self._line("accountview.article.fields.ean")
+        self.assertEqual((ean.value, ean.default_value, ean.evidence), ("EAN_CODE", "EAN_CODE", "assumed"))
+        self.assertFalse(ean.changed)
+        with self.assertRaises(AccessError):
+            self.env["apicenter.profile.line"].with_user(self.manager).search([])
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.manager).action_profile_reset()
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.manager).action_profile_transfer()
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.manager).read(["profile_line_ids"])
+        form = self.env["apicenter.backend"].with_user(self.manager).get_views([(False, "form")])["views"]["form"]
+        self.assertNotIn("profile_line_ids", form["arch"])
+        self.assertNotIn("capture_enabled", form["arch"])
+
+    def test_a_changed_entry_reaches_the_engine_and_can_be_reset(self):
+        self._line("accountview.stock.code").value = "VRD1"
+        self.assertEqual(self.backend._api_profile().accountview.stock.code, "VRD1")
+        self.assertTrue(self._line("accountview.stock.code").changed)
+        self.assertEqual(self.backend.profile_changed_count, 1)
+        # The default sandbox has no VRD1: the stock run stops and names it.
+        run = self._run(self._flow("stock"))
+        self.assertEqual(run.state, "failed")
+        self.assertIn("VRD1", run.error)
+        with self.assertRaises(ValidationError):
+            self._line("accountview.article.fields.ean").value = "EAN-CODE"
+        with self.assertRaises(ValidationError):
+            self._line("accountview.group_discount.available").value = "maybe"
+        self.backend.action_profile_reset()
+        self.assertEqual(self.backend._api_profile(), self.backend._api_profile().default())
+        self.assertEqual(self.backend.profile_changed_count, 0)
+
+    def test_export_and_import_as_a_file(self):
+        self._line("mplus.sku_field").value = "pluNumber"
+        wizard = self.env["apicenter.profile.transfer"].browse(self.backend.action_profile_transfer()["res_id"])
+        wizard.action_export()
+        text = base64.b64decode(wizard.data).decode()
+        self.assertIn('[profile.mplus]\nsku_field = "pluNumber"', text)
+        self.assertNotIn("EAN_CODE", text)  # only the changes
+        renamed = profile_file("renamed").read_bytes()
+        wizard.write({"data": base64.b64encode(renamed), "filename": "renamed.toml"})
+        wizard.action_import()
+        profile = self.backend._api_profile()
+        self.assertEqual(profile.accountview.stock.code, "VRD1")
+        self.assertEqual(profile.mplus.sku_field, "articleNumber")  # the file is the whole profile
+        self.assertEqual(self._line("accountview.group_discount.available").value, "false")
+        wizard.write({"data": base64.b64encode(b"[profile.accountview.stok]\ncode = 1\n")})
+        with self.assertRaises(UserError):
+            wizard.action_import()
+
+    # --- the connection check ----------------------------------------------------------------------------------
+    def test_check_connection_keeps_a_dated_report_and_holds_the_first_real_run(self):
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.user).action_check_connection()
+        action = self.backend.with_user(self.manager).action_check_connection()
+        report = self.env["apicenter.doctor.report"].browse(action["res_id"])
+        self.assertEqual(report.backend_id, self.backend)
+        self.assertEqual(self.backend.doctor_report_id, report)
+        # The sandbox configuration rejects the seeded non-numeric SKU: refuted, the rest confirmed.
+        self.assertEqual(report.state, "refuted")
+        self.assertEqual(report.check_ids.filtered(lambda c: c.status == "refuted").mapped("check_key"),
+                         ["accountview.article.numeric_skus"])  # fmt: skip
+        self.assertGreater(report.confirmed_count, 150)
+        products = self._flow("products")
+        self.assertEqual(products.doctor_state, "refuted")  # on the dashboard card
+        self.assertTrue(products.doctor_hold)
+        # The first real run is held (and says why); a dry run is not.
+        self.assertFalse(self._run(products))
+        self.assertEqual(products.last_state, "failed")
+        self.assertIn("Held: the connection check", products.last_error)
+        self.assertEqual(self._run(products, "dry_run").state, "done")
+        with self.assertRaises(AccessError):
+            report.with_user(self.manager).action_confirm()
+        report.action_confirm()
+        self.assertFalse(self.backend.doctor_hold)
+        self.assertEqual(self._run(products).state, "done")
+        # Once a real run went through, a later refuted check informs but holds nothing.
+        report2 = self.env["apicenter.doctor.report"].browse(self.backend.action_check_connection()["res_id"])
+        self.assertEqual(report2.state, "refuted")
+        self.assertFalse(self.backend.doctor_hold)
+
+    def test_a_fixed_configuration_checks_clean(self):
+        self.backend._store().settings.set("non_numeric_sku", "generate", "products")
+        report = self.env["apicenter.doctor.report"].browse(self.backend.action_check_connection()["res_id"])
+        self.assertEqual(report.state, "confirmed", report.check_ids.filtered(lambda c: c.status != "confirmed")
+                         .mapped("detail"))  # fmt: skip
+        self.assertFalse(self.backend.doctor_hold)
+
+    def test_a_renamed_tenant_works_after_importing_its_profile(self):
+        """Only the profile changes (the file), no code: the check confirms it and the flows run."""
+        with start_sandboxes(size=30, variant="renamed") as sb:
+            backend = configure_sandbox_backend(self.env, sb, name="Renamed tenant")
+            create_sandbox_flows(backend, {"products": {"non_numeric_sku": "generate"}})
+            report = self.env["apicenter.doctor.report"].browse(backend.action_check_connection()["res_id"])
+            refuted = report.check_ids.filtered(lambda c: c.status == "refuted")
+            self.assertIn("accountview.stock.fields.sku", refuted.mapped("profile_key"))
+            self.assertIn("accountview.sales_order.fields.reference", refuted.mapped("profile_key"))
+            wizard = self.env["apicenter.profile.transfer"].browse(backend.action_profile_transfer()["res_id"])
+            wizard.write({"data": base64.b64encode(profile_file("renamed").read_bytes()), "filename": "r.toml"})
+            wizard.action_import()
+            report = self.env["apicenter.doctor.report"].browse(backend.action_check_connection()["res_id"])
+            self.assertEqual(report.state, "confirmed", report.check_ids.filtered(lambda c: c.status != "confirmed")
+                             .mapped("detail"))  # fmt: skip
+            for name in ("products", "customers", "stock", "prices", "orders"):
+                run = self._run(self._flow(name, backend))
+                self.assertEqual(run.state, "done", f"{name}: {run.error}")
+            prices = self.env["apicenter.log.line"].search([("backend_id", "=", backend.id), ("flow", "=", "prices"),
+                                                            ("entity", "=", "profile")])  # fmt: skip
+            self.assertIn("group discounts: switched off", prices[:1].error)
+            self.assertTrue(sb.mplus.app.store.stock, "stock reached the till through the renamed stock object")
+
+    # --- capture for support ---------------------------------------------------------------------------------
+    def test_capture_switch_attaches_a_redacted_zip_to_the_run(self):
+        self.backend.capture_enabled = True
+        run = self._run(self._flow("customers"))
+        self.assertEqual(run.state, "done")
+        attachment = self.env["ir.attachment"].search([("res_model", "=", "apicenter.run"), ("res_id", "=", run.id)])
+        self.assertEqual(len(attachment), 1)
+        archive = zipfile.ZipFile(io.BytesIO(attachment.raw))
+        names = archive.namelist()
+        self.assertIn("capture.json", names)
+        self.assertIn("profile.toml", names)
+        blob = b"".join(archive.read(n) for n in names)
+        self.assertTrue(any(n.endswith("-mplus-getRelations.json") for n in names))
+        for secret in (self.sb.mplus_secret, self.sb.av_client_secret):
+            self.assertNotIn(secret.encode(), blob)
+        for customer in self.sb.world.customers[:10]:
+            if customer.email:
+                self.assertNotIn(customer.email.encode(), blob)
+        self.backend.capture_enabled = False
+        run = self._run(self._flow("customers"))
+        self.assertFalse(self.env["ir.attachment"].search([("res_model", "=", "apicenter.run"),
+                                                           ("res_id", "=", run.id)]))  # fmt: skip
