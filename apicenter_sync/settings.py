@@ -382,12 +382,18 @@ END_MARK = "<!-- settings-table:end -->"
 
 def update_doc(path: Path) -> bool:
     """Replace the table between the markers in ``path``; return True when the file changed."""
+    return replace_between(path, BEGIN_MARK, END_MARK, markdown_table())
+
+
+def replace_between(path: Path, begin: str, end: str, body: str) -> bool:
+    """Put ``body`` between the markers ``begin`` and ``end`` of a generated table in ``path``; True when the file
+    changed (docs/store.md's settings, docs/assumptions.md's and docs/profile.md's profile tables)."""
     text = path.read_text(encoding="utf-8")
-    head, sep, rest = text.partition(BEGIN_MARK)
-    _, sep2, tail = rest.partition(END_MARK)
+    head, sep, rest = text.partition(begin)
+    _, sep2, tail = rest.partition(end)
     if not sep or not sep2:
-        raise SystemExit(f"{path}: settings table markers not found")
-    new = f"{head}{BEGIN_MARK}\n{markdown_table()}{END_MARK}{tail}"
+        raise SystemExit(f"{path}: markers {begin!r} … {end!r} not found")
+    new = f"{head}{begin}\n{body}{end}{tail}"
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text

@@ -26,19 +26,12 @@ class ApicenterProfileTransfer(models.TransientModel):
     filename = fields.Char()
 
     def _action_for_backend(self, backend):
-        wizard = self.create({"backend_id": backend.id})
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("API Profile File"),
-            "res_model": self._name,
-            "res_id": wizard.id,
-            "view_mode": "form",
-            "target": "new",
-        }
+        return self.create({"backend_id": backend.id})._reopen()
 
     def _reopen(self):
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("API Profile File"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
