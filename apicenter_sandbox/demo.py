@@ -15,6 +15,7 @@ import httpx
 from apicenter_sync import config as config_mod
 from apicenter_sync.cli import Progress, open_store, print_failures, print_summary
 from apicenter_sync.connect import authorize, choose_company
+from apicenter_sync.doctor import run_doctor
 from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.store.sqlite_tokens import SqliteTokenStore
@@ -88,6 +89,12 @@ def run_demo(size: int = 300, orders: int | None = None, folder: str | None = No
             company = choose_company(engine.accountview, cfg.accountview.company_id)
             engine.accountview.company_id = company["Id"]
             print(f"  connected to {company['Description']} ({company['Code']})")
+            report = run_doctor(engine)
+            counts = report.counts()
+            print(f"\n== Doctor (apicenter-sync doctor): {counts['confirmed']} checks confirmed, {counts['refuted']} "
+                  f"refuted, {counts['unchecked']} not checked in {report.seconds:.1f} s")  # fmt: skip
+            for check in report.refuted:
+                print(f"  {check.line()}")
             names = [n for n in RUN_ORDER if n in FLOWS]
             for round_no, title in ((1, "First run: everything is new"), (2, "Second run: nothing changed")):
                 before = _writes(sb)
