@@ -2,7 +2,7 @@
 {
     "name": "APIcenter Connector (AccountView ↔ MplusKASSA)",
     "summary": "Sync AccountView and MplusKASSA from Odoo: flows, mappings, queued jobs, activity log",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Connector",
     "license": "LGPL-3",
     "author": "APIcenter Connector contributors",
@@ -29,6 +29,7 @@
         "views/apicenter_watermark_views.xml",
         "views/apicenter_run_views.xml",
         "views/apicenter_log_line_views.xml",
+        "views/apicenter_sale_views.xml",
         "views/apicenter_setting_views.xml",
         "views/res_config_settings_views.xml",
         "views/apicenter_menus.xml",

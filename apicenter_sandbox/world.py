@@ -255,7 +255,9 @@ COLOURS = ["zwart", "wit", "rood", "blauw", "groen"]
 
 # Fixed positions of edge cases (index into the articles / customers / orders).
 EDGE_NON_NUMERIC_EVERY = 97  # every 97th article gets a non-numeric SKU like "AB-0097"
-SHIPPING_SKU = "999000"  # the shipping-cost article, in the books and (as Mplus' own seed) in the till
+SHIPPING_SKU = "999000"
+OTHER_LINE_SKU = "999100"  # lines without an article of their own (setting other_line_article)
+ROUNDING_SKU = "999200"  # cash rounding (setting cash_rounding_article)  # the shipping-cost article, in the books and (as Mplus' own seed) in the till
 EDGE_FIRST_NON_NUMERIC = 23  # ...and the 23rd, so even the smallest world has one
 
 
@@ -289,6 +291,8 @@ def generate(size: int = 100, seed: int = 1, orders: int | None = None) -> World
         LedgerAccount("8100", "Omzet binnen EU", "revenue", "4"),
         LedgerAccount("8200", "Omzet buiten EU", "revenue", "5"),
         LedgerAccount("8300", "Omzet verzendkosten", "revenue", "2"),
+        LedgerAccount("1400", "Uitstaande cadeaubonnen", "other"),
+        LedgerAccount("8900", "Afrondingsverschillen kas", "other", "0"),
     ]
     journals = [
         Journal("VK", "Verkoopboek", "sales"),
@@ -406,6 +410,15 @@ def generate(size: int = 100, seed: int = 1, orders: int | None = None) -> World
     )  # fmt: skip
     articles.append(shipping)
     edge["shipping_article"] = shipping.sku
+    edge["other_line_article"], edge["cash_rounding_article"] = OTHER_LINE_SKU, ROUNDING_SKU
+    # The books' articles of till lines without an article of their own (text lines with an amount, deposits)
+    # and of cash roundings: the orders flow's settings other_line_article and cash_rounding_article.
+    for sku, description, vat in ((OTHER_LINE_SKU, "Diversen (kassa)", "2"), (ROUNDING_SKU, "Kasafronding", "2")):
+        articles.append(Article(
+            sku=sku, description=description, long_description="", group=groups[0].code, price_excl=Decimal(0),
+            vat_code=vat, price_incl=Decimal(0), cost_price=Decimal(0), ean="", unit="st", sell_in_pos=False,
+            country_of_origin="NL", delivery_days=0, stock=[], changed=SEED_EPOCH, in_mplus=False,
+        ))  # fmt: skip
     group_discounts = [GroupDiscount("HOR", groups[g].code, Decimal(5 + g % 3 * 5)) for g in range(0, n_groups, 3)]
 
     n_customers = max(20, size // 2)
@@ -460,6 +473,7 @@ def generate(size: int = 100, seed: int = 1, orders: int | None = None) -> World
         PaymentMethod("PIN", "Pin", "0"),
         PaymentMethod("IDEAL", "iDEAL", "0"),
         PaymentMethod("ACCOUNT", "Op rekening", "14"),
+        PaymentMethod("GIFTCARD", "Cadeaubon", "0"),
     ]
     delivery_methods = [DeliveryMethod("PICKUP", "Afhalen"), DeliveryMethod("POSTNL", "PostNL"), DeliveryMethod("DHL", "DHL")]
 

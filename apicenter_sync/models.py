@@ -251,16 +251,26 @@ class PriceData(Canonical):
 
 
 class OrderLine(Canonical):
-    sku: str | None = None  # the till's article number
+    """One line of a sale (order, receipt or invoice) as the till holds it; amounts in units, not cents."""
+
+    sku: str | None = None  # the till's article number ("0" or empty: a line without an article)
     plu: str | None = None  # the till article's PLU (the SKU when the profile says mplus.sku_field = pluNumber)
     description: str | None = None
     quantity: Decimal = Decimal(1)  # negative on a return line
     unit_price_incl: Decimal | None = None
     unit_price_excl: Decimal | None = None
-    discount_amount: Decimal = ZERO  # for the whole line, in the line's price basis
+    discount_amount: Decimal | None = None  # for the whole line, incl. VAT (None: the till gave none)
+    discount_amount_excl: Decimal | None = None  # for the whole line, excl. VAT
+    discount_pct: Decimal | None = None  # applied to the line when the till gave no discount amount
+    discount_type: str | None = None  # DISCOUNT-TYPE-… of the WSDL: which rule priced the line
+    total_incl: Decimal | None = None  # the till's own line total incl. VAT: the line's value when present
+    total_excl: Decimal | None = None
     vat_pct: Decimal | None = None
     vat_code: str | None = None
     turnover_group: str | None = None  # the till's turnover group (revenue group) of the line
+    line_kind: str | None = None  # LINE-KIND-DEFAULT, or a subtotal/header line that sells nothing
+    price_type: str | None = None  # PRICE-TYPE-… (exchange-rate lines are foreign currency)
+    bpe_id: str | None = None  # a deposit / breakage / own-use line (BPE)
     is_shipping: bool = False
     extra: dict[str, Any] = Field(default_factory=dict)
 
@@ -268,6 +278,7 @@ class OrderLine(Canonical):
 class Payment(Canonical):
     method: str | None = None
     amount: Decimal = ZERO
+    type: str | None = None  # PAYMENT-METHOD-TYPE-… as the till recorded it
     reference: str | None = None
 
 
@@ -286,7 +297,7 @@ class Order(Canonical):
     shipping_method: str | None = None
     shipping_cost: Decimal = ZERO
     status: str | None = None
-    currency: str = "EUR"
+    currency: str | None = None  # None: the shop's currency (setting currency); another one is refused
     prices_include_vat: bool = True
     total_incl: Decimal | None = None
     total_excl: Decimal | None = None

@@ -61,7 +61,9 @@ class Setting:
             raise SettingError(f"{where}: expected text, got {value!r}")
         value = dict(self.aliases).get(value, value) if self.aliases and isinstance(value, str) else value
         if self.type is list:
-            if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+            if isinstance(value, str):  # "order, receipt" (or one value) as written by hand
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list | tuple | set | frozenset):
                 raise SettingError(f"{where}: expected a list, got {value!r}")
             value = list(value)
             bad = [v for v in value if not isinstance(v, str) or (self.choices and v not in self.choices)]
@@ -165,12 +167,50 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "source_document_type",
-        str,
-        "order",
-        "Mplus documents read: orders, receipts or invoices (receipts and invoices are not supported by the "
-        "MplusKASSA client yet: the flow stops with a configuration error).",
+        list,
+        ("order",),
+        "The sales read from MplusKASSA, any of: order (getOrders), receipt (getReceipts: till tickets and credit "
+        "receipts), invoice (getInvoices). Each is its own stream with its own sync marker; a receipt or invoice "
+        "made from an order that is read too is skipped (the order is the sale).",
         ("orders",),
         choices=("order", "receipt", "invoice"),
+    ),
+    Setting(
+        "receipt_booking",
+        str,
+        "each",
+        "How receipts are booked: each receipt as its own document (each), or one journal booking per till closing "
+        "(per_closing: getReceiptsByCashCount; totals per VAT code, revenue account and payment method).",
+        ("orders",),
+        choices=("each", "per_closing"),
+    ),
+    Setting(
+        "closing_journal",
+        str,
+        "MEM",
+        "AccountView journal (its code) of the booking of a till closing (receipt_booking = per_closing).",
+        ("orders",),
+    ),
+    Setting(
+        "closing_overlap_days",
+        int,
+        3,
+        "Till closings are read from this many days before the last closing booked, so a closing finalized late "
+        "is not missed (booked ones are skipped).",
+        ("orders",),
+        min=0,
+        max=366,
+    ),
+    Setting(
+        "wait_days",
+        int,
+        7,
+        "A sale that waits for master data (an article not in AccountView yet, a missing mapping or setting) is "
+        "retried for this many days, with growing pauses (retry_delay_seconds doubling up to an hour); then it is "
+        "refused (it stays in the log as failed, and the failure digest says so).",
+        ("orders",),
+        min=1,
+        max=366,
     ),
     Setting(
         "employee_number", int, 999999, "Mplus employee number used when an order carries none.", ("orders",), min=0
@@ -197,6 +237,38 @@ SETTINGS: tuple[Setting, ...] = (
         "VK",
         "AccountView sales journal (its code) of bookings (order_type = booking) when the payment_method_journal "
         "mapping table names none for the order's payment method.",
+        ("orders",),
+    ),
+    Setting(
+        "other_line_article",
+        str,
+        "",
+        "AccountView article of sale lines without an article of their own: a text line with an amount, a deposit / "
+        "breakage / own-use (BPE) line, or a till article the books do not know (mapping tables bpe_articles and "
+        "line_articles name more precise ones). Empty: such a sale waits for the setting.",
+        ("orders",),
+    ),
+    Setting(
+        "cash_rounding_article",
+        str,
+        "",
+        "AccountView article of the line that books a cash rounding (the payments round the total to 5 cents) on a "
+        "sales order. Empty: such a sale waits for the setting.",
+        ("orders",),
+    ),
+    Setting(
+        "cash_rounding_account",
+        str,
+        "",
+        "Ledger account of the cash-rounding line on bookings (order_type = booking). Empty: such a sale waits for "
+        "the setting.",
+        ("orders",),
+    ),
+    Setting(
+        "cash_rounding_vat_code",
+        str,
+        "0",
+        "AccountView VAT code of the cash-rounding line (rounding carries no VAT).",
         ("orders",),
     ),
     Setting(
@@ -229,7 +301,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "prices_include_vat", bool, False, "AccountView sales prices are entered including VAT.", ("products", "prices")
     ),
-    Setting("currency", str, "EUR", "Currency of prices sent to Mplus.", ("products", "prices")),
+    Setting(
+        "currency",
+        str,
+        "EUR",
+        "The shop's currency (ISO 4217): prices are sent to MplusKASSA in it, bookings are made in it, and a sale in "
+        "another currency (a mapped currency, or a foreign-currency exchange line) is refused, naming it.",
+        ("products", "prices", "orders"),
+    ),
     Setting(
         "filter_groups",
         list,

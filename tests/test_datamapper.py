@@ -504,9 +504,9 @@ def test_list_groups_must_share_one_source_list():
 
 def test_unknown_flow_and_model_override():
     with pytest.raises(MappingDefinitionError) as exc:
-        compile_mapping({"flow": "invoices", "lines": []})
-    assert exc.value.errors[0].startswith("unknown flow 'invoices' (known: products, categories, customers")
-    mapper = compile_mapping({"flow": "invoices", "lines": [{"source": "a", "target": "sku"}]}, model=Article)
+        compile_mapping({"flow": "vouchers", "lines": []})
+    assert exc.value.errors[0].startswith("unknown flow 'vouchers' (known: products, categories, customers")
+    mapper = compile_mapping({"flow": "vouchers", "lines": [{"source": "a", "target": "sku"}]}, model=Article)
     assert mapper.to_model({"a": "1"}).sku == "1"
 
 
@@ -661,7 +661,7 @@ def test_defaults_ship_as_package_data():
     files = {p.name for p in resources.files("apicenter_sync.datamapper.defaults").iterdir()}
     assert {f"{flow}.json" for flow in DEFAULT_FLOWS} <= files
     with pytest.raises(KeyError):
-        load_default_mapping("invoices")
+        load_default_mapping("vouchers")
 
 
 @pytest.mark.parametrize("flow", DEFAULT_FLOWS)

@@ -19,7 +19,7 @@ from apicenter_sync.engine import Engine
 from apicenter_sync.mplus_wsdl import wsdl_bytes
 from apicenter_sync.profile import ApiProfile, parse_profile_text
 
-PAYMENTS = {"CASH": "0", "PIN": "0", "IDEAL": "0", "ACCOUNT": "14"}
+PAYMENTS = {"CASH": "0", "PIN": "0", "IDEAL": "0", "ACCOUNT": "14", "GIFTCARD": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +189,7 @@ def test_what_the_till_uses_must_be_configured(sb):
     refuted = {c.id for c in report.refuted}
     assert refuted == {
         "mplus.payment_method.IDEAL", "mplus.payment_method.ACCOUNT",  # not mapped to a condition or journal
+        "mplus.payment_method.GIFTCARD",
         "mplus.branch.9", "accountview.warehouse.OPSLAG",  # a warehouse AccountView lacks, on a branch the till lacks
         "mplus.vat_mapping.5",  # maps to an MplusKASSA VAT code that does not exist
         "mplus.vat.5",  # a till VAT code without an AccountView VAT code (vat_lookup = code)

@@ -24,6 +24,7 @@ from apicenter_sync.engine import Engine
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.flows.order_amounts import sales_order_prices
 from apicenter_sync.retry import RetryPolicy
+from apicenter_sync.settings import SettingError
 from apicenter_sync.store import SqliteStore
 from apicenter_sync.store.sqlite_tokens import SqliteTokenStore
 
@@ -178,8 +179,8 @@ def test_second_run_writes_nothing(env):
     assert env.run().ok
     before = env.writes()
     second = env.run()
-    # Only the order whose article is missing is tried again (retry delay 0); nothing is written.
-    assert second.ok and second.counts == Counter({"failed": 1})
+    # Only the order whose article is missing is tried again (retry delay 0): it waits; nothing is written.
+    assert second.ok and second.counts == Counter({"failed": 1, "waiting": 1})
     assert env.run(full=True).counts["created"] == 0  # a full re-sync finds every order and books none again
     assert env.writes() == before
 
@@ -396,11 +397,9 @@ def test_order_status_mapping_table(env):
     assert "skip (mapping table order_status)" in line_of(env, done)[0].error
 
 
-def test_unsupported_source_document_type_stops_the_run(env):
-    env.store.settings.set("source_document_type", "receipt", "orders")
-    result = env.run()
-    assert not result.ok and "not supported" in result.error and "receipt" in result.error
-    assert env.writes() == {"ARTICLE": 1}
+def test_unknown_source_document_type_is_refused(env):
+    with pytest.raises(SettingError, match="vouchers"):
+        env.store.settings.set("source_document_type", "order, vouchers", "orders")
 
 
 def test_lost_reply_on_the_order_post_is_recovered_without_a_duplicate(env):

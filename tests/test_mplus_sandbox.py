@@ -176,9 +176,9 @@ def test_wrong_credentials_seen_by_zeep(server):
 
 def test_unimplemented_operation_is_a_server_fault(mplus):
     with pytest.raises(Fault) as err:
-        mplus.getReceipt(receiptId="00000000-0000-0000-0000-000000000000")
+        mplus.getProposal(proposalId="00000000-0000-0000-0000-000000000000")
     assert err.value.code == "SOAP-ENV:Server"
-    assert err.value.message == "getReceipt is not implemented in sandbox"
+    assert err.value.message == "getProposal is not implemented in sandbox"
 
 
 def test_unknown_body_element_is_a_client_fault(server):

@@ -310,8 +310,8 @@ def test_settings_errors_name_the_setting(store: SqliteStore, name, value, flow,
 def test_setting_get_errors(store: SqliteStore) -> None:
     with pytest.raises(registry.SettingError, match="unknown setting 'nope'"):
         store.settings.get("nope")
-    with pytest.raises(registry.SettingError, match="'currency' is used by products, prices only"):
-        store.settings.get("currency", "orders")
+    with pytest.raises(registry.SettingError, match="'currency' is used by products, prices, orders only"):
+        store.settings.get("currency", "stock")
     # A value stored by an older registry that is no longer valid is reported, not silently defaulted.
     store.connection().execute(
         "INSERT INTO setting VALUES ('shop', 'orders', 'order_type', '\"XX1\"', '2025-01-01T00:00:00.000000Z')"

@@ -11,6 +11,7 @@ from . import apicenter_binding
 from . import apicenter_watermark
 from . import apicenter_run
 from . import apicenter_log_line
+from . import apicenter_sale
 from . import apicenter_accountview_company
 from . import apicenter_oauth_state
 from . import res_config_settings

@@ -22,6 +22,7 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .apicenter_sale import WAITING_STATES
 from .setting_fields import field_value, read_setting, setting_field
 
 _logger = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ FLOW_SETTING_FIELDS = (
     "overlap_seconds",
     "order_type",
     "source_document_type",
+    "receipt_booking",
+    "closing_journal",
+    "wait_days",
     "employee_number",
     "default_debtor_mode",
     "default_debtor_number",
@@ -123,7 +127,22 @@ class ApicenterFlow(models.Model):
     retry_delay_seconds = setting_field("retry_delay_seconds")
     overlap_seconds = setting_field("overlap_seconds")
     order_type = setting_field("order_type")
-    source_document_type = setting_field("source_document_type")
+    source_document_type = setting_field("source_document_type", string="Sales Read")
+    read_orders = fields.Boolean(
+        string="Orders", compute="_compute_sales_read", inverse="_inverse_sales_read", help="getOrders"
+    )
+    read_receipts = fields.Boolean(
+        string="Receipts",
+        compute="_compute_sales_read",
+        inverse="_inverse_sales_read",
+        help="getReceipts: till tickets and credit receipts",
+    )
+    read_invoices = fields.Boolean(
+        string="Invoices", compute="_compute_sales_read", inverse="_inverse_sales_read", help="getInvoices"
+    )
+    receipt_booking = setting_field("receipt_booking")
+    closing_journal = setting_field("closing_journal")
+    wait_days = setting_field("wait_days", string="Wait for Master Data (days)")
     employee_number = setting_field("employee_number")
     default_debtor_mode = setting_field("default_debtor_mode")
     default_debtor_number = setting_field("default_debtor_number")
@@ -176,6 +195,16 @@ class ApicenterFlow(models.Model):
     failed_run_streak = fields.Integer(
         string="Failed Runs in a Row", compute="_compute_dashboard", help="Consecutive failed runs, newest first."
     )
+    sale_waiting_count = fields.Integer(
+        string="Sales Waiting",
+        compute="_compute_dashboard",
+        help="Orders flow: sales from the till that wait for articles, a mapping or a retry.",
+    )
+    sale_refused_count = fields.Integer(
+        string="Sales Refused",
+        compute="_compute_dashboard",
+        help="Orders flow: sales from the till that were refused (a person must fix and retry, or ignore them).",
+    )
     health = fields.Selection(HEALTH, compute="_compute_dashboard")
     color = fields.Integer(compute="_compute_dashboard")
     doctor_state = fields.Selection(related="backend_id.doctor_state", string="Connection Check")
@@ -193,6 +222,19 @@ class ApicenterFlow(models.Model):
         for rec in self:
             rec.name = f"{rec.backend_id.name or ''} / {dict(FLOW_SELECTION).get(rec.flow, rec.flow or '')}"
             rec.direction = "mplus_to_av" if rec.flow == "orders" else "av_to_mplus"
+
+    @api.depends("source_document_type")
+    def _compute_sales_read(self):
+        for rec in self:
+            kinds = read_setting(rec, "source_document_type")
+            rec.read_orders, rec.read_receipts, rec.read_invoices = ("order" in kinds, "receipt" in kinds,
+                                                                     "invoice" in kinds)  # fmt: skip
+
+    def _inverse_sales_read(self):
+        for rec in self:
+            kinds = [k for k, on in (("order", rec.read_orders), ("receipt", rec.read_receipts),
+                                     ("invoice", rec.read_invoices)) if on]  # fmt: skip
+            rec.source_document_type = field_value(rec, "source_document_type", kinds)
 
     @api.depends("flow")
     def _compute_available(self):
@@ -259,6 +301,7 @@ class ApicenterFlow(models.Model):
                 ["__count"],
             )
         }
+        sales = self.env["apicenter.sale"]._counts(backends) if "orders" in self.mapped("flow") else {}
         threshold = int(
             self.env["ir.config_parameter"].sudo().get_param("apicenter_connector.alert_open_failures", 50) or 50
         )
@@ -272,6 +315,9 @@ class ApicenterFlow(models.Model):
                 pending.get((backend_id, entity), 0) for entity in FLOW_BINDING_ENTITIES.get(rec.flow, ())
             )
             rec.backlog_count = opened + rec.pending_binding_count
+            is_orders = rec.flow == "orders"
+            rec.sale_waiting_count = is_orders and sum(sales.get((backend_id, s), 0) for s in WAITING_STATES)
+            rec.sale_refused_count = is_orders and sales.get((backend_id, "refused"), 0)
             states = Run.search(
                 [("backend_id", "=", backend_id), ("flow", "=", rec.flow), ("state", "!=", "running")],
                 limit=FAILED_RUN_STREAK,
@@ -341,6 +387,13 @@ class ApicenterFlow(models.Model):
         for rec in self:
             rec.backend_id._store().watermarks.reset(rec.flow)
         return True
+
+    def action_view_sales(self):
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_sale_action")
+        action["domain"] = [("backend_id", "=", self.backend_id.id)]
+        return action
 
     def action_view_log_lines(self):
         self.ensure_one()
@@ -533,9 +586,10 @@ class ApicenterFlow(models.Model):
 
         At most one message (e-mailed to the responsible users) per flow and alert period, and one open activity
         per flow: while the activity is open, later failures only update the chatter of the backend, not the
-        users' to-do list. The digest holds counts and the first errors, never payloads."""
+        users' to-do list. The digest holds counts and the first errors, never payloads. Sales that wait for master
+        data are not failures yet (the Sales from the Till list shows them); a sale refused after waiting is."""
         self.ensure_one()
-        failed = int(counts.get("failed") or 0)
+        failed = int(counts.get("failed") or 0) - int(counts.get("waiting") or 0) + int(counts.get("refused") or 0)
         if state != "failed" and not failed:
             return False
         flow = self.sudo()
@@ -597,7 +651,11 @@ class ApicenterFlow(models.Model):
             lines = (
                 self.env["apicenter.log.line"]
                 .sudo()
-                .search([("run_id", "=", run.id), ("state", "in", ("failed", "retry"))], limit=ALERT_ERRORS, order="id")
+                .search(
+                    [("run_id", "=", run.id), ("state", "in", ("failed", "retry")), ("wait", "=", False)],
+                    limit=ALERT_ERRORS,
+                    order="id",
+                )
             )
             if lines:
                 items = Markup("").join(

@@ -3,7 +3,7 @@
 
 import json
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from .apicenter_flow import FLOW_SELECTION
@@ -60,11 +60,28 @@ class ApicenterLogLine(models.Model):
     reply = fields.Text(help="JSON, secrets redacted.")
     payload_purged = fields.Boolean(readonly=True)
     retry_at = fields.Datetime(help="Failed lines: earliest automatic retry; empty = waits for a user.")
+    wait = fields.Selection(
+        [("articles", "Articles"), ("mapping", "A mapping or setting")],
+        string="Waiting For",
+        readonly=True,
+        help="A failed sale that waits for master data a person adds: retried with backoff for wait_days days "
+        "(setting), not a number of tries.",
+    )
+    waiting_since = fields.Datetime(readonly=True, help="When the record began to wait (kept across attempts).")
     job_id = fields.Many2one(related="run_id.job_id", string="Job")
     source_payload_pretty = fields.Text(string="Source (formatted)", compute="_compute_pretty_payloads")
     target_payload_pretty = fields.Text(string="Sent (formatted)", compute="_compute_pretty_payloads")
     reply_pretty = fields.Text(string="Reply (formatted)", compute="_compute_pretty_payloads")
     is_open = fields.Boolean(compute="_compute_is_open", search="_search_is_open", string="Open Failure")
+
+    def init(self):
+        # The sales list (apicenter.sale) takes the latest line per record.
+        tools.create_index(
+            self.env.cr,
+            "apicenter_log_line_record_latest_idx",
+            self._table,
+            ["backend_id", "flow", "entity", "source_id", "id DESC"],
+        )
 
     @api.depends("source_payload", "target_payload", "reply")
     def _compute_pretty_payloads(self):

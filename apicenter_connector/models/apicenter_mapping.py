@@ -20,6 +20,11 @@ KNOWN_TABLES = [
     ("vat_code_by_rate", "VAT rate → VAT code (orders)"),
     ("revenue_account_by_country", "Country → revenue account (orders)"),
     ("revenue_account_by_vat_code", "VAT code → revenue account (orders)"),
+    ("turnover_group_revenue_account", "Till turnover group → revenue account (orders)"),
+    ("vat_code_mplus_av", "Till VAT code → AccountView VAT code (orders)"),
+    ("payment_method_account", "Payment method → ledger account (orders, per till closing)"),
+    ("line_articles", "Till article without its own AccountView article → AccountView article (orders)"),
+    ("bpe_articles", "Deposit / BPE id → AccountView article (orders)"),
 ]
 
 

@@ -19,6 +19,8 @@ CHOICE_LABELS = {
     "order": "Orders",
     "receipt": "Receipts",
     "invoice": "Invoices",
+    "each": "Each receipt as its own document",
+    "per_closing": "One journal booking per till closing",
     "never": "Never",
     "when_no_customer": "When the order has no customer",
     "always": "Always",
@@ -77,6 +79,8 @@ def field_value(record, name, value):
     setting = registry.get_setting(name)
     field = record._fields[name]
     if setting.type is list:
+        if isinstance(value, str):  # "order, receipt" as a configuration file writes it
+            value = [v.strip() for v in value.split(",") if v.strip()]
         if field.type == "many2many":
             comodel = record.env[field.comodel_name].sudo()
             return [fields.Command.set(comodel.search([("code", "in", list(value))]).ids)]

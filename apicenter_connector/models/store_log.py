@@ -15,6 +15,7 @@ from apicenter_sync.redact import bound_texts, redact, redact_text
 from apicenter_sync.store.interfaces import Action, Direction, LogLine, PurgeResult, Run, RunMode, RunState
 
 from odoo import fields
+from odoo.osv import expression
 
 _ACTIONS = get_args(Action)
 _DIRECTIONS = get_args(Direction)
@@ -41,6 +42,8 @@ _LINE_FIELDS = [
     "retry_at",
     "create_date",
     "write_date",
+    "wait",
+    "waiting_since",
 ]
 
 
@@ -114,6 +117,8 @@ class OdooActivityLog:
             updated_at=aware(row["write_date"]),
             payload_purged=row["payload_purged"],
             note=row["note"] or None,
+            wait=row["wait"] or None,
+            waiting_since=aware(row["waiting_since"]),
         )
 
     def _run_rec(self, run_id):
@@ -200,7 +205,7 @@ class OdooActivityLog:
         with self._s.transaction():
             if not self._run_rec(run_id):
                 raise KeyError(f"no run {run_id} in backend {self._s.backend!r}")
-            open_lines, open_attempts = self._open_failures({k for k in keys if k[2] is not None})
+            open_lines, open_attempts, open_since = self._open_failures({k for k in keys if k[2] is not None})
             # Close the open failures of these records before inserting, so the new lines stay open.
             superseded = open_lines.filtered(lambda r: seen[(r.flow, r.entity, r.source_id)] == "failed")
             superseded.write({"state": "superseded"})
@@ -209,9 +214,12 @@ class OdooActivityLog:
             for i, line in enumerate(lines):
                 key = keys[i]
                 attempts = open_attempts.get(key, 0) + 1 if key[2] is not None else 1
+                waiting = line.wait if line.action == "failed" else None
+                since = (open_since.get(key) or self._s.now()) if waiting else False
                 if key[2] is not None:
                     # A success resets the count; a failure carries it to the record's next line.
                     open_attempts[key] = attempts if line.action == "failed" else 0
+                    open_since[key] = since
                 state = "failed" if line.action == "failed" else "ok"
                 if next_action[i] is not None and line.action == "failed":
                     state = "superseded" if next_action[i] == "failed" else "resolved"
@@ -232,23 +240,28 @@ class OdooActivityLog:
                         "target_payload": _payload(line.target_payload),
                         "reply": _payload(line.reply),
                         "retry_at": naive(line.retry_at),
+                        "wait": waiting or False,
+                        "waiting_since": since,
                     }
                 )
             created = self._lines.create(vals_list)
         return created.ids
 
     def _open_failures(self, keys):
+        """The open failure lines of these records, their attempts, and since when each waits (False: not)."""
         if not keys:
-            return self._lines, {}
+            return self._lines, {}, {}
         lines = self._lines.search(
             self._s.domain(("state", "in", OPEN_STATES), ("source_id", "in", sorted({k[2] for k in keys})))
         )
         lines = lines.filtered(lambda r: (r.flow, r.entity, r.source_id) in keys)
-        attempts = {}
+        attempts, since = {}, {}
         for r in lines:
             key = (r.flow, r.entity, r.source_id)
             attempts[key] = max(attempts.get(key, 0), r.attempts)
-        return lines, attempts
+            if r.waiting_since and (not since.get(key) or r.waiting_since < since[key]):
+                since[key] = r.waiting_since
+        return lines, attempts, since
 
     def get_line(self, line_id):
         rows = self._lines.search_read(self._s.domain(("id", "=", line_id)), ["id", *_LINE_FIELDS], limit=1)
@@ -308,12 +321,13 @@ class OdooActivityLog:
         return self._set_state(line_ids, "ignored", ("failed", "retry"), note)
 
     def pending_retries(self, flow, entity=None, *, max_attempts=None, limit=None):
-        auto = [("state", "=", "failed"), ("retry_at", "!=", False), ("retry_at", "<=", self._s.now())]
+        auto = [[("state", "=", "failed")], [("retry_at", "!=", False)], [("retry_at", "<=", self._s.now())]]
         if max_attempts is not None:
-            auto.append(("attempts", "<", max_attempts))
+            # A waiting line is retried until wait_days end, however many tries that takes.
+            auto.append(["|", ("attempts", "<", max_attempts), ("wait", "!=", False)])
         # A user's retry ignores max_attempts: it is an explicit request.
         domain = self._s.domain(("flow", "=", flow), *([("entity", "=", entity)] if entity is not None else []))
-        domain += ["|", ("state", "=", "retry"), *(["&"] * (len(auto) - 1)), *auto]
+        domain = expression.AND([domain, expression.OR([[("state", "=", "retry")], expression.AND(auto)])])
         rows = self._lines.search_read(domain, ["id", *_LINE_FIELDS], order="id", limit=limit)
         return [self._line(r) for r in rows]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -15,10 +16,12 @@ from apicenter_sync.mplus_wsdl import WSDL_PLACEHOLDER_ADDRESS, wsdl_bytes
 from . import values
 from .codec import CodecError
 from .operations import HANDLERS, Handler
+from .operations.registry import Rejected
 from .operations.system import API_VERSION
 from .seed import seed
 from .soap import CONTENT_TYPE, ParsedRequest, SoapCodec, SoapFault, fault_body
 from .store import MplusStore
+from .till import close_shift, ring_up
 
 _ADDRESS = re.compile(rb'(<SOAP:address\s+location=")' + re.escape(WSDL_PLACEHOLDER_ADDRESS.encode()) + rb'(")')
 VERSION_HEADER = {"mplus-service-version": ".".join(map(str, API_VERSION))}
@@ -77,9 +80,22 @@ class MplusSandbox(SandboxApp):
             self.served_wsdl, self._wsdl_cache = None, None
 
     def control(self, request: Request) -> Response | None:
+        # The till's own acts (no API operation creates a receipt or closes a shift): ring up a receipt or an
+        # invoice, close a workplace's shift (till.py). The body is JSON; the stored record comes back.
+        path = request.path.lower().rstrip("/")
+        if path in ("/_sandbox/till/sale", "/_sandbox/till/close") and request.method == "POST":
+            try:
+                body = json.loads(request.body or b"{}")
+                with self.lock:
+                    stored = ring_up(self, body) if path.endswith("sale") else close_shift(self, body)
+            except Rejected as exc:
+                return Response.json({"error": exc.message}, 400)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                return Response.json({"error": f"{type(exc).__name__}: {exc}"}, 400)
+            return Response.json(stored)
         # POST /_sandbox/wsdl with a WSDL as the body: ?wsdl serves it from now on, as a server of another version
         # would (the doctor compares it with the bundled one); an empty body serves the bundled WSDL again.
-        if request.path.lower().rstrip("/") == "/_sandbox/wsdl" and request.method == "POST":
+        if path == "/_sandbox/wsdl" and request.method == "POST":
             with self.lock:
                 self.served_wsdl, self._wsdl_cache = (request.body or None), None
             return Response.json({"wsdl": "custom" if self.served_wsdl else "bundled"})

@@ -84,7 +84,8 @@ def _seed_reference_data(store: MplusStore, world: World) -> None:
         store.payment_methods.append({
             "method": pm.code, "description": pm.description, "buttonText": pm.description,
             "allowNegativeAmount": pm.code in ("CASH", "PIN"), "active": True,
-            "type": "PAYMENT-METHOD-TYPE-EFT" if pm.code == "PIN" else "PAYMENT-METHOD-TYPE-PAYMENT",
+            "type": {"PIN": "PAYMENT-METHOD-TYPE-EFT", "GIFTCARD": "PAYMENT-METHOD-TYPE-VOUCHER-BPE"}.get(
+                pm.code, "PAYMENT-METHOD-TYPE-PAYMENT"),
         })  # fmt: skip
     for dm in world.delivery_methods:
         store.delivery_methods.append(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 # Markers reported by getCurrentSyncMarkers; "stock" is the stockId counter.
-MARKER_ENTITIES = ("article", "articleGroup", "relation", "employee", "order", "stock")
+MARKER_ENTITIES = ("article", "articleGroup", "relation", "employee", "order", "stock", "receipt", "invoice")
 
 
 class SyncIndex:
@@ -59,6 +59,12 @@ class MplusStore:
     price_groups: dict[int, dict] = field(default_factory=dict)
     payment_methods: list[dict] = field(default_factory=list)
     turnover_groups: list[dict] = field(default_factory=list)
+    receipts: dict[str, dict] = field(default_factory=dict)  # receiptId -> Receipt
+    invoices: dict[str, dict] = field(default_factory=dict)  # invoiceId -> Invoice
+    invoice_by_ext: dict[str, str] = field(default_factory=dict)  # extInvoiceId -> invoiceId
+    cash_counts: dict[str, dict] = field(default_factory=dict)  # cashCountId -> CashCount (finalized closings)
+    counted: dict[str, str] = field(default_factory=dict)  # receiptId -> the cashCountId that counted it
+    numbers: dict[tuple, int] = field(default_factory=dict)  # (kind, branch, workplace, year) -> last number
     delivery_methods: list[dict] = field(default_factory=list)
     idempotent: dict[tuple[str, str], dict] = field(default_factory=dict)  # (operation, key) -> first reply
     markers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MARKER_ENTITIES, 0))

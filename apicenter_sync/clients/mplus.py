@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -52,7 +53,8 @@ OPERATIONS_USED = (
     "getPaymentMethods", "getDeliveryMethods", "getTurnoverGroups", "getProducts", "createProduct", "updateProduct",
     "getArticleGroups", "newArticleGroup", "updateArticleGroup", "getRelations", "getRelation", "findRelation",
     "createRelation", "updateRelation", "getStock", "setStock", "updateStock", "getOrders", "getOrder", "findOrder",
-    "createOrder", "createOrderV3",
+    "createOrder", "createOrderV3", "getReceipts", "getReceipt", "getInvoices", "getInvoice", "findInvoice",
+    "getCashCountList", "getReceiptsByCashCount",
 )  # fmt: skip
 _FAULT = f"{{{SOAP_ENV_NS}}}Fault"
 _BODY = f"{{{SOAP_ENV_NS}}}Body"
@@ -566,6 +568,57 @@ class MplusClient(CallCounters):
             return req
 
         return self._iter_by_marker("getOrders", build, ("orderList", "order"), since_marker, page_size)
+
+    def iter_receipts(self, since_marker: int = 0, page_size: int = 200, *,
+                      branch_numbers: Iterable[int] = ()) -> Iterator[dict]:  # fmt: skip
+        """getReceipts paged by syncMarker (till tickets, credit receipts and cash in/out)."""
+        branches = list(branch_numbers)
+
+        def build(marker: int, limit: int) -> dict:
+            return {"syncMarker": marker, "syncMarkerLimit": limit, "branchNumbers": branches,
+                    "articlePluNumbers": text_list(()), "articleBarcodes": text_list(()),
+                    "includeOrderReferences": True}  # fmt: skip
+
+        return self._iter_by_marker("getReceipts", build, ("receiptList", "receipt"), since_marker, page_size)
+
+    def get_receipt(self, receipt_id: str) -> dict | None:
+        reply = self.call("getReceipt", receiptId=receipt_id)
+        return reply.get("receipt") if reply.get("result") == "GET-RECEIPT-RESULT-OK" else None
+
+    def iter_invoices(self, since_marker: int = 0, page_size: int = 200, *,
+                      branch_numbers: Iterable[int] = ()) -> Iterator[dict]:  # fmt: skip
+        """getInvoices paged by syncMarker, with their lines."""
+        branches = list(branch_numbers)
+
+        def build(marker: int, limit: int) -> dict:
+            return {"syncMarker": marker, "syncMarkerLimit": limit, "branchNumbers": branches,
+                    "articlePluNumbers": text_list(()), "articleBarcodes": text_list(()), "includeLineList": True}
+
+        return self._iter_by_marker("getInvoices", build, ("invoiceList", "invoice"), since_marker, page_size)
+
+    def get_invoice(self, invoice_id: str) -> dict | None:
+        reply = self.call("getInvoice", invoiceId=invoice_id)
+        return reply.get("invoice") if reply.get("result") == "GET-INVOICE-RESULT-OK" else None
+
+    def find_invoice(self, ext_invoice_id: str) -> dict | None:
+        reply = self.call("findInvoice", extInvoiceId=ext_invoice_id)
+        return reply.get("invoice") if reply.get("result") == "GET-INVOICE-RESULT-OK" else None
+
+    def cash_counts(self, since: date | None = None, through: date | None = None) -> list[dict]:
+        """getCashCountList: the till closings with a financial date in [since, through] (both optional)."""
+        req: dict[str, Any] = {}
+        if since is not None:
+            req["fromFinancialDate"] = since
+        if through is not None:
+            req["throughFinancialDate"] = through
+        return _items(self.call("getCashCountList", request=req), "cashCountList", "cashCount")
+
+    def receipts_by_cash_count(self, cash_count_id: str) -> list[dict] | None:
+        """getReceiptsByCashCount: the receipts a closing counted; None when the closing is not found."""
+        reply = self.call("getReceiptsByCashCount", request={"cashCountId": cash_count_id})
+        if reply.get("result") != "GET-RECEIPTS-BY-CASH-COUNT-RESULT-OK":
+            return None
+        return _items(reply, "receiptList", "receipt")
 
     def get_order(self, order_id: str) -> dict | None:
         """getOrder; None when not found."""

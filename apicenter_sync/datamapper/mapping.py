@@ -38,6 +38,8 @@ FLOW_MODELS: dict[str, type[BaseModel]] = {
     "categories": models.Category,
     "customers": models.Customer,
     "orders": models.Order,
+    "receipts": models.Order,  # the orders flow reading till receipts
+    "invoices": models.Order,  # the orders flow reading MplusKASSA invoices
     "stock": models.StockLevel,
     "prices": models.PriceListPrice,
     "discounts": models.Discount,

@@ -30,6 +30,8 @@ from ..store import Binding, LogLine, Store, payload_hash
 from ..store.interfaces import Action, Direction
 
 _log = logging.getLogger("apicenter_sync.flows")
+WAIT_DAYS = 7  # default of the setting wait_days: how long a record waiting for master data is retried
+MAX_RETRY_DELAY = 3600  # seconds: the backoff of automatic retries doubles up to this
 SWITCHED_OFF = "switched_off"  # stream of the notice that a step is off (an object the API profile says is absent)
 MAX_ERROR_TEXT = 2000  # characters of a record's error message kept on its log line
 MAX_SOURCE_ID = 200
@@ -50,6 +52,7 @@ class Outcome:
     retry: bool = False  # failed, but worth an automatic retry later
     bindings: list[Binding] = field(default_factory=list)  # to store when the batch commits
     message: str | None = None  # a short note for "skipped" (why)
+    wait: str | None = None  # failed, waiting for master data: "articles" or "mapping" (retried for days, not tries)
 
 
 @dataclass
@@ -114,6 +117,8 @@ class Flow:
         self._mapper: Mapper | None = None
         self._other_mappers: dict[str, Mapper] = {}
         self.run_id: int | None = None
+        self._prior: dict[tuple[str, str | None], LogLine] = {}  # open failures retried in this run, by record
+        self._refused = 0  # records given up on in this run (waited longer than wait_days)
         self._pool: ThreadPoolExecutor | None = None  # see concurrently()
 
     # --- for subclasses ----------------------------------------------------------------------------------
@@ -218,6 +223,7 @@ class Flow:
             source_id = "?"
         if len(source_id) > MAX_SOURCE_ID:  # a hostile key (a 20 MB "SKU") must not fill the log
             source_id = source_id[: MAX_SOURCE_ID - 1] + "…"
+        wait = getattr(exc, "wait", None)
         if isinstance(exc, SyncError):
             message, retry = str(exc), exc.transient or getattr(exc, "retry", False)
         elif isinstance(exc, MappingError):  # bad data, expected: the message names every field, no traceback
@@ -229,7 +235,13 @@ class Flow:
             _log.error("unexpected error on %s %s", self.name, source_id, exc_info=exc)
         if len(message) > MAX_ERROR_TEXT:  # messages quote values: a huge value must not make a huge log line
             message = message[: MAX_ERROR_TEXT - 1] + "…"
-        return Outcome(entity or self.entity, source_id, "failed", source_payload=record, error=message, retry=retry)
+        return Outcome(entity or self.entity, source_id, "failed", source_payload=record, error=message, retry=retry,
+                       wait=wait)  # fmt: skip
+
+    def now(self) -> datetime:
+        """The store's clock (a test may move it), else the wall clock; aware, UTC."""
+        clock = getattr(self.store, "clock", None)
+        return clock() if callable(clock) else datetime.now(UTC)
 
     def hash(self, payload: Any) -> str:
         return payload_hash(payload)
@@ -287,6 +299,8 @@ class Flow:
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never swallowed silently
             result.error = f"{type(exc).__name__}: {exc}"
             _log.exception("flow %s crashed", self.name)
+        if self._refused:
+            result.counts["refused"] += self._refused
         result.seconds = time.monotonic() - started
         state = "failed" if result.error else "done"
         self.store.log.finish_run(result.run_id, state=state, counts=dict(result.counts), error=result.error)
@@ -303,6 +317,8 @@ class Flow:
     def _retry_batches(self) -> Iterator[Batch]:
         max_attempts = int(self.settings.get("max_attempts") or 0) or None
         due = self.store.log.pending_retries(self.name, max_attempts=max_attempts)
+        due = self._give_up_waiting(due)
+        self._prior = {(line.entity, line.source_id): line for line in due}
         by_entity: dict[str, list[str]] = {}
         for line in due:
             if line.source_id and line.source_id != "?":
@@ -327,9 +343,37 @@ class Flow:
                 if records:
                     yield Batch(records, stream=entity)
 
+    def _give_up_waiting(self, due: list[LogLine]) -> list[LogLine]:
+        """Records that waited longer than ``wait_days`` for master data are refused: a last failed line without
+        an automatic retry (it stays an open failure a person can retry or ignore) and the run counts it as
+        ``refused``, so the failure digest reports it. The rest is returned, to be retried."""
+        days = int(self.settings.get("wait_days") or WAIT_DAYS)
+        cutoff = self.now() - timedelta(days=days)
+        expired = [ln for ln in due if ln.state == "failed" and ln.wait and ln.waiting_since
+                   and ln.waiting_since <= cutoff]  # fmt: skip
+        if expired and not self.dry_run:
+            refused = [
+                LogLine(self.name, ln.entity, self.direction, ln.source_id, "failed",
+                        error=f"refused after waiting {days} days (setting wait_days) for {ln.wait}: {ln.error or ''}"
+                        [:MAX_ERROR_TEXT], source_payload=ln.source_payload)  # fmt: skip
+                for ln in expired
+            ]
+            self.store.log.add_lines(self.run_id, refused)
+            self._refused += len(refused)
+            _log.warning("flow %s: %d record(s) refused after waiting %d days", self.name, len(refused), days)
+        gone = {id(ln) for ln in expired}
+        return [ln for ln in due if id(ln) not in gone]
+
+    def retry_at(self, out: Outcome, now: datetime) -> datetime:
+        """When a failed record is retried: ``retry_delay_seconds``, doubled with every attempt up to an hour."""
+        base = int(self.settings.get("retry_delay_seconds", 60))
+        prior = self._prior.get((out.entity, out.source_id))
+        attempts = prior.attempts if prior is not None else 0
+        return now + timedelta(seconds=min(base * 2 ** min(attempts, 16), max(base, MAX_RETRY_DELAY)))
+
     def _commit(self, result: RunResult, batch: Batch, outcomes: Iterable[Outcome]) -> None:
         outcomes = list(outcomes)
-        now = datetime.now(UTC)
+        now = self.now()
         lines, bindings = [], []
         for out in outcomes:
             result.counts[out.action] += 1
@@ -341,7 +385,9 @@ class Flow:
                 bindings.extend(out.bindings)
             retry_at = None
             if out.action == "failed" and out.retry and not self.dry_run:  # a dry run schedules nothing
-                retry_at = now + timedelta(seconds=int(self.settings.get("retry_delay_seconds", 60)))
+                retry_at = self.retry_at(out, now)
+            if out.action == "failed" and out.wait:
+                result.counts["waiting"] += 1
             lines.append(
                 LogLine(
                     flow=self.name,
@@ -355,6 +401,7 @@ class Flow:
                     target_payload=out.target_payload,
                     reply=out.reply,
                     retry_at=retry_at,
+                    wait=out.wait if out.action == "failed" else None,
                 )
             )
         with self.store.transaction():
@@ -376,8 +423,11 @@ def synced(entity: str, source_id: str, target_id: str, digest: str) -> Binding:
     return Binding(entity=entity, source_id=source_id, target_id=str(target_id), payload_hash=digest, state="synced")
 
 
-def record_error(message: str, *, retry: bool = False, source_id: str = "") -> RecordError:
-    """A per-record error; ``retry`` marks causes that may go away by themselves (retried automatically)."""
+def record_error(message: str, *, retry: bool = False, source_id: str = "", wait: str | None = None) -> RecordError:
+    """A per-record error; ``retry`` marks causes that may go away by themselves (retried automatically); ``wait``
+    ("articles", "mapping") marks a record that waits for master data a person adds (retried for as long as the
+    setting wait_days says, with backoff)."""
     err = RecordError(message, source_id=source_id)
-    err.retry = retry
+    err.retry = retry or wait is not None
+    err.wait = wait
     return err

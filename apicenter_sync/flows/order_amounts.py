@@ -1,12 +1,17 @@
-"""Order amounts: line totals incl. VAT, the reconciliation check, and how amounts go onto AccountView lines.
+"""Sale amounts: the value of each line, the reconciliation check, and how amounts go onto AccountView lines.
 
-Everything is Decimal, rounded half up to the cent, the way the till rounds
-(``units``). A line's total incl. VAT is ``round(quantity × unit price) −
-line discount`` (the MplusKASSA rule for ``totalInclAmount``). Before anything
-is sent, the line totals must add up to the order total to the cent; the
-document built from them is checked again with the same formula AccountView
-is assumed to use, so a document that would not sum to the order total is
-never posted.
+Everything is Decimal, rounded half up to the cent, the way the till rounds (``units``). A line's value incl. VAT
+comes from the till's own numbers first (docs/flows.md, "Line value"):
+
+1. the line total the till computed (``totalInclAmount``; else ``totalExclAmount`` plus the line's VAT);
+2. else ``round(quantity × price)`` minus the line's discount amount (``discountAmount``, or ``discountAmountExcl``
+   on a VAT-exclusive sale);
+3. else minus ``discountPercentage`` of it (rounded half up to the cent, as the till does).
+
+Every ``discountType`` of the WSDL is a rule the till already applied to those numbers, so the line is booked at
+that value; a type this version does not know (a newer server) refuses the sale, naming it. Before anything is
+sent, the line values must add up to the sale's total to the cent; the document built from them is checked again
+with the same formula AccountView is assumed to use, so a document that would not sum to the total is never posted.
 
 A sales-order line has no discount field, so the line discount is folded into its unit price:
 ``price = line total / quantity`` with 4 decimals (FoxPro currency, ``Y``).
@@ -28,6 +33,20 @@ from .base import record_error
 CENT = Decimal("0.01")
 PRICE_PLACES = Decimal("0.0001")  # AccountView Y (currency) fields keep 4 decimals
 ZERO = Decimal(0)
+# Every DiscountType of the WSDL (v67.1.3) and what it means for the line's value: the till applied the rule to
+# the line's price, discount and total, so the line is booked at its value after the discount.
+DISCOUNT_TYPES = {
+    "DISCOUNT-TYPE-NONE": "no discount",
+    "DISCOUNT-TYPE-PRICE-GROUP": "the price of the customer's price group",
+    "DISCOUNT-TYPE-SALES-PRICE": "a (temporary) sales price",
+    "DISCOUNT-TYPE-CUSTOMER-DISCOUNT": "the customer's discount",
+    "DISCOUNT-TYPE-BRANCH-PRICE": "the branch's price",
+    "DISCOUNT-TYPE-EXTERNAL-DISCOUNT": "a discount given by another system",
+    "DISCOUNT-TYPE-SALE-PROMOTION": "a sale promotion",
+    "DISCOUNT-TYPE-SALE-PROMOTION-RETOUR": "the return of a promoted article",
+    "DISCOUNT-TYPE-SALE-PROMOTION-FREE-ARTICLE": "an article given free by a promotion (booked at its value, "
+    "usually 0, with its quantity)",
+}
 
 
 def money(value: Decimal) -> Decimal:
@@ -36,54 +55,76 @@ def money(value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class PricedLine:
-    """One order line with its total incl. VAT, ready to be written."""
+    """One sale line with its total incl. VAT, ready to be written."""
 
     line: OrderLine
-    sku: str  # AccountView article code ("" for a booking's shipping line without article)
+    sku: str  # AccountView article code ("" for a booking's line without article)
     total: Decimal  # incl. VAT, after the line discount
     vat_pct: Decimal | None
     is_shipping: bool = False
+    rule: str = ""  # where the value came from (the log line's steps)
+    is_rounding: bool = False  # the cash-rounding line
 
 
-def line_total(line: OrderLine, prices_include_vat: bool, ref: str) -> Decimal:
-    """The line's total incl. VAT after its discount, in euro to the cent."""
+def line_value(line: OrderLine, prices_include_vat: bool, label: str) -> tuple[Decimal, str]:
+    """(the line's value incl. VAT, the rule that gave it)."""
+    where = f"{label}: line {line.sku or line.description or '-'}"
+    if line.discount_type and line.discount_type not in DISCOUNT_TYPES:
+        raise record_error(f"{where} has discountType {line.discount_type!r}, which this version does not know "
+                           "(a newer MplusKASSA API?); not sent", source_id=label)  # fmt: skip
+    if line.total_incl is not None:
+        return line.total_incl, "the till's line total"
+    pct = line.vat_pct
+    if line.total_excl is not None and pct is not None:
+        return money(line.total_excl * (1 + pct / 100)), "the till's line total excl. VAT plus VAT"
     qty = line.quantity
-    discount = line.discount_amount or ZERO
     if prices_include_vat:
         price = line.unit_price_incl
         if price is None:
-            raise record_error(f"order {ref}: line {line.sku} has no price", source_id=ref)
-        return money(qty * price) - discount
-    # VAT-exclusive order: the line is priced excl. VAT and its VAT is added per line.
+            raise record_error(f"{where} has no price", source_id=label)
+        gross = money(qty * price)
+        if line.discount_amount is not None:
+            return gross - line.discount_amount, "quantity × price − discount amount"
+        if line.discount_pct:
+            return gross - money(gross * line.discount_pct / 100), f"quantity × price − {line.discount_pct} %"
+        return gross, "quantity × price"
+    # VAT-exclusive sale: the line is priced excl. VAT and its VAT is added per line.
     price = line.unit_price_excl if line.unit_price_excl is not None else line.unit_price_incl
-    if price is None or line.vat_pct is None:
-        raise record_error(f"order {ref}: line {line.sku} has no price or VAT rate", source_id=ref)
-    net = money(qty * price) - discount
-    return money(net * (1 + line.vat_pct / 100))
+    if price is None or pct is None:
+        raise record_error(f"{where} has no price or VAT rate", source_id=label)
+    net = money(qty * price)
+    discount = line.discount_amount_excl if line.discount_amount_excl is not None else line.discount_amount
+    if discount is not None:
+        net, rule = net - discount, "(quantity × price excl. VAT − discount) plus VAT"
+    elif line.discount_pct:
+        net, rule = net - money(net * line.discount_pct / 100), f"(quantity × price excl. VAT − {line.discount_pct} %) plus VAT"
+    else:
+        rule = "quantity × price excl. VAT plus VAT"
+    return money(net * (1 + pct / 100)), rule
 
 
-def reconcile(order: Order, lines: list[PricedLine], ref: str) -> Decimal:
-    """The order total; a record error when the lines do not add up to it to the cent."""
+def reconcile(order: Order, lines: list[PricedLine], label: str) -> Decimal:
+    """The sale's total; a record error when the lines do not add up to it to the cent (``label``: "order X")."""
     total = sum((pl.total for pl in lines), ZERO)
     if order.total_incl is None:
         return total  # the source gave no total to compare with (a custom mapping): the lines are the total
     if total != order.total_incl:
         raise record_error(
-            f"order {ref}: the lines add up to {total} but the order total is {order.total_incl} "
+            f"{label}: the lines add up to {total} but the {label.split()[0]} total is {order.total_incl} "
             f"(difference {order.total_incl - total}); not sent — check the line prices, discounts and the "
             "datamapper",
-            source_id=ref,
+            source_id=label,
         )
     return total
 
 
-def sales_order_prices(quantity: Decimal, total: Decimal, ref: str, sku: str) -> list[tuple[Decimal, Decimal]]:
+def sales_order_prices(quantity: Decimal, total: Decimal, label: str, sku: str) -> list[tuple[Decimal, Decimal]]:
     """(quantity, unit price) pairs whose ``round(qty × price, 2)`` add up to ``total`` exactly."""
     if quantity == 0:
         if total != 0:
             raise record_error(
-                f"order {ref}: line {sku} has quantity 0 but amount {total}; a sales-order line cannot carry it",
-                source_id=ref,
+                f"{label}: line {sku} has quantity 0 but amount {total}; a sales-order line cannot carry it",
+                source_id=label,
             )
         return [(quantity, ZERO)]
     price = (total / quantity).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)

@@ -71,7 +71,7 @@ class Debtors:
             self._rows[key] = found.get(key, _ABSENT)
 
     # --- the debtor of one order ----------------------------------------------------------------------------
-    def resolve(self, customer: Customer | None, ref: str, steps: list[str]) -> str | None:
+    def resolve(self, customer: Customer | None, label: str, steps: list[str]) -> str | None:
         """The debtor number for the order (None only in a dry run, for a debtor that would be created)."""
         settings = self.flow.settings
         mode = settings.get("default_debtor_mode", "never")
@@ -86,15 +86,15 @@ class Debtors:
                 steps.append(f"debtor: default debtor {default} ({why})")
                 return default
             raise record_error(
-                f"order {ref}: {why}, so no debtor can be found by e-mail and default_debtor_mode is 'never' "
+                f"{label}: {why}, so no debtor can be found by e-mail and default_debtor_mode is 'never' "
                 "(set it to 'when_no_customer' with a default_debtor_number to book such orders)",
-                source_id=ref,
+                source_id=label,
             )
         wanted = debtor_row(customer, self.debtor)
         row = self.find(email)
         if row is not None:
             return self._update(row, wanted, steps)
-        return self._create(wanted, ref, steps)
+        return self._create(wanted, label, steps)
 
     def _update(self, row: dict, wanted: dict, steps: list[str]) -> str:
         number = str(row[self.key]).strip()
@@ -111,7 +111,7 @@ class Debtors:
         steps.append(f"debtor: {number} found by e-mail, updated {', '.join(sorted(changes))}")
         return number
 
-    def _create(self, wanted: dict, ref: str, steps: list[str]) -> str | None:
+    def _create(self, wanted: dict, label: str, steps: list[str]) -> str | None:
         key = email_key(wanted[self.email])
         kind = "company debtor with contact person" if wanted.get(self.debtor["contact_person"]) else "person debtor"
         if self.flow.dry_run:
@@ -124,10 +124,10 @@ class Debtors:
         except TransientError as exc:
             self._rows.pop(key, None)  # maybe created: whoever needs this e-mail next looks it up again first
             raise record_error(
-                f"order {ref}: creating the debtor for {key} failed ({exc}); it may have been created, so the "
+                f"{label}: creating the debtor for {key} failed ({exc}); it may have been created, so the "
                 "next attempt looks it up by e-mail before creating it",
                 retry=True,
-                source_id=ref,
+                source_id=label,
             ) from None
         except SyncError as exc:
             store.bindings.mark_failed(ENTITY, key, str(exc))
@@ -135,7 +135,7 @@ class Debtors:
         row = (reply.get(self.debtor.table.upper()) or [{}])[0]
         number = str(row.get(self.key) or "").strip()
         if not number:
-            raise record_error(f"order {ref}: AccountView created a debtor but answered no {self.key}", source_id=ref)
+            raise record_error(f"{label}: AccountView created a debtor but answered no {self.key}", source_id=label)
         store.bindings.upsert(ENTITY, key, target_id=number, payload_hash=self.flow.hash(wanted))
         self._rows[key] = {**wanted, self.key: number}
         steps.append(f"debtor: created {kind} {number} for {key}")

@@ -65,7 +65,9 @@ class DocumentBuilder:
                 return address.country
         return None
 
-    def vat_code(self, pl: PricedLine, country: str | None, ref: str) -> str:
+    def vat_code(self, pl: PricedLine, country: str | None, label: str) -> str:
+        if pl.is_rounding:
+            return str(self.settings.get("cash_rounding_vat_code") or "0")
         by_country = self._table(VAT_BY_COUNTRY).get(country or "")
         if by_country:
             return by_country
@@ -74,22 +76,22 @@ class DocumentBuilder:
             code = self._table(VAT_BY_MPLUS_CODE).get(till_code)
             if not code:
                 raise record_error(
-                    f"order {ref}: line {pl.sku or '-'} has MplusKASSA VAT code {till_code or '(none)'}, which is not "
+                    f"{label}: line {pl.sku or '-'} has MplusKASSA VAT code {till_code or '(none)'}, which is not "
                     f"in mapping table {VAT_BY_MPLUS_CODE} (API profile mplus.vat_lookup = code)",
-                    source_id=ref,
-                )
+                    source_id=label, wait="mapping",
+                )  # fmt: skip
             return code
         pct = pl.vat_pct
         if pct is None:
-            raise record_error(f"order {ref}: a line has no VAT rate, so no VAT code can be chosen", source_id=ref)
+            raise record_error(f"{label}: a line has no VAT rate, so no VAT code can be chosen", source_id=label)
         key = format(pct.normalize(), "f")
         code = self._table(VAT_BY_RATE).get(key) or self.vat_by_pct.get(pct.normalize())
         if not code:
             raise record_error(
-                f"order {ref}: no AccountView VAT code for {key} % (mapping table {VAT_BY_RATE}, or a VAT code with "
+                f"{label}: no AccountView VAT code for {key} % (mapping table {VAT_BY_RATE}, or a VAT code with "
                 "that percentage in AccountView)",
-                source_id=ref,
-            )
+                source_id=label, wait="mapping",
+            )  # fmt: skip
         return code
 
     def payment_condition(self, order: Order, steps: list[str]) -> str | None:
@@ -102,7 +104,7 @@ class DocumentBuilder:
         return code
 
     # --- sales order ------------------------------------------------------------------------------------------
-    def sales_order(self, order: Order, ref: str, lines: list[PricedLine], steps: list[str]) -> tuple[dict, list]:
+    def sales_order(self, order: Order, ref: str, label: str, lines: list[PricedLine], steps: list[str]) -> tuple[dict, list]:
         so = self.flow.names.sales_order
         country = self.country(order)
         header: dict = {so["reference"]: ref}
@@ -127,8 +129,8 @@ class DocumentBuilder:
         described = text_length(so.line_fields["description"].length)
         rows = []
         for pl in lines:
-            vat = self.vat_code(pl, country, ref)
-            for qty, price in sales_order_prices(pl.line.quantity, pl.total, ref, pl.sku):
+            vat = self.vat_code(pl, country, label)
+            for qty, price in sales_order_prices(pl.line.quantity, pl.total, label, pl.sku):
                 row = {so.line("sku"): pl.sku, so.line("quantity"): qty, so.line("price"): price,
                        so.line("vat_code"): vat}  # fmt: skip
                 if pl.line.description:
@@ -137,17 +139,17 @@ class DocumentBuilder:
         return header, rows
 
     # --- journal booking --------------------------------------------------------------------------------------
-    def booking(self, order: Order, ref: str, lines: list[PricedLine], total, steps: list[str]) -> tuple[dict, list]:
+    def booking(self, order: Order, ref: str, label: str, lines: list[PricedLine], total, steps: list[str]) -> tuple[dict, list]:
         bk = self.flow.names.booking
         country = self.country(order)
         journal = self._table(PAYMENT_JOURNAL).get(order.payment_method or "") or self.settings.get("sales_journal")
         header: dict = {
             bk["journal"]: journal or "VK",
             bk["reference"]: ref,
-            bk["description"]: f"Order {ref}"[: text_length(bk.fields["description"].length)],
+            bk["description"]: (label[:1].upper() + label[1:])[: text_length(bk.fields["description"].length)],
             bk["amounts_incl_vat"]: True,  # amounts incl. VAT, as the till sold them: the page total is the order total
             bk["total"]: total,
-            bk["currency"]: order.currency or "EUR",
+            bk["currency"]: order.currency or self.settings.get("currency") or "EUR",
         }
         if order.order_date is not None:
             header[bk["date"]] = order.order_date
@@ -157,9 +159,9 @@ class DocumentBuilder:
         described = text_length(bk.line_fields["description"].length)
         rows = []
         for pl in lines:
-            vat = self.vat_code(pl, country, ref)
+            vat = self.vat_code(pl, country, label)
             row = {
-                bk.line("account"): self.revenue_account(pl, vat, country, ref),
+                bk.line("account"): self.revenue_account(pl, vat, country, label),
                 bk.line("amount"): pl.total,
                 bk.line("vat_code"): vat,
                 bk.line("quantity"): pl.line.quantity,
@@ -169,9 +171,15 @@ class DocumentBuilder:
             rows.append(row)
         return header, rows
 
-    def revenue_account(self, pl: PricedLine, vat: str, country: str | None, ref: str) -> str:
+    def revenue_account(self, pl: PricedLine, vat: str, country: str | None, label: str) -> str:
         if pl.is_shipping and self.settings.get("shipping_revenue_account"):
             return str(self.settings["shipping_revenue_account"])
+        if pl.is_rounding:
+            account = str(self.settings.get("cash_rounding_account") or "").strip()
+            if not account:
+                raise record_error(f"{label}: the cash rounding of {pl.total} needs a ledger account (setting "
+                                   "cash_rounding_account)", source_id=label, wait="mapping")  # fmt: skip
+            return account
         tables = [REVENUE_BY_COUNTRY, REVENUE_BY_VAT]
         account = None
         if self.mplus.revenue_lookup == "turnover_group":
@@ -181,10 +189,10 @@ class DocumentBuilder:
         if not account:
             group = f" / turnover group {pl.line.turnover_group or '?'}" if len(tables) == 3 else ""
             raise record_error(
-                f"order {ref}: no revenue account for country {country or '?'} / VAT code {vat}{group} "
+                f"{label}: no revenue account for country {country or '?'} / VAT code {vat}{group} "
                 f"(mapping tables {', '.join(tables)})",
-                source_id=ref,
-            )
+                source_id=label, wait="mapping",
+            )  # fmt: skip
         return account
 
 

@@ -1,27 +1,33 @@
-"""Orders: MplusKASSA orders → AccountView sales orders or journal bookings (SPEC §1.1).
+"""Orders: MplusKASSA sales → AccountView sales orders or journal bookings (SPEC §1.1).
 
-The setting ``order_type`` names the document (``sales_order`` or ``booking``); its codes, tables and fields are the
-API profile's objects of that name.
+The sales read (setting ``source_document_type``; :mod:`.order_sources`): orders (getOrders), till receipts
+(getReceipts) and invoices (getInvoices), each from its own sync marker. Receipts can instead be booked per till
+closing (``receipt_booking = per_closing``, :mod:`.order_closings`). The setting ``order_type`` names the document
+a sale becomes (``sales_order`` or ``booking``); its codes, tables and fields are the API profile's objects of that
+name.
 
-Per batch of ``batch_size`` orders read from the orders syncMarker:
+Per batch of ``batch_size`` sales of one source:
 
-1. status filter (mapping table ``order_status``, else: completed and not cancelled orders only);
+1. status filter (mapping table ``order_status``, else the default rule of the source, see :mod:`.order_sources`);
 2. already sent? the binding of an earlier run, else the AccountView document whose reference field holds the
-   order's reference (profile ``mplus.order_reference``: the extOrderId, or the orderId when it has none; or always
-   the orderId) — one lookup per batch. Found → skipped
-   ("already exists") and bound;
-3. map (datamapper) and enrich (employee number, ``order_defaults``), price every line and check that the lines
-   add up to the order total to the cent;
-4. every SKU must be an AccountView article (one lookup per batch); missing ones fail the order with their
-   SKUs named and an automatic retry, so it goes through once the articles exist;
-5. the debtor: default debtor, or found by e-mail (updated) or created (:mod:`.order_debtors`);
+   sale's reference (an order: profile ``mplus.order_reference``, the extOrderId, or the orderId when it has none;
+   or always the orderId; a receipt: its receiptId; an invoice: its invoiceId) — one lookup per batch. Found →
+   skipped ("already exists") and bound;
+3. map (the source's datamapper) and enrich (employee number, ``order_defaults``), value every line
+   (:mod:`.order_amounts`: the till's own line totals first) and check that the lines add up to the sale's total
+   to the cent; a cash rounding gets a line of its own;
+4. every SKU must be an AccountView article (one lookup per batch); missing ones make the sale wait, naming the
+   SKUs, and it is retried with backoff for ``wait_days`` until the articles exist;
+5. the debtor: default debtor, or found by e-mail (updated) or created (:mod:`.order_debtors`); an order's delivery
+   address becomes a delivery address of that debtor (:mod:`.order_delivery`);
 6. the document is posted.
 
 Exactly-once effect over an at-least-once channel: the binding is marked pending (committed) before the POST and
-made synced as soon as AccountView answers. A POST whose reply is lost fails the order with a retry; the next
+made synced as soon as AccountView answers. A POST whose reply is lost fails the sale with a retry; the next
 attempt finds the document by its reference field and binds it ("recovered") instead of posting a second one. The
-watermark moves with each batch together with the log lines of all its orders (base.Flow._commit), and failed
-orders are re-read by id (``findOrder``/``getOrder``) on later runs until they succeed.
+watermark moves with each batch together with the log lines of all its sales (base.Flow._commit), and failed
+sales are re-read by id (``findOrder``/``getOrder``, ``getReceipt``, ``getInvoice``) on later runs until they
+succeed, wait too long (refused) or a person ignores them.
 """
 
 from __future__ import annotations
@@ -35,32 +41,39 @@ from ..clients.mplus_reader import UNREADABLE
 from ..datamapper import MappingError
 from ..errors import AuthError, ConfigError, SyncError, TransientError
 from ..models import ContactPerson, Order, OrderLine
+from ..profile import ObjectSpec
 from ..profile.defaults import ORDER_TYPE_ALIASES
 from ..settings import consistency_errors
 from .base import Batch, Flow, Outcome, record_error, synced
-from .order_amounts import ZERO, PricedLine, line_total, reconcile
+from .order_amounts import ZERO, PricedLine, line_value, reconcile
+from .order_closings import Closings
 from .order_debtors import Debtors
+from .order_delivery import DeliveryAddresses
 from .order_documents import ORDER_TYPES, DocumentBuilder, document, document_total
+from .order_sources import CLOSING, ORDER_STATUS, SOURCES, ids_of, kind_of, status_decision
 
 ENTITY = "order"
 STREAM = "order"
-ORDER_STATUS = "order_status"  # Mplus state (any of cancelState/completeState/deliveryState) -> send | skip
 ORDER_DEFAULTS = "order_defaults"  # payment_method / shipping_method / country -> value when the order has none
 SHIPPING_ARTICLES = "shipping_articles"  # Mplus article number of a shipping line -> AccountView article ("" = setting)
+LINE_ARTICLES = "line_articles"  # Mplus article number (a service, deposit or gift-card article) -> AccountView article
+BPE_ARTICLES = "bpe_articles"  # a line's BPE id (deposit, breakage, own use) -> AccountView article
+EXCHANGE_PRICE_TYPES = ("PRICE-TYPE-EXCHANGE-RATE-BUY", "PRICE-TYPE-EXCHANGE-RATE-SELL")
+INFORMATIVE_LINE_KINDS = ("LINE-KIND-SUBTOTAL", "LINE-KIND-HEADER", "LINE-KIND-SECONDARY-HEADER")
+CASH_ROUNDING_MAX = Decimal("0.02")  # rounding a cash total to 5 cents moves it at most 2 cents (ASSUMPTION)
 DEFAULT_SHIPPING_ARTICLES = {"999000": ""}  # the seeded "Verzendkosten" article, when the table is empty
 GENERATED_NUMBERS = "generated_article_numbers"  # products flow: non-numeric SKU -> generated Mplus number
-COMPLETE = "ORDER-COMPLETE-STATE-COMPLETE"
-NOT_CANCELLED = ("", "ORDER-CANCEL-STATE-NOTHING")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass
 class Prepared:
-    """An order mapped, enriched and priced, ready for the batch lookups."""
+    """A sale mapped, enriched and priced, ready for the batch lookups."""
 
     order: Order
     lines: list[PricedLine]
     total: Decimal
+    label: str  # "order POS-1", "receipt <id>": how messages name the sale
     steps: list[str] = field(default_factory=list)
 
 
@@ -71,15 +84,11 @@ class OrdersFlow(Flow):
 
     # --- setup ----------------------------------------------------------------------------------------------
     def prepare(self) -> None:
-        kind = self.settings.get("source_document_type", "order")
-        if kind != "order":
-            raise ConfigError(
-                f"source_document_type '{kind}' is not supported by the MplusKASSA client and sandbox (they read "
-                "orders only: getReceipts/getInvoices are not implemented); set it to 'order'"
-            )
         problems = consistency_errors(self.settings)
         if problems:
             raise ConfigError("; ".join(problems))
+        chosen = self.settings.get("source_document_type") or ["order"]
+        self.kinds = [kind for kind in SOURCES if kind in chosen]
         bad = {k: v for k, v in self.tables.get(ORDER_STATUS, {}).items() if v.strip().lower() not in ("send", "skip")}
         if bad:
             raise ConfigError(f"mapping table {ORDER_STATUS} may only hold 'send' or 'skip', not {bad}")
@@ -92,6 +101,9 @@ class OrdersFlow(Flow):
         self.header, self.detail, self.key = self.doc.table.upper(), self.doc.detail_table.upper(), self.doc.key_field
         self.reference_field = self.doc["reference"]
         self.debtors = Debtors(self)
+        self.delivery = DeliveryAddresses(self)
+        self.closings = Closings(self)
+        self.per_closing = "receipt" in self.kinds and self.settings.get("receipt_booking", "each") == "per_closing"
         self._relations: dict[int, dict | None] = {}
         self._builder: DocumentBuilder | None = None
         if self.settings.get("default_debtor_mode", "never") != "never":
@@ -116,64 +128,96 @@ class OrdersFlow(Flow):
 
     # --- reading --------------------------------------------------------------------------------------------
     def read_batches(self):
-        mark = self.store.watermarks.get(self.name, STREAM)
+        for kind in self.kinds:
+            if kind == "receipt" and self.per_closing:
+                yield from self.closings.read_batches()
+            else:
+                yield from self._sale_batches(kind)
+
+    def _sale_batches(self, kind: str):
+        """The sales of one source changed since its sync marker (its own watermark stream)."""
+        mark = self.store.watermarks.get(self.name, kind)
         since = 0 if self.from_start or not mark.value else int(mark.value) + 1
         size = int(self.settings.get("batch_size") or 100)
+        read = {"order": self.mplus.iter_orders, "receipt": self.mplus.iter_receipts,
+                "invoice": self.mplus.iter_invoices}[kind]  # fmt: skip
         batch: list[dict] = []
-        for order in self.mplus.iter_orders(since, page_size=size, branch_numbers=self.profile.mplus.branches):
-            batch.append(order)
+        for sale in read(since, page_size=size, branch_numbers=self.profile.mplus.branches):
+            batch.append(sale)
             if len(batch) >= size:
-                yield self._batch(batch)
+                yield self._batch(kind, batch)
                 batch = []
         if batch:
-            yield self._batch(batch)
+            yield self._batch(kind, batch)
 
     @staticmethod
-    def _batch(orders: list[dict]) -> Batch:
-        # The watermark is the last syncMarker of the batch, committed with the log lines of all its orders.
-        return Batch(orders, stream=STREAM, watermark=str(max(int(o["syncMarker"]) for o in orders)))
+    def _batch(kind: str, sales: list[dict]) -> Batch:
+        # The watermark is the last syncMarker of the batch, committed with the log lines of all its sales.
+        return Batch(sales, stream=kind, watermark=str(max(int(s["syncMarker"]) for s in sales)))
 
     def fetch_by_ids(self, source_ids, entity):
+        if entity == CLOSING:
+            return self.closings.fetch(source_ids)
         found = []
         by_ext = self.profile.mplus.order_reference == "extOrderId"
         for sid in source_ids:
-            order = self.mplus.find_order(sid) if by_ext else None
-            if order is None and _UUID.match(sid):
-                order = self.mplus.get_order(sid)  # an order without extOrderId is known by its orderId
-            if order is not None:
-                found.append(order)
+            if entity == "receipt":
+                sale = self.mplus.get_receipt(sid)
+            elif entity == "invoice":
+                sale = self.mplus.get_invoice(sid)
+            else:
+                sale = self.mplus.find_order(sid) if by_ext else None
+                if sale is None and _UUID.match(sid):
+                    sale = self.mplus.get_order(sid)  # an order without extOrderId is known by its orderId
+            if sale is not None:
+                found.append(sale)
         return found
 
     def source_id(self, record: dict) -> str:
-        if self.profile.mplus.order_reference == "orderId":
-            return str(record.get("orderId") or "").strip()
-        return str(record.get("extOrderId") or record.get("orderId") or "").strip()
+        kind = kind_of(record)
+        if kind == "order":
+            if self.profile.mplus.order_reference == "orderId":
+                return str(record.get("orderId") or "").strip()
+            return str(record.get("extOrderId") or record.get("orderId") or "").strip()
+        return str(record.get(SOURCES[kind].id_field if kind in SOURCES else "cashCountId") or "").strip()
+
+    def failure(self, record: dict, exc: BaseException, entity: str | None = None) -> Outcome:
+        return super().failure(record, exc, entity or kind_of(record))
 
     # --- one batch ------------------------------------------------------------------------------------------
     def process_batch(self, batch: Batch) -> list[Outcome]:
         records = batch.records
+        if records and kind_of(records[0]) == CLOSING:
+            return self.closings.process_batch(records)
         refs = [self.source_id(r) for r in records]
-        bindings = self.store.bindings.get_many(ENTITY, [r for r in refs if r])
+        kinds = [kind_of(r) for r in records]
+        bindings = {kind: self.store.bindings.get_many(kind, [ref for ref, k in zip(refs, kinds, strict=True)
+                                                                if ref and k == kind])
+                    for kind in set(kinds)}  # fmt: skip
         outcomes: dict[int, Outcome] = {}
         todo: list[int] = []
-        for i, (record, ref) in enumerate(zip(records, refs, strict=True)):
-            base = {"entity": ENTITY, "source_id": ref or "?", "source_payload": record}
+        for i, (record, ref, kind) in enumerate(zip(records, refs, kinds, strict=True)):
+            label = f"{kind} {ref or '?'}"
+            base = {"entity": kind, "source_id": ref or "?", "source_payload": record}
             if UNREADABLE in record:
                 # Retried: the next runs read it again by its id, until MplusKASSA sends it readable (or a person
-                # ignores it). The other orders of the page go on.
-                why = f"MplusKASSA sent order {ref or '?'} in a form that cannot be read ({record[UNREADABLE]})"
+                # ignores it). The other sales of the page go on.
+                why = f"MplusKASSA sent {label} in a form that cannot be read ({record[UNREADABLE]})"
                 outcomes[i] = Outcome(action="failed", error=why, retry=bool(ref), **base)
                 continue
             if not ref:
-                outcomes[i] = Outcome(action="failed", error="order has neither extOrderId nor orderId", **base)
+                what = "neither extOrderId nor orderId" if kind == "order" else f"no {SOURCES[kind].id_field}"
+                outcomes[i] = Outcome(action="failed", error=f"{kind} has {what}", **base)
                 continue
             send, why = self.status_decision(record)
+            if send:
+                send, why = self.booked_elsewhere(record, kind, why)
             if not send:
                 outcomes[i] = Outcome(action="skipped", message=why, **base)
                 continue
-            bound = bindings.get(ref)
+            bound = bindings[kind].get(ref)
             if bound and bound.state == "synced" and bound.target_id and not self.options.full:
-                note = f"already sent: {self.post_object} {bound.target_id} (binding of an earlier run)"
+                note = f"already booked: {bound.target_id} (binding of an earlier run)"
                 outcomes[i] = Outcome(action="skipped", target_id=bound.target_id, message=note, **base)
                 continue
             todo.append(i)
@@ -181,9 +225,9 @@ class OrdersFlow(Flow):
         prepared: dict[int, Prepared] = {}
         for i in todo:
             if refs[i] in existing:
-                outcomes[i] = self.already_there(records[i], refs[i], existing[refs[i]], bindings.get(refs[i]))
+                outcomes[i] = self.already_there(records[i], refs[i], existing[refs[i]], bindings[kinds[i]].get(refs[i]))
                 continue
-            result = self._guard(records[i], lambda rec, ref=refs[i]: self.prepare_order(rec, ref))
+            result = self._guard(records[i], lambda rec, ref=refs[i]: self.prepare_sale(rec, ref))
             if isinstance(result, Outcome):
                 outcomes[i] = result
             else:
@@ -200,32 +244,30 @@ class OrdersFlow(Flow):
             return fn(record)
         except AuthError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one order fails, the batch goes on
+        except Exception as exc:  # noqa: BLE001 - one sale fails, the batch goes on
             return self.failure(record, exc)
 
     def status_decision(self, record: dict) -> tuple[bool, str]:
-        """Send or skip by the Mplus states; the first of cancel/complete/delivery state in ``order_status`` wins."""
-        table = self.tables.get(ORDER_STATUS, {})
-        states = [str(record.get(f) or "") for f in ("cancelState", "completeState", "deliveryState")]
-        for state in states:
-            if state and state in table:
-                verdict = table[state].strip().lower()
-                return verdict == "send", f"status {state}: {verdict} (mapping table {ORDER_STATUS})"
-        cancel, complete, _ = states
-        if cancel not in NOT_CANCELLED:
-            return False, f"status {cancel}: cancelled orders are not sent (default rule)"
-        if complete != COMPLETE:
-            return False, f"status {complete or 'unknown'}: only completed orders are sent (default rule)"
-        return True, f"status {complete}: send (default rule)"
+        """Send or skip by the sale's states (:func:`.order_sources.status_decision`)."""
+        return status_decision(kind_of(record), record, self.tables.get(ORDER_STATUS, {}))
+
+    def booked_elsewhere(self, record: dict, kind: str, why: str) -> tuple[bool, str]:
+        """A receipt or invoice made from an order is not booked when orders are read too: the order is the sale."""
+        orders = ids_of(record, "extOrderIds") or ids_of(record, "orderIds")
+        if kind != "order" and orders and "order" in self.kinds:
+            return False, (f"made from order {', '.join(orders)}, which the order stream books (source_document_type "
+                           "includes order): not booked twice")  # fmt: skip
+        return True, why
 
     # --- batch lookups --------------------------------------------------------------------------------------
-    def existing_documents(self, refs: list[str]) -> dict[str, dict]:
-        """AccountView documents of the order type whose reference field is one of ``refs`` (lowest key first)."""
+    def existing_documents(self, refs: list[str], doc: ObjectSpec | None = None) -> dict[str, dict]:
+        """AccountView documents (of the order type, or ``doc``) whose reference field is one of ``refs``."""
+        doc = doc or self.doc
+        header, key, ref_field = doc.table.upper(), doc.key_field, doc["reference"]
         found: dict[str, dict] = {}
-        ref_field = self.reference_field
-        fields = [f"{self.header}.{self.key}", f"{self.header}.{ref_field}"]
+        fields = [f"{header}.{key}", f"{header}.{ref_field}"]
         for flt in _in_filters(ref_field, refs):
-            for row in self.av.iter_rows(self.read_object, self.header, filters=[flt], fields=fields, page_size=500):
+            for row in self.av.iter_rows(doc.reader, header, filters=[flt], fields=fields, page_size=500):
                 ref = str(row.get(ref_field) or "").strip()
                 if ref in refs:
                     found.setdefault(ref, row)
@@ -248,31 +290,64 @@ class OrdersFlow(Flow):
             self._relations[number] = self.mplus.get_relation(number)
         return self._relations[number]
 
-    # --- one order ------------------------------------------------------------------------------------------
-    def already_there(self, record: dict, ref: str, row: dict, binding) -> Outcome:
-        target = str(row.get(self.key) or "").strip()
-        base = {"entity": ENTITY, "source_id": ref, "source_payload": record, "target_id": target,
-                "bindings": [synced(ENTITY, ref, target, "")]}  # fmt: skip
+    # --- one sale -------------------------------------------------------------------------------------------
+    def already_there(self, record: dict, ref: str, row: dict, binding, doc: ObjectSpec | None = None) -> Outcome:
+        doc = doc or self.doc
+        kind = kind_of(record)
+        target = str(row.get(doc.key_field) or "").strip()
+        base = {"entity": kind, "source_id": ref, "source_payload": record, "target_id": target,
+                "bindings": [synced(kind, ref, target, "")]}  # fmt: skip
         if binding is not None and binding.state == "pending":
-            note = (f"recovered: {self.post_object} {target} was written by an earlier attempt whose reply was lost; "
-                    f"found by {self.reference_field} and bound, not created again")  # fmt: skip
+            note = (f"recovered: {doc.code} {target} was written by an earlier attempt whose reply was lost; "
+                    f"found by {doc['reference']} and bound, not created again")  # fmt: skip
             return Outcome(action="created", message=note, **base)
-        return Outcome(action="skipped", message=f"already exists in AccountView: {self.read_object} {target} "
-                                                 f"with {self.reference_field} = {ref}", **base)  # fmt: skip
+        return Outcome(action="skipped", message=f"already exists in AccountView: {doc.reader} {target} "
+                                                 f"with {doc['reference']} = {ref}", **base)  # fmt: skip
 
-    def prepare_order(self, record: dict, ref: str) -> Prepared:
+    def prepare_sale(self, record: dict, ref: str, document_type: str | None = None) -> Prepared:
+        """The sale mapped by its source's datamapper, enriched, every line valued, reconciled to its total;
+        ``document_type`` (default: the setting order_type) decides whether each line needs an article."""
+        needs_articles = (document_type or self.order_type) == "sales_order"
+        kind = kind_of(record)
+        label = f"{kind} {ref}"
         relation = self.relation(record)
         source = {**record, "relation": relation} if relation else record
         try:
-            order: Order = self.mapper().to_model(source, self.tables)
+            order: Order = self.mapper(SOURCES[kind].mapping).to_model(source, self.tables)
         except MappingError as exc:
-            raise record_error(f"order {ref} cannot be mapped: {exc}", source_id=ref) from None
+            raise record_error(f"{label} cannot be mapped: {exc}", source_id=ref) from None
         steps = [self.status_decision(record)[1]]
+        shop_currency = str(self.settings.get("currency") or "EUR").upper()
+        if order.currency and order.currency.strip().upper() != shop_currency:
+            raise record_error(f"{label} is in {order.currency}, not in the shop's currency {shop_currency} "
+                               "(setting currency): foreign-currency sales are not booked", source_id=ref)  # fmt: skip
         self.enrich(order, relation, steps)
-        lines = self.price_lines(order, ref)
-        total = reconcile(order, lines, ref)
-        steps.append(f"amounts: {len(lines)} lines add up to the order total {total}")
-        return Prepared(order, lines, total, steps)
+        lines = self.price_lines(order, label, steps, needs_articles)
+        total = reconcile(order, lines, label)
+        steps.append(f"amounts: {len(lines)} lines add up to the {kind} total {total}")
+        rounding = self.cash_rounding(order, total, label, steps, needs_articles)
+        if rounding is not None:
+            lines.append(rounding)
+            total += rounding.total
+        return Prepared(order, lines, total, label, steps)
+
+    def cash_rounding(self, order: Order, total: Decimal, label: str, steps: list[str],
+                      needs_articles: bool = True) -> PricedLine | None:
+        """The line that books the difference between what was paid and the total, when it is a cash rounding
+        (0 < |paid − total| ≤ 2 cents); None when there is none."""
+        paid = sum((p.amount for p in order.payments), ZERO)
+        difference = paid - total
+        if not order.payments or not difference or abs(difference) > CASH_ROUNDING_MAX:
+            return None
+        sku = str(self.settings.get("cash_rounding_article") or "").strip()
+        if needs_articles and not sku:
+            raise record_error(f"{label}: the payments round the total {total} to {paid}; the rounding of "
+                               f"{difference} needs an AccountView article (setting cash_rounding_article)",
+                               source_id=label, wait="mapping")  # fmt: skip
+        line = OrderLine(description="Kasafronding", quantity=Decimal(1), unit_price_incl=difference,
+                         unit_price_excl=difference, vat_pct=ZERO, total_incl=difference)  # fmt: skip
+        steps.append(f"cash rounding: paid {paid} for a total of {total}, {difference} on a line of its own")
+        return PricedLine(line, sku, difference, ZERO, rule="cash rounding", is_rounding=True)
 
     def enrich(self, order: Order, relation: dict | None, steps: list[str]) -> None:
         defaults = self.tables.get(ORDER_DEFAULTS, {})
@@ -280,9 +355,12 @@ class OrdersFlow(Flow):
             order.employee = str(self.settings.get("employee_number", 999999))
             steps.append(f"employee: none on the order, {order.employee} (setting employee_number)")
         if not order.payment_method:
-            order.payment_method = next((p.method for p in order.payments if p.method), None) or defaults.get(
-                "payment_method"
-            )
+            # Several payments (cash and a gift card, …): the largest decides the payment condition / journal.
+            paid = sorted((p for p in order.payments if p.method), key=lambda p: -abs(p.amount))
+            order.payment_method = (paid[0].method if paid else None) or defaults.get("payment_method")
+            if len(paid) > 1:
+                steps.append("payments: " + ", ".join(f"{p.method} {p.amount}" for p in paid)
+                             + f"; the largest ({order.payment_method}) decides the payment condition")  # fmt: skip
         if not order.shipping_method:
             order.shipping_method = defaults.get("shipping_method")
         if order.billing_address and not order.billing_address.country and defaults.get("country"):
@@ -300,8 +378,12 @@ class OrdersFlow(Flow):
             if customer.billing_address is None:
                 customer.billing_address = order.billing_address
 
-    def price_lines(self, order: Order, ref: str) -> list[PricedLine]:
+    def price_lines(self, order: Order, label: str, steps: list[str] | None = None,
+                    needs_articles: bool = True) -> list[PricedLine]:
+        """Every line that sells something, with its value and the AccountView article it is booked on."""
+        steps = steps if steps is not None else []
         shipping = self.tables.get(SHIPPING_ARTICLES) or DEFAULT_SHIPPING_ARTICLES
+        others = self.tables.get(LINE_ARTICLES, {})
         generated = {v: k for k, v in self.tables.get(GENERATED_NUMBERS, {}).items()}
         lines = list(order.lines)
         if order.shipping_cost:
@@ -310,26 +392,56 @@ class OrdersFlow(Flow):
             lines.append(OrderLine(description="Verzendkosten", quantity=Decimal(1), unit_price_incl=order.shipping_cost,
                                    unit_price_excl=order.shipping_cost, vat_pct=rate, is_shipping=True))  # fmt: skip
         priced = []
-        for line in lines:
+        for n, line in enumerate(lines, start=1):
             number = (line.sku or "").strip()
+            what = f"line {n} ({line.description or 'article ' + (number or '-')})"
+            if line.price_type in EXCHANGE_PRICE_TYPES:
+                raise record_error(f"{label}: {what} exchanges foreign currency ({line.price_type}); "
+                                   "foreign-currency sales are not booked", source_id=label)  # fmt: skip
+            if line.line_kind in INFORMATIVE_LINE_KINDS:
+                steps.append(f"{what}: {line.line_kind} sells nothing, left out")
+                continue
+            value, rule = line_value(line, order.prices_include_vat, label)
             is_shipping = line.is_shipping or number in shipping
             if is_shipping:
                 sku = (shipping.get(number) or self.settings.get("shipping_article") or "").strip()
-                if not sku and self.order_type == "sales_order":
+                if not sku and needs_articles:
                     raise record_error(
-                        f"order {ref}: shipping line (Mplus article {number or '-'}) needs an AccountView article: "
+                        f"{label}: shipping line (Mplus article {number or '-'}) needs an AccountView article: "
                         f"set the setting shipping_article or the mapping table {SHIPPING_ARTICLES}",
-                        source_id=ref,
-                    )
+                        source_id=label, wait="mapping",
+                    )  # fmt: skip
+            elif line.bpe_id or not number or number == "0" or number in others:
+                if not value and not line.bpe_id and number in ("", "0"):
+                    steps.append(f"{what}: a text line without amount, left out")
+                    continue
+                sku = self.other_line_article(line, number, what, label, needs_articles)
+                if sku:
+                    steps.append(f"{what}: booked on AccountView article {sku}")
             else:
-                sku = self.sku_of(line, number, generated, ref)
-            priced.append(PricedLine(line, sku, line_total(line, order.prices_include_vat, ref), line.vat_pct,
-                                     is_shipping))  # fmt: skip
+                sku = self.sku_of(line, number, generated, label)
+            priced.append(PricedLine(line, sku, value, line.vat_pct, is_shipping, rule))
         if not priced:
-            raise record_error(f"order {ref} has no lines", source_id=ref)
+            raise record_error(f"{label} has no lines that sell something", source_id=label)
         return priced
 
-    def sku_of(self, line: OrderLine, number: str, generated: dict[str, str], ref: str) -> str:
+    def other_line_article(self, line: OrderLine, number: str, what: str, label: str, required: bool = True) -> str:
+        """The AccountView article of a line without an article of its own: a deposit/BPE line, a text line with an
+        amount, or a till article the books know under another code (a service, a gift card)."""
+        if line.bpe_id:
+            sku = self.tables.get(BPE_ARTICLES, {}).get(line.bpe_id.strip())
+            source = f"mapping table {BPE_ARTICLES} (BPE {line.bpe_id})"
+        else:
+            sku = self.tables.get(LINE_ARTICLES, {}).get(number)
+            source = f"mapping table {LINE_ARTICLES} (article {number})" if number not in ("", "0") else ""
+        sku = (sku or self.settings.get("other_line_article") or "").strip()
+        if not sku and required:
+            where = f"{source} or the setting other_line_article" if source else "the setting other_line_article"
+            raise record_error(f"{label}: {what} has no AccountView article of its own: set {where}",
+                               source_id=label, wait="mapping")  # fmt: skip
+        return sku
+
+    def sku_of(self, line: OrderLine, number: str, generated: dict[str, str], label: str) -> str:
         """The AccountView SKU of a sale line: the till's article number (or the SKU a generated number stands for);
         with ``mplus.sku_field = pluNumber`` the line's PLU, else the SKU bound to the article by the products flow."""
         if self.profile.mplus.sku_field != "pluNumber":
@@ -340,74 +452,76 @@ class OrdersFlow(Flow):
         if bound is not None:
             return bound.source_id
         raise record_error(
-            f"order {ref}: line with MplusKASSA article {number or '-'} has no PLU and no AccountView article is bound "
+            f"{label}: line with MplusKASSA article {number or '-'} has no PLU and no AccountView article is bound "
             "to it (API profile mplus.sku_field = pluNumber); retried automatically after the products flow ran",
-            retry=True,
-            source_id=ref,
+            source_id=label, wait="articles",
         )
 
     def send(self, record: dict, ref: str, p: Prepared, articles: set[str]) -> Outcome:
         retries_before = _retries(self.av) + _retries(self.mplus)
+        kind, label = kind_of(record), p.label
         steps = list(p.steps)
         missing = sorted({pl.sku for pl in p.lines if pl.sku and pl.sku not in articles})
         if missing:
             raise record_error(
-                f"order {ref}: article(s) not in AccountView ({self.names.article.code}): {', '.join(missing)} — "
+                f"{label}: article(s) not in AccountView ({self.names.article.code}): {', '.join(missing)} — "
                 "retried automatically until they exist",
-                retry=True,
-                source_id=ref,
-            )
+                source_id=ref, wait="articles",
+            )  # fmt: skip
         steps.append(f"articles: all {len({pl.sku for pl in p.lines if pl.sku})} exist in AccountView")
         if self.order_type == "sales_order":
-            header, rows = self.builder.sales_order(p.order, ref, p.lines, steps)
+            header, rows = self.builder.sales_order(p.order, ref, label, p.lines, steps)
         else:
-            header, rows = self.builder.booking(p.order, ref, p.lines, p.total, steps)
+            header, rows = self.builder.booking(p.order, ref, label, p.lines, p.total, steps)
         planned_total = document_total(self.doc, self.order_type, rows)
         if planned_total != p.total:  # the encoding must never change the total
             raise record_error(
-                f"order {ref}: the {self.post_object} document would total {planned_total} instead of {p.total}; "
+                f"{label}: the {self.post_object} document would total {planned_total} instead of {p.total}; "
                 "not sent",
                 source_id=ref,
             )
-        debtor = self.debtors.resolve(p.order.customer, ref, steps)
+        debtor = self.debtors.resolve(p.order.customer, label, steps)
         if self.order_type == "sales_order":
             header.update({self.doc["invoice_debtor"]: debtor or "(new)", self.doc["delivery_debtor"]: debtor or "(new)"})
+            delivery = self.delivery.resolve(debtor, p.order, label, steps)
+            if delivery:
+                header[self.doc["delivery_address"]] = delivery
         else:
             header[self.doc["debtor"]] = debtor or "(new)"
         payload = {"business_object": self.post_object, self.header: [header], self.detail: rows}
-        base = {"entity": ENTITY, "source_id": ref, "source_payload": record, "target_payload": payload}
+        base = {"entity": kind, "source_id": ref, "source_payload": record, "target_payload": payload}
         if self.dry_run:
             steps.append(f"would create {self.post_object} for {p.total}")
             return Outcome(action="dry_run", message=f"would create {self.post_object}, total {p.total}",
                            reply={"steps": steps}, **base)  # fmt: skip
         digest = self.hash(payload)
         # Committed before the POST: a crash or a lost reply leaves "pending", and the next attempt looks first.
-        self.store.bindings.mark_pending(ENTITY, ref, payload_hash=digest)
+        self.store.bindings.mark_pending(kind, ref, payload_hash=digest)
         try:
             reply = self.av.create(self.post_object, self.header, header, detail_table=self.detail, detail_rows=rows)
         except TransientError as exc:
             raise record_error(
-                f"order {ref}: POST {self.post_object} failed ({exc}); it may have reached AccountView, so the next "
-                f"attempt looks the order up by {self.reference_field} before creating it",
+                f"{label}: POST {self.post_object} failed ({exc}); it may have reached AccountView, so the next "
+                f"attempt looks the {kind} up by {self.reference_field} before creating it",
                 retry=True,
                 source_id=ref,
             ) from None
         except SyncError as exc:
-            self.store.bindings.mark_failed(ENTITY, ref, str(exc))
+            self.store.bindings.mark_failed(kind, ref, str(exc))
             raise
         stored = (reply.get(self.header) or [{}])[0]
         target = str(stored.get(self.key) or "").strip()
-        self.store.bindings.upsert(ENTITY, ref, target_id=target, payload_hash=digest)  # at once: AV confirmed
+        self.store.bindings.upsert(kind, ref, target_id=target, payload_hash=digest)  # at once: AV confirmed
         stored_total = document_total(self.doc, self.order_type, reply.get(self.detail) or rows)
         number_field = self.doc["order_number" if self.order_type == "sales_order" else "invoice_number"]
         number = stored.get(number_field) or target
         note = f"{self.post_object} {number} created, total {stored_total}"
         if stored_total != p.total:
-            note += f" — WARNING: AccountView stored {stored_total}, the order total is {p.total}"
+            note += f" — WARNING: AccountView stored {stored_total}, the {kind} total is {p.total}"
         retries = _retries(self.av) + _retries(self.mplus) - retries_before
         steps.append(f"created {self.post_object} {number} ({self.key} {target})")
         if retries:
-            steps.append(f"HTTP requests retried by the clients for this order: {retries}")
+            steps.append(f"HTTP requests retried by the clients for this {kind}: {retries}")
         return Outcome(action="created", target_id=target, message=note, reply={"steps": steps, "stored": stored},
                        **base)  # fmt: skip
 

@@ -235,6 +235,8 @@ class LogLine:
     target_payload: JSON = None  # what was (or, in dry-run, would have been) sent
     reply: JSON = None  # what the target answered
     retry_at: datetime | None = None  # failed lines: earliest automatic retry; None = wait for a user
+    # Failed lines waiting for master data a person adds ("articles", "mapping"): retried for days, not tries.
+    wait: str | None = None
     # Filled by the log:
     id: int | None = None
     run_id: int | None = None
@@ -244,6 +246,7 @@ class LogLine:
     updated_at: datetime | None = None
     payload_purged: bool = False
     note: str | None = None  # reason given when ignoring
+    waiting_since: datetime | None = None  # waiting lines: when the record's wait began (carried across attempts)
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,8 @@ class ActivityLog(Protocol):
 
     def add_lines(self, run_id: int, lines: Sequence[LogLine]) -> list[int]:
         """Store lines in bulk; payloads and errors are redacted. A failed line supersedes the open failure of
-        the same (flow, entity, source_id) and counts one more attempt; any other line resolves it."""
+        the same (flow, entity, source_id) and counts one more attempt; any other line resolves it. A waiting line
+        keeps the ``waiting_since`` of the waiting line it supersedes (else: now)."""
         ...
 
     def get_line(self, line_id: int) -> LogLine | None: ...
@@ -315,7 +319,8 @@ class ActivityLog(Protocol):
     def pending_retries(
         self, flow: str, entity: str | None = None, *, max_attempts: int | None = None, limit: int | None = None
     ) -> list[LogLine]:
-        """Open failures due now: state retry, or failed with retry_at passed (and attempts < max_attempts)."""
+        """Open failures due now: state retry, or failed with retry_at passed (and attempts < max_attempts, unless
+        the line waits for master data: those are retried until the flow gives up on them)."""
         ...
 
     def purge(self, *, payload_days: int, metadata_days: int) -> PurgeResult:

@@ -22,7 +22,7 @@ _RUN_STATES = get_args(RunState)
 _RUN_COLS = "id, flow, mode, state, started_at, finished_at, counts, error"
 _LINE_COLS = (
     "id, run_id, flow, entity, direction, source_id, target_id, action, state, attempts, error, note, "
-    "source_payload, target_payload, reply, payload_purged, retry_at, created_at, updated_at"
+    "source_payload, target_payload, reply, payload_purged, retry_at, created_at, updated_at, wait, waiting_since"
 )
 
 
@@ -47,7 +47,7 @@ class SqliteActivityLog:
 
     def _line(self, row: tuple) -> LogLine:
         (lid, run_id, flow, entity, direction, source_id, target_id, action, state, attempts, error, note,
-         src, tgt, reply, purged, retry_at, created, updated) = row  # fmt: skip
+         src, tgt, reply, purged, retry_at, created, updated, wait, waiting_since) = row  # fmt: skip
 
         def load(text: str | None) -> Any:
             return None if text is None else json.loads(text)
@@ -57,6 +57,7 @@ class SqliteActivityLog:
             error=error, source_payload=load(src), target_payload=load(tgt), reply=load(reply),
             retry_at=from_ts(retry_at), id=lid, run_id=run_id, state=state, attempts=attempts,
             created_at=from_ts(created), updated_at=from_ts(updated), payload_purged=bool(purged), note=note,
+            wait=wait, waiting_since=from_ts(waiting_since),
         )  # fmt: skip
 
     # --- runs -------------------------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ class SqliteActivityLog:
         with self._db.transaction():
             if self.get_run(run_id) is None:
                 raise KeyError(f"no run {run_id} in backend {backend!r}")
-            open_attempts = self._open_attempts({k for k in keys if k[2] is not None})
+            open_attempts, open_since = self._open_attempts({k for k in keys if k[2] is not None})
             # Close the open failures of these records before inserting, so the new lines stay open.
             self._db.executemany(
                 "UPDATE log_line SET state = ?, updated_at = ? "
@@ -152,9 +153,12 @@ class SqliteActivityLog:
             for i, line in enumerate(lines):
                 key = keys[i]
                 attempts = open_attempts.get(key, 0) + 1 if key[2] is not None else 1
+                waiting = line.wait if line.action == "failed" else None
+                since = (open_since.get(key) or now) if waiting else None
                 if key[2] is not None:
                     # A success resets the count; a failure carries it to the record's next line.
                     open_attempts[key] = attempts if line.action == "failed" else 0
+                    open_since[key] = since
                 state: LineState = "failed" if line.action == "failed" else "ok"
                 if next_action[i] is not None and line.action == "failed":
                     state = "superseded" if next_action[i] == "failed" else "resolved"
@@ -162,28 +166,30 @@ class SqliteActivityLog:
                     run_id, backend, line.flow, line.entity, line.direction, line.source_id,
                     None if line.target_id is None else str(line.target_id), line.action, state, attempts,
                     _text(line.error), _payload(line.source_payload), _payload(line.target_payload),
-                    _payload(line.reply), None if line.retry_at is None else ts(line.retry_at), now, now,
+                    _payload(line.reply), None if line.retry_at is None else ts(line.retry_at), now, now, waiting, since,
                 ))  # fmt: skip
             self._db.executemany(
                 "INSERT INTO log_line (run_id, backend, flow, entity, direction, source_id, target_id, action, state, "
-                "attempts, error, source_payload, target_payload, reply, retry_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "attempts, error, source_payload, target_payload, reply, retry_at, created_at, updated_at, wait, waiting_since) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             # AUTOINCREMENT under the write lock: the batch got consecutive ids ending at last_insert_rowid().
             last = self._db.query("SELECT last_insert_rowid()")[0][0]
         return list(range(last - len(rows) + 1, last + 1))
 
-    def _open_attempts(self, keys: set[tuple]) -> dict[tuple, int]:
+    def _open_attempts(self, keys: set[tuple]) -> tuple[dict[tuple, int], dict[tuple, str | None]]:
+        """Per record with an open failure: its attempts, and since when it waits (None: it does not)."""
         if not keys:
-            return {}
+            return {}, {}
         rows = self._db.query(
-            "SELECT flow, entity, source_id, MAX(attempts) FROM log_line "
+            "SELECT flow, entity, source_id, MAX(attempts), MIN(waiting_since) FROM log_line "
             "WHERE backend = ? AND state IN ('failed', 'retry') AND source_id IN (SELECT value FROM json_each(?)) "
             "GROUP BY flow, entity, source_id",
             (self._db.backend, json.dumps(sorted({k[2] for k in keys}))),
         )
-        return {(f, e, s): n for f, e, s, n in rows if (f, e, s) in keys}
+        found = {(f, e, s): (n, since) for f, e, s, n, since in rows if (f, e, s) in keys}
+        return {k: v[0] for k, v in found.items()}, {k: v[1] for k, v in found.items()}
 
     def get_line(self, line_id: int) -> LogLine | None:
         rows = self._db.query(
@@ -254,7 +260,7 @@ class SqliteActivityLog:
         auto = "state = 'failed' AND retry_at IS NOT NULL AND retry_at <= ?"
         params.append(self._db.now())
         if max_attempts is not None:
-            auto += " AND attempts < ?"
+            auto += " AND (attempts < ? OR wait IS NOT NULL)"  # a waiting line: wait_days decides, not tries
             params.append(max_attempts)
         where.append(f"(state = 'retry' OR ({auto}))")
         sql = f"SELECT {_LINE_COLS} FROM log_line WHERE {' AND '.join(where)} ORDER BY id"

@@ -127,4 +127,16 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        3,
+        [
+            # A failed line that waits for master data (articles, mapping): retried for days (setting wait_days),
+            # counted from waiting_since, which the record's next waiting line carries over.
+            "ALTER TABLE log_line ADD COLUMN wait TEXT",
+            "ALTER TABLE log_line ADD COLUMN waiting_since TEXT",
+        ],
+    )
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

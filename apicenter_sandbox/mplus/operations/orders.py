@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import uuid
-from decimal import Decimal
 
-from ..values import date_of, from_quantity, mplus_date, mplus_datetime, price_other, whole
+from ..till import price_line
+from ..values import date_of, mplus_date, mplus_datetime
 from .registry import Rejected, limited, operation
 
 SALES_TYPES = {"ORDER-TYPE-SALES-ORDER", "ORDER-TYPE-REPEAT-SALES-ORDER", "ORDER-TYPE-EXTERNAL-SALES-ORDER"}
@@ -72,28 +72,9 @@ def find_order(sb, params: dict) -> dict:
     return {"result": "GET-ORDER-RESULT-OK", "order": sb.store.orders[order_id]}
 
 
-def _lines(sb, lines_in: list[dict]) -> list[dict]:
-    """Lines completed the way the till prices them: article price and VAT unless the client set a price."""
-    lines = []
-    for line in lines_in:
-        article = sb.store.article(line["articleNumber"])
-        if article is None:
-            raise Rejected("FAILED", f"article {line['articleNumber']} not found")
-        data = {"quantity": 1, **(line.get("data") or {})}
-        data.setdefault("decimalPlaces", 0)
-        pct = article.get("vatPercentage", 0)
-        data.setdefault("price", article.get("priceIncl", 0))
-        data.update(vatCode=article.get("vatCode"), vatPercentage=pct)
-        data.setdefault("priceExcl", price_other(data["price"], pct, from_incl=True))
-        gross = Decimal(data["price"]) * from_quantity(data["quantity"], data["decimalPlaces"])
-        discount = data.get("discountAmount")
-        if discount is None and data.get("discountPercentage"):
-            discount = whole(gross * data["discountPercentage"] / 100)
-        total = whole(gross) - (discount or 0)
-        data.update(totalInclAmount=total, totalExclAmount=price_other(total, pct, from_incl=True))
-        text = line.get("text") or article.get("description")
-        lines.append({**line, "text": text, "data": data})
-    return lines
+def _lines(sb, lines_in: list[dict], vat_method: str) -> list[dict]:
+    """Lines completed the way the till prices them (``till.price_line``)."""
+    return [price_line(sb.store, line, vat_method) for line in lines_in]
 
 
 def _create(sb, order_in: dict, extra_payments: list[dict]) -> tuple[dict, dict | None]:
@@ -117,7 +98,8 @@ def _create(sb, order_in: dict, extra_payments: list[dict]) -> tuple[dict, dict 
     branch = order_in.get("entryBranchNumber") or order_in.get("financialBranchNumber") or min(store.branches)
     if branch not in store.branches:
         raise Rejected("FAILED", f"branch {branch} not found")
-    lines = _lines(sb, (order_in.get("lineList") or {}).get("line") or [])
+    vat_method = order_in.get("vatMethod") or "VAT-METHOD-INCLUSIVE"
+    lines = _lines(sb, (order_in.get("lineList") or {}).get("line") or [], vat_method)
     if not lines:
         raise Rejected("FAILED", "an order needs at least one line")
     payments = ((order_in.get("paymentList") or {}).get("payment") or []) + extra_payments
@@ -140,7 +122,7 @@ def _create(sb, order_in: dict, extra_payments: list[dict]) -> tuple[dict, dict 
         financialDate=order.get("financialDate") or mplus_date(moment.date()),
         relationName=order.get("relationName") or store.relations[relation].get("name"),
         totalInclAmount=total, totalExclAmount=sum(ln["data"]["totalExclAmount"] for ln in lines),
-        vatMethod=order.get("vatMethod") or "VAT-METHOD-INCLUSIVE", prepaidAmount=paid,
+        vatMethod=vat_method, prepaidAmount=paid,
         fullyPaid=bool(payments) and paid >= total, deliveryState="ORDER-DELIVERY-STATE-NOTHING",
         cancelState="ORDER-CANCEL-STATE-NOTHING", completeState="ORDER-COMPLETE-STATE-NOTHING",
         orderNumber={"year": year, "number": store.order_numbers[year]}, lineList={"line": lines},

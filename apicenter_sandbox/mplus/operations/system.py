@@ -24,8 +24,8 @@ def get_current_sync_markers(sb, params: dict) -> dict:
     m = sb.store.markers
     return {
         "articleSyncMarker": m["article"], "articleGroupSyncMarker": m["articleGroup"],
-        "relationSyncMarker": m["relation"], "employeeSyncMarker": m["employee"], "invoiceSyncMarker": 0,
-        "receiptSyncMarker": 0, "orderSyncMarker": m["order"], "stockId": m["stock"],
+        "relationSyncMarker": m["relation"], "employeeSyncMarker": m["employee"], "invoiceSyncMarker": m["invoice"],
+        "receiptSyncMarker": m["receipt"], "orderSyncMarker": m["order"], "stockId": m["stock"],
     }  # fmt: skip
 
 

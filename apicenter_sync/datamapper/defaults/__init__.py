@@ -9,7 +9,7 @@ from ..mapping import FlowMapping
 
 __all__ = ["DEFAULT_FLOWS", "load_default_mapping"]
 
-DEFAULT_FLOWS = ("products", "categories", "customers", "orders", "stock", "prices", "discounts")
+DEFAULT_FLOWS = ("products", "categories", "customers", "orders", "receipts", "invoices", "stock", "prices", "discounts")
 
 
 def load_default_mapping(flow: str) -> FlowMapping:

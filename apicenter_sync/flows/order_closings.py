@@ -1,0 +1,269 @@
+"""Receipts booked per till closing (``receipt_booking = per_closing``): one journal booking per cash count.
+
+Many bookkeepers book a shop's till per day rather than per ticket. With this setting the orders flow reads the
+till closings (``getCashCountList``) instead of the receipts stream, and books each finalized closing once, as a
+page of the journal ``closing_journal`` (the API profile's ``booking`` object, amounts incl. VAT):
+
+- one revenue line per (revenue account, VAT code): minus the value of the receipts' lines (credit), each line
+  valued and every receipt reconciled to its own total exactly as a receipt booked on its own would be;
+- one line per payment method (mapping table ``payment_method_account``: payment method → ledger account): plus
+  what the receipts were paid with (debit); a refund is a negative payment;
+- one cash-rounding line (setting ``cash_rounding_account``) when cash payments rounded totals to 5 cents.
+
+The page balances to zero by construction and is checked to before it is posted. It is reconciled to the
+closing itself: per payment method, what the closing added (``addedAmount``) must equal what its receipts were
+paid, booked and left out together, or the closing is refused naming the method and both amounts. Left out (and
+named in the log): cash in/out and payment-method transfers (money, not sales), receipts the status rules skip,
+receipts made from orders that the order stream books, and receipts already booked on their own. Counting
+differences (``differenceAmount``) are not booked: they are the till's cash management, not sales.
+
+Exactly once: the closing's ``cashCountId`` goes into the booking's reference field; the binding (entity
+``closing``) is pending before the POST and the next attempt looks the page up before posting again. Each
+receipt on the page is bound too (entity ``receipt``, target ``<page>:<receiptId>``), so switching to
+``receipt_booking = each`` later never books it a second time.
+
+Reading: the closings with a financial date from ``closing_overlap_days`` before the last one read (a closing
+finalized late is not missed; booked ones are passed over silently), in date order; the watermark (stream
+``closing``) is that date. A closing that is not finalized yet waits and is retried. Failed closings are read
+again from the list of the last ``wait_days`` + 31 days.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from ..errors import RecordError, SyncError, TransientError
+from .base import Batch, Outcome, record_error, synced
+from .order_amounts import ZERO, money
+from .order_documents import document, document_total
+from .order_sources import CLOSING
+
+PAYMENT_ACCOUNT = "payment_method_account"  # MplusKASSA payment method -> ledger account (per-closing bookings)
+STEPS_SHOWN = 200  # receipts listed one by one in a closing's log line; the rest are counted
+
+
+def _cents(value) -> Decimal:
+    return Decimal(int(value or 0)) / 100
+
+
+def _day(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "")[:10]
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def closing_name(record: dict) -> str:
+    return str(record.get("cashCountString") or record.get("cashCountId") or "?")
+
+
+class Closings:
+    """The per-closing bookings of one orders run."""
+
+    def __init__(self, flow):
+        self.flow = flow
+        self.doc = document(flow.profile, "booking")
+
+    # --- reading ----------------------------------------------------------------------------------------------
+    def read_batches(self):
+        flow = self.flow
+        mark = flow.store.watermarks.get(flow.name, CLOSING)
+        last = None if flow.from_start or not mark.value else _day(mark.value)
+        overlap = int(flow.settings.get("closing_overlap_days", 3))
+        since = last - timedelta(days=overlap) if last else None
+        closings = self._listed(flow.mplus.cash_counts(since=since))
+        booked = flow.store.bindings.get_many(CLOSING, [c["cashCountId"] for c in closings])
+        fresh = [c for c in closings if not (c["cashCountId"] in booked and booked[c["cashCountId"]].state == "synced"
+                                             and not flow.options.full)]  # fmt: skip
+        size = int(flow.settings.get("batch_size") or 100)
+        for start in range(0, len(fresh), size):
+            chunk = fresh[start : start + size]
+            newest = max(str(_day(c.get("financialDate"))) for c in chunk)
+            yield Batch(chunk, stream=CLOSING, watermark=max(newest, mark.value or "") if not flow.from_start else newest)
+
+    def _listed(self, closings: list[dict]) -> list[dict]:
+        branches = set(self.flow.profile.mplus.branches)
+        kept = [c for c in closings if c.get("cashCountId") and (not branches or int(c.get("branchNumber") or 0)
+                                                                 in branches)]  # fmt: skip
+        return sorted(kept, key=lambda c: (str(_day(c.get("financialDate"))), int(c.get("branchNumber") or 0),
+                                           int(c.get("workplaceNumber") or 0),
+                                           int((c.get("cashCountNumber") or {}).get("number") or 0)))  # fmt: skip
+
+    def fetch(self, ids: list[str]) -> list[dict]:
+        days = int(self.flow.settings.get("wait_days", 7)) + 31
+        wanted = set(ids)
+        listed = self.flow.mplus.cash_counts(since=date.today() - timedelta(days=days))
+        return [c for c in self._listed(listed) if c["cashCountId"] in wanted]
+
+    # --- booking ----------------------------------------------------------------------------------------------
+    def process_batch(self, records: list[dict]) -> list[Outcome]:
+        flow = self.flow
+        refs = [str(r.get("cashCountId") or "").strip() for r in records]
+        bindings = flow.store.bindings.get_many(CLOSING, [r for r in refs if r])
+        existing = flow.existing_documents([r for r in refs if r], doc=self.doc)
+        outcomes = []
+        for record, ref in zip(records, refs, strict=True):
+            if ref in existing:
+                outcomes.append(flow.already_there(record, ref, existing[ref], bindings.get(ref), doc=self.doc))
+                continue
+            outcomes.append(flow.guarded(record, lambda rec, ref=ref: self.book(rec, ref, bindings.get(ref))))
+        return outcomes
+
+    def book(self, record: dict, ref: str, binding) -> Outcome:
+        flow = self.flow
+        label = f"closing {closing_name(record)}"
+        base = {"entity": CLOSING, "source_id": ref, "source_payload": record}
+        if binding is not None and binding.state == "synced" and binding.target_id and not flow.options.full:
+            return Outcome(action="skipped", target_id=binding.target_id,
+                           message=f"already booked: {self.doc.code} {binding.target_id}", **base)  # fmt: skip
+        if not record.get("isFinalized", True):
+            raise record_error(f"{label} is not finalized yet; it is booked once the till finalizes it",
+                               retry=True, source_id=ref)  # fmt: skip
+        receipts = flow.mplus.receipts_by_cash_count(ref)
+        if receipts is None:
+            raise record_error(f"{label}: MplusKASSA does not find this closing (getReceiptsByCashCount)", source_id=ref)
+        steps: list[str] = []
+        revenue: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        paid: dict[str, Decimal] = defaultdict(lambda: ZERO)  # booked, per payment method
+        left_out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        bound_receipts = flow.store.bindings.get_many("receipt", [str(r.get("receiptId") or "") for r in receipts])
+        booked_ids: list[str] = []
+        for receipt in receipts:
+            rid = str(receipt.get("receiptId") or "").strip()
+            why = self._left_out(receipt, rid, bound_receipts.get(rid))
+            if why:
+                for payment in (receipt.get("paymentList") or {}).get("payment") or []:
+                    left_out[str(payment.get("method") or "")] += _cents(payment.get("amount"))
+                _step(steps, f"receipt {receipt.get('transactionString') or rid}: left out ({why})")
+                continue
+            try:
+                sale = flow.prepare_sale(receipt, rid, document_type="booking")
+                lines = [(flow.builder.revenue_account(pl, vat, None, sale.label), vat, pl.total)
+                         for pl in sale.lines for vat in [flow.builder.vat_code(pl, None, sale.label)]]  # fmt: skip
+            except RecordError as exc:
+                raise _within(label, exc) from None
+            payments = sum((p.amount for p in sale.order.payments), ZERO)
+            if payments != sale.total:
+                raise record_error(f"{label}: {sale.label} is paid {payments} of {sale.total}; a closing books paid "
+                                   "receipts only", source_id=ref)  # fmt: skip
+            for account, vat, amount in lines:
+                revenue[(account, vat)] += amount
+            for p in sale.order.payments:
+                paid[p.method or ""] += p.amount
+            booked_ids.append(rid)
+            _step(steps, f"{sale.label} ({receipt.get('transactionString') or ''}): {sale.total}")
+        self._reconcile(record, label, paid, left_out, ref)
+        if not booked_ids:
+            return Outcome(action="skipped", message=f"{label}: no sales to book ({len(receipts)} receipts, all left "
+                                                     "out)", reply={"steps": steps},
+                           bindings=[synced(CLOSING, ref, "", "")], **base)  # fmt: skip
+        header, rows = self._page(record, ref, label, revenue, paid)
+        if document_total(self.doc, "booking", rows) != ZERO:  # the encoding must never unbalance the page
+            raise record_error(f"{label}: the page would not balance; not sent", source_id=ref)
+        payload = {"business_object": self.doc.code, self.doc.table.upper(): [header],
+                   self.doc.detail_table.upper(): rows}  # fmt: skip
+        base["target_payload"] = payload
+        total = sum(paid.values(), ZERO)
+        summary = f"{len(booked_ids)} receipts, {total} in {len(paid)} payment method(s)"
+        if flow.dry_run:
+            return Outcome(action="dry_run", message=f"would book {label}: {summary}", reply={"steps": steps}, **base)
+        digest = flow.hash(payload)
+        flow.store.bindings.mark_pending(CLOSING, ref, payload_hash=digest)
+        try:
+            reply = flow.av.create(self.doc.code, self.doc.table, header, detail_table=self.doc.detail_table,
+                                   detail_rows=rows)  # fmt: skip
+        except TransientError as exc:
+            raise record_error(f"{label}: POST {self.doc.code} failed ({exc}); it may have reached AccountView, so "
+                               f"the next attempt looks it up by {self.doc['reference']} first", retry=True,
+                               source_id=ref) from None  # fmt: skip
+        except SyncError as exc:
+            flow.store.bindings.mark_failed(CLOSING, ref, str(exc))
+            raise
+        stored = (reply.get(self.doc.table.upper()) or [{}])[0]
+        target = str(stored.get(self.doc.key_field) or "").strip()
+        flow.store.bindings.upsert(CLOSING, ref, target_id=target, payload_hash=digest)
+        steps.append(f"created {self.doc.code} {stored.get(self.doc['invoice_number']) or target}")
+        return Outcome(action="created", target_id=target, message=f"{label} booked: {summary}",
+                       reply={"steps": steps, "stored": stored},
+                       bindings=[synced("receipt", rid, f"{target}:{rid}", "") for rid in booked_ids],
+                       **base)  # fmt: skip
+
+    def _left_out(self, receipt: dict, rid: str, bound) -> str | None:
+        """Why a receipt of the closing is not on its page (None: it is)."""
+        flow = self.flow
+        if not rid:
+            return "no receiptId"
+        send, why = flow.status_decision(receipt)
+        if send:
+            send, why = flow.booked_elsewhere(receipt, "receipt", why)
+        if not send:
+            return why
+        if bound is not None and bound.state == "synced" and bound.target_id:
+            return f"already booked on its own: {bound.target_id}"
+        return None
+
+    def _reconcile(self, record: dict, label: str, paid: dict, left_out: dict, ref: str) -> None:
+        """Per payment method, the closing's added amount = its receipts' payments (booked + left out)."""
+        lines = (record.get("cashCountLineList") or {}).get("cashCountLine") or []
+        added = {str(line.get("paymentMethod") or ""): _cents(line.get("addedAmount")) for line in lines}
+        problems = []
+        for method in sorted(set(added) | set(paid) | set(left_out)):
+            receipts = paid.get(method, ZERO) + left_out.get(method, ZERO)
+            if added.get(method, ZERO) != receipts:
+                problems.append(f"{method or '(no method)'}: the closing added {added.get(method, ZERO)}, its "
+                                f"receipts paid {receipts} (booked {paid.get(method, ZERO)}, left out "
+                                f"{left_out.get(method, ZERO)})")  # fmt: skip
+        if problems:
+            raise record_error(f"{label} does not reconcile with its receipts: {'; '.join(problems)}; not booked",
+                               source_id=ref)  # fmt: skip
+
+    def _page(self, record: dict, ref: str, label: str, revenue: dict, paid: dict) -> tuple[dict, list[dict]]:
+        flow, bk = self.flow, self.doc
+        accounts = flow.tables.get(PAYMENT_ACCOUNT, {})
+        missing = sorted(m for m, amount in paid.items() if amount and not accounts.get(m))
+        if missing:
+            raise record_error(f"{label}: payment method(s) {', '.join(missing)} have no ledger account in mapping "
+                               f"table {PAYMENT_ACCOUNT}", source_id=ref, wait="mapping")  # fmt: skip
+        described = bk.line_fields["description"].length or 40
+        header = {
+            bk["journal"]: str(flow.settings.get("closing_journal") or "MEM"),
+            bk["reference"]: ref,
+            bk["description"]: f"Kassa {closing_name(record)}"[: bk.fields["description"].length or 40],
+            bk["amounts_incl_vat"]: True,
+            bk["total"]: money(sum((a for a in paid.values() if a > 0), ZERO)),
+            bk["currency"]: str(flow.settings.get("currency") or "EUR"),
+        }
+        day = _day(record.get("financialDate"))
+        if day is not None:
+            header[bk["date"]] = day
+        rows = []
+        for (account, vat), amount in sorted(revenue.items()):
+            if amount:
+                rows.append({bk.line("account"): account, bk.line("amount"): -amount, bk.line("vat_code"): vat,
+                             bk.line("description"): f"Omzet {closing_name(record)} btw {vat}"[:described]})  # fmt: skip
+        for method, amount in sorted(paid.items()):
+            if amount:
+                rows.append({bk.line("account"): accounts[method], bk.line("amount"): amount,
+                             bk.line("description"): f"{method} {closing_name(record)}"[:described]})  # fmt: skip
+        return header, rows
+
+
+def _within(label: str, exc: RecordError) -> RecordError:
+    """A receipt's error as the closing's: the closing is booked whole or not at all."""
+    err = record_error(f"{label}: {exc.message}", retry=bool(getattr(exc, "retry", False)), source_id=label,
+                       wait=getattr(exc, "wait", None))  # fmt: skip
+    return err
+
+
+def _step(steps: list[str], text: str) -> None:
+    if len(steps) < STEPS_SHOWN:
+        steps.append(text)
+    elif len(steps) == STEPS_SHOWN:
+        steps.append("… (more receipts: see the closing's receipts in MplusKASSA)")

@@ -1,0 +1,91 @@
+"""The sales the orders flow reads from MplusKASSA: orders, receipts and invoices, and when each one is booked.
+
+Each source is a stream of its own (its sync marker is its watermark), its own log and binding entity, and its
+own datamapper (``orders``, ``receipts``, ``invoices``: all three fill the canonical ``Order``). A sale's
+reference in AccountView (the document's reference field, and the key against double booking) is the order's
+``extOrderId`` (its ``orderId`` without one, or always with ``mplus.order_reference = orderId``), a receipt's
+``receiptId``, an invoice's ``invoiceId``.
+
+When a sale is booked (the default rules; the mapping table ``order_status`` overrides them per state):
+
+- order: completed (``completeState`` COMPLETE) and not cancelled;
+- receipt: a sale (``RECEIPT-TYPE-RECEIPT`` or ``-CREDIT-RECEIPT``) that is paid (``RECEIPT-STATE-PAID`` or
+  ``-HANDLED``); cash in/out and payment-method transfers move money, not goods, and are not booked;
+- invoice: finalized.
+
+A receipt or an invoice made from an order (its ``orderIds``) is skipped when orders are read too: the order is
+the sale, and booking both would book it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ORDER_STATUS = "order_status"  # Mplus state (any state field of the sale) -> send | skip
+COMPLETE = "ORDER-COMPLETE-STATE-COMPLETE"
+NOT_CANCELLED = ("", "ORDER-CANCEL-STATE-NOTHING")
+SALE_RECEIPTS = ("RECEIPT-TYPE-RECEIPT", "RECEIPT-TYPE-CREDIT-RECEIPT")
+PAID_RECEIPTS = ("RECEIPT-STATE-PAID", "RECEIPT-STATE-HANDLED")
+CLOSING = "closing"  # the stream and entity of till closings (receipt_booking = per_closing)
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # stream, log entity and binding entity
+    id_field: str
+    mapping: str  # the datamapper of its records
+    states: tuple[str, ...]  # the fields whose values order_status may name
+    label: str
+
+
+SOURCES = {
+    "order": Source("order", "orderId", "orders", ("cancelState", "completeState", "deliveryState"), "order"),
+    "receipt": Source("receipt", "receiptId", "receipts", ("receiptType", "state"), "receipt"),
+    "invoice": Source("invoice", "invoiceId", "invoices", ("invoiceType", "state"), "invoice"),
+}
+
+
+def kind_of(record: dict) -> str:
+    """Which source a record came from (by the id it carries)."""
+    if "cashCountId" in record:
+        return CLOSING
+    if "receiptId" in record:
+        return "receipt"
+    if "invoiceId" in record:
+        return "invoice"
+    return "order"
+
+
+def ids_of(record: dict, field: str) -> list[str]:
+    """The ids of an ``IdList`` field (``orderIds``: ``{"id": [...]}``)."""
+    value = record.get(field) or {}
+    ids = value.get("id") if isinstance(value, dict) else value
+    return [str(i) for i in ids or () if str(i).strip()]
+
+
+def status_decision(kind: str, record: dict, table: dict[str, str]) -> tuple[bool, str]:
+    """(book it?, why): the first state of the record that ``table`` (order_status) names decides; else the
+    default rule of its source."""
+    source = SOURCES[kind]
+    states = [str(record.get(f) or "") for f in source.states]
+    for state in states:
+        if state and state in table:
+            verdict = table[state].strip().lower()
+            return verdict == "send", f"status {state}: {verdict} (mapping table {ORDER_STATUS})"
+    if kind == "order":
+        cancel, complete, _ = states
+        if cancel not in NOT_CANCELLED:
+            return False, f"status {cancel}: cancelled orders are not sent (default rule)"
+        if complete != COMPLETE:
+            return False, f"status {complete or 'unknown'}: only completed orders are sent (default rule)"
+        return True, f"status {complete}: send (default rule)"
+    if kind == "receipt":
+        receipt_type, state = states
+        if receipt_type not in SALE_RECEIPTS:
+            return False, f"{receipt_type or 'no receipt type'}: not a sale (cash in/out moves money, not goods)"
+        if state not in PAID_RECEIPTS:
+            return False, f"status {state or 'unknown'}: only paid receipts are sent (default rule)"
+        return True, f"{receipt_type}, {state}: send (default rule)"
+    if not record.get("finalized"):
+        return False, "the invoice is not finalized yet (default rule)"
+    return True, f"{states[0] or 'invoice'}, finalized: send (default rule)"
