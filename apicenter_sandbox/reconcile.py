@@ -25,8 +25,9 @@ from apicenter_sync.flows.products import ALWAYS, ARTICLE_GROUPS, PRODUCT_GROUPS
 from apicenter_sync.profile import ApiProfile
 from apicenter_sync.units import to_cents
 
+from .reconcile_sales import SalesCheck
+
 CENT = Decimal("0.01")
-COMPLETE, NOT_CANCELLED = "ORDER-COMPLETE-STATE-COMPLETE", ("", "ORDER-CANCEL-STATE-NOTHING")
 
 
 @dataclass
@@ -96,17 +97,18 @@ class Reconciler:
                 self.report.duplicates.append(f"{what} {value!r} x{n}")
 
     # --- the whole check ---------------------------------------------------------------------------------------
-    def run(self) -> Report:
+    def run(self, *, sales_only: bool = False) -> Report:
         art, debtor = self.n.article, self.n.debtor
         self.articles = {str(r[art.key_field]).strip(): r for r in self.rows("article")}
         self.contacts = {str(r[debtor.key_field]).strip(): r for r in self.rows("debtor")}
-        self.check_duplicates()
-        self.check_products()
-        self.check_relations()
-        self.check_stock()
-        self.check_prices()
-        self.check_orders()
-        self.check_open_failures()
+        if not sales_only:
+            self.check_duplicates()
+            self.check_products()
+            self.check_relations()
+            self.check_stock()
+            self.check_prices()
+        SalesCheck(self).run()
+        self.check_open_failures(flows=("orders",) if sales_only else None)
         return self.report
 
     def check_duplicates(self) -> None:
@@ -281,76 +283,10 @@ class Reconciler:
             if not same_entries(have, wanted):
                 self.mismatch(f"prices of {sku}", "priceGroupList", wanted, have)
 
-    # --- orders ------------------------------------------------------------------------------------------------
-    def check_orders(self) -> None:
-        docs: dict[str, list[tuple[dict, list[dict]]]] = defaultdict(list)
-        so = self.n.sales_order
-        link_h, link_l = so["order_number"], so.line("order_number")
-        for page in self.av.iter_pages(so.reader, so.table, page_size=1000):
-            lines = defaultdict(list)
-            for line in page.get(so.detail_table.upper(), []):
-                lines[line[link_l]].append(line)
-            for header in page[so.table.upper()]:
-                docs[str(header.get(so["reference"]) or "").strip()].append((header, lines.get(header[link_h], [])))
-        default_debtor = str(self.settings.get("default_debtor_number", "orders") or "").strip()
-        debtor_by_mail: dict[str, str] = {}
-        for sid, row in sorted(self.contacts.items(), key=lambda kv: (len(kv[0]), kv[0])):
-            debtor_by_mail.setdefault(_key(row.get(self.n.debtor["email"])), sid)
-        shipping = str(self.settings.get("shipping_article", "orders") or "").strip()
-        seeded_refs = {ref for ref, found in docs.items() if found and all(h.get("INP_USR") != "API" for h, _ in found)}
-        for order in self.m.orders.values():
-            ref = str(order.get("extOrderId") or order.get("orderId")).strip()
-            self.report.records["order"] += 1
-            sendable = order.get("completeState") == COMPLETE and (order.get("cancelState") or "") in NOT_CANCELLED
-            found = docs.get(ref, [])
-            if not sendable:
-                if found:
-                    self.report.duplicates.append(f"order {ref} is not sendable but is in AccountView")
-                continue
-            lines = order["lineList"]["line"]
-            skus = {str(ln["articleNumber"]) for ln in lines}
-            missing = sorted(s for s in skus if s not in self.articles and s != "999000")
-            if missing:
-                self.expected_open[("orders", ref)] = f"not in AccountView ({self.n.article.code})"
-                if found:
-                    self.report.duplicates.append(f"order {ref} with missing articles was booked")
-                continue
-            if len(found) != 1:
-                (self.report.lost if not found else self.report.duplicates).append(
-                    f"order {ref}: {len(found)} {so.code}"
-                )
-                continue
-            if ref in seeded_refs:
-                continue  # booked before the sync began (the flow must skip it, and did not book it twice)
-            header, so_lines = found[0]
-            qty, px = so.line("quantity"), so.line("price")
-            total = sum((money(Decimal(str(ln[qty])) * Decimal(str(ln[px]))) for ln in so_lines), Decimal(0))
-            want_total = Decimal(int(order["totalInclAmount"])) / 100
-            if total != want_total:
-                self.mismatch(f"order {ref}", "total", want_total, total)
-            want_qty: Counter = Counter()
-            for ln in lines:
-                sku = str(ln["articleNumber"])
-                want_qty[shipping if sku == "999000" else sku] += _quantity(
-                    ln["data"]["quantity"], ln["data"].get("decimalPlaces")
-                )
-            got_qty: Counter = Counter()
-            for ln in so_lines:
-                got_qty[str(ln[so.line("sku")]).strip()] += Decimal(str(ln[qty]))
-            if +want_qty != +got_qty:
-                self.mismatch(f"order {ref}", "lines", dict(want_qty), dict(got_qty))
-            relation = self.m.relations.get(int(order.get("relationNumber") or 0))
-            mail = _key(relation.get("email")) if relation else ""
-            want_debtor = debtor_by_mail.get(mail) if mail else default_debtor
-            if str(header.get(so["invoice_debtor"]) or "").strip() != want_debtor:
-                self.mismatch(f"order {ref}", so["invoice_debtor"], want_debtor, header.get(so["invoice_debtor"]))
-            bound = self.store.bindings.get("order", ref)
-            if bound is None or bound.state != "synced":
-                self.mismatch(f"order {ref}", "binding", "synced", bound)
-
     # --- the log -----------------------------------------------------------------------------------------------
-    def check_open_failures(self) -> None:
-        open_lines = {(ln.flow, ln.source_id): ln for ln in self.store.log.list_lines(failed_only=True, limit=100_000)}
+    def check_open_failures(self, flows: tuple[str, ...] | None = None) -> None:
+        open_lines = {(ln.flow, ln.source_id): ln for ln in self.store.log.list_lines(failed_only=True, limit=100_000)
+                      if flows is None or ln.flow in flows}  # fmt: skip
         for key, ln in open_lines.items():
             reason = self.expected_open.get(key)
             if reason is None:
@@ -362,7 +298,11 @@ class Reconciler:
                 self.report.missing_failures.append(f"{key}: no open failed line ({reason})")
 
 
-def reconcile(sb, store, av, mplus_client, seeded_in_mplus: set[int], profile: ApiProfile | None = None) -> Report:
+def reconcile(sb, store, av, mplus_client, seeded_in_mplus: set[int], profile: ApiProfile | None = None, *,
+              sales_only: bool = False) -> Report:  # fmt: skip
     """``seeded_in_mplus``: the article numbers Mplus held before the first sync (``set(store.article_product)``);
-    ``profile``: the API profile of the sync (a variant tenant's names)."""
-    return Reconciler(sb, store, av, mplus_client, seeded_in_mplus=seeded_in_mplus, profile=profile).run()
+    ``profile``: the API profile of the sync (a variant tenant's names); ``sales_only``: the sales and the orders
+    flow's open failures only (after only the orders flow ran)."""
+    return Reconciler(sb, store, av, mplus_client, seeded_in_mplus=seeded_in_mplus, profile=profile).run(
+        sales_only=sales_only
+    )

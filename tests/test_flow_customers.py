@@ -176,3 +176,16 @@ def check_relations_match(env: Env) -> None:
         rel = relation_of(env, str(row["SUB_NR"]).strip())
         assert rel["name"] == row["ACCT_NAME"].strip()
         assert (rel.get("telephone") or "") == row["TEL_BUS"].strip()
+
+
+def test_a_debtors_delivery_address_becomes_the_relations(env: Env):
+    env.run("customers")
+    with_delivery = [c for c in env.world.customers if c.delivery]
+    without = next(c for c in env.world.customers if not c.delivery)
+    assert with_delivery
+    for cust in with_delivery:
+        rel = relation_of(env, cust.number)
+        d = cust.delivery
+        assert rel["deliveryAddress"] == f"{d.street} {d.house_number}".strip()
+        assert (rel["deliveryZipcode"], rel["deliveryCity"], rel["deliveryCountry"]) == (d.postcode, d.city, d.country)
+    assert not relation_of(env, without.number).get("deliveryAddress")

@@ -111,7 +111,8 @@ def ring_up(sb, sale: dict) -> dict:
     """A till sale as the till stores it: ``sale`` = {kind: receipt | credit_receipt | invoice | cash_in | cash_out,
     branch, workplace,
     employee, relationNumber?, vatMethod?, lines: [{articleNumber, quantity (text), price?, discountPercentage?,
-    discountAmount?, discountType?, text?, pluNumber?, bpeId?, vatCode?, lineKind?}], payments: [{method, amount?}]}.
+    discountAmount?, discountType?, text?, pluNumber?, bpeId?, vatCode?, priceType?, lineKind?}],
+    payments: [{method, amount?}]}.
     A payment without an amount pays the rest; a cash one rounds it to 5 cents. Rejected on a bad sale."""
     import uuid
 
@@ -130,7 +131,7 @@ def ring_up(sb, sale: dict) -> dict:
     for given in sale.get("lines") or []:
         mantissa, places = quantity(Decimal(str(given.get("quantity", "1"))))
         data = {"quantity": mantissa, "decimalPlaces": places}
-        for key in ("price", "discountPercentage", "discountAmount", "discountType", "vatCode", "bpeId"):
+        for key in ("price", "discountPercentage", "discountAmount", "discountType", "vatCode", "bpeId", "priceType"):
             if given.get(key) is not None:
                 data[key] = given[key]
         line = {"articleNumber": int(given.get("articleNumber") or 0), "text": given.get("text") or "", "data": data}

@@ -1,5 +1,8 @@
 """Customers: AccountView debtors (the profile's ``debtor``) → MplusKASSA relations (SPEC §1.2).
 
+A relation gets the debtor's address and, when the debtor has delivery addresses (the profile's
+``delivery_address`` object, read per batch), the first of them as its delivery address.
+
 Matching, in this order: the binding of an earlier sync; a relation carrying
 the debtor number in ``extRelationId`` (what this flow writes, so a create
 whose reply was lost is found again instead of duplicated); a relation with
@@ -17,6 +20,7 @@ from ..errors import TransientError
 from ..models import Address, Customer
 from .av_source import changed_batches, rows_by_keys
 from .base import Flow, Outcome, record_error, synced
+from .order_delivery import debtor_delivery_addresses
 
 # Mapping tables this flow reads (SPEC §2); keys are ISO country codes or AccountView codes.
 VAT_METHOD_BY_COUNTRY = "vat_method_by_country"  # e.g. NL -> VAT-METHOD-INCLUSIVE, BE -> VAT-METHOD-EXCLUSIVE
@@ -29,6 +33,7 @@ class CustomersFlow(Flow):
 
     def prepare(self) -> None:
         self._index: dict[str, dict[str, int]] | None = None
+        self._delivery: dict[str, Address] = {}  # debtor -> its first delivery address, per batch
 
     def read_batches(self):
         return changed_batches(self, self.names.debtor)
@@ -41,13 +46,18 @@ class CustomersFlow(Flow):
 
     def process_batch(self, batch):
         records = batch.records
-        bindings = self.store.bindings.get_many(self.entity, [self.source_id(r) for r in records])
+        ids = [self.source_id(r) for r in records]
+        bindings = self.store.bindings.get_many(self.entity, ids)
+        self._delivery = debtor_delivery_addresses(self, [i for i in ids if i])
         return [self.guarded(r, lambda rec: self.sync_one(rec, bindings.get(self.source_id(rec)))) for r in records]
 
     # --- one debtor ----------------------------------------------------------------------------------------
     def sync_one(self, record: dict, binding) -> Outcome:
         sid = self.source_id(record)
         customer: Customer = self.mapper().to_model(record, self.tables)
+        if customer.delivery_address is None:
+            # The debtor's first delivery address (its own table in AccountView), when it has one.
+            customer.delivery_address = self._delivery.get(sid)
         payload = self.relation_payload(sid, customer)
         digest = self.hash(payload)
         base = {"entity": self.entity, "source_id": sid, "source_payload": record, "target_payload": payload}

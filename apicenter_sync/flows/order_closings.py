@@ -38,7 +38,7 @@ from ..errors import RecordError, SyncError, TransientError
 from .base import Batch, Outcome, record_error, synced
 from .order_amounts import ZERO, money
 from .order_documents import document, document_total
-from .order_sources import CLOSING
+from .order_sources import CLOSING, NothingSold
 
 PAYMENT_ACCOUNT = "payment_method_account"  # MplusKASSA payment method -> ledger account (per-closing bookings)
 STEPS_SHOWN = 200  # receipts listed one by one in a closing's log line; the rest are counted
@@ -111,10 +111,22 @@ class Closings:
         outcomes = []
         for record, ref in zip(records, refs, strict=True):
             if ref in existing:
-                outcomes.append(flow.already_there(record, ref, existing[ref], bindings.get(ref), doc=self.doc))
+                outcomes.append(flow.guarded(record, lambda rec, ref=ref: self.found(rec, ref, existing[ref],
+                                                                                     bindings.get(ref))))  # fmt: skip
                 continue
             outcomes.append(flow.guarded(record, lambda rec, ref=ref: self.book(rec, ref, bindings.get(ref))))
         return outcomes
+
+    def found(self, record: dict, ref: str, row: dict, binding) -> Outcome:
+        """The closing's page is in AccountView already (an earlier attempt whose reply was lost, or a full run):
+        bound, and so are the receipts on it."""
+        outcome = self.flow.already_there(record, ref, row, binding, doc=self.doc)
+        receipts = self.flow.mplus.receipts_by_cash_count(ref) or []
+        bound = self.flow.store.bindings.get_many("receipt", [str(r.get("receiptId") or "") for r in receipts])
+        on_page = [rid for r in receipts for rid in [str(r.get("receiptId") or "").strip()]
+                   if not self._left_out(r, rid, bound.get(rid))]  # fmt: skip
+        outcome.bindings += [synced("receipt", rid, f"{outcome.target_id}:{rid}", "") for rid in on_page]
+        return outcome
 
     def book(self, record: dict, ref: str, binding) -> Outcome:
         flow = self.flow
@@ -147,6 +159,9 @@ class Closings:
                 sale = flow.prepare_sale(receipt, rid, document_type="booking")
                 lines = [(flow.builder.revenue_account(pl, vat, None, sale.label), vat, pl.total)
                          for pl in sale.lines for vat in [flow.builder.vat_code(pl, None, sale.label)]]  # fmt: skip
+            except NothingSold:
+                _step(steps, f"receipt {receipt.get('transactionString') or rid}: left out (nothing sold)")
+                continue
             except RecordError as exc:
                 raise _within(label, exc) from None
             payments = sum((p.amount for p in sale.order.payments), ZERO)
@@ -188,12 +203,13 @@ class Closings:
             raise
         stored = (reply.get(self.doc.table.upper()) or [{}])[0]
         target = str(stored.get(self.doc.key_field) or "").strip()
-        flow.store.bindings.upsert(CLOSING, ref, target_id=target, payload_hash=digest)
+        # At once, AccountView confirmed: the closing and every receipt on its page, together.
+        with flow.store.transaction():
+            flow.store.bindings.upsert_many([synced(CLOSING, ref, target, digest)]
+                                            + [synced("receipt", rid, f"{target}:{rid}", "") for rid in booked_ids])  # fmt: skip
         steps.append(f"created {self.doc.code} {stored.get(self.doc['invoice_number']) or target}")
         return Outcome(action="created", target_id=target, message=f"{label} booked: {summary}",
-                       reply={"steps": steps, "stored": stored},
-                       bindings=[synced("receipt", rid, f"{target}:{rid}", "") for rid in booked_ids],
-                       **base)  # fmt: skip
+                       reply={"steps": steps, "stored": stored}, **base)  # fmt: skip
 
     def _left_out(self, receipt: dict, rid: str, bound) -> str | None:
         """Why a receipt of the closing is not on its page (None: it is)."""

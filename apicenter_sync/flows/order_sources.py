@@ -29,6 +29,10 @@ PAID_RECEIPTS = ("RECEIPT-STATE-PAID", "RECEIPT-STATE-HANDLED")
 CLOSING = "closing"  # the stream and entity of till closings (receipt_booking = per_closing)
 
 
+class NothingSold(Exception):
+    """A sale without a line that sells something (only text lines, a total of 0): skipped, not failed."""
+
+
 @dataclass(frozen=True)
 class Source:
     kind: str  # stream, log entity and binding entity

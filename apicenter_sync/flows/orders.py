@@ -50,7 +50,7 @@ from .order_closings import Closings
 from .order_debtors import Debtors
 from .order_delivery import DeliveryAddresses
 from .order_documents import ORDER_TYPES, DocumentBuilder, document, document_total
-from .order_sources import CLOSING, ORDER_STATUS, SOURCES, ids_of, kind_of, status_decision
+from .order_sources import CLOSING, ORDER_STATUS, SOURCES, NothingSold, ids_of, kind_of, status_decision
 
 ENTITY = "order"
 STREAM = "order"
@@ -242,6 +242,8 @@ class OrdersFlow(Flow):
     def _guard(self, record: dict, fn):
         try:
             return fn(record)
+        except NothingSold as exc:
+            return Outcome(kind_of(record), self.source_id(record), "skipped", source_payload=record, message=str(exc))
         except AuthError:
             raise
         except Exception as exc:  # noqa: BLE001 - one sale fails, the batch goes on
@@ -422,7 +424,10 @@ class OrdersFlow(Flow):
                 sku = self.sku_of(line, number, generated, label)
             priced.append(PricedLine(line, sku, value, line.vat_pct, is_shipping, rule))
         if not priced:
-            raise record_error(f"{label} has no lines that sell something", source_id=label)
+            if not order.total_incl:
+                raise NothingSold(f"{label}: nothing sold (only lines without an amount): nothing to book")
+            raise record_error(f"{label} has no lines that sell something, but a total of {order.total_incl}",
+                               source_id=label)  # fmt: skip
         return priced
 
     def other_line_article(self, line: OrderLine, number: str, what: str, label: str, required: bool = True) -> str:

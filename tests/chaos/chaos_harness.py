@@ -99,10 +99,11 @@ class Harness:
             results.append(self.engine.run(name, RunOptions()))
         return results
 
-    def reconcile(self):
+    def reconcile(self, *, sales_only: bool = False):
         from apicenter_sandbox.reconcile import reconcile
 
-        return reconcile(self.sb, self.store, self.av, self.mp, self.seeded_articles, self.cfg.profile)
+        return reconcile(self.sb, self.store, self.av, self.mp, self.seeded_articles, self.cfg.profile,
+                         sales_only=sales_only)  # fmt: skip
 
     def open_failures(self) -> list:
         return self.store.log.list_lines(failed_only=True, limit=100_000)
