@@ -83,12 +83,16 @@ class ApicenterSale(models.Model):
     def action_retry(self):
         """Retry now: the sales' open log lines are marked for retry and the orders flow runs."""
         self.check_access("read")
-        return self._open_lines().action_retry()
+        result = self._open_lines().action_retry()
+        self.invalidate_model()  # the rows are computed from the log lines just changed
+        return result
 
     def action_ignore(self):
         self.check_access("read")
         lines = self._open_lines().filtered(lambda line: line.state != "ignored")
-        return lines.action_ignore() if lines else True
+        result = lines.action_ignore() if lines else True
+        self.invalidate_model()
+        return result
 
     def action_open_line(self):
         self.ensure_one()

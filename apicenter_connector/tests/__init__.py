@@ -11,3 +11,4 @@ from . import test_access
 from . import test_flow_lock
 from . import test_chaos
 from . import test_profile_doctor
+from . import test_sales

@@ -2,6 +2,7 @@
 """A browser tour over the screens a person uses (static/src/js/tours/apicenter_tour.js)."""
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 from apicenter_sync.store.interfaces import LogLine
 
@@ -48,6 +49,23 @@ def seed_tour_data(env):
         ],
     )
     store.log.finish_run(run, state="failed", error="1 record failed")
+    run = store.log.start_run("orders")
+    store.log.add_lines(
+        run,
+        [
+            LogLine(
+                "orders",
+                "receipt",
+                "mplus_to_av",
+                "TOUR-RECEIPT-1",
+                "failed",
+                error="receipt TOUR-RECEIPT-1: article(s) not in AccountView (AK1): 999001",
+                retry_at=datetime.now(UTC) + timedelta(minutes=5),
+                wait="articles",
+            )
+        ],
+    )
+    store.log.finish_run(run, state="done")
     flow = backend.flow_ids.filtered(lambda f: f.flow == "products")
     flow.write({"last_state": "failed", "last_error": "1 record failed"})
     return backend

@@ -1,7 +1,7 @@
 /** @odoo-module **/
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-// Walks through the screens a person uses: the dashboard, a backend, a failed log line with its payloads, and the
-// setup wizard; each step waits until the screen shows what it should.
+// Walks through the screens a person uses: the dashboard, a backend, a failed log line with its payloads, the sales
+// from the till, and the setup wizard; each step waits until the screen shows what it should.
 
 import {registry} from "@web/core/registry";
 
@@ -70,6 +70,15 @@ registry.category("web_tour.tours").add("apicenter_connector_tour", {
         {
             content: "Retry is offered",
             trigger: ".o_form_view .o_form_statusbar button[name='action_retry']",
+        },
+        ...openMenu("apicenter_menu_operations", "apicenter_sale_menu"),
+        {
+            content: "the sales from the till show what waits, and why",
+            trigger: ".o_list_view .o_data_row:contains('TOUR-RECEIPT-1'):contains('Waiting for articles'):contains('999001')",
+        },
+        {
+            content: "Retry now and Ignore are offered on the waiting sale",
+            trigger: ".o_list_view .o_data_row:contains('TOUR-RECEIPT-1') button[name='action_ignore']",
         },
         ...openMenu("apicenter_menu_configuration", "apicenter_setup_wizard_menu"),
         {
