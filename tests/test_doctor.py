@@ -260,3 +260,20 @@ def test_the_list_of_operations_the_doctor_checks_is_complete():
     named = {m for m in re.findall(r'"([a-z][A-Za-z0-9]+)"', source) if m in operations}
     assert named and named <= set(OPERATIONS_USED), sorted(named - set(OPERATIONS_USED))
     assert set(OPERATIONS_USED) <= operations
+
+
+def test_booking_per_till_closing_needs_an_account_per_payment_method(sb):
+    reset(sb)
+    env = Env(sb)
+    env.store.mappings.set_table("payment_method_condition", PAYMENTS)
+    env.set("orders", source_document_type="order, receipt", receipt_booking="per_closing")
+    env.store.mappings.set_table("payment_method_account", {"CASH": "1000", "PIN": "1100"})
+    try:
+        report = run_doctor(Engine(env.store, env.av, env.mp))
+    finally:
+        env.close()
+    by_id = {c.id: c for c in report.checks}
+    assert by_id["mplus.payment_account.CASH"].status == "confirmed"
+    refuted = {c.id for c in report.refuted if c.id.startswith("mplus.payment_account.")}
+    assert refuted == {"mplus.payment_account.IDEAL", "mplus.payment_account.ACCOUNT", "mplus.payment_account.GIFTCARD"}
+    assert "payment_method_account" in by_id["mplus.payment_account.IDEAL"].hint

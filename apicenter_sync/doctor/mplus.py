@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ..clients.mplus import OPERATIONS_USED
 from ..errors import AuthError, PermanentError, SyncError
+from ..flows.order_closings import PAYMENT_ACCOUNT
 from ..flows.order_documents import (
     PAYMENT_CONDITION,
     PAYMENT_JOURNAL,
@@ -199,6 +200,10 @@ class MplusDoctor:
         if methods is None:
             return
         mapped = {**self.table(PAYMENT_JOURNAL), **self.table(PAYMENT_CONDITION)}
+        accounts = self.table(PAYMENT_ACCOUNT)
+        settings = self.store.settings if self.store else None
+        per_closing = bool(settings) and "receipt" in (settings.get("source_document_type", "orders") or ()) and (
+            settings.get("receipt_booking", "orders") == "per_closing")  # fmt: skip
         for method in methods:
             if method.get("active") is False:
                 continue
@@ -210,6 +215,13 @@ class MplusDoctor:
                 self.check(f"mplus.payment_method.{code}", subject, "refuted", f"not in {PAYMENT_CONDITION} or "
                            f"{PAYMENT_JOURNAL}", f"map it to a payment condition ({PAYMENT_CONDITION}) or journal "
                            f"({PAYMENT_JOURNAL})", PAYMENT_CONDITION)  # fmt: skip
+            if per_closing:
+                account = accounts.get(code)
+                self.check(f"mplus.payment_account.{code}", f"{subject} → ledger account of till closings",
+                           "confirmed" if account else "refuted",
+                           f"mapped to {account}" if account else f"not in {PAYMENT_ACCOUNT} (receipt_booking = "
+                           "per_closing)", "" if account else f"map it to a ledger account ({PAYMENT_ACCOUNT})",
+                           PAYMENT_ACCOUNT)  # fmt: skip
 
     def turnover_groups(self) -> None:
         lookup = self.profile.mplus.revenue_lookup
