@@ -108,8 +108,10 @@ class SalesCheck:
         return paid if payments and 0 < abs(paid - total) <= ROUNDING_MAX else total
 
     def sells(self, sale: dict) -> bool:
-        """At least one line with an amount or an article (a receipt of text lines only is not a sale)."""
-        return any(self.article_of(ln) is not None for ln in self.counted_lines(sale))
+        """At least one line with an amount or an article (a receipt of text lines only is not a sale; a sale
+        without any line is refused, not skipped)."""
+        lines = self.counted_lines(sale)
+        return not lines or any(self.article_of(ln) is not None for ln in lines)
 
     def article_of(self, line: dict) -> str | None:
         """The AccountView article a line is booked on (None: left out, a text line without amount)."""
@@ -156,6 +158,11 @@ class SalesCheck:
                 self.report.duplicates.append(f"{what} is not booked by the rules but is in AccountView")
             return
         lines = self.counted_lines(sale)
+        if not lines:
+            self.rec.expected_open[("orders", ref)] = "has no lines"
+            if found:
+                self.report.duplicates.append(f"{what} without lines was booked")
+            return
         if any(ln["data"].get("priceType") in EXCHANGE for ln in lines):
             self.rec.expected_open[("orders", ref)] = "foreign currency"
             if found:

@@ -53,7 +53,6 @@ from .order_documents import ORDER_TYPES, DocumentBuilder, document, document_to
 from .order_sources import CLOSING, ORDER_STATUS, SOURCES, NothingSold, ids_of, kind_of, status_decision
 
 ENTITY = "order"
-STREAM = "order"
 ORDER_DEFAULTS = "order_defaults"  # payment_method / shipping_method / country -> value when the order has none
 SHIPPING_ARTICLES = "shipping_articles"  # Mplus article number of a shipping line -> AccountView article ("" = setting)
 LINE_ARTICLES = "line_articles"  # Mplus article number (a service, deposit or gift-card article) -> AccountView article
@@ -423,6 +422,8 @@ class OrdersFlow(Flow):
             else:
                 sku = self.sku_of(line, number, generated, label)
             priced.append(PricedLine(line, sku, value, line.vat_pct, is_shipping, rule))
+        if not lines:
+            raise record_error(f"{label} has no lines", source_id=label)
         if not priced:
             if not order.total_incl:
                 raise NothingSold(f"{label}: nothing sold (only lines without an amount): nothing to book")
