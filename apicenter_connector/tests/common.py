@@ -17,9 +17,17 @@ from ..models.setting_fields import field_value
 if not hasattr(odoo_tests_common, "SETATTR_SOURCES"):
     odoo_tests_common.SETATTR_SOURCES = {}
 
+from odoo.addons.queue_job.exception import RetryableJobError  # noqa: E402
 from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: E402
 
-__all__ = ["ApicenterCase", "configure_sandbox_backend", "create_sandbox_flows", "sandbox_config", "trap_jobs"]
+__all__ = [
+    "ApicenterCase",
+    "configure_sandbox_backend",
+    "create_sandbox_flows",
+    "perform_chained_jobs",
+    "sandbox_config",
+    "trap_jobs",
+]
 
 
 def sandbox_config():
@@ -64,6 +72,24 @@ def create_sandbox_flows(backend, overrides=None):
             if name not in flow._fields:
                 store.settings.set(name, value, flow.flow)
     return backend.flow_ids
+
+
+def perform_chained_jobs(flow, mode="normal", limit=200):
+    """Enqueue ``flow`` and perform its job and every job it chains; a job that stops on a transient error is left
+    for later, as queue_job would retry it. True when one did."""
+    retry = False
+    with trap_jobs() as trap:
+        flow._enqueue(mode)
+        for _ in range(limit):
+            jobs, trap.enqueued_jobs = trap.enqueued_jobs, []
+            if not jobs:
+                break
+            for job in jobs:
+                try:
+                    job.perform()
+                except RetryableJobError:
+                    retry = True
+    return retry
 
 
 class ApicenterCase(TransactionCase):

@@ -19,9 +19,7 @@ from apicenter_sync.retry import RetryPolicy
 
 from odoo.tests import tagged
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
-from .common import ApicenterCase, trap_jobs
+from .common import ApicenterCase, perform_chained_jobs
 
 _logger = logging.getLogger(__name__)
 RATE = 0.3
@@ -64,17 +62,8 @@ class TestChaosThroughJobs(ApicenterCase):
             flow = self.flows.filtered(lambda f, name=name: f.flow == name)
             if rng is not None and rng.random() < RATE:
                 httpx.post(f"{self.sb.accountview_url}/_sandbox/expire-tokens").raise_for_status()
-            with trap_jobs() as trap:
-                flow._enqueue("normal")
-                for _ in range(200):
-                    jobs, trap.enqueued_jobs = trap.enqueued_jobs, []
-                    if not jobs:
-                        break
-                    for job in jobs:
-                        try:
-                            job.perform()
-                        except RetryableJobError:
-                            states[name] = "retry"
+            if perform_chained_jobs(flow):
+                states[name] = "retry"
             states.setdefault(name, "dead_token" if "invalid_grant" in (flow.last_error or "") else flow.last_state)
         return states
 

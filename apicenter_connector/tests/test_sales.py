@@ -15,9 +15,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
-from .common import ApicenterCase, trap_jobs
+from .common import ApicenterCase, perform_chained_jobs, trap_jobs
 from .test_chaos import BACKEND, CLIENT_TIMEOUT, fast_accountview, fast_mplus
 
 MAX_ROUNDS = 10
@@ -41,17 +39,7 @@ class TestSalesFromTheTill(ApicenterCase):
 
     def run_orders(self):
         """The orders flow through its chained jobs; a job stopped by a transient error is left to the next round."""
-        with trap_jobs() as trap:
-            self.orders._enqueue("normal")
-            for _ in range(100):
-                jobs, trap.enqueued_jobs = trap.enqueued_jobs, []
-                if not jobs:
-                    break
-                for job in jobs:
-                    try:
-                        job.perform()
-                    except RetryableJobError:
-                        pass
+        perform_chained_jobs(self.orders, limit=100)
         return self.orders.last_state
 
     def faults(self, rate, salt=0):
