@@ -1,11 +1,13 @@
 """`apicenter-sync demo`: both sandboxes with seeded data, every flow run twice, the results shown.
 
-The first run syncs everything and shows the clear errors of the seeded bad
-records; the second run shows that nothing is written again.
+The first run syncs everything (the seeded orders, and a few sales rung up at the till: receipts and an
+invoice) and shows the clear errors of the seeded bad records; the second run shows that nothing is written
+again.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -59,6 +61,47 @@ ORDER_STORIES = (
 )
 
 
+def ring_till_sales(sb: Sandboxes) -> list[tuple[str, str]]:
+    """A few sales rung up at the till (the sandbox's /_sandbox/till endpoints): (story, the flow's reference)."""
+    world = sb.world
+    service = {world.edge[k] for k in ("shipping_article", "other_line_article", "cash_rounding_article")}
+    sellable = [int(a.sku) for a in world.articles if a.in_mplus and a.in_accountview and a.sku.isdigit()
+                and a.sku not in service]  # fmt: skip
+    relation = min(n for n, r in sb.mplus.app.store.relations.items() if r.get("email"))
+    sales = (
+        ("receipt: 2 × 15 % off, paid cash", {"lines": [{"articleNumber": sellable[0], "quantity": "2",
+                                                          "discountPercentage": 15}], "payments": [{"method": "CASH"}]}),
+        ("receipt: 1.25 kg, gift card + card", {"lines": [{"articleNumber": sellable[1], "quantity": "1.25"}],
+                                                "payments": [{"method": "GIFTCARD", "amount": 500},
+                                                             {"method": "PIN"}]}),
+        ("receipt: repair + deposit lines", {"lines": [
+            {"articleNumber": 0, "text": "Reparatie", "price": 1250, "vatCode": 2},
+            {"articleNumber": 0, "text": "Statiegeld", "price": 15, "vatCode": 0, "bpeId": "DEP-1", "quantity": "4"}],
+            "payments": [{"method": "PIN"}]}),
+        ("credit receipt: a return", {"kind": "credit_receipt", "lines": [{"articleNumber": sellable[2],
+                                                                          "quantity": "-1"}],
+                                      "payments": [{"method": "CASH"}]}),
+        ("cash into the drawer", {"kind": "cash_in", "lines": [], "payments": [{"method": "CASH", "amount": 5000}]}),
+        ("invoice on account", {"kind": "invoice", "relationNumber": relation,
+                                "lines": [{"articleNumber": sellable[3], "quantity": "3"}],
+                                "payments": [{"method": "ACCOUNT"}]}),
+    )  # fmt: skip
+    made = []
+    for story, sale in sales:
+        stored = httpx.post(f"{sb.mplus_url}/_sandbox/till/sale", json=sale, timeout=10).json()
+        made.append((story, stored.get("receiptId") or stored.get("invoiceId")))
+    return made
+
+
+def print_till_stories(store, till: list[tuple[str, str]]) -> None:
+    print("\nSales rung up at the till (receipts and invoices are read too: source_document_type):")
+    for story, ref in till:
+        lines = store.log.list_lines(flow="orders", source_id=ref, limit=1)
+        if lines:
+            ln = lines[0]
+            print(f"  {story:<38} {ln.action:<9} {ln.error or ''}"[:200])
+
+
 def print_order_stories(store, sb: Sandboxes) -> None:
     """What happened to the seeded orders that exercise the order rules."""
     print("\nSeeded orders that exercise the order rules:")
@@ -77,7 +120,10 @@ def run_demo(size: int = 300, orders: int | None = None, folder: str | None = No
         where = Path(folder or tmp)
         where.mkdir(parents=True, exist_ok=True)
         cfg_path = where / "apicenter.toml"
-        cfg_path.write_text(sandbox_config_text(sb), encoding="utf-8")
+        # The demo reads the till's receipts and invoices too (the shipped sandbox configuration: orders only).
+        text = re.sub(r'(?m)^source_document_type = "[^"]*"', 'source_document_type = "order, receipt, invoice"',
+                      sandbox_config_text(sb))  # fmt: skip
+        cfg_path.write_text(text, encoding="utf-8")
         print(f"  AccountView {sb.accountview_url}   MplusKASSA {sb.mplus_url}")
         print(f"  configuration {cfg_path}")
         cfg = config_mod.load(cfg_path)
@@ -95,6 +141,7 @@ def run_demo(size: int = 300, orders: int | None = None, folder: str | None = No
                   f"refuted, {counts['unchecked']} not checked in {report.seconds:.1f} s")  # fmt: skip
             for check in report.refuted:
                 print(f"  {check.line()}")
+            till = ring_till_sales(sb)
             names = [n for n in RUN_ORDER if n in FLOWS]
             for round_no, title in ((1, "First run: everything is new"), (2, "Second run: nothing changed")):
                 before = _writes(sb)
@@ -112,6 +159,7 @@ def run_demo(size: int = 300, orders: int | None = None, folder: str | None = No
                         print_failures(result, limit=6)
                     if "orders" in names:
                         print_order_stories(store, sb)
+                        print_till_stories(store, till)
         finally:
             engine.close()
             store.close()
