@@ -21,7 +21,7 @@ from apicenter_sync.clients.accountview import AccountViewClient
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.flows.customers import CustomersFlow
 from apicenter_sync.flows.price_rules import same_entries, whole_percent
-from apicenter_sync.flows.products import ALWAYS, ARTICLE_GROUPS, PRODUCT_GROUPS, ProductsFlow, _numeric
+from apicenter_sync.flows.products import ALWAYS, ARTICLE_GROUPS, PRODUCT_GROUPS, STATUS, ProductsFlow, _numeric
 from apicenter_sync.profile import ApiProfile
 from apicenter_sync.units import to_cents
 
@@ -104,6 +104,7 @@ class Reconciler:
         if not sales_only:
             self.check_duplicates()
             self.check_products()
+            self.check_group_tree()
             self.check_relations()
             self.check_stock()
             self.check_prices()
@@ -135,7 +136,8 @@ class Reconciler:
         art = self.n.article
         flow.prepare()
         ticked = set(self.settings.get("update_fields", "products") or ())
-        updated_fields = set(ALWAYS).union(*(ARTICLE_GROUPS[g] for g in ticked if g in ARTICLE_GROUPS))
+        always = ALWAYS + STATUS if flow.deactivate else ALWAYS
+        updated_fields = set(always).union(*(ARTICLE_GROUPS[g] for g in ticked if g in ARTICLE_GROUPS))
         product_fields = {f for g in ticked for f in PRODUCT_GROUPS.get(g, ())}
         generate = self.settings.get("non_numeric_sku", "products") == "generate"
         bindings = {b.source_id: b for b in self.store.bindings.iter("article")}
@@ -157,8 +159,11 @@ class Reconciler:
             seeded = number in self.seeded_in_mplus
             self.compare(f"article {sku}", expected, held, updated_fields if seeded else None)
             # Independent of the mapping code: the raw AccountView fields.
-            self.compare(f"article {sku} (raw)", {"priceExcl": to_cents(Decimal(str(row[art["price"]]))),
-                                                  "description": str(row[art["description"]]).strip()[:60]}, held)  # fmt: skip
+            raw = {"priceExcl": to_cents(Decimal(str(row[art["price"]]))),
+                   "description": str(row[art["description"]]).strip()[:60]}
+            if flow.deactivate and "blocked" in art.fields:  # a blocked article is not sold at the till
+                raw["active"] = not bool(row.get(art["blocked"]))
+            self.compare(f"article {sku} (raw)", raw, held)
             product = self.m.products[self.m.article_product[number]]
             group = str(row.get(art["group"]) or "").strip()
             bound = self.store.bindings.get("group", group)
@@ -177,6 +182,21 @@ class Reconciler:
                     self.mismatch(f"product of {sku}", "variants", sorted(siblings), sorted(numbers))
             if bindings.get(sku) is None or bindings[sku].target_id != str(number):
                 self.mismatch(f"article {sku}", "binding", str(number), bindings.get(sku))
+
+    def check_group_tree(self) -> None:
+        """Every article group under the parent AccountView gives it (raw fields, not the flow's mapping)."""
+        grp = self.n.article_group
+        if "parent" not in grp.fields:
+            return
+        for row in self.rows("article_group"):
+            code, parent = str(row[grp.key_field]).strip(), str(row.get(grp["parent"]) or "").strip()
+            child, above = self.store.bindings.get("group", code), self.store.bindings.get("group", parent)
+            if child is None or not child.target_id:
+                continue  # a group no article uses may be filtered out; the articles' checks catch a missing one
+            want = int(above.target_id) if parent and above and above.target_id else (None if parent else 0)
+            held = self.m.group_parent.get(int(child.target_id))
+            if held != want:
+                self.mismatch(f"article group {code}", "parent", want, held)
 
     def group_name(self, code: str) -> str:
         if not hasattr(self, "_groups"):

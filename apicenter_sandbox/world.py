@@ -55,6 +55,7 @@ class ArticleGroup:
     description: str
     mplus_number: int
     sell_in_pos: bool = True
+    parent: str = ""  # code of the parent group; empty: a top-level group
 
 
 @dataclass
@@ -87,6 +88,9 @@ class Article:
     colour: str = ""
     in_mplus: bool = False  # the till already sells it (numeric SKU only)
     in_accountview: bool = True  # False: only the till knows it (an order for it must fail on "missing SKU")
+    blocked: bool = False  # blocked in AccountView: no longer sold (the till deactivates it)
+    material: str = ""  # a third variant attribute, a custom field in the till
+    discount_group: str = ""  # B2B item attribute: the article discount group (numeric codes = the till's numbers)
 
 
 @dataclass
@@ -308,6 +312,11 @@ def generate(size: int = 100, seed: int = 1, orders: int | None = None) -> World
         ArticleGroup(f"G{i + 1:03d}", f"{kinds[i % len(kinds)]} {i // len(kinds) + 1}", 100 + i, sell_in_pos=(i % 9 != 8))
         for i in range(n_groups)
     ]
+    # A tree: every fourth group is a child of the one before it, and G003-like groups of G002-like ones, so the
+    # smallest world has a group three levels deep (G004 under G003 under G002).
+    for i, group in enumerate(groups):
+        if i % 4 == 3 or i % 8 == 2:
+            group.parent = groups[i - 1].code
 
     edge: dict[str, str] = {}
     articles: list[Article] = []
@@ -371,12 +380,18 @@ def generate(size: int = 100, seed: int = 1, orders: int | None = None) -> World
                     size=size_label,
                     colour=colour,
                     in_mplus=numeric and n % 3 != 0,
+                    blocked=n % 23 == 8,
+                    material=("katoen" if word != "Trui" else "wol") if size_label else "",
+                    discount_group={0: "1", 3: "2"}.get(n % 6, ""),
                 )
             )
             if variant_model and "variant_model" not in edge:
                 edge["variant_model"] = f"M{i:05d}"
         i += 1
     edge["non_numeric_sku"] = next(a.sku for a in articles if not a.sku.isdigit())
+    blocked = [a.sku for a in articles if a.blocked]
+    if blocked:
+        edge["blocked_article"] = blocked[0]
 
     # One article only the till knows: an order for it hits "missing SKU".
     till_only = Article(

@@ -148,8 +148,11 @@ class Article(Canonical):
     cost_price: Decimal | None = None
     active: bool = True
     sell_in_pos: bool = True
+    blocked: bool = False  # blocked in the source: no longer sold (deactivated in the till, setting inactive_articles)
+    stock_article: bool | None = None  # keep stock of it (None: as the setting manage_stock says)
+    discount_group: str | None = None  # B2B item attribute: the article discount group of customer discounts
     variant_group: str | None = None  # articles sharing it form one Product
-    attributes: dict[str, str] = Field(default_factory=dict)  # variant axes: size, colour...
+    attributes: dict[str, str] = Field(default_factory=dict)  # variant axes: size, colour, material...
     features: dict[str, Any] = Field(default_factory=dict)  # country_of_origin, delivery_time...
     extra: dict[str, Any] = Field(default_factory=dict)  # target-native fields, passed through
 

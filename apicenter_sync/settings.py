@@ -279,6 +279,18 @@ SETTINGS: tuple[Setting, ...] = (
         "revenue_account_by_country / revenue_account_by_vat_code).",
         ("orders",),
     ),
+    # --- customers --------------------------------------------------------------------------------------------
+    Setting(
+        "company_rule",
+        str,
+        "contact_or_ids",
+        "Which debtors become company relations (with a contact person), the rest person relations (AccountView "
+        "has no company flag): contact_or_ids = those with a contact person, a VAT number or a chamber of "
+        "commerce number; contact = with a contact person; ids = with a VAT or chamber of commerce number; "
+        "company / person = all of them; mapped = the datamapper line with target 'kind' decides.",
+        ("customers",),
+        choices=("contact_or_ids", "contact", "ids", "company", "person", "mapped"),
+    ),
     # --- products ---------------------------------------------------------------------------------------------
     Setting(
         "non_numeric_sku",
@@ -292,11 +304,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "update_fields",
         list,
-        ("name", "price", "barcode", "vat", "group"),
+        ("name", "price", "barcode", "vat", "group", "attributes", "extra_fields"),
         "Field groups written when a product already exists in Mplus (on create everything is sent), so content "
         "enriched in Mplus is kept.",
         ("products",),
         choices=_UPDATE_GROUPS,
+    ),
+    Setting(
+        "inactive_articles",
+        str,
+        "deactivate",
+        "Articles blocked, inactive or deleted in AccountView: deactivate them in MplusKASSA (and activate them "
+        "again when they come back), or leave the till's articles alone.",
+        ("products",),
+        choices=("deactivate", "leave"),
+    ),
+    Setting(
+        "removed_check_hours",
+        int,
+        24,
+        "Hours between two checks for articles deleted in AccountView (a read of every article code); a full run "
+        "always checks.",
+        ("products",),
+        min=1,
     ),
     Setting(
         "prices_include_vat", bool, False, "AccountView sales prices are entered including VAT.", ("products", "prices")
@@ -350,7 +380,15 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("available", "on_hand", "economic", "field"),
     ),
     Setting("stock_field", str, "", "AccountView field read when stock_figure is 'field'.", ("stock",)),
-    Setting("manage_stock", bool, True, "Let MplusKASSA manage stock for synced articles (setStock).", ("stock",)),
+    Setting(
+        "manage_stock",
+        bool,
+        True,
+        "Let MplusKASSA keep stock of synced articles: the stock flow sends stock (setStock) and the products flow "
+        "switches stock keeping (stockArticle) on, except for articles whose stock_article field says no; off: "
+        "stock keeping is switched off on every article.",
+        ("products", "stock"),
+    ),
     # --- prices -----------------------------------------------------------------------------------------------
     Setting(
         "skip_price_lists",

@@ -113,6 +113,12 @@ class Env:
         """PUT through the AccountView API (bumps CNG_DATE, as a user's edit would)."""
         self.av.update("AK1", "ARTICLE", {"ART_CODE": sku, **fields}, "ART_CODE")
 
+    def delete_article(self, sku: str) -> None:
+        """A user deletes the article in AccountView."""
+        table = self.av_app.tables["ARTICLE"]
+        key = next(k for k, r in table.rows.items() if str(r["ART_CODE"]).strip() == sku)
+        table.delete(key)
+
     def change_debtor(self, number: str, **fields) -> None:
         self.av.update("AR1", "CONTACT", {"SUB_NR": number, **fields}, "SUB_NR")
 

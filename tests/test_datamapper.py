@@ -19,6 +19,7 @@ from apicenter_sync.datamapper import (
     load_default_mapping,
 )
 from apicenter_sync.datamapper.addresses import split_street
+from apicenter_sync.flows.customers import is_company
 from apicenter_sync.models import Article, Customer, Order
 from apicenter_sync.profile import ApiProfile
 
@@ -688,7 +689,7 @@ def test_default_products_maps_an_accountview_article():
         "sku": "100019", "name": "Kaas 19", "short_description": "Kaas 19",
         "long_description": "Kaas 19. Geleverd door onze vaste leverancier.", "category_codes": ["G003"],
         "price_excl": Decimal("12.50"), "prices_include_vat": False, "cost_price": Decimal("6.88"), "vat_code": "1",
-        "ean": "8700000000195", "unit": "kg", "currency": "EUR", "variant_group": "M00005",
+        "ean": "8700000000195", "unit": "kg", "variant_group": "M00005",
         "attributes": {"size": "L", "colour": "rood"}, "features": {"country_of_origin": "NL", "delivery_days": 5},
     }  # fmt: skip
     with pytest.raises(MappingError) as exc:
@@ -708,7 +709,8 @@ def test_default_customers_maps_an_accountview_contact():
     mapper = compile_mapping(load_default_mapping("customers"))
     customer = mapper.to_model(row)
     assert isinstance(customer, Customer)
-    assert customer.kind == "company" and customer.company_name == "Bakkerij de Vries B.V."
+    # Company or person is the customers flow's rule (setting company_rule), not the mapping's.
+    assert customer.name == "Bakkerij de Vries B.V." and is_company(customer, "contact_or_ids")
     assert customer.contact.name == "Jan de Vries"
     assert customer.email == "jan.devries@example.nl"
     assert customer.vat_number == "NL123456789B01"
@@ -722,7 +724,7 @@ def test_default_customers_maps_an_accountview_contact():
         {"SUB_NR": "10001", "ACCT_NAME": "Zoë Ørsted-Ñúñez", "MAIN_CONT": "", "ADDRESS1": "Köln Straße 5",
          "POST_CODE": "50667", "CITY": "Köln", "CNT_CODE": "DE", "MAIL_BUS": ""}
     )  # fmt: skip
-    assert person.kind == "person" and person.company_name is None and person.email is None
+    assert not is_company(person, "contact_or_ids") and person.company_name is None and person.email is None
     assert person.billing_address.postcode == "50667"
     assert person.billing_address.country == "DE"
     assert mapper.to_model({"SUB_NR": "1", "ACCT_NAME": "X", "CNT_CODE": "  "}).billing_address.country == "NL"

@@ -189,3 +189,45 @@ def test_a_debtors_delivery_address_becomes_the_relations(env: Env):
         assert rel["deliveryAddress"] == f"{d.street} {d.house_number}".strip()
         assert (rel["deliveryZipcode"], rel["deliveryCity"], rel["deliveryCountry"]) == (d.postcode, d.city, d.country)
     assert not relation_of(env, without.number).get("deliveryAddress")
+
+
+def test_company_or_person_follows_the_company_rule(env: Env):
+    """A company debtor without a contact person stays a company (its VAT number says so); the rule is a setting."""
+    number = env.world.edge["company_customer"]
+    env.change_debtor(number, MAIN_CONT="", VAT_NR="NL123456789B01")
+    person = env.world.edge["person_customer"]
+    env.run("customers")
+    rel = relation_of(env, number)
+    assert rel["companyName"] == debtor(env, number)["ACCT_NAME"].strip()
+    assert not relation_of(env, person).get("companyName")
+    env.set("customers", company_rule="contact")  # only a contact person makes a company
+    env.run("customers", full=True)
+    assert not relation_of(env, number).get("companyName")
+    env.set("customers", company_rule="company")
+    env.run("customers", full=True)
+    assert relation_of(env, person)["companyName"] == debtor(env, person)["ACCT_NAME"].strip()
+
+
+def test_customer_group_defaults_fill_what_the_debtor_leaves_empty(env: Env):
+    number = env.world.edge["person_customer"]
+    env.change_debtor(number, APX_LIST="", PCT_LIST="HOR", DISC_PCT=0, DISC_CODE="")
+    env.store.mappings.set_table("group_default_price_group", {"HOR": "3"})
+    env.store.mappings.set_table("group_default_discount", {"HOR": "7.5"})
+    env.store.mappings.set_table("group_default_payment_condition", {"HOR": "30"})
+    env.run("customers")
+    rel = relation_of(env, number)
+    assert (rel["priceGroupNumber"], rel["discountPercentage"]) == (3, 8)  # whole percent, half up
+    assert rel["paymentWithinDays"] == 30  # the days of AccountView's payment condition 30
+    # The debtor's own values win over the group's; the days of a condition can be set in a mapping table.
+    env.change_debtor(number, DISC_PCT=2, DISC_CODE="14")
+    env.store.mappings.set_table("payment_condition_days", {"14": "10"})
+    env.run("customers")
+    rel = relation_of(env, number)
+    assert (rel["discountPercentage"], rel["paymentWithinDays"]) == (2, 10)
+    # A default that is no number waits for the mapping to be fixed, naming table and key.
+    env.store.mappings.set_table("group_default_price_group", {"HOR": "drie"})
+    env.change_debtor(number, DISC_PCT=1)
+    result = env.run("customers")
+    (line,) = [ln for ln in env.store.log.list_lines(flow="customers", run_id=result.run_id, limit=1000)
+               if ln.source_id == number]  # fmt: skip
+    assert line.action == "failed" and "group_default_price_group['HOR'] = 'drie' is not a whole number" in line.error

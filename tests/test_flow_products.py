@@ -263,7 +263,9 @@ def test_article_groups_matched_by_name_created_and_updated(env: Env):
     env.mp.reset_counters()
     result = env.run("products")
     assert env.mp.calls["newArticleGroup"] == 0  # every AccountView group already exists in Mplus by name
-    assert env.mp.calls["updateArticleGroup"] == 0  # ...with the same name and text: nothing to write
+    # ...with the same name and text: nothing to write but the moves of the child groups under their parents
+    children = [g for g in env.world.groups if g.parent]
+    assert env.mp.calls["updateArticleGroup"] == len(children) > 0
     assert len(env.mstore.article_groups) == len(groups_before)
     g001 = env.store.bindings.get("group", "G001")
     assert g001.target_id == "100"  # "Bike 1" in Mplus
@@ -283,6 +285,50 @@ def test_article_groups_matched_by_name_created_and_updated(env: Env):
     assert env.mstore.article_groups[new]["name"] == "Nieuwe groep"
     assert env.mstore.article_groups[100]["name"] == "Fietsen"
     assert env.mplus_product_of(100006)["groupNumbers"] == [new]
+
+
+def _mplus_parent(env: Env, code: str) -> int:
+    return env.mstore.group_parent[int(env.store.bindings.get("group", code).target_id)]
+
+
+def _bound(env: Env, code: str) -> int:
+    return int(env.store.bindings.get("group", code).target_id)
+
+
+def test_article_groups_form_the_accountview_tree(env: Env):
+    """Parents before children, moves when a parent changes, a rename under a parent, no duplicates."""
+    env.run("products")
+    for group in env.world.groups:
+        want = _bound(env, group.parent) if group.parent else 0
+        assert _mplus_parent(env, group.code) == want, group.code
+    deep = next(g for g in env.world.groups if g.parent and next(p for p in env.world.groups
+                                                                  if p.code == g.parent).parent)  # fmt: skip
+    count = len(env.mstore.article_groups)
+    # New groups, the child listed before its parent in AccountView's key order: both created, the child under it.
+    env.av.create("AG1", "ART_GRP", {"AG_CODE": "G800", "AG_DESC": "Kind", "AG_PARENT": "G801"})
+    env.av.create("AG1", "ART_GRP", {"AG_CODE": "G801", "AG_DESC": "Ouder", "AG_PARENT": ""})
+    # A group moved to another parent and renamed; the deepest group moved to the top level.
+    env.av.update("AG1", "ART_GRP", {"AG_CODE": "G001", "AG_DESC": "Fietsen", "AG_PARENT": "G801"}, "AG_CODE")
+    env.av.update("AG1", "ART_GRP", {"AG_CODE": deep.code, "AG_PARENT": ""}, "AG_CODE")
+    result = env.run("products")
+    assert result.counts["failed"] <= 1  # at most the seeded non-numeric SKU
+    assert len(env.mstore.article_groups) == count + 2
+    assert _mplus_parent(env, "G800") == _bound(env, "G801") and _mplus_parent(env, "G801") == 0
+    assert _mplus_parent(env, "G001") == _bound(env, "G801")
+    assert env.mstore.article_groups[_bound(env, "G001")]["name"] == "Fietsen"
+    assert _mplus_parent(env, deep.code) == 0
+    env.mp.reset_counters()
+    env.run("products")
+    assert env.mp.calls["newArticleGroup"] == env.mp.calls["updateArticleGroup"] == 0
+
+
+def test_article_group_tree_matched_by_name_without_duplicates(env: Env):
+    """Two AccountView groups of one name under different parents bind to two Mplus groups, not one."""
+    env.av.create("AG1", "ART_GRP", {"AG_CODE": "G700", "AG_DESC": "Dubbel", "AG_PARENT": "G001"})
+    env.av.create("AG1", "ART_GRP", {"AG_CODE": "G701", "AG_DESC": "Dubbel", "AG_PARENT": "G002"})
+    env.run("products")
+    assert _bound(env, "G700") != _bound(env, "G701")
+    assert _mplus_parent(env, "G700") == _bound(env, "G001") and _mplus_parent(env, "G701") == _bound(env, "G002")
 
 
 def test_incremental_full_and_dry_run(env: Env):

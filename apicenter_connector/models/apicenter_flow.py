@@ -68,6 +68,9 @@ FLOW_SETTING_FIELDS = (
     "default_debtor_number",
     "shipping_article",
     "non_numeric_sku",
+    "inactive_articles",
+    "removed_check_hours",
+    "company_rule",
     "update_fields",
     "prices_include_vat",
     "currency",
@@ -148,6 +151,9 @@ class ApicenterFlow(models.Model):
     default_debtor_number = setting_field("default_debtor_number")
     shipping_article = setting_field("shipping_article")
     non_numeric_sku = setting_field("non_numeric_sku", string="Non-numeric SKU")
+    inactive_articles = setting_field("inactive_articles", string="Blocked/Deleted Articles")
+    removed_check_hours = setting_field("removed_check_hours", string="Check for Deleted Articles (hours)")
+    company_rule = setting_field("company_rule", string="Company or Person")
     update_fields = fields.Many2many(
         "apicenter.update.field",
         string="Update Fields",

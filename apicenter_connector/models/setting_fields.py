@@ -30,6 +30,14 @@ CHOICE_LABELS = {
     "on_hand": "On hand",
     "economic": "Economic (incl. incoming)",
     "field": "A field of the article",
+    "deactivate": "Deactivate them in MplusKASSA (and activate them when they come back)",
+    "leave": "Leave the till's articles alone",
+    "contact_or_ids": "A company when it has a contact person, VAT or chamber of commerce number",
+    "contact": "A company when it has a contact person",
+    "ids": "A company when it has a VAT or chamber of commerce number",
+    "company": "Every debtor is a company",
+    "person": "Every debtor is a person",
+    "mapped": "The datamapper line with target 'kind' decides",
 }
 
 

@@ -60,10 +60,16 @@ ARTICLE_FIELDS: dict[str, AssumedField] = {
     "colour": _f("COLOR_CODE", "C", 20, "variant colour"),
     "country_of_origin": _f("CNT_ORIGIN", "C", 2, "country of origin, ISO 3166 alpha-2"),
     "delivery_days": _f("DEL_DAYS", "N", 3, "delivery time in days"),
+    # Named after CONTACT.REC_BLK [D] ("blocked"): a blocked article is no longer sold.
+    "blocked": _f("REC_BLK", "L", 1, "article blocked: no longer sold"),
+    "material": _f("MATERIAL", "C", 20, "material (a variant attribute beside size and colour)"),
+    "discount_group": _f("DISC_GRP", "C", 10, "article discount group (B2B item attribute for customer discounts)"),
+    "stock_article": _f("STOCK_ART", "L", 1, "keep stock of this article"),
 }
 
 ARTICLE_GROUP_FIELDS: dict[str, AssumedField] = {
     "sell_in_pos": _f("POS_SELL", "L", 1, "articles of this group may be sold in the POS"),
+    "parent": _f("AG_PARENT", "C", 10, "parent article group (empty: a top-level group)"),
 }
 
 # Sales orders: only fields seen in one client's POST are known (research §7.7).

@@ -67,6 +67,7 @@ def _books(store: Store, world: World, moment: datetime) -> None:
     pc = A.PAYMENT_CONDITION.fields
     for code in sorted(
         {m.accountview_condition for m in world.payment_methods} | {c.payment_condition for c in world.customers}
+        | set(PAYMENT_TERMS)
     ):
         desc, days = PAYMENT_TERMS.get(code, (f"{code} dagen", int(code) if code.isdigit() else 0))
         store[A.PAYMENT_CONDITION.table].insert(
@@ -80,13 +81,14 @@ def _books(store: Store, world: World, moment: datetime) -> None:
 
 
 def _articles(store: Store, world: World, moment: datetime) -> None:
-    grp_pos = A.ARTICLE_GROUP_FIELDS["sell_in_pos"].name
+    grp_pos, grp_parent = A.ARTICLE_GROUP_FIELDS["sell_in_pos"].name, A.ARTICLE_GROUP_FIELDS["parent"].name
     for group in world.groups:
         store["ART_GRP"].insert(
             {
                 "AG_CODE": group.code,
                 "AG_DESC": group.description,
                 grp_pos: group.sell_in_pos,
+                grp_parent: group.parent,
                 **tracked(moment),
             }
         )
@@ -105,6 +107,8 @@ def _articles(store: Store, world: World, moment: datetime) -> None:
             af["sell_in_pos"]: art.sell_in_pos, af["long_description"]: art.long_description, af["unit"]: art.unit,
             af["model"]: art.model, af["size"]: art.size, af["colour"]: art.colour,
             af["country_of_origin"]: art.country_of_origin, af["delivery_days"]: float(art.delivery_days),
+            af["blocked"]: art.blocked, af["material"]: art.material, af["discount_group"]: art.discount_group,
+            af["stock_article"]: bool(art.stock),
             **changed,
         })  # fmt: skip
         for level in art.stock:

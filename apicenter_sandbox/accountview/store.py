@@ -55,6 +55,13 @@ class Table:
         self._queries.clear()
         return row
 
+    def delete(self, key: str) -> dict | None:
+        """Remove a row (what a user's delete in AccountView does; the API itself deletes nothing here)."""
+        row = self.rows.pop(key, None)
+        self.ext_keys.pop(key, None)
+        self._queries.clear()
+        return row
+
     def find(self, field: str, value) -> Iterable[dict]:
         return (row for row in self.rows.values() if self.value(row, field) == value)
 

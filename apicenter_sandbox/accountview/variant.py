@@ -216,9 +216,10 @@ def _renamed(name: str) -> Variant:
         "ARTICLE": assumed(A.ARTICLE_FIELDS, {
             "ean": "BARCODE", "vat_code": "BTW_CODE", "price_incl_vat": "INCL_BTW", "sell_in_pos": "KASSA",
             "long_description": "ART_TEKST", "unit": "EENHEID", "model": "MODEL", "size": "MAAT", "colour": "KLEUR",
-            "country_of_origin": "HERKOMST", "delivery_days": "LEVERTIJD",
+            "country_of_origin": "HERKOMST", "delivery_days": "LEVERTIJD", "blocked": "GEBLOKKRD",
+            "material": "MATERIAAL", "discount_group": "KORT_GRP", "stock_article": "VOORRAADH",
         }),
-        "ART_GRP": assumed(A.ARTICLE_GROUP_FIELDS, {"sell_in_pos": "KASSA"}),
+        "ART_GRP": assumed(A.ARTICLE_GROUP_FIELDS, {"sell_in_pos": "KASSA", "parent": "HOOFDGRP"}),
         "CONTACT": {usage["contact_person"]: "CONTACTP", usage["customer_price_list"]: "PRIJSLST",
                     usage["customer_discount_group"]: "KORTLST", usage["customer_payment_condition"]: "BET_COND"},
         "DEL_ADDR": assumed(A.DELIVERY_ADDRESS_FIELDS, {"street": "STRAAT", "house_number": "HUISNR",

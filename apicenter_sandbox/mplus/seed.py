@@ -80,6 +80,10 @@ def _seed_reference_data(store: MplusStore, world: World) -> None:
             "priceGroupNumber": pl.mplus_price_group,
             "description": pl.description,
         }
+    # The article features and the third attribute the default product mapping sends (features.*, material).
+    store.article_custom_fields.update(
+        {"country_of_origin": "DATA-TYPE-STRING", "delivery_days": "DATA-TYPE-INT", "material": "DATA-TYPE-STRING"}
+    )
     for pm in world.payment_methods:
         store.payment_methods.append({
             "method": pm.code, "description": pm.description, "buttonText": pm.description,

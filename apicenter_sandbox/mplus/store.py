@@ -58,6 +58,9 @@ class MplusStore:
     order_numbers: dict[int, int] = field(default_factory=dict)  # year -> last order number
     price_groups: dict[int, dict] = field(default_factory=dict)
     payment_methods: list[dict] = field(default_factory=list)
+    # Article custom fields the till defines (getCustomFieldLists): fieldName -> dataType. ASSUMPTION: a till
+    # refuses a custom field it does not define, and one of another data type (docs/sandbox-mplus.md).
+    article_custom_fields: dict[str, str] = field(default_factory=dict)
     turnover_groups: list[dict] = field(default_factory=list)
     receipts: dict[str, dict] = field(default_factory=dict)  # receiptId -> Receipt
     invoices: dict[str, dict] = field(default_factory=dict)  # invoiceId -> Invoice

@@ -54,7 +54,7 @@ OPERATIONS_USED = (
     "getArticleGroups", "newArticleGroup", "updateArticleGroup", "getRelations", "getRelation", "findRelation",
     "createRelation", "updateRelation", "getStock", "setStock", "updateStock", "getOrders", "getOrder", "findOrder",
     "createOrder", "createOrderV3", "getReceipts", "getReceipt", "getInvoices", "getInvoice", "findInvoice",
-    "getCashCountList", "getReceiptsByCashCount",
+    "getCashCountList", "getReceiptsByCashCount", "getCustomFieldLists",
 )  # fmt: skip
 _FAULT = f"{{{SOAP_ENV_NS}}}Fault"
 _BODY = f"{{{SOAP_ENV_NS}}}Body"
@@ -338,6 +338,11 @@ class MplusClient(CallCounters):
     def delivery_methods(self) -> list[dict]:
         """getDeliveryMethods."""
         return _items(self.call("getDeliveryMethods"), "deliveryMethodList", "deliveryMethod")
+
+    def article_custom_fields(self) -> dict[str, str]:
+        """getCustomFieldLists: the custom fields the till defines for articles, fieldName -> dataType."""
+        fields = _items(self.call("getCustomFieldLists"), "articleCustomFieldList", "customField")
+        return {str(f.get("fieldName")): str(f.get("dataType") or "DATA-TYPE-STRING") for f in fields}
 
     # --- products and articles ---------------------------------------------------------------
     def iter_products(self, since_marker: int = 0, page_size: int = 500, *, only_active: bool | None = None,

@@ -1,5 +1,9 @@
 """Customers: AccountView debtors (the profile's ``debtor``) → MplusKASSA relations (SPEC §1.2).
 
+Company or person is decided by the setting ``company_rule`` (a debtor has no company flag in AccountView);
+defaults by country (VAT method) and by customer group (price group, discount, payment condition) fill what the
+debtor itself leaves empty.
+
 A relation gets the debtor's address and, when the debtor has delivery addresses (the profile's
 ``delivery_address`` object, read per batch), the first of them as its delivery address.
 
@@ -25,6 +29,25 @@ from .order_delivery import debtor_delivery_addresses
 # Mapping tables this flow reads (SPEC §2); keys are ISO country codes or AccountView codes.
 VAT_METHOD_BY_COUNTRY = "vat_method_by_country"  # e.g. NL -> VAT-METHOD-INCLUSIVE, BE -> VAT-METHOD-EXCLUSIVE
 PRICE_GROUP_BY_CUSTOMER_GROUP = "customer_group_price_group"  # AccountView price list -> Mplus price group number
+# Defaults per customer group (the debtor's discount group, else its price list) for what the debtor leaves empty.
+GROUP_DEFAULT_PRICE_GROUP = "group_default_price_group"  # customer group -> Mplus price group number
+GROUP_DEFAULT_DISCOUNT = "group_default_discount"  # customer group -> discount percentage
+GROUP_DEFAULT_PAYMENT_CONDITION = "group_default_payment_condition"  # customer group -> payment condition code
+PAYMENT_CONDITION_DAYS = "payment_condition_days"  # payment condition code -> Mplus paymentWithinDays
+
+
+def is_company(c: Customer, rule: str) -> bool:
+    """The setting company_rule: which debtors become company relations (with a contact person)."""
+    has_contact = bool(c.contact and c.contact.name)
+    has_ids = bool(c.vat_number or c.coc_number)
+    return {
+        "contact_or_ids": has_contact or has_ids,
+        "contact": has_contact,
+        "ids": has_ids,
+        "company": True,
+        "person": False,
+        "mapped": c.kind == "company",
+    }[rule]
 
 
 class CustomersFlow(Flow):
@@ -34,6 +57,8 @@ class CustomersFlow(Flow):
     def prepare(self) -> None:
         self._index: dict[str, dict[str, int]] | None = None
         self._delivery: dict[str, Address] = {}  # debtor -> its first delivery address, per batch
+        self.company_rule = str(self.settings.get("company_rule") or "contact_or_ids")
+        self._condition_days: dict[str, int] | None = None  # AccountView payment conditions, read when first needed
 
     def read_batches(self):
         return changed_batches(self, self.names.debtor)
@@ -116,6 +141,7 @@ class CustomersFlow(Flow):
     # --- canonical customer → Mplus relation ------------------------------------------------------------------
     def relation_payload(self, sid: str, c: Customer) -> dict[str, Any]:
         rel: dict[str, Any] = {"extRelationId": sid, "active": c.active}
+        c.kind = "company" if is_company(c, self.company_rule) else "person"
         if c.kind == "company":
             rel["name"] = c.company_name or c.name
             rel["companyName"] = c.company_name or c.name
@@ -124,6 +150,7 @@ class CustomersFlow(Flow):
                 rel["contact"] = contact
         else:
             rel["name"] = c.name or " ".join(p for p in (c.first_name, c.last_name) if p)
+            rel["companyName"] = rel["contact"] = ""  # a relation that was a company becomes a person
         debtor = self.names.debtor
         if not rel.get("name"):
             raise record_error(f"debtor {sid} has no name ({debtor['name']} is empty)", source_id=sid)
@@ -156,11 +183,60 @@ class CustomersFlow(Flow):
                     source_id=sid,
                 )
             rel["priceGroupNumber"] = int(group)
-        if c.discount_pct:
+        group = (c.customer_group or c.price_group or "").strip()
+        if not c.price_group and group:
+            default_group = self.tables.get(GROUP_DEFAULT_PRICE_GROUP, {}).get(group)
+            if default_group is not None:
+                rel["priceGroupNumber"] = _whole(default_group, sid, GROUP_DEFAULT_PRICE_GROUP, group)
+        discount = c.discount_pct
+        if not discount and group:
+            default_discount = self.tables.get(GROUP_DEFAULT_DISCOUNT, {}).get(group)
+            if default_discount is not None:
+                discount = _decimal(default_discount, sid, GROUP_DEFAULT_DISCOUNT, group)
+        if discount:
             # Mplus keeps a whole percentage (xsd:int): 2.5 % becomes 3 %.
-            rel["discountPercentage"] = int(Decimal(c.discount_pct).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            rel["discountPercentage"] = int(Decimal(discount).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        condition = (c.payment_condition or "").strip()
+        if not condition and group:
+            condition = str(self.tables.get(GROUP_DEFAULT_PAYMENT_CONDITION, {}).get(group) or "").strip()
+        if condition:
+            days = self.payment_days(condition)
+            if days is not None:
+                rel["paymentWithinDays"] = days
         rel.update(c.extra)
         return rel
+
+    def payment_days(self, condition: str) -> int | None:
+        """Days of a payment condition: the mapping table payment_condition_days, else AccountView's payment
+        conditions (when the profile has them); None when neither knows it (the relation keeps its own)."""
+        mapped = self.tables.get(PAYMENT_CONDITION_DAYS, {}).get(condition)
+        if mapped is not None:
+            return _whole(mapped, condition, PAYMENT_CONDITION_DAYS, condition)
+        if self._condition_days is None:
+            self._condition_days = {}
+            if self.available("payment_condition"):
+                pc = self.names.payment_condition
+                for row in self.av.iter_rows(pc.reader, pc.table):
+                    code, days = str(row.get(pc.key_field) or "").strip(), row.get(pc["days"])
+                    if code and days not in (None, ""):
+                        self._condition_days[code] = int(Decimal(str(days)))
+        return self._condition_days.get(condition)
+
+
+def _whole(value, sid: str, table: str, key: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise record_error(f"{table}['{key}'] = {str(value)[:40]!r} is not a whole number (debtor {sid})",
+                           wait="mapping", source_id=sid) from None  # fmt: skip
+
+
+def _decimal(value, sid: str, table: str, key: str) -> Decimal:
+    try:
+        return Decimal(str(value).strip().replace(",", "."))
+    except ArithmeticError:
+        raise record_error(f"{table}['{key}'] = {str(value)[:40]!r} is not a number (debtor {sid})",
+                           wait="mapping", source_id=sid) from None  # fmt: skip
 
 
 def _put(target: dict, key: str, value) -> None:

@@ -15,11 +15,27 @@ generated number. On
 create all content is sent; on update only the ticked ``update_fields``
 groups, so what was enriched in Mplus is kept. A product whose mapped payload
 is unchanged is not written.
+
+Life cycle (setting ``inactive_articles``): a blocked or inactive article is deactivated in the till (the
+article's ``active`` flag, sent on every update) and activated again when it comes back; an article deleted in
+AccountView is found by a sweep of the article keys (every ``removed_check_hours``) and deactivated too. Stock
+keeping (``stockArticle``) follows the setting ``manage_stock`` and the per-article field mapped to
+``stock_article``.
+
+Attributes go into the till article's own field the profile names (``mplus.attribute_fields``: colour, size,
+brandName), every other attribute and every feature into a custom field of its own name, typed as the till
+defines it (getCustomFieldLists): one the till does not define is an error on that article, never dropped.
+The article discount group (a B2B item attribute) becomes ``articleDiscountGroupNumber``.
+
+Article groups form a tree (the group's parent field): a parent is created before its children, a group whose
+parent changed is moved, and a group is matched by name under its parent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from ..clients.accountview import Filter
@@ -31,6 +47,7 @@ from .base import Batch, Flow, Outcome, record_error, synced
 from .filters import ArticleFilter
 
 VAT_CODE_AV_MPLUS = "vat_code_av_mplus"  # AccountView VAT code -> Mplus vatCode
+ARTICLE_DISCOUNT_GROUP = "article_discount_group"  # AccountView article discount group -> Mplus articleDiscountGroupNumber
 GENERATED_NUMBERS = "generated_article_numbers"  # non-numeric SKU -> generated Mplus article number
 MAX_ARTICLE_NUMBER = 2**63 - 1
 
@@ -41,11 +58,20 @@ ARTICLE_GROUPS = {
     "price": ("priceIncl", "priceExcl", "purchasePrice"),
     "barcode": ("barcode",),
     "vat": ("vatCode",),
-    "attributes": ("colour", "size"),
+    "attributes": ("colour", "size", "brandName", "articleDiscountGroupNumber"),
     "extra_fields": ("customFieldList",),
 }
 PRODUCT_GROUPS = {"name": ("description",), "group": ("groupNumbers",)}
-ALWAYS = ("articleNumber", "extArticleId", "pluNumber")
+ALWAYS = ("articleNumber", "extArticleId", "pluNumber", "stockArticle")
+STATUS = ("active",)  # sent on every update unless inactive_articles = leave
+REMOVED = "removed_article"  # entity and stream of articles deleted in AccountView (the sweep)
+# The sweep refuses to deactivate more than this share of the synced articles at once (a misconfigured read, not
+# a shop that deleted most of its catalogue): it names the count and waits for a person.
+REMOVED_MAX_SHARE = 0.5
+# The value element of a custom field per data type of the till's definition (WSDL CustomField).
+CUSTOM_VALUE = {"DATA-TYPE-STRING": "strValue", "DATA-TYPE-TEXT-ARRAY": "strValue", "DATA-TYPE-INT": "intValue",
+                "DATA-TYPE-DECIMAL": "intValue", "DATA-TYPE-BOOL": "boolValue"}  # fmt: skip
+DECIMAL_PLACES = 2  # a DATA-TYPE-DECIMAL custom field: intValue in hundredths
 
 
 @dataclass
@@ -68,20 +94,41 @@ class ProductsFlow(Flow):
 
     def prepare(self) -> None:
         self.article_filter = ArticleFilter.from_settings(self)
-        self._mplus_groups: dict[str, int] | None = None
+        self._mplus_groups: dict[str, list[tuple[int, int]]] | None = None
         self._mplus_group_content: dict[int, dict] = {}  # groupNumber -> {"name", "text"} as Mplus has them
         self._planned_groups: dict[str, int] = {}  # dry run: group code -> the Mplus group it would be (0: new)
         self.variant_field = self.mapper().source_of("variant_group") or ""
         self.by_plu = self.profile.mplus.sku_field == "pluNumber"
         self._found_by_plu: dict[str, int] = {}  # SKU -> number of the till article that already carries it as PLU
+        self.deactivate = self.settings.get("inactive_articles", "deactivate") == "deactivate"
+        self.manage_stock = bool(self.settings.get("manage_stock", True))
+        self.currency = str(self.settings.get("currency") or "EUR").strip().upper()
+        self.attribute_targets = self.profile.mplus.attribute_targets()
+        self._custom_fields: dict[str, str] | None = None  # the till's article custom fields, read when first needed
+        self._group_parent: dict[int, int] = {}  # Mplus groupNumber -> parent groupNumber (0: top level)
+        self._group_targets: dict[str, int] = {}  # group code -> Mplus group, synced by this run (not committed yet)
 
     # --- reading -------------------------------------------------------------------------------------------
     def read_batches(self):
-        yield from changed_batches(self, self.names.article_group, stream="group")
+        yield from self.parents_first(changed_batches(self, self.names.article_group, stream="group"))
         yield from changed_batches(self, self.names.article, stream="article")
+        if self.deactivate:
+            yield from self.removed_batches()
 
     def fetch_by_ids(self, source_ids, entity):
+        if entity == REMOVED:  # still deleted? (one that came back is synced by the article stream)
+            present = {self.source_id(r) for r in rows_by_keys(self, self.names.article, source_ids)}
+            return [{self.names.article.key_field: sid, REMOVED: True} for sid in source_ids if sid not in present]
         return rows_by_keys(self, self.names.article_group if entity == "group" else self.names.article, source_ids)
+
+    def parents_first(self, batches):
+        """Group batches with every parent before its children (within the batch; a parent of an earlier batch or
+        of Mplus is found by its binding, one of a later batch makes the child wait for a retry)."""
+        key, parent = self.names.article_group.key_field, self.mapper("categories").source_of("parent_code")
+        for batch in batches:
+            if parent and len(batch.records) > 1:
+                batch.records = _parents_first(batch.records, key, parent)
+            yield batch
 
     def source_id(self, record: dict) -> str:
         article_key, group_key = self.names.article.key_field, self.names.article_group.key_field
@@ -91,11 +138,21 @@ class ProductsFlow(Flow):
     def process_batch(self, batch: Batch):
         if batch.stream == "group":
             return [self.guarded_group(r) for r in batch.records]
+        if batch.stream == REMOVED:
+            return self.deactivate_removed([self.source_id(r) for r in batch.records])
+        if batch.stream == REMOVED + ":refused":
+            found = batch.records[0]
+            return [Outcome(REMOVED, "*", "failed", error=(
+                f"{found['count']} of the {found['of']} synced articles are no longer in AccountView: more than "
+                f"{REMOVED_MAX_SHARE:.0%}, so none was deactivated (a read that misses articles, e.g. a changed API "
+                "profile, must not empty the till; deactivate them in MplusKASSA, or check the profile)"))]
         return self.sync_articles(batch.records)
 
     def guarded_group(self, record: dict) -> Outcome:
         outcome = self.guarded(record, self.sync_group)
         outcome.entity = "group"
+        if outcome.target_id and outcome.action != "dry_run":
+            self._group_targets[outcome.source_id.upper()] = int(outcome.target_id)  # a parent for its children
         return outcome
 
     # --- article groups ------------------------------------------------------------------------------------
@@ -106,7 +163,11 @@ class ProductsFlow(Flow):
         if self.article_filter.groups and code.upper() not in self.article_filter.groups:
             return Outcome(action="skipped", message="group excluded by filter_groups", **base)
         payload = {"name": (category.name or code)[:50], "text": category.name or code}
-        digest = self.hash(payload)
+        parent_code = (category.parent_code or "").strip()
+        parent = self.parent_number(code, parent_code)
+        if parent_code:
+            payload["parentGroupNumber"] = parent
+        digest = self.hash({**payload, "parent": parent_code})
         binding = self.store.bindings.get("group", code)
         base["target_payload"] = payload
         if self.unchanged(binding, digest):
@@ -114,7 +175,8 @@ class ProductsFlow(Flow):
         if binding and binding.target_id:
             target = int(binding.target_id)
         else:
-            target = self.mplus_groups().get(_norm(payload["name"]))
+            target = self.match_group(code, parent, payload["name"])
+        payload["parentGroupNumber"] = parent  # a group without a parent in AccountView is moved to the top
         if target and not (binding and binding.target_id) and self._mplus_group_content.get(target) == payload:
             # Matched by name and already as AccountView has it: bind it, nothing to write.
             self._planned_groups[code] = target
@@ -127,30 +189,67 @@ class ProductsFlow(Flow):
         if target:
             self.mplus.update_article_group(target, **payload)
             action = "updated"
+            if self._group_parent.get(target, parent) != parent:
+                action, base["message"] = "updated", f"moved under group {parent or 'top level'}"
+            self._group_parent[target] = parent
         else:
             self.store.bindings.mark_pending("group", code, payload_hash=digest)
             try:
-                target = self.mplus.create_article_group(payload["name"], text=payload["text"])
+                target = self.mplus.create_article_group(payload["name"], text=payload["text"],
+                                                         parent_group_number=parent)  # fmt: skip
             except TransientError:
-                self._mplus_groups = None  # maybe created: the next attempt matches it by name
+                self._mplus_groups = None  # maybe created: the next attempt matches it by name under its parent
                 raise
-            self.mplus_groups()[_norm(payload["name"])] = target
+            self.mplus_groups().setdefault(_norm(payload["name"]), []).append((parent, target))
+            self._group_parent[target] = parent
             action = "created"
         return Outcome(action=action, target_id=str(target), bindings=[synced("group", code, target, digest)], **base)
 
-    def mplus_groups(self) -> dict[str, int]:
-        """Existing Mplus article groups by name, read once per run."""
+    def parent_number(self, code: str, parent_code: str) -> int:
+        """The Mplus group number of a group's parent (0: a top-level group)."""
+        if not parent_code:
+            return 0
+        if parent_code.upper() == code.upper():
+            raise record_error(f"article group '{code}' is its own parent", source_id=code)
+        if parent_code.upper() in self._group_targets:
+            return self._group_targets[parent_code.upper()]
+        bound = self.store.bindings.get("group", parent_code)
+        if bound and bound.target_id:
+            return int(bound.target_id)
+        if self.dry_run and parent_code in self._planned_groups:
+            return self._planned_groups[parent_code]
+        raise record_error(f"parent group '{parent_code}' of article group '{code}' is not in MplusKASSA yet "
+                           "(it is synced first; this group follows on the next run)", retry=True,
+                           source_id=code)  # fmt: skip
+
+    def match_group(self, code: str, parent: int, name: str) -> int | None:
+        """An existing Mplus group of this name no other AccountView group is bound to: the one under the same
+        parent first, else one elsewhere in the tree (which is then moved)."""
+        candidates = sorted(self.mplus_groups().get(_norm(name), []), key=lambda pn: (pn[0] != parent, pn[1]))
+        taken = set(self._group_targets.values())
+        for _, number in candidates:
+            if number in taken:
+                continue
+            owner = self.store.bindings.get_by_target("group", str(number))
+            if owner is None or owner.source_id.upper() == code.upper():
+                return number
+        return None
+
+    def mplus_groups(self) -> dict[str, list[tuple[int, int]]]:
+        """Existing Mplus article groups by name: (parent group number, group number), read once per run."""
         if self._mplus_groups is None:
-            found: dict[str, int] = {}
+            found: dict[str, list[tuple[int, int]]] = {}
 
-            def walk(groups):
+            def walk(groups, parent: int):
                 for g in groups:
-                    found.setdefault(_norm(g.get("name")), int(g["groupNumber"]))
-                    content = {"name": g.get("name") or "", "text": g.get("text") or ""}
-                    self._mplus_group_content[int(g["groupNumber"])] = content
-                    walk((g.get("subGroupList") or {}).get("articleGroups") or [])
+                    number = int(g["groupNumber"])
+                    found.setdefault(_norm(g.get("name")), []).append((parent, number))
+                    content = {"name": g.get("name") or "", "text": g.get("text") or "", "parentGroupNumber": parent}
+                    self._mplus_group_content[number] = content
+                    self._group_parent[number] = parent
+                    walk((g.get("subGroupList") or {}).get("articleGroups") or [], number)
 
-            walk(self.mplus.article_groups())
+            walk(self.mplus.article_groups(), 0)
             self._mplus_groups = found
         return self._mplus_groups
 
@@ -356,7 +455,11 @@ class ProductsFlow(Flow):
             p["extraText"] = a.long_description
         if a.ean:
             p["barcode"] = a.ean
-        p["active"] = a.active
+        p["active"] = a.active and not a.blocked if self.deactivate else True
+        p["stockArticle"] = self.manage_stock and a.stock_article is not False
+        if a.currency and a.currency.strip().upper() != self.currency:
+            raise record_error(f"article {a.sku} is priced in {a.currency.strip().upper()}, not in the shop's "
+                               f"currency {self.currency} (setting currency)", source_id=a.sku)  # fmt: skip
         include_vat, price = self.sales_price(a)
         if price is not None:
             p["priceIncl" if include_vat else "priceExcl"] = to_cents(price)
@@ -372,17 +475,74 @@ class ProductsFlow(Flow):
                     source_id=a.sku,
                 )
             p["vatCode"] = int(vat)
-        if a.attributes.get("colour"):
-            p["colour"] = a.attributes["colour"]
-        if a.attributes.get("size"):
-            p["size"] = a.attributes["size"]
-        features = {k: v for k, v in a.features.items() if v not in (None, "")}
-        if features:
-            p["customFieldList"] = {
-                "customField": [{"fieldName": k, "strValue": str(v)} for k, v in sorted(features.items())]
-            }
+        custom: dict[str, Any] = {}
+        for name, value in sorted(a.attributes.items()):
+            if value in (None, ""):
+                continue
+            if name in self.attribute_targets:
+                p[self.attribute_targets[name]] = str(value)
+            else:
+                custom[name] = value
+        custom.update({k: v for k, v in a.features.items() if v not in (None, "")})
+        if custom:
+            p["customFieldList"] = {"customField": [self.custom_field(a.sku, k, v) for k, v in sorted(custom.items())]}
+        if a.discount_group:
+            p["articleDiscountGroupNumber"] = self.discount_group_number(a.sku, a.discount_group)
         p.update(a.extra)
         return p
+
+    def custom_fields(self) -> dict[str, str]:
+        if self._custom_fields is None:
+            self._custom_fields = self.mplus.article_custom_fields()
+        return self._custom_fields
+
+    def custom_field(self, sku: str, name: str, value: Any) -> dict[str, Any]:
+        """One attribute or feature as a custom field of the till's article, typed as the till defines it."""
+        kind = self.custom_fields().get(name)
+        if kind is None:
+            raise record_error(
+                f"article {sku}: '{name}' ({str(value)[:40]!r}) has no place in MplusKASSA: the till defines no "
+                f"article custom field '{name}' (define it in MplusKASSA, or send the attribute to one of the "
+                "article's own fields with the API profile's mplus.attribute_fields)",
+                wait="mapping",
+                source_id=sku,
+            )
+        element = CUSTOM_VALUE.get(kind)
+        try:
+            if element == "strValue":
+                converted: Any = str(value)
+            elif element == "boolValue":
+                converted = _to_bool(value)
+            elif kind == "DATA-TYPE-DECIMAL":
+                converted = int((Decimal(str(value)) * 10**DECIMAL_PLACES).to_integral_value())
+            elif element == "intValue":
+                number = Decimal(str(value))
+                if number != number.to_integral_value():
+                    raise ValueError
+                converted = int(number)
+            else:
+                raise record_error(f"article {sku}: custom field '{name}' is of type {kind} in MplusKASSA, which this "
+                                   "connector does not fill (strings, whole numbers, decimals and booleans)",
+                                   source_id=sku)  # fmt: skip
+        except (ValueError, ArithmeticError):
+            raise record_error(f"article {sku}: {str(value)[:40]!r} does not fit MplusKASSA custom field '{name}' "
+                               f"of type {kind}", source_id=sku) from None  # fmt: skip
+        field = {"fieldName": name, "dataType": kind, element: converted}
+        if kind == "DATA-TYPE-DECIMAL":
+            field["decimalPlaces"] = DECIMAL_PLACES
+        return field
+
+    def discount_group_number(self, sku: str, code: str) -> int:
+        """The till's article discount group of an AccountView discount group: the mapping table, else the code
+        itself when it is a number."""
+        mapped = self.tables.get(ARTICLE_DISCOUNT_GROUP, {}).get(code)
+        if mapped is None and code.isdigit():
+            mapped = code
+        if mapped is None or not str(mapped).strip().isdigit():
+            raise record_error(f"discount group '{code}' of article {sku} has no MplusKASSA article discount group "
+                               f"(mapping table {ARTICLE_DISCOUNT_GROUP})", wait="mapping",
+                               source_id=sku)  # fmt: skip
+        return int(mapped)
 
     def sales_price(self, a: Article) -> tuple[bool, Any]:
         """(price includes VAT?, the price). The mapped sales price (@article.price → price_excl by default) includes
@@ -424,7 +584,8 @@ class ProductsFlow(Flow):
         for group, fields in PRODUCT_GROUPS.items():
             if group in ticked:
                 out.update({f: product[f] for f in fields if f in product})
-        article_fields = set(ALWAYS).union(*(ARTICLE_GROUPS[g] for g in ticked if g in ARTICLE_GROUPS))
+        always = ALWAYS + STATUS if self.deactivate else ALWAYS
+        article_fields = set(always).union(*(ARTICLE_GROUPS[g] for g in ticked if g in ARTICLE_GROUPS))
         articles = []
         for p in product["articleList"]["article"]:
             if p["articleNumber"] in in_mplus:
@@ -433,6 +594,112 @@ class ProductsFlow(Flow):
                 articles.append(p)  # a new variant: all content, as on create
         out["articleList"] = {"article": articles}
         return out
+
+
+    # --- articles deleted in AccountView ---------------------------------------------------------------------
+    def removed_batches(self):
+        """Every ``removed_check_hours`` (and on a full run): the synced articles AccountView no longer has, as
+        one stream of batches; its watermark is the time of the last sweep."""
+        mark = self.store.watermarks.get(self.name, REMOVED)
+        hours = float(self.settings.get("removed_check_hours", 24))
+        now = self.now()
+        if not self.from_start and mark.value:
+            try:
+                last = datetime.fromisoformat(mark.value)
+            except ValueError:
+                last = None
+            if last is not None and now - last < timedelta(hours=hours):
+                return
+        art = self.names.article
+        present = {str(r.get(art.key_field, "")).strip() for r in self.av.iter_rows(art.reader, art.table,
+                                                                                  fields=[art.key_field])}  # fmt: skip
+        synced_skus = [b.source_id for b in self.store.bindings.iter("article", "synced")
+                       if b.payload_hash != REMOVED and b.target_id]  # fmt: skip
+        gone = sorted(sku for sku in synced_skus if sku not in present)
+        if gone and len(gone) > 10 and len(gone) > REMOVED_MAX_SHARE * len(synced_skus):
+            yield Batch([{art.key_field: "*", REMOVED: True, "count": len(gone), "of": len(synced_skus)}],
+                        stream=REMOVED + ":refused")  # fmt: skip
+            gone = []  # checked again after removed_check_hours
+        size = int(self.settings.get("batch_size") or 100)
+        for start in range(0, len(gone), size):
+            yield Batch([{art.key_field: sku, REMOVED: True} for sku in gone[start : start + size]], stream=REMOVED)
+        yield Batch([], stream=REMOVED, watermark=now.isoformat(timespec="seconds"))
+
+    def deactivate_removed(self, skus: list[str]) -> list[Outcome]:
+        """Deactivate the till articles of articles deleted in AccountView (one product update per product)."""
+        bindings = self.store.bindings.get_many("article", skus)
+        numbers = {sku: int(b.target_id) for sku, b in bindings.items() if b.target_id}
+        outcomes = [Outcome(REMOVED, sku, "skipped", message="never synced to MplusKASSA")
+                    for sku in skus if sku not in numbers]  # fmt: skip
+        if not numbers:
+            return outcomes
+        in_mplus = self.mplus.get_articles(list(numbers.values())) if not self.dry_run else {}
+        by_product: dict[int, list[str]] = {}
+        for sku, number in numbers.items():
+            article = in_mplus.get(number)
+            if self.dry_run:
+                outcomes.append(Outcome(REMOVED, sku, "dry_run", target_id=str(number), message="deactivate"))
+            elif article is None:
+                outcomes.append(Outcome(REMOVED, sku, "skipped", target_id=str(number),
+                                        message="deleted in AccountView; not in MplusKASSA either",
+                                        bindings=[_removed(sku, number)]))  # fmt: skip
+            else:
+                by_product.setdefault(int(article["productNumber"]), []).append(sku)
+        for product, members in sorted(by_product.items()):
+            update = {"productNumber": product, "articleList": {"article": [
+                {"articleNumber": numbers[sku], "active": False} for sku in members]}}  # fmt: skip
+            try:
+                reply = self.mplus.update_product(update)
+            except Exception as exc:  # noqa: BLE001 - this product's articles fail together, the rest goes on
+                outcomes.extend(self.failure({self.names.article.key_field: sku}, exc, entity=REMOVED)
+                                for sku in members)  # fmt: skip
+                continue
+            product_binding = self.store.bindings.get_by_target("product", str(product))
+            for sku in members:
+                lines = [_removed(sku, numbers[sku])]
+                if product_binding is not None:  # sent whole again when an article of it changes or comes back
+                    lines.append(synced("product", product_binding.source_id, product, REMOVED))
+                outcomes.append(Outcome(REMOVED, sku, "updated", target_id=str(numbers[sku]), target_payload=update,
+                                        reply=reply, bindings=lines,
+                                        message=f"deleted in AccountView: deactivated in MplusKASSA (product "
+                                                f"{product})"))  # fmt: skip
+        return outcomes
+
+
+def _removed(sku: str, number: int):
+    return synced("article", sku, number, REMOVED)
+
+
+def _parents_first(records: list[dict], key: str, parent_field: str) -> list[dict]:
+    """The records with every parent before its children (others keep their order; a cycle keeps its order)."""
+    by_code = {str(r.get(key, "")).strip().upper(): r for r in records}
+    done: set[str] = set()
+    out: list[dict] = []
+
+    def visit(record: dict, path: set[str]) -> None:
+        code = str(record.get(key, "")).strip().upper()
+        if code in done or code in path:
+            return
+        parent = str(record.get(parent_field) or "").strip().upper()
+        if parent in by_code:
+            visit(by_code[parent], path | {code})
+        done.add(code)
+        out.append(record)
+
+    for record in records:
+        visit(record, set())
+    return out
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "y", "ja", "j"):
+        return True
+    if text in ("0", "false", "no", "n", "nee", ""):
+        return False
+    raise ValueError(value)
 
 
 def _numeric(sku: str) -> bool:

@@ -63,6 +63,13 @@ ACCOUNTVIEW: dict[str, Any] = {
                 "colour": _f("COLOR_CODE", "C", 20, A, "variant colour"),
                 "country_of_origin": _f("CNT_ORIGIN", "C", 2, A, "country of origin, ISO 3166 alpha-2"),
                 "delivery_days": _f("DEL_DAYS", "N", 3, A, "delivery time in days"),
+                "blocked": _f("REC_BLK", "L", 1, A, "article blocked, no longer sold (named after the debtor's "
+                                                    "REC_BLK)"),
+                "material": _f("MATERIAL", "C", 20, A, "material, a variant attribute beside size and colour"),
+                "discount_group": _f("DISC_GRP", "C", 10, A, "article discount group: the B2B item attribute "
+                                                            "customer discounts are given on"),
+                "stock_article": _f("STOCK_ART", "L", 1, A, "keep stock of this article (with the setting "
+                                                           "manage_stock)"),
             },
         },
         "article_group": {
@@ -71,6 +78,7 @@ ACCOUNTVIEW: dict[str, Any] = {
                 "code": _f("AG_CODE", "C", 10, C, "article group code"),
                 "description": _f("AG_DESC", "C", 40, C, "description"),
                 "sell_in_pos": _f("POS_SELL", "L", 1, A, "articles of the group may be sold in the POS"),
+                "parent": _f("AG_PARENT", "C", 10, A, "parent article group (empty: a top-level group)"),
             },
         },
         "debtor": {

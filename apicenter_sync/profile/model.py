@@ -27,7 +27,7 @@ import tomllib
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
 from . import defaults
@@ -143,12 +143,38 @@ class MplusProfile(_Frozen):
         "vat_code_by_rate, else the AccountView VAT code with that percentage); code: by the till's vatCode "
         "(mapping table vat_code_mplus_av).",
     )
+    attribute_fields: list[str] = Field(
+        default_factory=lambda: ["colour=colour", "size=size", "brand=brandName"],
+        description="Where an article attribute goes on the till's article, as attribute=field: one of the "
+        "article's own fields (colour, size, brandName). Every other attribute, and every feature, goes into a "
+        "custom field of its own name, which the till must define (getCustomFieldLists); one it does not define "
+        "is an error on that article.",
+    )
     revenue_lookup: Literal["vat_code", "turnover_group"] = Field(
         "vat_code",
         description="How a booking line's revenue account is chosen. vat_code: revenue_account_by_country, then "
         "revenue_account_by_vat_code; turnover_group: the line's turnover group in turnover_group_revenue_account "
         "first, then as vat_code.",
     )
+
+    @field_validator("attribute_fields")
+    @classmethod
+    def _attribute_fields(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            attribute, _, target = str(entry).partition("=")
+            if not attribute.strip() or target.strip() not in ARTICLE_ATTRIBUTE_FIELDS:
+                raise ValueError(f"{entry!r} is not attribute=field with field one of "
+                                 f"{', '.join(ARTICLE_ATTRIBUTE_FIELDS)}")  # fmt: skip
+        return entries
+
+    def attribute_targets(self) -> dict[str, str]:
+        """Attribute name -> the till article's own field it goes into."""
+        pairs = (str(e).partition("=") for e in self.attribute_fields)
+        return {a.strip(): t.strip() for a, _, t in pairs}
+
+
+# The till article's own fields an attribute can go into (WSDL Article); any other attribute is a custom field.
+ARTICLE_ATTRIBUTE_FIELDS = ("colour", "size", "brandName")
 
 
 class ApiProfile(_Frozen):

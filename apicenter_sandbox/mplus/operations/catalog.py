@@ -83,12 +83,30 @@ def _article(sb, data: dict, existing: dict | None, number: int, marker: int, st
         article["priceIncl"] = price_other(data["priceExcl"], pct, from_incl=False)
     elif "vatCode" in data and article.get("priceIncl") is not None:
         article["priceExcl"] = price_other(article["priceIncl"], pct, from_incl=True)
+    _check_custom_fields(sb, data, number)
     for group in (article.get("priceGroupList") or {}).get("priceGroup", []):
         if group["priceGroupNumber"] not in sb.store.price_groups:
             raise Rejected("FAILED", f"unknown priceGroupNumber {group['priceGroupNumber']} for article {number}")
     article.update(articleNumber=number, syncMarker=marker, changeTimestamp=stamp)
     article.setdefault("createTimestamp", stamp)
     return article
+
+
+# Which value element a custom field of each data type carries.
+CUSTOM_FIELD_VALUE = {"DATA-TYPE-STRING": "strValue", "DATA-TYPE-INT": "intValue", "DATA-TYPE-DECIMAL": "intValue",
+                      "DATA-TYPE-BOOL": "boolValue", "DATA-TYPE-DATE": "dateValue",
+                      "DATA-TYPE-DATETIME": "dateTimeValue"}  # fmt: skip
+
+
+def _check_custom_fields(sb, data: dict, number: int) -> None:
+    defined = sb.store.article_custom_fields
+    for custom in (data.get("customFieldList") or {}).get("customField") or []:
+        name = custom.get("fieldName")
+        if name not in defined:
+            raise Rejected("FAILED", f"unknown custom field {name!r} for article {number}")
+        wanted = CUSTOM_FIELD_VALUE.get(defined[name])
+        if wanted and custom.get(wanted) is None:
+            raise Rejected("FAILED", f"custom field {name!r} of article {number} needs a {wanted}")
 
 
 def _check_groups(sb, product: dict) -> None:

@@ -54,6 +54,14 @@ def get_delivery_methods(sb, params: dict) -> dict:
     return {"deliveryMethodList": {"deliveryMethod": list(sb.store.delivery_methods)}}
 
 
+@operation("getCustomFieldLists")
+def get_custom_field_lists(sb, params: dict) -> dict:
+    fields = [{"fieldName": name, "dataType": kind, "isRequired": False}
+              for name, kind in sb.store.article_custom_fields.items()]  # fmt: skip
+    return {"articleCustomFieldList": {"customField": fields}, "employeeCustomFieldList": {"customField": []},
+            "relationCustomFieldList": {"customField": []}}  # fmt: skip
+
+
 @operation("getEmployees")
 def get_employees(sb, params: dict) -> dict:
     req = params.get("request") or {}
