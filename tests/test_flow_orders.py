@@ -224,6 +224,22 @@ def test_new_person_customer_is_created_without_contact(env):
     assert env.one_document(ref)[0]["RPL_INV"] == debtor["SUB_NR"]
 
 
+def test_new_debtor_gets_vat_code_and_revenue_category_of_its_country(env):
+    env.store.mappings.set_table("vat_code_by_country", {"BE": "4"})
+    env.store.mappings.set_table("revenue_category_by_country", {"BE": "EU", "NL": "BINNENL"})
+    be = env.add_relation(name="Jan Peeters", email="jan.peeters@example.be", address="Meir 1", zipcode="2000",
+                          city="Antwerpen", country="BE")  # fmt: skip
+    nl = env.add_relation(name="Eva Kok", email="eva.kok@example.org", address="Lindenlaan 7", zipcode="3511 AA",
+                          city="Utrecht", country="NL")  # fmt: skip
+    env.add_order("WEB-BE1", [("100002", 1, "5.00", "0", 21)], relation=be)
+    env.add_order("WEB-NL1", [("100002", 1, "5.00", "0", 21)], relation=nl)
+    assert env.run().ok
+    [debtor_be] = env.debtors("jan.peeters@example.be")
+    [debtor_nl] = env.debtors("eva.kok@example.org")
+    assert (debtor_be["VAT_CODE"], debtor_be["REV_CAT"]) == ("4", "EU")
+    assert (debtor_nl["VAT_CODE"], debtor_nl["REV_CAT"]) == ("", "BINNENL")  # no NL row: the administration's
+
+
 def test_existing_customer_with_the_same_email_is_updated_not_duplicated(env):
     known = next(c for c in env.sb.world.customers if c.email and not c.company)
     rel = env.add_relation(name=f"{known.first_name} {known.last_name}", email=known.email.upper(),

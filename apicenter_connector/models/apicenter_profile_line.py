@@ -53,6 +53,8 @@ def from_text(key, text):
         return int(text)
     if isinstance(default, list):
         items = [t.strip() for t in text.split(",") if t.strip()]
+        if any(isinstance(v, str) for v in default):  # a list of texts (attribute=field entries)
+            return items
         if not all(t.isdigit() for t in items):
             raise ConfigError(f"API profile: {key} must be a comma-separated list of numbers, not {text!r}")
         return [int(t) for t in items]
@@ -70,7 +72,7 @@ class ApicenterProfileLine(models.Model):
     key = fields.Char(required=True, readonly=True, help="The entry, as the doctor's report and docs/profile.md name it.")
     value = fields.Char(
         help="This administration's name (or choice). Change it where the doctor refutes the default; "
-        "true/false for 'available', a number for 'length', comma-separated numbers for branches."
+        "true/false for 'available', a number for 'length', comma-separated numbers for branches, comma-separated attribute=field entries for attribute_fields."
     )
     default_value = fields.Char(string="Default", compute="_compute_description")
     meaning = fields.Char(compute="_compute_description")

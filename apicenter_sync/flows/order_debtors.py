@@ -9,7 +9,8 @@ run's cache and looked up again before anyone creates it.
 
 A relation with a company name becomes a company debtor (``debtor.name`` = the
 company, the contact person in ``debtor.contact_person`` — docs/assumptions.md),
-any other a person debtor. An existing debtor is updated with the fields that differ
+any other a person debtor. A new debtor gets the VAT code and revenue category of its country (mapping tables
+``vat_code_by_country``, ``revenue_category_by_country``). An existing debtor is updated with the fields that differ
 and are known from MplusKASSA; empty source fields never wipe AccountView data.
 """
 
@@ -23,6 +24,8 @@ from ..models import Customer
 from ..profile import ObjectSpec
 from .base import record_error
 
+VAT_BY_COUNTRY = "vat_code_by_country"  # country -> VAT code (also the orders' lines, order_documents)
+REVENUE_CATEGORY_BY_COUNTRY = "revenue_category_by_country"  # country -> the new debtor's revenue category
 ENTITY = "debtor"  # bindings: e-mail -> debtor number (pending while a create is under way)
 _ABSENT = object()
 
@@ -113,6 +116,7 @@ class Debtors:
 
     def _create(self, wanted: dict, label: str, steps: list[str]) -> str | None:
         key = email_key(wanted[self.email])
+        wanted = {**wanted, **self.country_defaults(wanted.get(self.debtor["country"]), steps)}
         kind = "company debtor with contact person" if wanted.get(self.debtor["contact_person"]) else "person debtor"
         if self.flow.dry_run:
             steps.append(f"debtor: none with e-mail {key}, would create a {kind}")
@@ -140,6 +144,19 @@ class Debtors:
         self._rows[key] = {**wanted, self.key: number}
         steps.append(f"debtor: created {kind} {number} for {key}")
         return number
+
+
+    def country_defaults(self, country: str | None, steps: list[str]) -> dict:
+        """A new debtor's VAT code and revenue category by its country (mapping tables vat_code_by_country and
+        revenue_category_by_country; the administration's own defaults where a country has no row)."""
+        country = (country or "NL").strip().upper()
+        values = {}
+        for logical, table in (("vat_code", VAT_BY_COUNTRY), ("revenue_category", REVENUE_CATEGORY_BY_COUNTRY)):
+            value = str(self.flow.tables.get(table, {}).get(country) or "").strip()
+            if value and logical in self.debtor.fields:
+                values[self.debtor[logical]] = value
+                steps.append(f"debtor: {logical} {value} for country {country} ({table})")
+        return values
 
 
 def debtor_row(c: Customer, debtor: ObjectSpec) -> dict:

@@ -115,7 +115,11 @@ ACCOUNTVIEW: dict[str, Any] = {
                 "discount_pct": _f("DISC_PCT", "N", 9, D, "invoice discount percentage"),
                 "payment_condition": _f("DISC_CODE", "C", 2, A, "payment condition (known field; the payment "
                                                                 "conditions table it points to is assumed)"),
-                "vat_code": _f("VAT_CODE", "C", 2, D, "VAT code"),
+                "vat_code": _f("VAT_CODE", "C", 2, D, "VAT code (a debtor created from a sale: by its country, "
+                                                    "mapping table vat_code_by_country)", write=True),
+                "revenue_category": _f("REV_CAT", "C", 10, D, "revenue category (a debtor created from a sale: by "
+                                                            "its country, mapping table revenue_category_by_country)",
+                                       write=True),
                 "language": _f("LNG_CODE", "C", 5, D, "language"),
                 "currency": _f("CUR_CODE", "C", 3, D, "currency"),
             },
