@@ -1,0 +1,141 @@
+"""``./dev odoo``: the product itself, in one command, on a machine with Odoo 18.
+
+Starts PostgreSQL, both sandboxes with seeded data, a fresh database with ``apicenter_connector`` and queue_job,
+a backend connected to the sandboxes (its connection check run, its flows scheduled every minute), and Odoo
+with the job runner; prints the URL and the login; Ctrl-C stops all of it and drops the database. Where Odoo is
+not found it says how to get it (the same variables as the tests: ``APICENTER_ODOO_HOME``,
+``APICENTER_ODOO_VENV``, ``APICENTER_ODOO_DB_USER``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .odoo_server import REPO, OdooServer, find_odoo, free_port, why_no_odoo
+from .runner import start_sandboxes
+
+# Settings that make the seeded shop a clean first day: non-numeric SKUs get a number, and every flow runs every
+# minute (the dashboard is green after the first scheduled runs).
+DEMO_SETTINGS = {
+    "products": {"non_numeric_sku": "generate", "interval_minutes": 1},
+    "customers": {"interval_minutes": 1},
+    "stock": {"interval_minutes": 1},
+    "prices": {"interval_minutes": 1},
+    "orders": {"interval_minutes": 1},
+}
+# The till's gift card (an article only the till knows) is booked on the books' "Diversen (kassa)" article, so
+# the seeded sale of one does not wait for an article (tests keep it waiting: that is their point).
+DEMO_LINE_ARTICLES = {"999001": "999100"}
+DEMO_SETUP = """
+backend = env['apicenter.backend'].browse(params['backend'])
+store = backend._store()
+for key, value in params['line_articles'].items():
+    store.mappings.set_value('line_articles', key, value)
+backend.action_check_connection()
+"""
+HOW_TO_GET_ODOO = """\
+Odoo 18 was not found: {why}.
+Get it like the tests do (README, "Tests and CI"):
+  1. Odoo 18.0 Community source with odoo-bin at /opt/odoo18 (or set APICENTER_ODOO_HOME);
+  2. a virtualenv at /opt/odoo18-venv (or APICENTER_ODOO_VENV) with Odoo's requirements
+     (.ci/odoo18-requirements.txt) and `pip install --no-deps 'odoo-addon-queue-job>=18.0,<18.1'`;
+  3. PostgreSQL 15 (started by this command; the role APICENTER_ODOO_DB_USER, default odoo, is created).
+`.ci/odoo-tests.sh` creates the virtualenv for you once the source is there.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./dev odoo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=200, help="articles in the seeded world (default 200)")
+    parser.add_argument("--port", type=int, default=8069, help="Odoo's HTTP port (default 8069; 0: any free one)")
+    parser.add_argument("--workers", type=int, default=2, help="Odoo prefork workers (default 2)")
+    parser.add_argument("--check", action="store_true",
+                        help="start everything, wait for the first scheduled runs, print the dashboard, stop")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="with --check: also save a picture of the dashboard (Chromium; the README's)")
+    args = parser.parse_args(argv)
+    install = find_odoo()
+    if install is None:
+        print(HOW_TO_GET_ODOO.format(why=why_no_odoo()), file=sys.stderr)
+        return 2
+    stop = _stop_on_signals()
+    print("==> starting the sandboxes (AccountView, MplusKASSA) with seeded data")
+    with start_sandboxes(size=args.size) as sb:
+        odoo = OdooServer(install, db=f"apicenter_demo_{int(time.time())}", workers=args.workers)
+        try:
+            odoo.port = args.port or free_port()
+            odoo.url = f"http://127.0.0.1:{odoo.port}"
+            odoo._write_config()
+            print(f"==> creating database {odoo.db} with apicenter_connector and queue_job (about a minute)")
+            odoo.prepare()
+            print("==> configuring a backend connected to the sandboxes")
+            ids = odoo.configure(sb, flow_settings=DEMO_SETTINGS, enabled=True)
+            odoo.shell(DEMO_SETUP, backend=ids["backend"], line_articles=DEMO_LINE_ARTICLES)
+            print("==> starting Odoo with the job runner")
+            odoo.start()
+            _banner(odoo, sb, ids)
+            if args.check:
+                status = _check(odoo, stop)
+                if args.screenshot:
+                    _screenshot(odoo, args.screenshot)
+                return status
+            while not stop["now"]:
+                time.sleep(0.5)
+            print("\n==> stopping Odoo, dropping the demo database, stopping the sandboxes")
+        finally:
+            odoo.drop()
+    return 0
+
+
+def _screenshot(odoo: OdooServer, out: str) -> None:
+    path = "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard"
+    subprocess.run([str(odoo.install.python), "-m", "apicenter_sandbox.browser_screenshot", odoo.url, "admin",
+                    "admin", str(Path(out).resolve()), path], check=True, cwd=REPO)  # fmt: skip
+    print(f"==> dashboard saved as {out}")
+
+
+def _stop_on_signals() -> dict:
+    stop = {"now": False}
+
+    def handler(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def _banner(odoo: OdooServer, sb, ids: dict) -> None:
+    print()
+    print("  APIcenter Connector is running")
+    print(f"  Odoo:         {odoo.url}/odoo/action-apicenter_connector.apicenter_flow_action_dashboard")
+    print("  Login:        admin / admin")
+    print(f"  AccountView:  {sb.accountview_url}   MplusKASSA: {sb.mplus_url}   (sandboxes, seeded)")
+    print(f"  Database:     {odoo.db} (dropped when you stop)   Odoo log: {odoo.log_path}")
+    print("  Every flow runs each minute; the dashboard turns green after the first runs. Ctrl-C stops everything.")
+    print()
+
+
+def _check(odoo: OdooServer, stop: dict, timeout: float = 600) -> int:
+    """Until every flow ran once (and its chained jobs ended); the dashboard as a table; 0 when all are green."""
+    deadline = time.monotonic() + timeout
+    rows = []
+    while time.monotonic() < deadline and not stop["now"]:
+        rows = odoo.call("apicenter.flow", "search_read", [], fields=["flow", "health", "last_state"])
+        if rows and all(r["last_state"] in ("done", "failed") for r in rows):
+            odoo.wait_idle(timeout=max(1.0, deadline - time.monotonic()))
+            rows = odoo.call("apicenter.flow", "search_read", [], fields=["flow", "health", "last_state"])
+            break
+        time.sleep(2)
+    for row in sorted(rows, key=lambda r: r["flow"]):
+        print(f"  {row['flow']:<10} {row['last_state'] or '-':<8} {row['health']}")
+    return 0 if rows and all(r["health"] == "ok" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
