@@ -5,8 +5,9 @@ too, so it lives in Odoo's virtualenv)::
 
     /opt/odoo18-venv/bin/python -m apicenter_sandbox.browser_screenshot URL LOGIN PASSWORD OUT.png [PATH ...]
 
-logs in at ``URL/web/login``, then opens each PATH (``/odoo/action-...``) and writes ``OUT.png`` (with several
-paths: ``OUT-1.png``, ``OUT-2.png``…). ``./dev odoo --screenshot`` uses it for the README's picture.
+logs in at ``URL/web/login``, then opens each PATH (``/odoo/action-...``; ``PATH@Tab`` then clicks the notebook
+tab of that name) and writes ``OUT.png`` (with several paths: ``OUT-1.png``, ``OUT-2.png``…).
+``./dev odoo --screenshot`` uses it for the README's picture and the configuration screens in docs/screenshots.
 """
 
 from __future__ import annotations
@@ -104,8 +105,15 @@ def capture(url: str, login: str, password: str, out: Path, paths: list[str]) ->
             "document.querySelector('form.oe_login_form').submit();"
         )
         time.sleep(2)
-        for n, path in enumerate(paths or ["/odoo"], start=1):
+        for n, spec in enumerate(paths or ["/odoo"], start=1):
+            path, _, tab = spec.partition("@")
             browser.open(url + path, ready="document.querySelector('.o_action_manager .o_view_controller')")
+            if tab:
+                browser.evaluate(
+                    "[...document.querySelectorAll('.o_notebook .nav-link')]"
+                    f".find(a => a.textContent.trim() === {json.dumps(tab)})?.click()"
+                )
+                time.sleep(1.5)
             target = out if len(paths) <= 1 else out.with_name(f"{out.stem}-{n}{out.suffix}")
             browser.screenshot(target)
             written.append(target)

@@ -56,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="Odoo prefork workers (default 2)")
     parser.add_argument("--check", action="store_true",
                         help="start everything, wait for the first scheduled runs, print the dashboard, stop")
-    parser.add_argument("--screenshot", metavar="PNG",
-                        help="with --check: also save a picture of the dashboard (Chromium; the README's)")
+    parser.add_argument("--screenshots", metavar="DIR",
+                        help="with --check: also save pictures of the dashboard and the configuration screens "
+                        "(Chromium; docs/screenshots)")
     args = parser.parse_args(argv)
     install = find_odoo()
     if install is None:
@@ -81,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             _banner(odoo, sb, ids)
             if args.check:
                 status = _check(odoo, stop)
-                if args.screenshot:
-                    _screenshot(odoo, args.screenshot)
+                if args.screenshots:
+                    _screenshots(odoo, ids, Path(args.screenshots))
                 return status
             while not stop["now"]:
                 time.sleep(0.5)
@@ -92,11 +93,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _screenshot(odoo: OdooServer, out: str) -> None:
-    path = "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard"
-    subprocess.run([str(odoo.install.python), "-m", "apicenter_sandbox.browser_screenshot", odoo.url, "admin",
-                    "admin", str(Path(out).resolve()), path], check=True, cwd=REPO)  # fmt: skip
-    print(f"==> dashboard saved as {out}")
+def _screenshots(odoo: OdooServer, ids: dict, folder: Path) -> None:
+    """The dashboard, the mapping tables, the backend's Mappings tab and the setup wizard's mapping step."""
+    backend = ids["backend"]
+    odoo.call("apicenter.backend", "action_load_mapping_choices", [backend])
+    wizard = odoo.call("apicenter.setup.wizard", "create", {"backend_id": backend, "state": "mappings",
+                                                            "flow_orders": False})  # fmt: skip
+    shots = {
+        "dev_odoo_dashboard.png": "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard",
+        "odoo_mapping_tables.png": "/odoo/action-apicenter_connector.apicenter_mapping_action",
+        "odoo_backend_mappings.png": f"/odoo/action-apicenter_connector.apicenter_backend_action/{backend}@Mappings",
+        "odoo_setup_wizard_mappings.png": f"/odoo/apicenter.setup.wizard/{wizard}",
+    }
+    for name, path in shots.items():
+        subprocess.run([str(odoo.install.python), "-m", "apicenter_sandbox.browser_screenshot", odoo.url, "admin",
+                        "admin", str((folder / name).resolve()), path], check=True, cwd=REPO)  # fmt: skip
+    print(f"==> screenshots saved in {folder}")
 
 
 def _stop_on_signals() -> dict:

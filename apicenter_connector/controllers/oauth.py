@@ -33,7 +33,10 @@ class ApicenterOAuthController(http.Controller):
             backend.check_access("write")
         except AccessError:
             return self._error_page(request.env._("Only APIcenter managers can connect AccountView."), status=403)
-        url = backend._oauth_authorization_url(request.session.sid, return_url)
+        try:
+            url = backend._oauth_authorization_url(request.session.sid, return_url)
+        except (SyncError, UserError) as exc:  # e.g. an AccountView URL off the allow-list
+            return self._error_page(redact_text(str(exc)))
         return request.redirect(url, local=False)
 
     @http.route(CALLBACK_PATH, type="http", auth="user", methods=["GET"])

@@ -3,7 +3,7 @@
 
 import logging
 
-from apicenter_sync import connect
+from apicenter_sync import connect, endpoints
 from apicenter_sync.clients.accountview import AccountViewClient
 from apicenter_sync.clients.accountview_oauth import AccountViewOAuth
 from apicenter_sync.clients.mplus import MplusClient
@@ -14,16 +14,23 @@ from apicenter_sync.profile import ApiProfile
 from apicenter_sync.redact import redact_text
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .apicenter_profile_line import default_entries, from_text, to_text
-from .setting_fields import setting_field
+from .setting_fields import read_setting, setting_field
 from .store import OdooStore
 from .token_store import OdooTokenStore
 
 _logger = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/apicenter/oauth/callback"
+# Where credentials go, and over what: an administrator's act (docs/reliability.md, Threat model).
+ADMIN_FIELDS = ("av_base_url", "mplus_url", "verify_tls", "company_id", "allowed_hosts")
+# A change of one of these invalidates the AccountView tokens (they were obtained from, and are sent to, that
+# endpoint): they are deleted and the backend needs a new connection.
+AV_RECONNECT_FIELDS = ("av_base_url", "verify_tls", "company_id")
+# A change of one of these makes the MplusKASSA connection untested: flows wait for Test MplusKASSA.
+MPLUS_RETEST_FIELDS = ("mplus_url", "verify_tls", "company_id")
 
 
 class ApicenterBackend(models.Model):
@@ -35,7 +42,12 @@ class ApicenterBackend(models.Model):
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
+    # Readable by every user (record rules, related company fields and the chatter read it); only an
+    # administrator changes it (write()).
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, tracking=True)
+    user_is_admin = fields.Boolean(
+        string="Administrator", compute="_compute_user_is_admin", help="The current user may change endpoints."
+    )
     responsible_user_ids = fields.Many2many(
         "res.users",
         string="Responsible Users",
@@ -46,7 +58,9 @@ class ApicenterBackend(models.Model):
         string="AccountView URL",
         required=True,
         default="https://www.accountview.net",
-        help="Authorize page <url>/ams/authorize.aspx, API <url>/api/v3.",
+        groups="base.group_system",
+        help="Authorize page <url>/ams/authorize.aspx, API <url>/api/v3. Its host must be an Allowed API Host; "
+        "changing it deletes the tokens: connect again.",
     )
     av_client_id = fields.Char(string="AccountView Client ID", groups="base.group_system")
     av_client_secret = fields.Char(string="AccountView Client Secret", groups="base.group_system")
@@ -70,12 +84,23 @@ class ApicenterBackend(models.Model):
         string="Access Token Expires", compute="_compute_av_token_state", groups="base.group_system"
     )
     # --- MplusKASSA -------------------------------------------------------------------------------------------
-    mplus_url = fields.Char(string="MplusKASSA URL", help="https://api.mpluskassa.nl:<port> of the administration.")
+    mplus_url = fields.Char(
+        string="MplusKASSA URL",
+        groups="base.group_system",
+        help="https://api.mpluskassa.nl:<port> of the administration. Its host must be an Allowed API Host; after a "
+        "change the flows wait until Test MplusKASSA succeeds.",
+    )
+    mplus_needs_test = fields.Boolean(
+        string="MplusKASSA Needs a Test",
+        readonly=True,
+        help="The MplusKASSA endpoint changed: flows wait until Test MplusKASSA succeeds.",
+    )
     mplus_ident = fields.Char(string="MplusKASSA Ident", groups="base.group_system")
     mplus_secret = fields.Char(string="MplusKASSA Secret", groups="base.group_system")
     # --- connection options -----------------------------------------------------------------------------------
     timeout_seconds = fields.Integer(default=60, help="Read timeout of every API call.")
-    verify_tls = fields.Boolean(string="Verify TLS", default=True)
+    verify_tls = fields.Boolean(string="Verify TLS", default=True, groups="base.group_system")
+    allowed_hosts = setting_field("allowed_hosts", string="Allowed API Hosts", groups="base.group_system")
     # --- global settings (registry) ---------------------------------------------------------------------------
     payload_retention_days = setting_field("payload_retention_days")
     metadata_retention_days = setting_field("metadata_retention_days")
@@ -139,6 +164,12 @@ class ApicenterBackend(models.Model):
             # Readable by administrators only (the field's groups); computed for everyone.
             backend.av_token_expires_at = token.expires_at_dt if token else False
 
+    @api.depends_context("uid")
+    def _compute_user_is_admin(self):
+        is_admin = self.env.user.has_group("base.group_system")
+        for backend in self:
+            backend.user_is_admin = is_admin
+
     def _compute_profile_changed_count(self):
         for backend in self:
             backend.profile_changed_count = len(backend.sudo().profile_line_ids.filtered("changed"))
@@ -166,7 +197,9 @@ class ApicenterBackend(models.Model):
 
     def _compute_setup_state(self):
         for backend in self:
-            if not (backend.av_connected and backend.av_company_id and backend.mplus_url):
+            if not (backend.av_connected and backend.av_company_id and backend.sudo().mplus_url):
+                backend.setup_state = "draft"
+            elif backend.mplus_needs_test:
                 backend.setup_state = "draft"
             elif any(backend.flow_ids.mapped("enabled")):
                 backend.setup_state = "running"
@@ -179,6 +212,94 @@ class ApicenterBackend(models.Model):
 
         for backend in self:
             check_setting_values(backend, ("payload_retention_days", "metadata_retention_days"), None)
+
+    # --- endpoints (administrators only) --------------------------------------------------------------------------
+    def _allowed_hosts(self):
+        """The allow-list of API hosts of this backend (setting allowed_hosts), each entry checked."""
+        self.ensure_one()
+        return [endpoints.check_pattern(p) for p in read_setting(self.sudo(), "allowed_hosts")]
+
+    def _endpoint(self, field, what):
+        """The URL of ``field`` if credentials may be sent there, else ConfigError (checked before every client
+        is built, so a URL stored before the allow-list existed is refused too)."""
+        self.ensure_one()
+        return endpoints.check_url(self.sudo()[field], self._allowed_hosts(), what=what)
+
+    @api.constrains("av_base_url", "mplus_url", "allowed_hosts")
+    def _check_endpoints(self):
+        for backend in self.sudo():
+            try:
+                backend._endpoint("av_base_url", self.env._("AccountView URL"))
+                if backend.mplus_url:
+                    backend._endpoint("mplus_url", self.env._("MplusKASSA URL"))
+            except ConfigError as exc:
+                raise ValidationError(str(exc)) from None
+
+    def _check_admin_fields(self, vals, creating=False):
+        """Endpoints, TLS, the allow-list and the company are changed by administrators only (not only hidden
+        in the view: this holds for every RPC write). On create the company is left to the record rules."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        names = [n for n in ADMIN_FIELDS if n in vals and not (creating and n == "company_id")]
+        if names:
+            raise AccessError(
+                self.env._(
+                    "Only an administrator can change %(fields)s of an APIcenter backend.",
+                    fields=", ".join(self._fields[n].string for n in names),
+                )
+            )
+
+    def _endpoint_snapshot(self, vals):
+        names = [n for n in dict.fromkeys(AV_RECONNECT_FIELDS + MPLUS_RETEST_FIELDS) if n in vals]
+        return {b.id: {n: b.sudo()[n] for n in names} for b in self} if names else {}
+
+    @staticmethod
+    def _same_value(old, new):
+        if isinstance(old, models.BaseModel):
+            return old.ids == new.ids
+        if isinstance(old, str) or isinstance(new, str):
+            return (old or "").strip().rstrip("/") == (new or "").strip().rstrip("/")
+        return old == new
+
+    def _endpoints_changed(self, before):
+        """After a write: an AccountView endpoint (or TLS, or company) that changed loses its tokens and needs a
+        new connection; a MplusKASSA endpoint that changed needs a successful Test MplusKASSA."""
+        for backend in self.sudo():
+            old = before.get(backend.id) or {}
+            changed = {n for n, value in old.items() if not self._same_value(value, backend[n])}
+            if changed & set(AV_RECONNECT_FIELDS):
+                backend._disconnect_accountview(
+                    self.env._(
+                        "The AccountView endpoint changed (%s): the tokens were deleted. Connect AccountView again.",
+                        ", ".join(sorted(self._fields[n].string for n in changed & set(AV_RECONNECT_FIELDS))),
+                    )
+                )
+            mplus_changed = {n for n in changed & set(MPLUS_RETEST_FIELDS) if n != "mplus_url" or old[n]}
+            if mplus_changed and backend.mplus_url:
+                backend.write({"mplus_needs_test": True})
+                backend.message_post(
+                    body=self.env._(
+                        "The MplusKASSA endpoint changed (%s): the flows wait until Test MplusKASSA succeeds.",
+                        ", ".join(sorted(self._fields[n].string for n in mplus_changed)),
+                    )
+                )
+
+    def _disconnect_accountview(self, message):
+        """Delete the stored tokens (and pending authorization requests): the next call needs a new connection."""
+        self.ensure_one()
+        had_tokens = self._token_store().clear()
+        self.env["apicenter.oauth.state"].sudo().search([("backend_id", "=", self.id)]).unlink()
+        self.invalidate_recordset(["av_connected", "av_token_expires_at", "setup_state"])
+        if had_tokens:
+            self._set_connect_result(message, failed=True)
+
+    def write(self, vals):
+        self._check_admin_fields(vals)
+        before = self._endpoint_snapshot(vals)
+        result = super().write(vals)
+        if before:
+            self._endpoints_changed(before)
+        return result
 
     # --- engine objects ---------------------------------------------------------------------------------------
     def _store(self):
@@ -193,7 +314,7 @@ class ApicenterBackend(models.Model):
         self.ensure_one()
         backend = self.sudo()
         return AccountViewOAuth(
-            backend.av_base_url.rstrip("/"),
+            self._endpoint("av_base_url", self.env._("AccountView URL")),
             backend.av_client_id or "",
             backend.av_client_secret or "",
             backend.av_redirect_uri,
@@ -204,13 +325,14 @@ class ApicenterBackend(models.Model):
     def _accountview_client(self, oauth=None):
         self.ensure_one()
         oauth = oauth or self._accountview_oauth()
+        backend = self.sudo()
         return AccountViewClient(
             oauth.api_url,
             oauth,
             self._token_store(),
-            self.av_company_id or None,
-            timeout=float(self.timeout_seconds or 60),
-            verify_tls=self.verify_tls,
+            backend.av_company_id or None,
+            timeout=float(backend.timeout_seconds or 60),
+            verify_tls=backend.verify_tls,
         )
 
     def _mplus_client(self):
@@ -219,7 +341,7 @@ class ApicenterBackend(models.Model):
         if not backend.mplus_url:
             raise UserError(self.env._("Set the MplusKASSA URL of backend %s first.", self.name))
         return MplusClient(
-            backend.mplus_url,
+            self._endpoint("mplus_url", self.env._("MplusKASSA URL")),
             backend.mplus_ident or "",
             backend.mplus_secret or "",
             timeout=(10.0, float(backend.timeout_seconds or 60)),
@@ -234,6 +356,8 @@ class ApicenterBackend(models.Model):
     # --- API profile ------------------------------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_admin_fields(vals, creating=True)
         backends = super().create(vals_list)
         backends._sync_profile_lines()
         return backends
@@ -263,9 +387,9 @@ class ApicenterBackend(models.Model):
                     create.append({"backend_id": backend.id, "key": key, "value": text, "sequence": sequence})
             Line.create(create)
 
-    def _check_admin(self):
-        if not self.env.user.has_group("base.group_system"):
-            raise AccessError(self.env._("Only an administrator can change the API profile."))
+    def _check_admin(self, message=None):
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(message or self.env._("Only an administrator can change the API profile."))
 
     def action_profile_reset(self):
         """Every profile entry back to the shipped default."""
@@ -309,6 +433,7 @@ class ApicenterBackend(models.Model):
 
     def action_view_doctor_reports(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_doctor_report_action")
         action["domain"] = [("backend_id", "=", self.id)]
         return action
@@ -324,6 +449,7 @@ class ApicenterBackend(models.Model):
 
     def action_test_accountview(self):
         self.ensure_one()
+        self.check_access("write")
         title = self.env._("AccountView")
         try:
             client = self._accountview_client()
@@ -342,8 +468,22 @@ class ApicenterBackend(models.Model):
         )
         return self._notification(title, message)
 
+    def action_load_mapping_choices(self):
+        """Fetch from MplusKASSA what mapping rows are picked from (branches, VAT codes, price groups, payment and
+        delivery methods, turnover groups)."""
+        self.ensure_one()
+        self.check_access("write")
+        title = self.env._("Mapping choices")
+        try:
+            counts = self.env["apicenter.mapping.choice"]._load_from_mplus(self)
+        except (SyncError, UserError) as exc:
+            return self._notification(title, redact_text(str(exc)), "danger", sticky=True)
+        loaded = ", ".join(f"{n} {label}" for label, n in counts.items())
+        return self._notification(title, self.env._("Loaded from MplusKASSA: %s.", loaded))
+
     def action_test_mplus(self):
         self.ensure_one()
+        self.check_access("write")
         title = self.env._("MplusKASSA")
         try:
             client = self._mplus_client()
@@ -354,7 +494,14 @@ class ApicenterBackend(models.Model):
         except (SyncError, UserError) as exc:
             return self._notification(title, redact_text(str(exc)), "danger", sticky=True)
         message = self.env._("Connected: MplusKASSA API version %s.", version.get("version") or "?")
+        self._mplus_tested()
         return self._notification(title, message)
+
+    def _mplus_tested(self):
+        """A MplusKASSA test succeeded on the current endpoint: the flows may run again."""
+        for backend in self.sudo().filtered("mplus_needs_test"):
+            backend.write({"mplus_needs_test": False})
+            backend.message_post(body=self.env._("MplusKASSA tested on the new endpoint: the flows run again."))
 
     def action_connect_accountview(self):
         """Send the browser to AccountView's authorize page (through our controller, which binds a ``state`` to this
@@ -404,7 +551,7 @@ class ApicenterBackend(models.Model):
         self.ensure_one()
         oauth = self._accountview_oauth()
         try:
-            connect.authorize(oauth, self._token_store(), verify_tls=self.verify_tls)
+            connect.authorize(oauth, self._token_store(), verify_tls=self.sudo().verify_tls)
             self._choose_accountview_company(oauth)
         finally:
             oauth.close()
@@ -451,6 +598,7 @@ class ApicenterBackend(models.Model):
 
     def action_create_flows(self):
         """One flow record per flow the engine runs (existing ones are kept)."""
+        self.check_access("write")
         Flow = self.env["apicenter.flow"]
         for backend in self:
             existing = set(backend.flow_ids.mapped("flow"))
@@ -462,6 +610,7 @@ class ApicenterBackend(models.Model):
 
     def action_load_default_mapping(self):
         """Replace every flow's datamapper lines by the shipped defaults."""
+        self.check_access("write")
         Line = self.env["apicenter.datamapper.line"]
         for backend in self:
             for flow in Line.mapping_flows():
@@ -470,10 +619,12 @@ class ApicenterBackend(models.Model):
 
     def action_open_setup_wizard(self):
         self.ensure_one()
+        self._check_admin(self.env._("Only an administrator can open the setup wizard."))
         return self.env["apicenter.setup.wizard"]._action_for_backend(self)
 
     def action_view_flows(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_flow_action")
         action["domain"] = [("backend_id", "=", self.id)]
         action["context"] = {"default_backend_id": self.id}

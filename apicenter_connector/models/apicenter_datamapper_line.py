@@ -12,7 +12,7 @@ from apicenter_sync.datamapper import DEFAULT_FLOWS, FLOW_MODELS, compile_mappin
 from apicenter_sync.datamapper.errors import MappingDefinitionError
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 MAPPING_FLOWS = [(name, name.replace("_", " ").capitalize()) for name in FLOW_MODELS]
 
@@ -41,6 +41,7 @@ class ApicenterDatamapperLine(models.Model):
 
     @api.model
     def mapping_flows(self):
+        self.check_access("read")
         return [name for name in DEFAULT_FLOWS]
 
     # --- conversions to/from the engine's plain line dicts ------------------------------------------------------
@@ -80,6 +81,10 @@ class ApicenterDatamapperLine(models.Model):
     @api.model
     def load_default_mapping(self, backend, flow):
         """Replace ``flow``'s lines of ``backend`` by the engine's shipped defaults."""
+        self.check_access("create")
+        if not isinstance(backend, models.BaseModel) or backend._name != "apicenter.backend":
+            raise UserError(self.env._("load_default_mapping takes a backend record."))
+        backend.check_access("write")
         definition = load_default_mapping(flow)
         lines = [line if isinstance(line, dict) else line.model_dump(exclude_none=True) for line in definition.lines]
         self.with_context(active_test=False).search(

@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg2
 from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
+from apicenter_sync.errors import ConfigError
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.redact import redact_text
 from markupsafe import Markup
@@ -365,31 +366,39 @@ class ApicenterFlow(models.Model):
         self.write({name: field_value(self, name, value)})
 
     # --- actions ----------------------------------------------------------------------------------------------
+    # Every public method checks access itself (tests/test_rpc_access.py): running, re-syncing and resetting are
+    # what a manager does (write access to the flow); the views only hide the buttons.
     def action_run_now(self):
+        self.check_access("write")
         self._enqueue("normal")
         return self._enqueued_notification()
 
     def action_full_resync(self):
+        self.check_access("write")
         self._enqueue("full")
         return self._enqueued_notification()
 
     def action_dry_run(self):
+        self.check_access("write")
         self._enqueue("dry_run")
         return self._enqueued_notification()
 
     def action_toggle_enabled(self):
         """Pause / resume the schedule (Run now keeps working on a paused flow)."""
+        self.check_access("write")
         for rec in self:
             rec.enabled = not rec.enabled
         return True
 
     def action_view_runs(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_run_action")
         action["domain"] = [("backend_id", "=", self.backend_id.id), ("flow", "=", self.flow)]
         return action
 
     def action_reset_watermark(self):
+        self.check_access("write")
         for rec in self:
             rec.backend_id._store().watermarks.reset(rec.flow)
         return True
@@ -403,6 +412,7 @@ class ApicenterFlow(models.Model):
 
     def action_view_log_lines(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_log_line_action")
         action["domain"] = [("backend_id", "=", self.backend_id.id), ("flow", "=", self.flow)]
         return action
@@ -516,6 +526,14 @@ class ApicenterFlow(models.Model):
             )
             flow._record_result(state="failed", error=message, counts={})
             return message
+        if backend.mplus_needs_test:
+            message = self.env._(
+                "Held: the MplusKASSA endpoint of %s changed. A manager must run Test MplusKASSA on the backend "
+                "before the flows use it.",
+                backend.name,
+            )
+            flow._record_result(state="failed", error=message, counts={})
+            return message
         store = backend._store()
         if flow.flow not in FLOWS:
             run_id = store.log.start_run(flow.flow, "dry_run" if mode == "dry_run" else "normal")
@@ -525,7 +543,12 @@ class ApicenterFlow(models.Model):
             return message
         options = RunOptions(dry_run=mode == "dry_run", full=mode == "full",
                              max_batches=flow.batches_per_job or None, resume=continued)  # fmt: skip
-        engine = backend._engine(store)
+        try:
+            engine = backend._engine(store)
+        except ConfigError as exc:  # an endpoint off the allow-list: refused before any secret is sent
+            message = redact_text(str(exc))
+            flow._record_result(state="failed", error=message, counts={})
+            return message
         capture = tempfile.mkdtemp(prefix="apicenter-capture-") if backend.capture_enabled else None
         manifest = None
         try:

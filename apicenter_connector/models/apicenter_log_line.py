@@ -117,7 +117,10 @@ class ApicenterLogLine(models.Model):
             raise UserError(self.env._("Only open failures can be retried or ignored."))
 
     def action_retry(self):
-        """Mark open (or ignored) failures for retry and run their flows now."""
+        """Mark open (or ignored) failures for retry and run their flows now.
+
+        Users retry and ignore; they cannot write log lines (the store writes them, as superuser)."""
+        self.check_access("read")
         self._check_open()
         flows = self.env["apicenter.flow"]
         for backend in self.backend_id:
@@ -133,6 +136,7 @@ class ApicenterLogLine(models.Model):
         return True
 
     def action_ignore(self):
+        self.check_access("read")
         self._check_open()
         note = self.env.context.get("apicenter_ignore_note") or self.env._("Ignored by %s", self.env.user.name)
         for backend in self.backend_id:

@@ -1,31 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Rows of the named mapping tables the flows look codes up in (VAT codes, branches, price groups…)."""
+"""Rows of the named mapping tables the flows look codes up in (VAT codes, branches, price groups…).
+
+What each table's keys and values are, and how a row is checked, comes from the engine's registry
+(:mod:`apicenter_sync.mapping_tables`); where a live system can list the possibilities (branches, VAT codes,
+payment methods… of MplusKASSA), they are loaded as choices a row is picked from.
+"""
+
+from apicenter_sync import mapping_tables as registry
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
-# Tables the engine's flows read (README "Mapping tables", docs/flows.md); any other name is allowed too.
-KNOWN_TABLES = [
-    ("vat_code_av_mplus", "VAT code AccountView → MplusKASSA (products)"),
-    ("warehouse_branch", "Warehouse → MplusKASSA branch (stock)"),
-    ("customer_group_price_group", "Price list → MplusKASSA price group (customers, prices)"),
-    ("vat_method_by_country", "Country → relation VAT method (customers)"),
-    ("generated_article_numbers", "Non-numeric SKU → generated article number (written by products)"),
-    ("order_status", "Mplus order state → send / skip (orders)"),
-    ("order_defaults", "Defaults of an order without payment/shipping method or country (orders)"),
-    ("shipping_articles", "Mplus shipping article → AccountView article (orders)"),
-    ("payment_method_condition", "Payment method → payment condition (orders)"),
-    ("payment_method_journal", "Payment method → journal (orders)"),
-    ("shipping_method", "Shipping method → AccountView shipping method (orders)"),
-    ("vat_code_by_country", "Country → VAT code (orders)"),
-    ("vat_code_by_rate", "VAT rate → VAT code (orders)"),
-    ("revenue_account_by_country", "Country → revenue account (orders)"),
-    ("revenue_account_by_vat_code", "VAT code → revenue account (orders)"),
-    ("turnover_group_revenue_account", "Till turnover group → revenue account (orders)"),
-    ("vat_code_mplus_av", "Till VAT code → AccountView VAT code (orders)"),
-    ("payment_method_account", "Payment method → ledger account (orders, per till closing)"),
-    ("line_articles", "Till article without its own AccountView article → AccountView article (orders)"),
-    ("bpe_articles", "Deposit / BPE id → AccountView article (orders)"),
-]
+KNOWN_TABLES = [(t.name, t.label) for t in registry.TABLES]
+KINDS = [(k.name, k.label) for k in registry.KINDS.values()]
 
 
 class ApicenterMapping(models.Model):
@@ -38,16 +25,42 @@ class ApicenterMapping(models.Model):
     table_name = fields.Char(string="Table", required=True, index=True, help="Any name; see Known Table.")
     known_table = fields.Selection(
         KNOWN_TABLES + [("other", "Other")],
+        string="Mapping Table",
         compute="_compute_known_table",
         inverse="_inverse_known_table",
+        store=True,
         help="The tables the flows read; pick one to fill in Table.",
     )
+    key_kind = fields.Selection(KINDS, compute="_compute_kinds")
+    value_kind = fields.Selection(KINDS, compute="_compute_kinds")
+    table_help = fields.Char(string="What it does", compute="_compute_kinds")
     key = fields.Char(required=True)
-    value = fields.Char(required=True)
+    value = fields.Char()
+    key_choice_id = fields.Many2one(
+        "apicenter.mapping.choice",
+        string="Pick Key",
+        store=False,
+        domain="[('backend_id', '=', backend_id), ('kind', '=', key_kind)]",
+        help="The possibilities loaded from MplusKASSA (backend: Load Choices); picking one fills the key.",
+    )
+    value_choice_id = fields.Many2one(
+        "apicenter.mapping.choice",
+        string="Pick Value",
+        store=False,
+        domain="[('backend_id', '=', backend_id), ('kind', '=', value_kind)]",
+        help="The possibilities loaded from MplusKASSA (backend: Load Choices); picking one fills the value.",
+    )
 
     _sql_constraints = [
         ("row_uniq", "unique(backend_id, table_name, key)", "A mapping table has one row per key."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:  # a row made by picking its table (wizard, lists): the table is its name
+            if not vals.get("table_name") and vals.get("known_table") not in (None, False, "other"):
+                vals["table_name"] = vals["known_table"]
+        return super().create(vals_list)
 
     @api.depends("table_name")
     def _compute_known_table(self):
@@ -55,12 +68,93 @@ class ApicenterMapping(models.Model):
         for rec in self:
             rec.known_table = rec.table_name if rec.table_name in known else ("other" if rec.table_name else False)
 
+    def _inverse_known_table(self):
+        for rec in self:
+            if rec.known_table and rec.known_table != "other":
+                rec.table_name = rec.known_table
+
     @api.onchange("known_table")
     def _onchange_known_table(self):
         if self.known_table and self.known_table != "other":
             self.table_name = self.known_table
 
-    def _inverse_known_table(self):
+    @api.depends("table_name")
+    def _compute_kinds(self):
         for rec in self:
-            if rec.known_table and rec.known_table != "other":
-                rec.table_name = rec.known_table
+            table = registry.get_table(rec.table_name or "")
+            rec.key_kind = table.key if table else False
+            rec.value_kind = table.value if table else False
+            rec.table_help = table.help if table else False
+
+    @api.onchange("key_choice_id")
+    def _onchange_key_choice(self):
+        if self.key_choice_id:
+            self.key = self.key_choice_id.value
+
+    @api.onchange("value_choice_id")
+    def _onchange_value_choice(self):
+        if self.value_choice_id:
+            self.value = self.value_choice_id.value
+
+    @api.constrains("table_name", "key", "value")
+    def _check_row(self):
+        for rec in self:
+            problems = registry.check_row(rec.table_name, rec.key or "", rec.value or "")
+            if problems:
+                raise ValidationError("; ".join(problems))
+
+
+class ApicenterMappingChoice(models.Model):
+    """A possibility of a mapping key or value, as a live system lists it (loaded on request, per backend)."""
+
+    _name = "apicenter.mapping.choice"
+    _description = "APIcenter Mapping Choice"
+    _order = "backend_id, kind, value"
+    _rec_name = "display_label"
+
+    backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection(KINDS, required=True, index=True)
+    value = fields.Char(required=True)
+    label = fields.Char()
+    display_label = fields.Char(compute="_compute_display_label")
+
+    _sql_constraints = [("choice_uniq", "unique(backend_id, kind, value)", "A choice is listed once.")]
+
+    @api.depends("value", "label")
+    def _compute_display_label(self):
+        for rec in self:
+            rec.display_label = f"{rec.value} — {rec.label}" if rec.label and rec.label != rec.value else rec.value
+
+    @api.model
+    def _load_from_mplus(self, backend):
+        """Every kind the registry can list from MplusKASSA, fetched now: {kind label: count}. Choices that are
+        gone from the till are removed; rows that use them stay (the row's check still applies)."""
+        backend.check_access("write")
+        client = backend._mplus_client()
+        counts = {}
+        try:
+            for kind in registry.KINDS.values():
+                if not kind.choices:
+                    continue
+                method, value_field, label_field = kind.choices
+                items = getattr(client, method)()
+                found = {}
+                for item in items:
+                    value = item.get(value_field)
+                    if value in (None, ""):
+                        continue
+                    label = item.get(label_field)
+                    found[str(value)] = f"{label} %" if kind.name == "mplus_vat_code" else str(label or "")
+                existing = self.sudo().search([("backend_id", "=", backend.id), ("kind", "=", kind.name)])
+                for choice in existing:
+                    if choice.value not in found:
+                        choice.unlink()
+                    else:
+                        choice.label = found.pop(choice.value)
+                self.sudo().create(
+                    [{"backend_id": backend.id, "kind": kind.name, "value": v, "label": lb} for v, lb in found.items()]
+                )
+                counts[kind.label] = len(items)
+        finally:
+            client.close()
+        return counts

@@ -10,7 +10,10 @@ import json
 from apicenter_sync import settings as registry
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
+
+# Settings only an administrator sets (where credentials may be sent): a row cannot widen them either.
+ADMIN_SETTINGS = ("allowed_hosts",)
 
 
 class ApicenterSetting(models.Model):
@@ -30,6 +33,26 @@ class ApicenterSetting(models.Model):
     name = fields.Selection([(s.name, s.name) for s in registry.SETTINGS], string="Setting", required=True)
     value = fields.Char(required=True, help='JSON: true/false, a number, "text" or ["a", "b"].')
     help = fields.Text(compute="_compute_help")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_admin_settings([vals.get("name") for vals in vals_list])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_admin_settings(self.mapped("name") + [vals.get("name")])
+        return super().write(vals)
+
+    def unlink(self):
+        self._check_admin_settings(self.mapped("name"))
+        return super().unlink()
+
+    def _check_admin_settings(self, names):
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        names = sorted({n for n in names if n in ADMIN_SETTINGS})
+        if names:
+            raise AccessError(self.env._("Only an administrator can set %s.", ", ".join(names)))
 
     @api.depends("name")
     def _compute_help(self):

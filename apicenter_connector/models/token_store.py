@@ -70,3 +70,18 @@ class OdooTokenStore:
         if self.env.cr is not None:
             # Our own transaction may have cached the old values (computed "connected" flag, a form reload).
             self.env["apicenter.backend.token"].invalidate_model()
+
+    def clear(self):
+        """Delete the tokens (an endpoint changed: they must never be sent elsewhere); True when there were any.
+
+        Through the same committed cursor as ``save``: other workers, which read through a fresh cursor, stop
+        using them at once, and a rollback of the current transaction cannot bring them back."""
+        with self._token_env() as env:
+            rec = self._record(env)
+            had = bool(rec and rec.access_token)
+            rec.unlink()
+            env.flush_all()
+        self._cached = None
+        if self.env.cr is not None:
+            self.env["apicenter.backend.token"].invalidate_model()
+        return had

@@ -12,3 +12,4 @@ from . import test_flow_lock
 from . import test_chaos
 from . import test_profile_doctor
 from . import test_sales
+from . import test_mappings

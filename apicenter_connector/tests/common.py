@@ -22,6 +22,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: E402
 
 __all__ = [
     "ApicenterCase",
+    "TupleTimeouts",
     "configure_sandbox_backend",
     "create_sandbox_flows",
     "perform_chained_jobs",
@@ -92,16 +93,19 @@ def perform_chained_jobs(flow, mode="normal", limit=200):
     return retry
 
 
-class ApicenterCase(TransactionCase):
-    sandbox_size = 40
+class TupleTimeouts:
+    """Odoo's guard against external requests compares the timeout with a number; the MplusKASSA client passes
+    requests a (connect, read) tuple. The sandboxes listen on 127.0.0.1, which the guard allows."""
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
-        # Odoo's guard against external requests compares the timeout with a number; the MplusKASSA client
-        # passes requests a (connect, read) tuple. The sandboxes listen on 127.0.0.1, which the guard allows.
         if isinstance(kw.get("timeout"), tuple):
             kw["timeout"] = max(t for t in kw["timeout"] if t is not None)
         return super()._request_handler(s, r, **kw)
+
+
+class ApicenterCase(TupleTimeouts, TransactionCase):
+    sandbox_size = 40
 
     @classmethod
     def setUpClass(cls):

@@ -193,7 +193,10 @@ class TestFlowJobs(ApicenterCase):
 
     def test_unreachable_source_is_retryable(self):
         stock = self._flow("stock")
+        tokens = self.backend._token_store().get()
         self.backend.av_base_url = "http://127.0.0.1:9"  # nothing listens: connection refused
+        # A changed endpoint deletes the tokens (test_rpc_access); put them back to reach the dead endpoint.
+        self.backend._token_store().save(tokens)
         with self.assertRaises(RetryableJobError):
             stock._run_job("normal")
 

@@ -9,6 +9,8 @@ from apicenter_sync.store.interfaces import LogLine
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import _find_executable
 
+from .common import TupleTimeouts
+
 _logger = logging.getLogger(__name__)
 
 
@@ -72,7 +74,7 @@ def seed_tour_data(env):
 
 
 @tagged("post_install", "-at_install")
-class TestTour(HttpCase):
+class TestTour(TupleTimeouts, HttpCase):
     def test_tour(self):
         try:
             _find_executable()

@@ -1,14 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Setup wizard: credentials → connection tests → flows → settings → activate.
+"""Setup wizard: credentials → connection tests → flows → settings → mappings → activate.
 
 Saving the credentials creates (or updates) the backend, so the tests run on the real backend and the OAuth
 round trip of AccountView can come back to it. Flows are created and scheduled only at the last step.
 """
 
+from apicenter_sync import mapping_tables
 from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, RUN_ORDER
 from apicenter_sync.errors import AuthError, SyncError
 from apicenter_sync.redact import redact_text
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -21,6 +23,7 @@ STEPS = [
     ("test", "Test"),
     ("flows", "Flows"),
     ("settings", "Settings"),
+    ("mappings", "Mappings"),
     ("done", "Done"),
 ]
 # The questions of the settings step (SPEC §1); each is written to every chosen flow it applies to.
@@ -33,6 +36,8 @@ WIZARD_SETTINGS = (
     "employee_number",
     "stock_figure",
     "non_numeric_sku",
+    "inactive_articles",
+    "company_rule",
     "update_fields",
     "prices_include_vat",
     "manage_stock",
@@ -79,6 +84,8 @@ class ApicenterSetupWizard(models.TransientModel):
     employee_number = setting_field("employee_number")
     stock_figure = setting_field("stock_figure")
     non_numeric_sku = setting_field("non_numeric_sku", string="Non-numeric SKU")
+    inactive_articles = setting_field("inactive_articles", string="Blocked/Deleted Articles")
+    company_rule = setting_field("company_rule", string="Company or Person")
     update_fields = fields.Many2many(
         "apicenter.update.field",
         relation="apicenter_setup_wizard_update_field_rel",
@@ -90,6 +97,10 @@ class ApicenterSetupWizard(models.TransientModel):
     )
     prices_include_vat = setting_field("prices_include_vat", string="Prices Include VAT")
     manage_stock = setting_field("manage_stock", string="Manage Stock in MplusKASSA")
+    # --- mappings -----------------------------------------------------------------------------------------------
+    mapping_ids = fields.One2many(related="backend_id.mapping_ids", readonly=False, string="Mapping Rows")
+    mapping_guide = fields.Html(compute="_compute_mapping_guide", sanitize=False)
+    choices_message = fields.Char(readonly=True)
     # --- done ---------------------------------------------------------------------------------------------------
     summary = fields.Text(readonly=True)
 
@@ -98,6 +109,22 @@ class ApicenterSetupWizard(models.TransientModel):
         base = (self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "").rstrip("/")
         for wizard in self:
             wizard.av_redirect_uri = wizard.backend_id.av_redirect_uri or base + CALLBACK_PATH
+
+    @api.depends("flow_products", "flow_customers", "flow_stock", "flow_prices", "flow_orders", "mapping_ids")
+    def _compute_mapping_guide(self):
+        for wizard in self:
+            filled = {}
+            for row in wizard.mapping_ids:
+                filled[row.table_name] = filled.get(row.table_name, 0) + 1
+            items = []
+            for table in mapping_tables.tables_for(wizard._chosen_flows()):
+                count = filled.get(table.name, 0)
+                rows = self.env._("%s rows", count) if count else self.env._("no rows yet")
+                items.append(
+                    Markup("<li><b>%s</b> (<code>%s</code>, %s): %s</li>")
+                    % (table.label, table.name, rows, table.help)
+                )
+            wizard.mapping_guide = Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(items) if items else False
 
     @api.model
     def default_get(self, fields_list):
@@ -154,6 +181,8 @@ class ApicenterSetupWizard(models.TransientModel):
             if not self._chosen_flows():
                 raise UserError(self.env._("Choose at least one flow."))
             self.state = "settings"
+        elif self.state == "settings":
+            self.state = "mappings"
         return self._reopen()
 
     def action_back(self):
@@ -167,6 +196,18 @@ class ApicenterSetupWizard(models.TransientModel):
     def action_retest(self):
         self.ensure_one()
         self._run_tests()
+        return self._reopen()
+
+    def action_load_mapping_choices(self):
+        """The mapping step's "Load choices from MplusKASSA": what keys and values are picked from."""
+        self.ensure_one()
+        self.check_access("write")
+        try:
+            counts = self.env["apicenter.mapping.choice"]._load_from_mplus(self.backend_id)
+            message = self.env._("Loaded from MplusKASSA: %s.", ", ".join(f"{n} {k}" for k, n in counts.items()))
+        except (SyncError, UserError) as exc:
+            message = self.env._("Could not load from MplusKASSA: %s", redact_text(str(exc)))
+        self.choices_message = message
         return self._reopen()
 
     def action_connect_accountview(self):

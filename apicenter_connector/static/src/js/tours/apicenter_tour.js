@@ -20,6 +20,20 @@ function openMenu(section, item) {
     ];
 }
 
+function wizardNext(step) {
+    return [
+        {
+            content: `next: ${step}`,
+            trigger: ".modal .modal-footer button[name='action_next']",
+            run: "click",
+        },
+        {
+            content: `the wizard shows the ${step} step`,
+            trigger: `.modal .o_apicenter_setup_wizard .o_statusbar_status .o_arrow_button_current:contains('${step}')`,
+        },
+    ];
+}
+
 registry.category("web_tour.tours").add("apicenter_connector_tour", {
     url: "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard",
     steps: () => [
@@ -86,7 +100,60 @@ registry.category("web_tour.tours").add("apicenter_connector_tour", {
             trigger: ".modal .o_apicenter_setup_wizard .o_statusbar_status:contains('Credentials')",
         },
         {
-            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='mplus_url']",
+            content: "AccountView URL (nothing answers there: the tour goes on without a connection)",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='av_base_url'] input",
+            run: "edit http://127.0.0.1:9",
+        },
+        {
+            content: "MplusKASSA URL",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='mplus_url'] input",
+            run: "edit http://127.0.0.1:9",
+        },
+        ...wizardNext("Test"),
+        {
+            content: "the failed connection test offers to go on without it",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='skip_test'] input",
+            run: "click",
+        },
+        ...wizardNext("Flows"),
+        ...wizardNext("Settings"),
+        {
+            content: "the settings step asks about blocked and deleted articles",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='inactive_articles']",
+        },
+        ...wizardNext("Mappings"),
+        {
+            content: "the mapping step names the tables the chosen flows need",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='mapping_guide']:contains('vat_code_av_mplus')",
+        },
+        {
+            content: "add a mapping row",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='mapping_ids'] .o_field_x2many_list_row_add a",
+            run: "click",
+        },
+        {
+            content: "pick its table",
+            trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='known_table'] select",
+            run: 'select "warehouse_branch"',
+        },
+        {
+            content: "the warehouse",
+            trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='key'] input",
+            run: "edit HOOFD",
+        },
+        {
+            content: "the branch",
+            trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='value'] input",
+            run: "edit 1",
+        },
+        {
+            content: "activate",
+            trigger: ".modal .modal-footer button[name='action_activate']",
+            run: "click",
+        },
+        {
+            content: "the wizard is done",
+            trigger: ".modal .o_apicenter_setup_wizard .o_statusbar_status .o_arrow_button_current:contains('Done')",
         },
         {
             content: "close the wizard",

@@ -1,0 +1,85 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Mapping tables as forms: rows checked on save, choices loaded from MplusKASSA, the wizard's mapping step."""
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+
+from .common import ApicenterCase
+
+
+@tagged("post_install", "-at_install")
+class TestMappings(ApicenterCase):
+    sandbox_size = 10
+
+    def test_a_bad_row_is_refused_on_save_naming_table_key_and_problem(self):
+        Mapping = self.env["apicenter.mapping"]
+        with self.assertRaisesRegex(ValidationError, r"warehouse_branch: value 'Utrecht' must be a whole number"):
+            Mapping.create({"backend_id": self.backend.id, "table_name": "warehouse_branch", "key": "X",
+                            "value": "Utrecht"})  # fmt: skip
+        with self.assertRaisesRegex(ValidationError, r"key 'Nederland' must be an ISO 3166 country code"):
+            Mapping.create({"backend_id": self.backend.id, "table_name": "vat_method_by_country", "key": "Nederland",
+                            "value": "VAT-METHOD-INCLUSIVE"})  # fmt: skip
+        row = Mapping.create({"backend_id": self.backend.id, "table_name": "order_status", "key": "COMPLETE",
+                              "value": "send"})  # fmt: skip
+        with self.assertRaisesRegex(ValidationError, "must be one of send, skip"):
+            row.value = "yes"
+        # A table of the user's own: any row.
+        Mapping.create({"backend_id": self.backend.id, "table_name": "my_table", "key": "a", "value": "b"})
+
+    def test_choices_come_from_mplus_and_fill_the_row(self):
+        self.backend.action_load_mapping_choices()
+        Choice = self.env["apicenter.mapping.choice"]
+        branches = Choice.search([("backend_id", "=", self.backend.id), ("kind", "=", "mplus_branch")])
+        self.assertEqual(sorted(branches.mapped("value")), sorted(str(b) for b in self.sb.mplus.app.store.branches))
+        methods = Choice.search([("backend_id", "=", self.backend.id), ("kind", "=", "mplus_payment_method")])
+        self.assertIn("CASH", methods.mapped("value"))
+        vat = Choice.search([("backend_id", "=", self.backend.id), ("kind", "=", "mplus_vat_code")], limit=1)
+        self.assertTrue(vat.label.endswith("%"))
+        # In the form, picking a choice fills the row; the table says what key and value are.
+        with Form(self.env["apicenter.mapping"]) as form:
+            form.backend_id = self.backend
+            form.known_table = "warehouse_branch"
+            self.assertEqual((form.key_kind, form.value_kind), ("av_code", "mplus_branch"))
+            form.key = "NIEUW"
+            form.value_choice_id = branches[-1]
+            self.assertEqual(form.value, branches[-1].value)
+        # Loading again keeps one choice per value.
+        self.backend.action_load_mapping_choices()
+        self.assertEqual(
+            Choice.search_count([("backend_id", "=", self.backend.id), ("kind", "=", "mplus_branch")]), len(branches)
+        )
+
+    def test_loading_choices_is_a_managers_act(self):
+        user = new_test_user(self.env, login="apic_map_user", groups="apicenter_connector.group_apicenter_user")
+        with self.assertRaises(AccessError):
+            self.backend.with_user(user).action_load_mapping_choices()
+        with self.assertRaises(AccessError):
+            self.env["apicenter.mapping.choice"].with_user(user).create(
+                {"backend_id": self.backend.id, "kind": "mplus_branch", "value": "9"}
+            )
+
+    def test_wizard_mapping_step(self):
+        wizard = self.env["apicenter.setup.wizard"].create({
+            "backend_id": self.backend.id, "name": self.backend.name, "av_base_url": self.sb.accountview_url,
+            "mplus_url": self.sb.mplus_url, "mplus_ident": self.sb.mplus_ident, "mplus_secret": self.sb.mplus_secret,
+            "state": "settings", "flow_orders": False, "flow_customers": False, "flow_prices": False,
+        })  # fmt: skip
+        wizard.action_next()
+        self.assertEqual(wizard.state, "mappings")
+        # The step names the tables the chosen flows need (products, stock), not those of the others.
+        self.assertIn("vat_code_av_mplus", wizard.mapping_guide)
+        self.assertIn("warehouse_branch", wizard.mapping_guide)
+        self.assertNotIn("payment_method_account", wizard.mapping_guide)
+        wizard.action_load_mapping_choices()
+        self.assertIn("Loaded from MplusKASSA", wizard.choices_message)
+        branch = self.env["apicenter.mapping.choice"].search(
+            [("backend_id", "=", self.backend.id), ("kind", "=", "mplus_branch")], limit=1
+        )
+        wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",
+                                              "key": "MAGAZIJN3", "value": branch.value})]})  # fmt: skip
+        wizard.action_activate()
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual(self.backend._store().mappings.lookup("warehouse_branch", "MAGAZIJN3"), branch.value)
+        with self.assertRaises(ValidationError):
+            wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",
+                                                  "key": "MAGAZIJN4", "value": "twee"})]})  # fmt: skip
