@@ -42,6 +42,5 @@
             "apicenter_connector/static/src/js/tours/apicenter_tour.js",
         ],
     },
-    "installable": True,
     "application": True,
 }

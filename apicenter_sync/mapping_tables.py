@@ -74,24 +74,32 @@ def _any(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Kind:
-    """What a key or value is; ``choices``: the MplusClient method that lists the possibilities, and the
-    fields of each item that give the value and its label."""
+    """What a key or value is. ``choices``: the MplusClient method that lists the possibilities and the fields
+    of each item that give the value and its label; ``av_choices``: the API profile's AccountView object whose
+    rows are the possibilities, and its logical fields of value and label."""
 
     name: str
     label: str
     check: Callable[[str], str | None]
     choices: tuple[str, str, str] | None = None
+    av_choices: tuple[str, str, str] | None = None
 
 
 KINDS = {k.name: k for k in (
     Kind("country", "Country (ISO code)", _country),
-    Kind("av_vat_code", "AccountView VAT code", _code(2)),
+    Kind("av_vat_code", "AccountView VAT code", _code(2), av_choices=("vat", "code", "pct")),
     Kind("av_code", "AccountView code", _code(10)),
+    Kind("av_warehouse", "AccountView warehouse", _code(10), av_choices=("warehouse", "code", "description")),
+    Kind("av_payment_condition", "AccountView payment condition", _code(10),
+         av_choices=("payment_condition", "code", "description")),
+    Kind("av_shipping_method", "AccountView shipping method", _code(10),
+         av_choices=("shipping_method", "code", "description")),
     Kind("av_article", "AccountView article code", _code(20)),
     Kind("av_article_or_empty", "AccountView article code (empty: the setting)", _any),
-    Kind("av_account", "AccountView ledger account", _code(10)),
-    Kind("av_journal", "AccountView journal", _code(10)),
-    Kind("customer_group", "Customer group (discount group or price list)", _code(10)),
+    Kind("av_account", "AccountView ledger account", _code(10), av_choices=("ledger", "number", "name")),
+    Kind("av_journal", "AccountView journal", _code(10), av_choices=("journal", "code", "name")),
+    Kind("customer_group", "Customer group (discount group or price list)", _code(10),
+         av_choices=("price_list", "code", "description")),
     Kind("mplus_vat_code", "MplusKASSA VAT code", _whole(0), ("vat_groups", "vatCode", "vatPercentage")),
     Kind("mplus_branch", "MplusKASSA branch", _whole(1), ("branches", "branchNumber", "name")),
     Kind("mplus_price_group", "MplusKASSA price group", _whole(0), ("price_groups", "priceGroupNumber", "description")),
@@ -137,7 +145,7 @@ TABLES = (
                  "mplus_article", "A non-numeric SKU → the article number the products flow gave it "
                  "(non_numeric_sku = generate). Written by the flow; change it only to repair.",
                  written_by_engine=True),
-    MappingTable("warehouse_branch", "Warehouses → MplusKASSA branches", ("stock",), "av_code", "mplus_branch",
+    MappingTable("warehouse_branch", "Warehouses → MplusKASSA branches", ("stock",), "av_warehouse", "mplus_branch",
                  "An AccountView warehouse → the till's branch whose stock it is. A warehouse without a row is "
                  "not sent."),
     MappingTable("customer_group_price_group", "Price lists → MplusKASSA price groups", ("customers", "prices"),
@@ -149,8 +157,9 @@ TABLES = (
     MappingTable("group_default_discount", "Customer group → default discount", ("customers",), "customer_group",
                  "percentage", "The discount percentage of a debtor that has none of its own."),
     MappingTable("group_default_payment_condition", "Customer group → default payment condition", ("customers",),
-                 "customer_group", "av_code", "The payment condition of a debtor that has none of its own."),
-    MappingTable("payment_condition_days", "Payment conditions → days", ("customers",), "av_code", "days",
+                 "customer_group", "av_payment_condition", "The payment condition of a debtor that has none of its "
+                 "own."),
+    MappingTable("payment_condition_days", "Payment conditions → days", ("customers",), "av_payment_condition", "days",
                  "A payment condition → the relation's payment term in days (else AccountView's payment "
                  "conditions are read)."),
     MappingTable("vat_method_by_country", "Country → relation VAT method", ("customers",), "country",
@@ -160,15 +169,15 @@ TABLES = (
     MappingTable("order_defaults", "Defaults of a sale", ("orders",), "order_default_key", "text",
                  "What a sale without a payment method, shipping method or country gets."),
     MappingTable("payment_method_condition", "Payment methods → payment conditions", ("orders",),
-                 "mplus_payment_method", "av_code", "A sale's payment method → the AccountView payment "
-                 "condition of its document."),
+                 "mplus_payment_method", "av_payment_condition", "A sale's payment method → the AccountView "
+                 "payment condition of its document."),
     MappingTable("payment_method_journal", "Payment methods → journals", ("orders",), "mplus_payment_method",
                  "av_journal", "A sale's payment method → the journal of its booking (else sales_journal)."),
     MappingTable("payment_method_account", "Payment methods → ledger accounts", ("orders",),
                  "mplus_payment_method", "av_account", "Per till closing: a payment method → the ledger account "
                  "its total is booked on. A closing with an unmapped method waits."),
     MappingTable("shipping_method", "Shipping methods → AccountView", ("orders",), "mplus_delivery_method",
-                 "av_code", "A sale's delivery method → the AccountView shipping method."),
+                 "av_shipping_method", "A sale's delivery method → the AccountView shipping method."),
     MappingTable("shipping_articles", "Shipping articles", ("orders",), "mplus_article", "av_article_or_empty",
                  "A till article that is a shipping line → its AccountView article (empty: shipping_article)."),
     MappingTable("line_articles", "Till articles without an AccountView article", ("orders",), "mplus_article",

@@ -21,7 +21,7 @@ class ApicenterDoctorReport(models.Model):
     backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     checked_at = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
-    checked_by_id = fields.Many2one("res.users", string="Checked By", default=lambda self: self.env.user, readonly=True)
+    checked_by_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
     state = fields.Selection(STATES, required=True, readonly=True)
     seconds = fields.Float(digits=(10, 1), readonly=True)
     profile_digest = fields.Char(string="API Profile", readonly=True, help="Fingerprint of the profile checked.")

@@ -7,6 +7,8 @@ payment methods… of MplusKASSA), they are loaded as choices a row is picked fr
 """
 
 from apicenter_sync import mapping_tables as registry
+from apicenter_sync.errors import SyncError
+from apicenter_sync.redact import redact_text
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -126,35 +128,56 @@ class ApicenterMappingChoice(models.Model):
             rec.display_label = f"{rec.value} — {rec.label}" if rec.label and rec.label != rec.value else rec.value
 
     @api.model
-    def _load_from_mplus(self, backend):
-        """Every kind the registry can list from MplusKASSA, fetched now: {kind label: count}. Choices that are
-        gone from the till are removed; rows that use them stay (the row's check still applies)."""
+    def _load_choices(self, backend):
+        """Every kind the registry can list, fetched now from MplusKASSA and (when connected) AccountView:
+        {kind label: count}. Choices gone from the system are removed; rows that use them stay (the row's check
+        still applies). An AccountView that cannot be read (not connected yet) is left out, not an error."""
         backend.check_access("write")
-        client = backend._mplus_client()
         counts = {}
+        client = backend._mplus_client()
         try:
             for kind in registry.KINDS.values():
-                if not kind.choices:
-                    continue
-                method, value_field, label_field = kind.choices
-                items = getattr(client, method)()
-                found = {}
-                for item in items:
-                    value = item.get(value_field)
-                    if value in (None, ""):
-                        continue
-                    label = item.get(label_field)
-                    found[str(value)] = f"{label} %" if kind.name == "mplus_vat_code" else str(label or "")
-                existing = self.sudo().search([("backend_id", "=", backend.id), ("kind", "=", kind.name)])
-                for choice in existing:
-                    if choice.value not in found:
-                        choice.unlink()
-                    else:
-                        choice.label = found.pop(choice.value)
-                self.sudo().create(
-                    [{"backend_id": backend.id, "kind": kind.name, "value": v, "label": lb} for v, lb in found.items()]
-                )
-                counts[kind.label] = len(items)
+                if kind.choices:
+                    method, value_field, label_field = kind.choices
+                    found = {}
+                    for item in getattr(client, method)():
+                        value, label = item.get(value_field), item.get(label_field)
+                        if value not in (None, ""):
+                            found[str(value)] = f"{label} %" if kind.name == "mplus_vat_code" else str(label or "")
+                    counts[kind.label] = self._replace(backend, kind.name, found)
         finally:
             client.close()
+        av_kinds = [k for k in registry.KINDS.values() if k.av_choices]
+        try:
+            engine = backend._engine()
+        except Exception:  # noqa: BLE001 - AccountView not configured or connected yet: MplusKASSA's choices only
+            return counts
+        try:
+            objects = engine.profile.accountview.objects
+            for kind in av_kinds:
+                name, value_field, label_field = kind.av_choices
+                obj = objects.get(name)
+                if obj is None or (obj.optional and not obj.available):
+                    continue
+                found = {}
+                for row in engine.accountview.iter_rows(obj.reader, obj.table, page_size=1000):
+                    value = str(row.get(obj[value_field]) or "").strip()
+                    if value:
+                        found[value] = str(row.get(obj[label_field]) or "").strip()
+                counts[kind.label] = self._replace(backend, kind.name, found)
+        except SyncError as exc:
+            counts[self.env._("AccountView not read: %s", redact_text(str(exc)))] = 0
+        finally:
+            engine.close()
         return counts
+
+    def _replace(self, backend, kind, found):
+        """The choices of ``kind`` become ``found`` ({value: label}); how many there are."""
+        existing = self.sudo().search([("backend_id", "=", backend.id), ("kind", "=", kind)])
+        for choice in existing:
+            if choice.value not in found:
+                choice.unlink()
+            else:
+                choice.label = found.pop(choice.value)
+        self.sudo().create([{"backend_id": backend.id, "kind": kind, "value": v, "label": lb} for v, lb in found.items()])
+        return len(existing.exists()) + len(found)

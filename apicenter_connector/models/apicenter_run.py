@@ -33,7 +33,7 @@ class ApicenterRun(models.Model):
     counts_display = fields.Char(string="Counts", compute="_compute_counts_display")
     error = fields.Text()
     job_uuid = fields.Char(string="Job UUID", index=True)
-    job_id = fields.Many2one("queue.job", string="Job", ondelete="set null")
+    job_id = fields.Many2one("queue.job", ondelete="set null")
     line_ids = fields.One2many("apicenter.log.line", "run_id", string="Log Lines")
     line_count = fields.Integer(compute="_compute_line_count")
 

@@ -61,7 +61,7 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         backends = self.env["apicenter.backend"].sudo().with_context(active_test=False).search([])
         retention = {setting: self[name] for name, setting in RETENTION.items()}
         changed = backends.filtered(lambda b: any(b[k] != v for k, v in retention.items()))
@@ -71,3 +71,4 @@ class ResConfigSettings(models.TransientModel):
             channel = self.env.ref(xmlid, raise_if_not_found=False)
             if channel and channel.sudo().capacity != self[name]:
                 channel.sudo().capacity = self[name]
+        return result

@@ -35,11 +35,18 @@ class TestMappings(ApicenterCase):
         self.assertIn("CASH", methods.mapped("value"))
         vat = Choice.search([("backend_id", "=", self.backend.id), ("kind", "=", "mplus_vat_code")], limit=1)
         self.assertTrue(vat.label.endswith("%"))
+        # ...and from AccountView (the backend is connected): its warehouses, VAT codes, payment conditions.
+        warehouses = Choice.search([("backend_id", "=", self.backend.id), ("kind", "=", "av_warehouse")])
+        self.assertEqual(sorted(warehouses.mapped("value")), sorted(w.code for w in self.sb.world.warehouses))
+        for kind in ("av_vat_code", "av_payment_condition", "av_account", "av_journal", "customer_group"):
+            self.assertTrue(Choice.search_count([("backend_id", "=", self.backend.id), ("kind", "=", kind)]), kind)
         # In the form, picking a choice fills the row; the table says what key and value are.
         with Form(self.env["apicenter.mapping"]) as form:
             form.backend_id = self.backend
             form.known_table = "warehouse_branch"
-            self.assertEqual((form.key_kind, form.value_kind), ("av_code", "mplus_branch"))
+            self.assertEqual((form.key_kind, form.value_kind), ("av_warehouse", "mplus_branch"))
+            form.key_choice_id = warehouses[0]
+            self.assertEqual(form.key, warehouses[0].value)
             form.key = "NIEUW"
             form.value_choice_id = branches[-1]
             self.assertEqual(form.value, branches[-1].value)
@@ -71,7 +78,7 @@ class TestMappings(ApicenterCase):
         self.assertIn("warehouse_branch", wizard.mapping_guide)
         self.assertNotIn("payment_method_account", wizard.mapping_guide)
         wizard.action_load_mapping_choices()
-        self.assertIn("Loaded from MplusKASSA", wizard.choices_message)
+        self.assertIn("Loaded:", wizard.choices_message)
         branch = self.env["apicenter.mapping.choice"].search(
             [("backend_id", "=", self.backend.id), ("kind", "=", "mplus_branch")], limit=1
         )

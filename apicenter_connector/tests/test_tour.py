@@ -88,3 +88,8 @@ class TestTour(TupleTimeouts, HttpCase):
             login="admin",
             timeout=120,
         )
+        # What the tour typed in the wizard's mapping step is a row of the backend the wizard created.
+        row = self.env["apicenter.mapping"].search([("table_name", "=", "warehouse_branch"), ("key", "=", "HOOFD")])
+        self.assertEqual(row.value, "1")
+        self.assertEqual(row.backend_id.name, "AccountView ↔ MplusKASSA")
+        self.assertTrue(row.backend_id.flow_ids.filtered("enabled"))
