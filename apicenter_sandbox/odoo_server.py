@@ -74,11 +74,15 @@ class OdooServer:
 
     def __init__(self, install: OdooInstall, *, db: str | None = None, workers: int = 2,
                  channels: str = "root:2,root.apicenter:2,root.apicenter.accountview:1,root.apicenter.mplus:1",
-                 cron_threads: int = 1, limit_time_real: int = 600):  # fmt: skip
+                 cron_threads: int = 1, limit_time_real: int = 600,
+                 runner_target: tuple[str, int] | None = None):  # fmt: skip
         self.install = install
         self.db = db or f"apicenter_live_{os.getpid()}_{int(time.time())}"
         self.workers, self.channels, self.cron_threads = workers, channels, cron_threads
         self.limit_time_real = limit_time_real
+        # Where the job runner sends jobs (queue_job's [queue_job] host/port): this server, or a load balancer in
+        # front of several servers on one database (docs/deployment.md).
+        self.runner_target = runner_target
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="apicenter-odoo-"))
@@ -117,6 +121,8 @@ class OdooServer:
             [queue_job]
             channels = {self.channels}
             """
+        if self.runner_target:
+            text += f"            host = {self.runner_target[0]}\n            port = {self.runner_target[1]}\n"
         self.config = self.dir / "odoo.conf"
         self.config.write_text(textwrap.dedent(text), encoding="utf-8")
 
