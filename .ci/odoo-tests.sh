@@ -33,8 +33,8 @@ if [ ! -x "$ODOO_VENV/bin/python" ]; then
     "$ODOO_VENV/bin/pip" install --quiet -r .ci/odoo18-requirements.txt
     "$ODOO_VENV/bin/pip" install --quiet --no-deps 'odoo-addon-queue-job>=18.0,<18.1'
 fi
-# The addon imports the engine: install this checkout into Odoo's environment.
-"$ODOO_VENV/bin/pip" install --quiet --no-deps -e .
+# The addon imports the engine, its tests the sandboxes: install both from this checkout into Odoo's environment.
+"$ODOO_VENV/bin/pip" install --quiet --no-deps -e . -e ./apicenter_sandbox
 "$ODOO_VENV/bin/pip" install --quiet httpx pydantic
 # The browser tour (tests/test_tour.py) needs Chromium and websocket-client; without them Odoo skips it.
 "$ODOO_VENV/bin/pip" install --quiet websocket-client \

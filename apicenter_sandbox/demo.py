@@ -1,4 +1,4 @@
-"""`apicenter-sync demo`: both sandboxes with seeded data, every flow run twice, the results shown.
+"""`apicenter-demo` (what `./dev demo` runs): both sandboxes with seeded data, every flow run twice, the results shown.
 
 The first run syncs everything (the seeded orders, and a few sales rung up at the till: receipts and an
 invoice) and shows the clear errors of the seeded bad records; the second run shows that nothing is written
@@ -7,7 +7,10 @@ again.
 
 from __future__ import annotations
 
+import argparse
+import logging
 import re
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -18,7 +21,7 @@ from apicenter_sync import config as config_mod
 from apicenter_sync.cli import Progress, open_store, print_failures, print_summary
 from apicenter_sync.connect import authorize, choose_company
 from apicenter_sync.doctor import run_doctor
-from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine
+from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine, quiet_http_logs
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.store.sqlite_tokens import SqliteTokenStore
 
@@ -167,3 +170,21 @@ def run_demo(size: int = 300, orders: int | None = None, folder: str | None = No
             print(f"\nState kept in {where}: `apicenter-sync --config {cfg_path} log --failed` shows the failures "
                   "(the sandboxes stop with the demo, so `run` needs `apicenter-sandbox` running).")  # fmt: skip
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="apicenter-demo",
+        description="Start both sandboxes with seeded data, run every flow twice through the engine, show the results.",
+    )
+    p.add_argument("--size", type=int, default=300, help="seeded articles (default 300)")
+    p.add_argument("--orders", type=int, default=None, help="seeded Mplus orders (default size/10)")
+    p.add_argument("--dir", help="keep the demo's config and SQLite store in this folder")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
+    quiet_http_logs()
+    return run_demo(size=args.size, orders=args.orders, folder=args.dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

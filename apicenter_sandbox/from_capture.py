@@ -49,6 +49,7 @@ MPLUS_LISTS = {  # operation -> (path to the items in its reply, kind)
     "getPaymentMethods": (("paymentMethodList", "paymentMethod"), "payment_methods"),
     "getDeliveryMethods": (("deliveryMethodList", "deliveryMethod"), "delivery_methods"),
     "getTurnoverGroups": (("turnoverGroupList", "turnoverGroup"), "turnover_groups"),
+    "getCustomFieldLists": (("articleCustomFieldList", "customField"), "article_custom_fields"),
 }
 
 
@@ -189,6 +190,8 @@ def seed_mplus(store, tenant: CapturedTenant) -> None:
     store.payment_methods = list({p["method"]: p for p in m.get("payment_methods", [])}.values())
     store.delivery_methods = list({d["deliveryMethod"]: d for d in m.get("delivery_methods", [])}.values())
     store.turnover_groups = list({t["turnoverGroup"]: t for t in m.get("turnover_groups", [])}.values())
+    for custom in m.get("article_custom_fields", []):
+        store.article_custom_fields[str(custom["fieldName"])] = str(custom.get("dataType") or "DATA-TYPE-STRING")
 
     def groups(items, parent=0):
         for group in items:

@@ -139,12 +139,15 @@ class OdooServer:
             raise RuntimeError(f"installing apicenter_connector failed ({done.returncode}): {self.log_tail()}")
 
     def _ensure_engine(self) -> None:
-        probe = subprocess.run([str(self.install.python), "-c", "import apicenter_sync; print(apicenter_sync.__file__)"],
-                               capture_output=True, text=True)  # fmt: skip
-        if probe.returncode == 0 and Path(probe.stdout.strip()).resolve().is_relative_to(REPO):
+        probe = subprocess.run(
+            [str(self.install.python), "-c",
+             "import apicenter_sync, apicenter_sandbox; print(apicenter_sync.__file__); print(apicenter_sandbox.__file__)"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if probe.returncode == 0 and all(Path(f).resolve().is_relative_to(REPO) for f in probe.stdout.split()):
             return
-        subprocess.run([str(self.install.python), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(REPO)],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run([str(self.install.python), "-m", "pip", "install", "--quiet", "--no-deps",
+                        "-e", str(REPO), "-e", str(REPO / "apicenter_sandbox")], check=True, capture_output=True)  # fmt: skip
 
     def shell(self, script: str, **params) -> dict:
         """Run ``script`` in ``odoo-bin shell`` (``env`` and ``params`` are defined; it commits when it ends

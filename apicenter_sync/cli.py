@@ -13,7 +13,7 @@ from pathlib import Path
 from . import config as config_mod
 from .connect import authorize, choose_company
 from .doctor import run_doctor
-from .engine import FLOWS, RUN_ORDER, Engine
+from .engine import FLOWS, RUN_ORDER, Engine, quiet_http_logs
 from .errors import SyncError
 from .flows.base import RunOptions, RunResult
 from .store import SqliteStore
@@ -74,21 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     ig.add_argument("line_ids", type=int, nargs="+")
     ig.add_argument("--note", help="why")
 
-    d = sub.add_parser("demo", help="start both sandboxes with seeded data, run every flow twice, show the results")
-    d.add_argument("--size", type=int, default=300, help="seeded articles (default 300)")
-    d.add_argument("--orders", type=int, default=None, help="seeded Mplus orders (default size/10)")
-    d.add_argument("--dir", help="keep the demo's config and SQLite store in this folder")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s")
+    quiet_http_logs()  # -v shows our retries, never the HTTP libraries' request lines (URLs carry filter values)
     try:
-        if args.command == "demo":
-            from apicenter_sandbox.demo import run_demo  # the sandboxes ship in the same distribution
-
-            return run_demo(size=args.size, orders=args.orders, folder=args.dir)
         cfg = config_mod.load(args.config)
         return COMMANDS[args.command](cfg, args)
     except SyncError as exc:

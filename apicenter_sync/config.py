@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import endpoints
 from . import settings as registry
 from .errors import ConfigError
 from .profile import ApiProfile
@@ -51,6 +52,21 @@ class Config:
     datamapper: dict[str, list[dict]] = field(default_factory=dict)  # flow -> lines replacing the defaults
     profile: ApiProfile = field(default_factory=ApiProfile.default)  # [profile]: the tenant's names and choices
     source: str = ""  # the file it came from, for messages
+
+    def allowed_hosts(self, store=None) -> list[str]:
+        """The allow-list of API hosts: the store's value (which ``apply_to`` fills from the file), else the
+        file's ``[settings] allowed_hosts``, else the default."""
+        if store is not None:
+            return list(store.settings.get("allowed_hosts"))
+        value = self.settings.get(None, {}).get("allowed_hosts")
+        return list(value) if value is not None else registry.get_setting("allowed_hosts").default_value()
+
+    def check_endpoints(self, allowed_hosts=None) -> None:
+        """ConfigError unless both API URLs may receive credentials (:mod:`apicenter_sync.endpoints`): called
+        before any client is built, so a bad URL never sees a token, a client secret or the MplusKASSA ident."""
+        allowed = self.allowed_hosts() if allowed_hosts is None else allowed_hosts
+        endpoints.check_url(self.accountview.base_url, allowed, what="[accountview] base_url")
+        endpoints.check_url(self.mplus.url, allowed, what="[mplus] url")
 
     def apply_to(self, store) -> None:
         """Write settings, mapping tables and datamapper lines into the store (the file is the source of truth)."""

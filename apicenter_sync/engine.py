@@ -6,13 +6,16 @@ through this class, so a flow behaves the same wherever it runs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from .clients.accountview import AccountViewClient
 from .clients.accountview_oauth import AccountViewOAuth
+from .clients.limits import CallLimits
 from .clients.mplus import MplusClient
 from .config import Config
 from .errors import ConfigError
+from .flows.base import NEEDS as BASE_NEEDS
 from .flows.base import Flow, RunOptions, RunResult
 from .flows.customers import CustomersFlow
 from .flows.orders import OrdersFlow
@@ -32,11 +35,31 @@ FLOWS: dict[str, type[Flow]] = {
 RUN_ORDER = ("products", "customers", "stock", "prices", "orders")
 # Flows whose records need those of other flows at the target: a scheduler that runs flows side by side (the
 # Odoo jobs) lets them wait while a run of a flow they need is still going on.
-NEEDS: dict[str, tuple[str, ...]] = {"stock": ("products",), "prices": ("products", "customers")}
+# The same table holds across processes on one store: Flow.run does not start such a flow while another process
+# holds the flow lock of a flow it needs (flows/base.py NEEDS).
+NEEDS: dict[str, tuple[str, ...]] = BASE_NEEDS
+# HTTP libraries whose INFO/DEBUG lines carry request URLs (and so filter values such as e-mail addresses).
+QUIET_LOGGERS = ("httpx", "httpcore", "urllib3", "requests", "zeep", "hpack", "h2")
+
+
+def call_limits(store) -> CallLimits:
+    """The deadline of one API call and the reply cap, from the settings ``call_deadline_seconds`` and
+    ``max_reply_bytes``."""
+    return CallLimits(float(store.settings.get("call_deadline_seconds")), int(store.settings.get("max_reply_bytes")))
+
+
+def quiet_http_logs() -> None:
+    """Keep the HTTP libraries' request logging (every URL, query strings with e-mail filters included) below
+    INFO; our own loggers are left as they are."""
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:  # a level someone set on purpose (a debugging session) is kept
+            logger.setLevel(logging.WARNING)
 
 
 class Engine:
     def __init__(self, store, accountview: AccountViewClient, mplus: MplusClient, profile: ApiProfile | None = None):
+        quiet_http_logs()
         self.store = store
         self.accountview = accountview
         self.mplus = mplus
@@ -48,17 +71,20 @@ class Engine:
         av_cfg, mp_cfg = cfg.accountview, cfg.mplus
         if not mp_cfg.url:
             raise ConfigError("[mplus] url is not set")
+        # Before any client exists: a URL off the allow-list (or plain http to another host) never sees a secret.
+        cfg.check_endpoints(cfg.allowed_hosts(store))
+        limits = call_limits(store)  # one deadline per call, a cap per reply (clients/limits.py)
         oauth = AccountViewOAuth(
             av_cfg.base_url, av_cfg.client_id, av_cfg.client_secret, av_cfg.redirect_uri,
-            scopes=av_cfg.scopes, timeout=av_cfg.timeout_seconds, verify_tls=av_cfg.verify_tls,
+            scopes=av_cfg.scopes, timeout=av_cfg.timeout_seconds, verify_tls=av_cfg.verify_tls, limits=limits,
         )  # fmt: skip
         accountview = AccountViewClient(
             oauth.api_url, oauth, token_store, av_cfg.company_id or None,
-            timeout=av_cfg.timeout_seconds, verify_tls=av_cfg.verify_tls,
+            timeout=av_cfg.timeout_seconds, verify_tls=av_cfg.verify_tls, limits=limits,
         )  # fmt: skip
         mplus = MplusClient(
             mp_cfg.url, mp_cfg.ident, mp_cfg.secret,
-            timeout=(10.0, mp_cfg.timeout_seconds), verify_tls=mp_cfg.verify_tls,
+            timeout=(10.0, mp_cfg.timeout_seconds), verify_tls=mp_cfg.verify_tls, limits=limits,
         )  # fmt: skip
         return cls(store, accountview, mplus, cfg.profile)
 

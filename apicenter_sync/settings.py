@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .endpoints import DEFAULT_ALLOWED_HOSTS
 from .profile.defaults import ORDER_TYPE_ALIASES
 
 FLOWS = ("orders", "customers", "products", "stock", "prices")
@@ -422,6 +423,43 @@ SETTINGS: tuple[Setting, ...] = (
         180,
         "Days log metadata (who/what/when, no payloads) is kept; open failures are kept until resolved.",
         min=1,
+    ),
+    Setting(
+        "call_deadline_seconds",
+        int,
+        120,
+        "Deadline of one API call as a whole (connect, send, the whole reply), whatever the server's pace; a call "
+        "past it fails as a timeout (retried like one). The read timeout still bounds each single read.",
+        min=1,
+        max=3600,
+    ),
+    Setting(
+        "max_reply_bytes",
+        int,
+        64 * 1024 * 1024,
+        "Largest API reply read, counted while it streams in (decoded): a larger one is refused before it fills "
+        "the memory, as a permanent error naming this setting.",
+        min=64 * 1024,
+        max=2 * 1024 * 1024 * 1024,
+    ),
+    Setting(
+        "run_budget_seconds",
+        int,
+        3600,
+        "Time one run of a flow may take: once spent, the run starts no new batch, says so in its log and ends; "
+        "the watermark stays where the last committed batch left it, so the next run goes on from there. "
+        "0 = no budget.",
+        FLOWS,
+        min=0,
+        max=7 * 86400,
+    ),
+    Setting(
+        "allowed_hosts",
+        list,
+        DEFAULT_ALLOWED_HOSTS,
+        "Hosts the AccountView and MplusKASSA URLs may point at: credentials are sent only there. A host name, an "
+        "IP address or *.domain (any name below it). Plain http:// is refused except for loopback. Default: the "
+        "hosts the vendors document, and loopback (sandboxes). In Odoo only an administrator changes it.",
     ),
 )
 

@@ -20,14 +20,20 @@ CHECKED = ("products", "customers", "stock")
 
 def test_bench_run_tiny(tmp_path):
     out = tmp_path / "latest.md"
-    cmd = [sys.executable, "-m", "bench.run", "--sizes", "200", "--latency", "0", "--naive-limit", "40", "--skip-odoo",
-           "--out", str(out), "-q"]  # fmt: skip
+    cmd = [sys.executable, "-m", "bench.run", "--quick", "--sizes", "200", "--naive-limit", "40", "--out", str(out),
+           "-q"]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
     assert "| articles | latency | flow | scenario |" in text
     assert "through Odoo jobs" in text
     assert "Targets:" in text
+    # --quick: the key ratios, ours against the naive baseline for every flow that has one.
+    ratios = out.with_name("quick-ratios.md").read_text(encoding="utf-8")
+    assert ratios in done.stdout
+    for flow in CHECKED:
+        line = next(ln for ln in ratios.splitlines() if ln.startswith(f"| {flow} | full initial sync |"))
+        assert line.split("|")[4].strip().endswith("×"), line
     rows = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
 
     def row(flow, scenario):
@@ -50,3 +56,15 @@ def test_bench_run_tiny(tmp_path):
         assert 0 < inc["sandbox_calls_total"] < full["sandbox_calls_total"]
         assert naive["records"] > 0 and math.isfinite(naive["calls_per_record"])
         assert full["x_calls"] is not None and full["x_calls"] > 0
+
+
+def test_the_committed_table_is_read_back_for_the_comparison():
+    sys.path.insert(0, str(ROOT))
+    from bench.run import committed_rows, key_ratios
+
+    rows = committed_rows()
+    full = [r for r in rows if r["scenario"] == "full" and r["flow"] == "products"]
+    assert full and all(r["cpu_ms_per_record"] > 0 and r["wall_s"] > 0 for r in full)
+    now = [{**full[0], "cpu_ms_per_record": full[0]["cpu_ms_per_record"] / 2, "wall_s": full[0]["wall_s"] * 2}]
+    line = key_ratios(now, rows).splitlines()[-1]
+    assert line.endswith("| 0.50 | 2.00 |"), line

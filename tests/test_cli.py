@@ -81,7 +81,9 @@ def test_retry_and_ignore_change_failed_lines(sb, cfg_file, capsys):
 
 
 def test_demo_runs_every_flow_twice_and_the_second_round_writes_nothing(capsys):
-    assert main(["demo", "--size", "40"]) == 0
+    from apicenter_sandbox.demo import main as demo
+
+    assert demo(["--size", "40"]) == 0
     out = capsys.readouterr().out
     rounds = out.split("== Second run")
     assert "writes this round: AccountView 0, MplusKASSA 0" in rounds[1]

@@ -8,7 +8,9 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+from apicenter_sync.flows.prices import PricesFlow
 from apicenter_sync.flows.products import ProductsFlow
+from apicenter_sync.flows.stock import StockFlow
 from apicenter_sync.store import SqliteStore, Store
 
 
@@ -107,3 +109,59 @@ def test_a_run_under_the_lock_marks_the_dead_runs_of_its_flow_aborted(tmp_path):
     other = store.log.start_run("stock")  # another flow, maybe running in another process right now
     assert store.log.abandon_stale_runs(0, flow="products") == 1
     assert store.log.get_run(dead).state == "aborted" and store.log.get_run(other).state == "running"
+
+
+def test_the_lease_is_renewed_while_a_call_is_in_flight(tmp_path):
+    # A run that waits on one slow API call (no commit for longer than the lease) keeps its lock: a heartbeat
+    # renews the lease. Before, the lease expired under the call and a second runner took the flow over.
+    path = tmp_path / "s.sqlite3"
+    holder, other = SqliteStore(path, lock_ttl_seconds=1.0), SqliteStore(path, lock_ttl_seconds=1.0)
+    with holder.flow_lock("products") as got:
+        assert got
+        first = holder.lock_holder("products")["expires_at"]
+        time.sleep(2.5)  # "in flight": no commit at all, 2.5 lease lengths
+        with other.flow_lock("products") as stolen:
+            assert not stolen
+        assert holder.lock_holder("products")["expires_at"] > first
+    assert holder.lock_holder("products") is None  # released at the end, heartbeat stopped
+    time.sleep(0.5)
+    assert holder.lock_holder("products") is None  # and the heartbeat wrote no lease back
+
+
+def test_prices_and_stock_wait_for_a_products_run_in_another_process(tmp_path):
+    # engine.NEEDS across processes: while another process runs products, stock and prices do not start.
+    path = tmp_path / "s.sqlite3"
+    SqliteStore(path).close()
+    code = (
+        "import time\n"
+        "from apicenter_sync.store import SqliteStore\n"
+        f"s = SqliteStore({str(path)!r})\n"
+        "with s.flow_lock('products') as got:\n"
+        "    print(got, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "True"
+        store = SqliteStore(path)
+        for flow_class in (StockFlow, PricesFlow):
+            # No clients: a run that started would fail on them.
+            result = flow_class(store, None, None).run()
+            assert result.locked_out and result.transient and result.run_id is None
+            assert result.error == (f"{flow_class.name} waits for products: a run of products is in progress in "
+                                    "another process")  # fmt: skip
+        assert store.log.list_runs() == []
+        assert store.lock_holder("stock") is None and store.lock_holder("prices") is None  # their locks released
+        child.kill()
+        child.wait(10)
+        assert not store.flow_lock_held_elsewhere("products")  # a dead holder does not block them
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+
+
+def test_a_flow_does_not_wait_for_its_own_store(tmp_path):
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    with store.flow_lock("products"):
+        assert not store.flow_lock_held_elsewhere("products")  # `run all` in one process: products, then stock

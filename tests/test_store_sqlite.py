@@ -681,3 +681,27 @@ def test_sigkill_never_leaves_watermark_ahead_of_work(tmp_path: Path) -> None:
         pending = s.bindings.get("order", "O1")
         assert (pending.state, pending.idempotency_key) == ("pending", "k1")
         assert s.connection().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_store_is_created_owner_only(tmp_path: Path) -> None:
+    # It holds the OAuth tokens: database, WAL and SHM are readable by their owner only, whatever the umask.
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "tokens.sqlite3"
+        store = SqliteStore(path)
+        store.bindings.upsert("product", "1", target_id="9", payload_hash="h")
+        files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+        assert all(f.exists() for f in files)
+        for f in files:
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+        store.close()
+        loose = tmp_path / "loose.sqlite3"
+        SqliteStore(loose).close()
+        loose.chmod(0o644)  # an older version created it world-readable
+        SqliteStore(loose).close()
+        assert stat.S_IMODE(loose.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

@@ -8,7 +8,7 @@ from apicenter_sync.clients.accountview import AccountViewClient
 from apicenter_sync.clients.accountview_oauth import AccountViewOAuth
 from apicenter_sync.clients.mplus import MplusClient
 from apicenter_sync.doctor import run_doctor
-from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine
+from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine, call_limits
 from apicenter_sync.errors import ConfigError, SyncError
 from apicenter_sync.profile import ApiProfile
 from apicenter_sync.redact import redact_text
@@ -195,6 +195,7 @@ class ApicenterBackend(models.Model):
         for backend in self:
             backend.flow_count = len(backend.flow_ids)
 
+    @api.depends("mplus_needs_test", "av_company_id", "flow_ids.enabled")
     def _compute_setup_state(self):
         for backend in self:
             if not (backend.av_connected and backend.av_company_id and backend.sudo().mplus_url):
@@ -320,7 +321,12 @@ class ApicenterBackend(models.Model):
             backend.av_redirect_uri,
             timeout=float(backend.timeout_seconds or 60),
             verify_tls=backend.verify_tls,
+            limits=self._call_limits(),
         )
+
+    def _call_limits(self):
+        """One deadline per API call and a cap per reply, from the settings (as the command line runner does)."""
+        return call_limits(self._store())
 
     def _accountview_client(self, oauth=None):
         self.ensure_one()
@@ -333,6 +339,7 @@ class ApicenterBackend(models.Model):
             backend.av_company_id or None,
             timeout=float(backend.timeout_seconds or 60),
             verify_tls=backend.verify_tls,
+            limits=oauth.limits,
         )
 
     def _mplus_client(self):
@@ -346,6 +353,7 @@ class ApicenterBackend(models.Model):
             backend.mplus_secret or "",
             timeout=(10.0, float(backend.timeout_seconds or 60)),
             verify_tls=backend.verify_tls,
+            limits=self._call_limits(),
         )
 
     def _engine(self, store=None):
@@ -475,11 +483,11 @@ class ApicenterBackend(models.Model):
         self.check_access("write")
         title = self.env._("Mapping choices")
         try:
-            counts = self.env["apicenter.mapping.choice"]._load_from_mplus(self)
+            counts = self.env["apicenter.mapping.choice"]._load_choices(self)
         except (SyncError, UserError) as exc:
             return self._notification(title, redact_text(str(exc)), "danger", sticky=True)
         loaded = ", ".join(f"{n} {label}" for label, n in counts.items())
-        return self._notification(title, self.env._("Loaded from MplusKASSA: %s.", loaded))
+        return self._notification(title, self.env._("Loaded: %s.", loaded))
 
     def action_test_mplus(self):
         self.ensure_one()

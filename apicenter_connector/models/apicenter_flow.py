@@ -157,7 +157,6 @@ class ApicenterFlow(models.Model):
     company_rule = setting_field("company_rule", string="Company or Person")
     update_fields = fields.Many2many(
         "apicenter.update.field",
-        string="Update Fields",
         default=_default_update_fields,
         help=registry.get_setting("update_fields").help,
     )

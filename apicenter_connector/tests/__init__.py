@@ -13,3 +13,5 @@ from . import test_chaos
 from . import test_profile_doctor
 from . import test_sales
 from . import test_mappings
+from . import test_rpc_access
+from . import test_i18n

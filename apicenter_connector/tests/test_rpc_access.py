@@ -79,9 +79,7 @@ def public_methods(env):
             for attr, value in vars(klass).items():
                 if attr.startswith("_") or not inspect.isfunction(value):
                     continue
-                overrides = any(
-                    attr in vars(other) for other in cls.mro() if not other.__module__.startswith(ADDON)
-                )
+                overrides = any(attr in vars(other) for other in cls.mro() if not other.__module__.startswith(ADDON))
                 if not overrides:
                     found[(name, attr)] = value
     return found
@@ -96,11 +94,12 @@ class AccessFixture:
         cls.backend.write({"mplus_ident": "rpc-ident", "mplus_secret": "rpc-secret", "av_client_secret": "rpc-cs"})
         cls.flow = cls.backend.flow_ids.filtered(lambda f: f.flow == "orders")
         cls.users = {
-            "internal": new_test_user(cls.env, login="apic_rpc_internal", groups="base.group_user"),
-            "user": new_test_user(cls.env, login="apic_rpc_user", groups="apicenter_connector.group_apicenter_user"),
-            "manager": new_test_user(
-                cls.env, login="apic_rpc_manager", groups="apicenter_connector.group_apicenter_manager"
-            ),
+            who: new_test_user(cls.env, login=f"apic_rpc_{who}", password=f"apic_rpc_{who}", groups=groups)
+            for who, groups in (
+                ("internal", "base.group_user"),
+                ("user", "apicenter_connector.group_apicenter_user"),
+                ("manager", "apicenter_connector.group_apicenter_manager"),
+            )
         }
         store = cls.backend._store()
         run = store.log.start_run("orders")
@@ -171,7 +170,6 @@ class TestRpcAccess(AccessFixture, TransactionCase):
             trap.assert_jobs_count(1)
         line.action_ignore()
         self.assertEqual(self.line.state, "ignored")
-        self.assertEqual(self.backend.with_user(self.users["internal"]).check_access("read") or True, True) if False else None
 
     # --- log lines are read-only: only the store writes them ------------------------------------------------------
     def test_log_lines_are_read_only_for_users_and_managers(self):
@@ -184,8 +182,14 @@ class TestRpcAccess(AccessFixture, TransactionCase):
                 line.unlink()
             with self.subTest(user=who), self.assertRaises(AccessError):
                 self.env["apicenter.log.line"].with_user(self.users[who]).create(
-                    {"run_id": self.line.run_id.id, "backend_id": self.backend.id, "flow": "orders",
-                     "entity": "order", "direction": "mplus_to_av", "action": "created"}  # fmt: skip
+                    {
+                        "run_id": self.line.run_id.id,
+                        "backend_id": self.backend.id,
+                        "flow": "orders",
+                        "entity": "order",
+                        "direction": "mplus_to_av",
+                        "action": "created",
+                    }  # fmt: skip
                 )
         self.assertEqual(self.line.state, "failed")
 
@@ -236,7 +240,9 @@ class TestRpcAccess(AccessFixture, TransactionCase):
         self.backend.write(
             {"allowed_hosts": "127.0.0.1,*.example.org,www.accountview.net", "mplus_url": "https://kassa.example.org:1"}
         )
-        self.backend.write({"mplus_url": "https://api.mpluskassa.nl:45166", "allowed_hosts": "api.mpluskassa.nl,127.0.0.1"})
+        self.backend.write(
+            {"mplus_url": "https://api.mpluskassa.nl:45166", "allowed_hosts": "api.mpluskassa.nl,127.0.0.1"}
+        )
 
     def test_stored_bad_endpoint_is_refused_before_any_client_exists(self):
         # As an old database may hold it: written past the ORM's check.
@@ -251,7 +257,7 @@ class TestRpcAccess(AccessFixture, TransactionCase):
             with patch("odoo.addons.apicenter_connector.models.apicenter_backend.AccountViewOAuth") as oauth:
                 with self.assertRaisesRegex(ConfigError, "av.evil.com is not on the allow-list"):
                     self.backend._accountview_oauth()
-                self.flow.with_context(apicenter_test=True)._run_job("normal")
+                self.flow._run_job("dry_run")  # dry runs are not held by the fixture's refuted check
                 oauth.assert_not_called()
             client.assert_not_called()
         self.assertEqual(self.flow.last_state, "failed")
@@ -284,12 +290,19 @@ class TestRpcAccess(AccessFixture, TransactionCase):
         self.assertTrue(self.backend.av_connected)
 
     def test_changed_mplus_endpoint_needs_a_new_test(self):
+        self._connect()
         self.assertFalse(self.backend.mplus_needs_test)
+        self.assertNotEqual(self.backend.setup_state, "draft")
         self.backend.write({"mplus_url": "http://127.0.0.1:10"})
+        self.assertTrue(self.backend.av_connected, "AccountView keeps its tokens")
         self.assertTrue(self.backend.mplus_needs_test)
-        message = self.flow._run_job("normal")
+        self.assertEqual(self.backend.setup_state, "draft")
+        runs = self.flow.run_ids
+        with patch.object(type(self.backend), "_engine", side_effect=AssertionError("no engine may be built")):
+            message = self.flow._run_job("dry_run")
         self.assertIn("Test MplusKASSA", message)
-        self.assertFalse(self.flow.run_ids, "held before any client is built")
+        self.assertEqual(self.flow.run_ids, runs, "held before any client is built")
+        self.assertEqual(self.flow.last_state, "failed")
 
         class Fake:
             def api_version(self):
@@ -302,6 +315,7 @@ class TestRpcAccess(AccessFixture, TransactionCase):
         with patch.object(backend_class, "_mplus_client", lambda self: Fake()):
             self.backend.with_user(self.users["manager"]).action_test_mplus()
         self.assertFalse(self.backend.mplus_needs_test)
+        self.assertNotEqual(self.backend.setup_state, "draft")
 
 
 @tagged("post_install", "-at_install")
@@ -315,7 +329,7 @@ class TestXmlRpcAccess(AccessFixture, HttpCase):
     def assertRefused(self, who, model, method, *args):
         with self.assertRaises(Fault) as caught:
             self._execute(who, model, method, *args)
-        self.assertIn("AccessError", caught.exception.faultString)
+        self.assertEqual(caught.exception.faultCode, 4, caught.exception.faultString)  # RPC_FAULT_CODE_ACCESS_ERROR
 
     def test_manager_actions_refused_to_users_over_xmlrpc(self):
         for method in ("action_run_now", "action_full_resync", "action_dry_run", "action_reset_watermark"):

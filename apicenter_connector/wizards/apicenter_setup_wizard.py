@@ -50,7 +50,7 @@ class ApicenterSetupWizard(models.TransientModel):
     _description = "APIcenter Setup Wizard"
 
     state = fields.Selection(STEPS, default="credentials", required=True)
-    backend_id = fields.Many2one("apicenter.backend", string="Backend", help="Empty: a new backend is created.")
+    backend_id = fields.Many2one("apicenter.backend", help="Empty: a new backend is created.")
     # --- credentials ------------------------------------------------------------------------------------------
     name = fields.Char(string="Backend Name", default="AccountView ↔ MplusKASSA")
     av_base_url = fields.Char(string="AccountView URL", default="https://www.accountview.net")
@@ -89,7 +89,6 @@ class ApicenterSetupWizard(models.TransientModel):
     update_fields = fields.Many2many(
         "apicenter.update.field",
         relation="apicenter_setup_wizard_update_field_rel",
-        string="Update Fields",
         default=lambda self: self.env["apicenter.update.field"].search(
             [("code", "in", registry.get_setting("update_fields").default_value())]
         ),
@@ -164,6 +163,7 @@ class ApicenterSetupWizard(models.TransientModel):
 
     def action_next(self):
         self.ensure_one()
+        self.check_access("write")
         if self.state == "credentials":
             self._save_backend()
             self._run_tests()
@@ -187,6 +187,7 @@ class ApicenterSetupWizard(models.TransientModel):
 
     def action_back(self):
         self.ensure_one()
+        self.check_access("write")
         order = [step for step, _label in STEPS]
         index = order.index(self.state)
         if index:
@@ -195,6 +196,7 @@ class ApicenterSetupWizard(models.TransientModel):
 
     def action_retest(self):
         self.ensure_one()
+        self.check_access("write")
         self._run_tests()
         return self._reopen()
 
@@ -203,8 +205,8 @@ class ApicenterSetupWizard(models.TransientModel):
         self.ensure_one()
         self.check_access("write")
         try:
-            counts = self.env["apicenter.mapping.choice"]._load_from_mplus(self.backend_id)
-            message = self.env._("Loaded from MplusKASSA: %s.", ", ".join(f"{n} {k}" for k, n in counts.items()))
+            counts = self.env["apicenter.mapping.choice"]._load_choices(self.backend_id)
+            message = self.env._("Loaded: %s.", ", ".join(f"{n} {k}" for k, n in counts.items()))
         except (SyncError, UserError) as exc:
             message = self.env._("Could not load from MplusKASSA: %s", redact_text(str(exc)))
         self.choices_message = message
@@ -213,6 +215,7 @@ class ApicenterSetupWizard(models.TransientModel):
     def action_connect_accountview(self):
         """The browser round trip to AccountView; it comes back to the backend form (Setup Wizard button there)."""
         self.ensure_one()
+        self.check_access("write")
         return self.backend_id.action_connect_accountview()
 
     # --- steps --------------------------------------------------------------------------------------------------
@@ -243,6 +246,7 @@ class ApicenterSetupWizard(models.TransientModel):
                 mplus_ok=True,
                 mplus_message=self.env._("Connected: API version %s", version.get("version") or "?"),
             )
+            backend._mplus_tested()
         except (SyncError, UserError) as exc:
             values.update(mplus_ok=False, mplus_message=redact_text(str(exc)))
         try:
@@ -273,6 +277,7 @@ class ApicenterSetupWizard(models.TransientModel):
     def action_activate(self):
         """Create or update the chosen flows with the answers, schedule them, pause the others."""
         self.ensure_one()
+        self.check_access("write")
         backend = self.backend_id
         chosen = self._chosen_flows()
         if not backend or not chosen:
@@ -303,4 +308,5 @@ class ApicenterSetupWizard(models.TransientModel):
         return self._reopen()
 
     def action_open_dashboard(self):
+        self.check_access("read")
         return self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_flow_action_dashboard")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -238,6 +238,7 @@ def _predicate(schema: TableSchema, flt: Filter) -> Callable[[dict], bool]:
     default = schema.defaults[flt.field]
     vfp_type = field.vfp_type
     where = f"filter on {schema.name}.{flt.field}"
+    hit: Callable[[object], bool] | None = None  # whether a stored value matches; default: any target passes test
 
     if flt.operator == "dateonorafterdate" or (vfp_type in DATE_TYPES):
         if vfp_type not in DATE_TYPES:
@@ -284,25 +285,66 @@ def _predicate(schema: TableSchema, flt: Filter) -> Callable[[dict], bool]:
     else:
         assert vfp_type in TEXT_TYPES
         # ASSUMPTION: text compares case-insensitively and ignores trailing spaces (AccountView pads C fields).
+        # store.equal_text is the same normalisation, for the index of Equal filters.
         targets = [raw.rstrip().lower() for raw in flt.values]
         if flt.operator == "contains":
 
             def test(stored: str, target: str) -> bool:
                 return target in stored.lower()
         else:
+            wanted = frozenset(targets)  # a list of 1000 keys: one set look-up per row, not 1000 compares
 
-            def test(stored: str, target: str) -> bool:
-                return stored.rstrip().lower() == target
+            def hit(stored: str) -> bool:
+                return stored.rstrip().lower() in wanted
 
     name = flt.field
     negate = flt.operator == "notequal"
+    if hit is None:
+
+        def hit(stored) -> bool:
+            return any(test(stored, target) for target in targets)
 
     def predicate(row: dict) -> bool:
-        stored = row.get(name, default)
-        hit = any(test(stored, target) for target in targets)
-        return not hit if negate else hit
+        found = hit(row.get(name, default))
+        return not found if negate else found
 
     return predicate
+
+
+def _indexed(table: Table, flt: Filter) -> set[str] | None:
+    """Keys that may pass ``flt``, from the table's index, or None when no index answers it.
+
+    A superset: the filter itself still runs on every candidate.  Mirrors the branches of _predicate."""
+    vfp_type = table.schema.fields[flt.field].vfp_type
+    if flt.operator == "dateonorafterdate" and vfp_type in DATE_TYPES:
+        bounds = []
+        for raw in flt.values:
+            parsed = parse_moment(raw)
+            if parsed is None:
+                return None
+            wire, has_time = parsed
+            # stored[:10] >= wire[:10] holds exactly when stored >= wire[:10] (text order), so one bound serves both.
+            bounds.append(wire if has_time and flt.value_type == "T" else wire[:10])
+        return table.keys_from(flt.field, min(bounds))
+    if flt.operator == "equal" and vfp_type in TEXT_TYPES:
+        return table.keys_equal(flt.field, {raw.rstrip().lower() for raw in flt.values})
+    return None
+
+
+def _candidates(table: Table, filters: list[Filter], match_any: bool) -> Iterable[str] | None:
+    """The keys worth testing: the smallest indexed set (all filters must hold) or the union of every filter's
+    set (any may hold); None when a scan is needed."""
+    found = []
+    for flt in filters:
+        keys = _indexed(table, flt)
+        if keys is None:
+            if match_any:
+                return None  # one filter without an index may let any row through
+            continue
+        found.append(keys)
+    if not found:
+        return None
+    return set().union(*found) if match_any else min(found, key=len)
 
 
 def ordered_keys(table: Table, query: Query) -> list[str]:
@@ -315,7 +357,11 @@ def ordered_keys(table: Table, query: Query) -> list[str]:
         predicates = [_predicate(table.schema, f) for f in query.filters]
         combine = any if query.match_any else all
         if predicates:
-            keys = [k for k, row in table.rows.items() if combine(p(row) for p in predicates)]
+            rows = table.rows
+            candidates = _candidates(table, query.filters, query.match_any)
+            tested = rows.items() if candidates is None else ((k, rows[k]) for k in candidates)
+            # The order of the candidates does not matter: the keys are sorted below, on a total order.
+            keys = [k for k, row in tested if combine(p(row) for p in predicates)]
         else:
             keys = list(table.rows)
         if key_order:

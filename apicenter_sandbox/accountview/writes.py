@@ -13,7 +13,7 @@ from . import assumptions as A
 from .envelope import Envelope, RowIn
 from .errors import AccountViewError
 from .schema import SCHEMAS, TableSchema
-from .store import Store
+from .store import Store, equal_text
 from .values import coerce, wire_date, wire_datetime
 
 API_USER = "API"  # INP_USR / CNG_USR of rows written through the API (ASSUMPTION)
@@ -104,7 +104,7 @@ class Writer:
         ):
             if name in schema.fields:
                 row[name] = value
-        self._compute(table, row)
+        row.update(self._computed(table, row))
         return row
 
     def _fill(self, table: str, row: dict, pending: dict, now: str, header: dict | None) -> None:
@@ -113,8 +113,13 @@ class Writer:
         schema = SCHEMAS[table]
 
         def free(t: str, field: str) -> Callable[[str], bool]:
-            rows = list(store[t].rows.values()) + list(pending.get(t, {}).values())
-            return lambda v: any(r.get(field) == v for r in rows)
+            """Whether a number is taken (stored or pending); the field's index finds the stored rows with it."""
+            rows = store[t].rows
+            waiting = list(pending.get(t, {}).values())
+            return lambda v: (
+                any(rows[k].get(field) == v for k in store[t].keys_equal(field, [equal_text(v)]))
+                or any(r.get(field) == v for r in waiting)
+            )
 
         if schema.key == A.DEFAULT_KEY:
             row[A.DEFAULT_KEY] = store.next_rec_id(table)
@@ -144,11 +149,13 @@ class Writer:
             if not row.get("INV_NR"):
                 row["INV_NR"] = store.next_number("INV_NR", A.FIRST_INV_NR, free("DJ_PAGE", "INV_NR"))
             if not row.get("PAGE_NR"):
+                pages = store["DJ_PAGE"]
                 row["PAGE_NR"] = store.next_number(
                     f"PAGE_NR:{journal}",
                     1,
                     lambda v: any(
-                        r.get("PAGE_NR") == v and r.get("DJ_CODE") == journal for r in store["DJ_PAGE"].rows.values()
+                        pages.rows[k].get("PAGE_NR") == v and pages.rows[k].get("DJ_CODE") == journal
+                        for k in pages.keys_equal("PAGE_NR", [equal_text(v)])
                     ),
                 )
         elif table == "DJ_LINE" and header is not None:
@@ -158,10 +165,13 @@ class Writer:
             row.setdefault("SRC_ID", header[A.DEFAULT_KEY])
             row.setdefault("SRC_TYPE", 1.0)  # ASSUMPTION: 1 = line of a journal page
 
-    def _compute(self, table: str, row: dict) -> None:
+    def _computed(self, table: str, row: dict) -> dict:
+        """Fields the server computes from the others."""
         if table == A.STOCK.table:
             f = A.STOCK.fields
-            row[f["available"].name] = float(row.get(f["on_hand"].name, 0.0)) - float(row.get(f["reserved"].name, 0.0))
+            on_hand, reserved = float(row.get(f["on_hand"].name, 0.0)), float(row.get(f["reserved"].name, 0.0))
+            return {f["available"].name: on_hand - reserved}
+        return {}
 
     # --- PUT -------------------------------------------------------------------------
     def put(self, env: Envelope) -> Written:
@@ -210,8 +220,10 @@ class Writer:
         for key, changes in updates:
             row = table.get(key)
             stamp = {"CNG_DATE": now, "CNG_USR": API_USER, "CNG_NR": int(row.get("CNG_NR", 0)) + 1}
-            row = table.update(key, {**changes, **{k: v for k, v in stamp.items() if k in schema.fields}})
-            self._compute(bo.header, row)
+            changes = {**changes, **{k: v for k, v in stamp.items() if k in schema.fields}}
+            # Computed fields go in with the change (not into the stored row afterwards): the indexes see them.
+            changes.update(self._computed(bo.header, {**row, **changes}))
+            table.update(key, changes)
         return {bo.header: [key for key, _ in updates]}
 
     # --- shared checks -----------------------------------------------------------------
@@ -238,7 +250,10 @@ class Writer:
             values = tuple(row.get(f, schema.defaults[f]) for f in combo)
             if any(v in ("", None) for v in values):
                 continue
-            for other_key, other in list(self.store[schema.name].rows.items()) + list(pending.items()):
+            # The index of the combination's first field finds the stored rows that can clash.
+            table = self.store[schema.name]
+            stored = ((k, table.rows[k]) for k in table.keys_equal(combo[0], [equal_text(values[0])]))
+            for other_key, other in [*stored, *pending.items()]:
                 if other_key != key and tuple(other.get(f, schema.defaults[f]) for f in combo) == values:
                     shown = ", ".join(f"{f}={v!r}" for f, v in zip(combo, values, strict=True))
                     raise AccountViewError("duplicate", f"{schema.name} with {shown} already exists")

@@ -29,6 +29,7 @@ from .accountview_filters import Filter, filter_params
 from .accountview_oauth import AccountViewOAuth, Tokens, TokenStore
 from .accountview_values import build_envelope, clean_row, dumps, wire_book_date
 from .counters import CallCounters
+from .limits import CallLimits, DeadlineExceeded, HttpReply, ReplyTooLarge, bound_httpx_client, send_httpx
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class AccountViewClient(CallCounters):
                  verify_tls: bool = True, on_retry: Callable[[int, TransientError, float], None] | None = None,
                  http2: bool = False, profile: ApiProfile | None = None,
                  refresh_margin_s: float = 120.0, fresh_token_s: float = 5.0,
-                 max_refused_refreshes: int = 3):  # fmt: skip
+                 max_refused_refreshes: int = 3, limits: CallLimits | None = None):  # fmt: skip
         self.api_url = api_url.rstrip("/")
         self.oauth = oauth
         self.token_store = token_store
@@ -72,7 +73,11 @@ class AccountViewClient(CallCounters):
         self.max_refused_refreshes = max_refused_refreshes
         self.use_profile(profile or ApiProfile.default())
         self._http = httpx.Client(timeout=timeout, verify=verify_tls, http2=http2,
-                                  headers={"Accept": "application/json", "User-Agent": "apicenter-sync/accountview"})  # fmt: skip
+                                  headers={"Accept": "application/json", "User-Agent": "apicenter-sync/accountview"},
+                                  follow_redirects=False)  # fmt: skip
+        # One deadline over the whole call and a cap on the reply (limits.py); the OAuth client shares them.
+        self.limits = limits or getattr(oauth, "limits", None) or CallLimits()
+        bound_httpx_client(self._http)
         CallCounters.__init__(self)
         self._refresh_lock = threading.Lock()  # one refresh at a time: refresh tokens rotate
         self._fresh: tuple[str, float] | None = None  # (access token, time.monotonic()) of this client's last refresh
@@ -310,7 +315,7 @@ class AccountViewClient(CallCounters):
         return (fresh is not None and fresh[0] == tokens.access_token
                 and time.monotonic() - fresh[1] < self.fresh_token_s)  # fmt: skip
 
-    def _refused(self, response: httpx.Response, operation: str, refreshed: bool) -> SyncError:
+    def _refused(self, response: HttpReply, operation: str, refreshed: bool) -> SyncError:
         """A 401 on a token that a refresh has just issued (the refresh itself succeeded; a refused refresh raises
         AuthError in AccountViewOAuth): transient, unless it keeps happening over several refreshes."""
         with self._refused_lock:
@@ -327,7 +332,7 @@ class AccountViewClient(CallCounters):
         return errs.refused_after_refresh(body, operation)
 
     def _send(self, method: str, path: str, operation: str, params, content, company: bool, tokens: Tokens,
-              is_create: bool) -> httpx.Response:  # fmt: skip
+              is_create: bool) -> HttpReply:  # fmt: skip
         headers = {"Authorization": f"Bearer {tokens.access_token}"}
         if company:
             if not self.company_id:
@@ -339,10 +344,17 @@ class AccountViewClient(CallCounters):
         self._count(operation)
         error: SyncError | None = None
         try:
-            response = self._http.request(method, self.api_url + path, params=params, content=content,
-                                          headers=headers)  # fmt: skip
+            request = self._http.build_request(method, self.api_url + path, params=params, content=content,
+                                               headers=headers)  # fmt: skip
+            response = send_httpx(self._http, request, self.limits)
         except httpx.TransportError as exc:
             error = errs.from_transport(exc, operation, is_create=is_create)
+        except DeadlineExceeded as exc:
+            error = errs.deadline_passed(self.limits.deadline_s, operation, sent=exc.sent, is_create=is_create)
+        except ReplyTooLarge as exc:
+            error = errs.too_large(exc, operation)
+        except httpx.DecodingError:
+            error = errs.malformed("the body does not decode (Content-Encoding)", operation, is_create=is_create)
         if error:
             raise error
         if self.capture is not None:
@@ -350,7 +362,7 @@ class AccountViewClient(CallCounters):
         return response
 
     @staticmethod
-    def _parse(response: httpx.Response, operation: str, is_write: bool, is_create: bool) -> object:
+    def _parse(response: HttpReply, operation: str, is_write: bool, is_create: bool) -> object:
         try:
             body, is_json = (response.json(), True) if response.content else (None, False)
         except ValueError:

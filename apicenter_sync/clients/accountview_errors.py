@@ -11,7 +11,10 @@
 | HTTP 400/404/405/409 with ``{ErrorType, ErrorNumbers, ErrorMessage}`` | AccountViewError (PermanentError); on a write AccountViewRecordError (RecordError) |
 | HTTP 200 with an error body that looks like validation            | as the line above                           |
 | HTTP 200 with any other error body (server hiccup)                | TransientError, maybe_applied True*         |
-| reply is not JSON / has the wrong shape                           | TransientError "malformed reply", maybe_applied True* |
+| reply is not JSON / has the wrong shape / nested too deeply       | TransientError "malformed reply", maybe_applied True* |
+| no complete reply within ``call_deadline_seconds`` (whole call)   | TransientError, maybe_applied True*         |
+| reply larger than ``max_reply_bytes`` (stopped while streaming)   | ReplyTooLargeError (PermanentError)         |
+| HTTP 3xx (redirects are never followed)                           | AccountViewError (PermanentError) "redirect refused" |
 | token endpoint: ``invalid_grant``, ``invalid_client``, …          | AuthError naming the OAuth error code       |
 
 \\* only on a create (POST), raised as :class:`WriteOutcomeUnknown`: the server may have applied it before the
@@ -32,6 +35,7 @@ are raised without the original exception attached.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -70,6 +74,10 @@ class AccountViewRecordError(AccountViewError, RecordError):
     this record fails, the batch goes on. ``status`` 409 means the key is taken, 404 that a PUT found nothing."""
 
 
+class ReplyTooLargeError(PermanentError):
+    """The reply was larger than the setting ``max_reply_bytes``; reading stopped at the cap."""
+
+
 def clean(text: object, limit: int = 500) -> str:
     """Outside text made safe for messages: credentials masked, one line, bounded length."""
     text = redact_text(" ".join(str(text).split()))
@@ -101,6 +109,25 @@ def from_transport(exc: httpx.TransportError, operation: str, *, is_create: bool
     return transient(f"{what} ({type(exc).__name__})", operation, maybe_applied=is_create)
 
 
+def deadline_passed(seconds: float, operation: str, *, sent: bool, is_create: bool) -> TransientError:
+    """The whole call (connect, send, headers, body) did not finish within the call deadline."""
+    return transient(f"no complete reply within the call deadline of {seconds:g} s (setting call_deadline_seconds)",
+                     operation, maybe_applied=is_create and sent)  # fmt: skip
+
+
+def too_large(exc: Exception, operation: str) -> PermanentError:
+    return ReplyTooLargeError(clean(str(exc)), system=SYSTEM, operation=operation)
+
+
+def redirect(status: int, headers, operation: str) -> PermanentError:
+    """A 3xx: never followed, so the request (and its bearer token) is not sent on to another address."""
+    host = urlsplit(str(headers.get("location") or "")).netloc
+    to = f" to {host}" if host else ""
+    return AccountViewError(clean(f"redirect refused: HTTP {status}{to}; API calls never follow redirects "
+                                  "(check [accountview] base_url)"), status=status, system=SYSTEM,
+                            operation=operation)  # fmt: skip
+
+
 def error_fields(body: object) -> tuple[str, list | None] | None:
     """(ErrorMessage, ErrorNumbers) when ``body`` is an AccountView error body, else None.
 
@@ -124,6 +151,8 @@ def from_response(status: int, headers: httpx.Headers, body: object, operation: 
                   is_create: bool, refreshes: int = 1) -> SyncError:  # fmt: skip
     """The error for a reply that is not a success. ``body`` is the parsed JSON (or None). For a 401,
     ``refreshes`` says how many token refreshes in a row it has survived."""
+    if 300 <= status < 400:
+        return redirect(status, headers, operation)
     fields = error_fields(body)
     message, numbers = fields if fields else (f"HTTP {status}", None)
     text = f"HTTP {status}: {message}" if fields else message

@@ -7,7 +7,8 @@ literals ``{^YYYY-MM-DD}`` / ``{^YYYY-MM-DD HH:MM:SS}``, the form seen on the ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -79,7 +80,8 @@ class Filter:
 
     @classmethod
     def in_(cls, field: str, values: Iterable[object], *, negate: bool = False) -> Filter:
-        """One of ``values`` (``FilterIsListOfValues``: the value is a comma list). ``negate``: none of them."""
+        """One of ``values`` (``FilterIsListOfValues``: the value is a comma list). ``negate``: none of them.
+        A value with a comma cannot be expressed: read keys with :func:`rows_in` / :func:`key_filters`."""
         typed = [_typed(v) for v in values]
         if not typed:
             raise ValueError("in_ needs at least one value")
@@ -92,6 +94,59 @@ class Filter:
     @classmethod
     def not_in(cls, field: str, values: Iterable[object]) -> Filter:
         return cls.in_(field, values, negate=True)
+
+
+# --- "key in list" reads: the one helper every flow uses ----------------------------------------------------------
+LIST_CHUNK = 50  # values per list filter
+MAX_LIST_CHARS = 1500  # characters of one list value: keeps the query string well under common URL limits
+# A list is comma-separated with no quoting the API documents, so a value that holds a comma cannot go in one.
+# ASSUMPTION: quotes, control characters and leading/trailing blanks may be read another way inside a list by the
+# real server (a FoxPro IN list); such keys go one by one with an Equal filter, whose value is its own parameter.
+_NOT_IN_LIST = re.compile(r"[,'\"\x00-\x1f\x7f]")
+
+
+def fits_in_list(text: str) -> bool:
+    """Whether ``text`` can travel inside a comma list of ``FilterIsListOfValues``."""
+    return bool(text) and text == text.strip() and not _NOT_IN_LIST.search(text)
+
+
+def key_filters(field: str, values: Iterable[object], *, chunk: int = LIST_CHUNK,
+                max_chars: int = MAX_LIST_CHARS) -> Iterator[Filter]:  # fmt: skip
+    """Filters that together select the rows whose ``field`` is one of ``values``, each to be read on its own:
+    list filters of at most ``chunk`` values (and ``max_chars`` characters), and one Equal filter for every value
+    that cannot go in a list (a comma, a quote…). Blank values and repeats are left out (a blank would match every
+    row whose field is empty)."""
+    listed: list[object] = []
+    alone: list[object] = []
+    seen: set[str] = set()
+    for value in values:
+        text = _typed(value)[1]
+        if not text.strip() or text in seen:
+            continue
+        seen.add(text)
+        (listed if fits_in_list(text) else alone).append(value)
+    part: list[object] = []
+    size = 0
+    for value in listed:
+        text = _typed(value)[1]
+        if part and (len(part) >= chunk or size + len(text) + 1 > max_chars):
+            yield Filter.in_(field, part)
+            part, size = [], 0
+        part.append(value)
+        size += len(text) + 1
+    if part:
+        yield Filter.in_(field, part)
+    for value in alone:
+        yield Filter.equal(field, value)
+
+
+def rows_in(client, business_object: str, table: str, field: str, values: Iterable[object], *,
+            filters: Sequence[Filter] = (), chunk: int = LIST_CHUNK, **options) -> Iterator[dict]:  # fmt: skip
+    """Rows of ``table`` whose ``field`` is one of ``values`` (and that match ``filters``), read with
+    :func:`key_filters`: one request per chunk of values, one per value that cannot go in a list. ``options`` as
+    ``AccountViewClient.iter_rows``. Every "key in list" read of the engine goes through here."""
+    for flt in key_filters(field, values, chunk=chunk):
+        yield from client.iter_rows(business_object, table, filters=[*filters, flt], **options)
 
 
 def filter_params(filters: Sequence[Filter], *, match_any: bool = False) -> dict[str, str]:

@@ -20,6 +20,7 @@ import httpx
 from ..errors import AuthError
 from ..redact import MASK
 from . import accountview_errors as errs
+from .limits import CallLimits, DeadlineExceeded, ReplyTooLarge, bound_httpx_client, send_httpx
 
 PRODUCTION_URL = "https://www.accountview.net"
 AUTHORIZE_PATH = "/ams/authorize.aspx"
@@ -89,7 +90,8 @@ class AccountViewOAuth:
     def __init__(self, base_url: str = PRODUCTION_URL, client_id: str = "", client_secret: str = "",
                  redirect_uri: str = "", *, scopes: tuple[str, ...] | list[str] = DEFAULT_SCOPES,
                  timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, authorize_url: str | None = None,
-                 api_url: str | None = None, verify_tls: bool = True):  # fmt: skip
+                 api_url: str | None = None, verify_tls: bool = True,
+                 limits: CallLimits | None = None):  # fmt: skip
         base = base_url.rstrip("/")
         self.authorize_endpoint = authorize_url or base + AUTHORIZE_PATH
         self.api_url = (api_url or base + API_PATH).rstrip("/")
@@ -98,7 +100,10 @@ class AccountViewOAuth:
         self._client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.scopes = tuple(scopes)
-        self._http = httpx.Client(timeout=timeout, verify=verify_tls, headers={"Accept": "application/json"})
+        self._http = httpx.Client(timeout=timeout, verify=verify_tls, headers={"Accept": "application/json"},
+                                  follow_redirects=False)  # fmt: skip
+        self.limits = limits or CallLimits()  # the whole call within a deadline, the reply within a cap
+        bound_httpx_client(self._http)
         self.capture = None  # a Capture: token calls are written with every secret and token masked
         self.calls = 0  # token requests sent (the API client counts them as "POST token" too)
 
@@ -146,9 +151,15 @@ class AccountViewOAuth:
         self.calls += 1
         error: Exception | None = None
         try:
-            response = self._http.post(self.token_url, data=body)
+            response = send_httpx(self._http, self._http.build_request("POST", self.token_url, data=body), self.limits)
         except httpx.TransportError as exc:
             error = errs.from_transport(exc, "token", is_create=False)
+        except DeadlineExceeded as exc:
+            error = errs.deadline_passed(self.limits.deadline_s, "token", sent=exc.sent, is_create=False)
+        except ReplyTooLarge as exc:
+            error = errs.too_large(exc, "token")
+        except httpx.DecodingError:
+            error = errs.malformed("the body does not decode (Content-Encoding)", "token", is_create=False)
         if error:
             raise error  # outside the handler: nothing chained
         try:
@@ -157,6 +168,8 @@ class AccountViewOAuth:
             payload = None
         if self.capture is not None:
             self.capture.token(form.get("grant_type", ""), response.status_code, payload)
+        if response.is_redirect:
+            raise errs.redirect(response.status_code, response.headers, "token")
         if response.status_code != 200 or not isinstance(payload, dict) or "error" in payload:
             if response.status_code == 200 and not isinstance(payload, dict):
                 raise errs.malformed("token answer is not a JSON object", "token", is_create=False)

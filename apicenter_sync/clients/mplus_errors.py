@@ -9,7 +9,10 @@
 | fault ``Client.Authentication…`` / HTTP 401, 403      | AuthError                                 |
 | other ``Client…`` fault (any HTTP status)             | PermanentError with the fault string      |
 | ``Server…`` fault, HTTP 5xx without a Client fault    | TransientError, maybe_applied True*       |
-| reply is not XML / does not fit the WSDL              | TransientError "malformed reply"          |
+| reply is not XML / does not fit the WSDL / too deep   | TransientError "malformed reply"          |
+| no complete reply within ``call_deadline_seconds``    | TransientError, maybe_applied True*       |
+| reply larger than ``max_reply_bytes`` (streamed)      | ReplyTooLargeError (PermanentError)       |
+| HTTP 3xx (redirects are never followed)               | PermanentError "redirect refused"         |
 | result enum not OK                                    | MplusResultError (a RecordError) & kin    |
 
 \\* maybe_applied only matters for writes: the server may have applied the request before it failed.
@@ -20,6 +23,8 @@ exception attached (its text can carry the URL with the credentials).
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
@@ -61,6 +66,28 @@ class AlreadyExistsError(MplusResultError):
     def __init__(self, message: str, *, existing_id: str | int | None = None, **kw):
         super().__init__(message, **kw)
         self.existing_id = existing_id
+
+
+class ReplyTooLargeError(PermanentError):
+    """The reply was larger than the setting ``max_reply_bytes``; reading stopped at the cap."""
+
+
+def deadline_passed(seconds: float, operation: str, *, sent: bool = True) -> TransientError:
+    """The whole call (connect, send, headers, body) did not finish within the call deadline."""
+    return transient(f"no complete reply within the call deadline of {seconds:g} s (setting call_deadline_seconds)",
+                     operation, maybe_applied=sent)  # fmt: skip
+
+
+def too_large(exc: Exception, operation: str) -> PermanentError:
+    return ReplyTooLargeError(clean(str(exc)), system=SYSTEM, operation=operation)
+
+
+def redirect(status: int, headers, operation: str) -> PermanentError:
+    """A 3xx: never followed, so the SOAP body and the credentials are not sent on to another address."""
+    host = urlsplit(str(headers.get("location") or "")).netloc
+    to = f" to {redact_text(host)}" if host else ""
+    return PermanentError(clean(f"redirect refused: HTTP {status}{to}; API calls never follow redirects "
+                                "(check [mplus] url)"), system=SYSTEM, operation=operation)  # fmt: skip
 
 
 def clean(text: object, limit: int = 500) -> str:

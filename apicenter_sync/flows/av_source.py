@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from ..clients.accountview import Filter
+from ..clients.accountview_filters import rows_in
 from ..clients.accountview_values import LOCAL_TZ
 from ..profile import ObjectSpec
 from .base import Batch, Flow
@@ -162,10 +163,5 @@ def done_id(row: dict, key: str, counter_field: str) -> str:
 
 def rows_by_keys(flow: Flow, obj: ObjectSpec, keys: list[str], field: str | None = None) -> list[dict]:
     """The rows whose ``field`` (default: the key) is one of ``keys`` (to retry failed records), one request per
-    chunk of keys."""
-    field = field or obj.key_field
-    found: list[dict] = []
-    for start in range(0, len(keys), 50):
-        chunk = keys[start : start + 50]
-        found.extend(flow.av.iter_rows(obj.reader, obj.table, filters=[Filter.in_(field, chunk)], page_size=100))
-    return found
+    chunk of keys, one per key that cannot go in a list filter (a comma, a quote: accountview_filters.rows_in)."""
+    return list(rows_in(flow.av, obj.reader, obj.table, field or obj.key_field, keys, page_size=100))

@@ -35,6 +35,10 @@ MAX_RETRY_DELAY = 3600  # seconds: the backoff of automatic retries doubles up t
 SWITCHED_OFF = "switched_off"  # stream of the notice that a step is off (an object the API profile says is absent)
 MAX_ERROR_TEXT = 2000  # characters of a record's error message kept on its log line
 MAX_SOURCE_ID = 200
+# Flows whose records need those of other flows at the target (stock and prices need the articles, prices the
+# relations too). Flow.run does not start such a flow while another runner holds the lock of a flow it needs, in
+# any process on the same store; the Odoo jobs wait for them too (apicenter_connector). engine.NEEDS is this.
+NEEDS: dict[str, tuple[str, ...]] = {"stock": ("products",), "prices": ("products", "customers")}
 
 
 @dataclass
@@ -91,6 +95,7 @@ class RunResult:
     seconds: float = 0.0
     locked_out: bool = False  # another run of the same flow held the flow lock: nothing was done
     more: bool = False  # stopped at options.limit / max_batches with records left: a run with resume=True goes on
+    budget_spent: bool = False  # stopped because run_budget_seconds was spent; the next run goes on from there
 
     @property
     def ok(self) -> bool:
@@ -249,13 +254,26 @@ class Flow:
     # --- the run loop ------------------------------------------------------------------------------------
     def run(self) -> RunResult:
         """One run, under the flow lock: a second runner of the same flow on the same store ends at once."""
+        mode = "dry_run" if self.dry_run else ("full" if self.options.full else "normal")
         with self.store.flow_lock(self.name) as acquired:
             if acquired:
-                return self._run()
-        mode = "dry_run" if self.dry_run else ("full" if self.options.full else "normal")
+                busy = self._needed_running()
+                if busy is None:
+                    return self._run()
+                message = f"{self.name} waits for {busy}: a run of {busy} is in progress in another process"
+                _log.warning("flow %s", message)
+                return RunResult(self.name, None, mode, error=message, transient=True, locked_out=True)
         _log.warning("flow %s: another run is in progress; this one does nothing", self.name)
         return RunResult(self.name, None, mode, error=f"another run of {self.name} is in progress",
                          transient=True, locked_out=True)  # fmt: skip
+
+    def _needed_running(self) -> str | None:
+        """A flow this one needs (NEEDS) whose lock another runner holds right now, or None. Stores that can tell
+        (``flow_lock_held_elsewhere``: SQLite) make the order hold across processes."""
+        held = getattr(self.store, "flow_lock_held_elsewhere", None)
+        if held is None:
+            return None
+        return next((flow for flow in NEEDS.get(self.name, ()) if held(flow)), None)
 
     def _run(self) -> RunResult:
         try:
@@ -273,6 +291,7 @@ class Flow:
         result = RunResult(self.name, None, mode)
         result.run_id = self.run_id = self.store.log.start_run(self.name, mode)
         done = batches = 0
+        budget = int(self.settings.get("run_budget_seconds") or 0)
         try:
             self.prepare()
             if self.from_start and not self.dry_run:
@@ -281,6 +300,14 @@ class Flow:
                 if batch.records and self._at_limit(done, batches):
                     # Not processed, so not committed: the next run (resume=True) reads it again.
                     result.more = True
+                    break
+                if budget and batch.records and time.monotonic() - started >= budget:
+                    # Like a limit: this batch is not processed, nothing past the last commit moves; the next run
+                    # goes on from the last committed watermark and cursor.
+                    result.more = result.budget_spent = True
+                    result.counts["budget_spent"] += 1
+                    _log.warning("flow %s: run budget of %d s (setting run_budget_seconds) spent after %d records; "
+                                 "no new batch is started, the next run goes on from here", self.name, budget, done)  # fmt: skip
                     break
                 if batch.stream == SWITCHED_OFF:
                     outcomes = [Outcome("profile", r["profile"], "skipped", message=r["message"]) for r in batch.records]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..clients.accountview import Filter
+from ..clients.accountview_filters import rows_in
 
 _TRUE = {"true", "1", "yes", "y", "t", "j", "ja"}
 
@@ -40,10 +40,8 @@ class ArticleFilter:
         keep: set[str] = set()
         unique = sorted(set(skus))
         art = self.flow.names.article
-        for start in range(0, len(unique), 50):
-            chunk = unique[start : start + 50]
-            rows = self.flow.av.iter_rows(art.code, art.table, filters=[Filter.in_(art.key_field, chunk)])
-            keep.update(str(r.get(art.key_field, "")).strip() for r in rows if self.matches(r))
+        rows = rows_in(self.flow.av, art.code, art.table, art.key_field, unique)
+        keep.update(str(r.get(art.key_field, "")).strip() for r in rows if self.matches(r))
         return keep
 
 

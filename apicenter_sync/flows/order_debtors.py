@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from ..clients.accountview import Filter
+from ..clients.accountview_filters import rows_in
 from ..errors import SyncError, TransientError
 from ..models import Customer
 from ..profile import ObjectSpec
@@ -47,12 +48,9 @@ class Debtors:
     # --- lookups --------------------------------------------------------------------------------------------
     def prefetch(self, emails: list[str]) -> None:
         wanted = sorted({email_key(e) for e in emails if e and email_key(e) not in self._rows})
-        wanted = [e for e in wanted if "," not in e]  # a list filter cannot carry a comma; those go one by one
         debtor = self.debtor
-        for start in range(0, len(wanted), 50):
-            chunk = wanted[start : start + 50]
-            rows = self.av.iter_rows(debtor.code, debtor.table, filters=[Filter.in_(self.email, chunk)], page_size=1000)
-            self._index(rows, chunk)
+        if wanted:  # addresses that cannot go in a list filter (a comma, a quote) are read one by one
+            self._index(rows_in(self.av, debtor.code, debtor.table, self.email, wanted, page_size=1000), wanted)
 
     def find(self, email: str) -> dict | None:
         key = email_key(email)

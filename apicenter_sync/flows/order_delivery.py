@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from ..clients.accountview import Filter
+from ..clients.accountview_filters import rows_in
 from ..errors import TransientError
 from ..models import Address, Order
 from .base import record_error
@@ -116,11 +117,7 @@ def debtor_delivery_addresses(flow, debtors: list[str]) -> dict[str, Address]:
         return {}
     spec = flow.names.objects["delivery_address"]
     found: dict[str, Address] = {}
-    rows = []
-    for start in range(0, len(debtors), 50):
-        chunk = [d for d in debtors[start : start + 50] if "," not in d]
-        if chunk:
-            rows += flow.av.iter_rows(spec.code, spec.table, filters=[Filter.in_(spec["debtor"], chunk)])
+    rows = list(rows_in(flow.av, spec.code, spec.table, spec["debtor"], debtors))
     for row in sorted(rows, key=lambda r: str(r.get(spec.key_field) or "").zfill(20)):
         debtor = str(row.get(spec["debtor"]) or "").strip()
         if debtor in found:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..clients.accountview import Filter
+from ..clients.accountview_filters import key_filters
 from ..clients.mplus_reader import UNREADABLE
 from ..datamapper import MappingError
 from ..errors import AuthError, ConfigError, SyncError, TransientError
@@ -533,13 +534,8 @@ class OrdersFlow(Flow):
 
 
 def _in_filters(field_name: str, values: list[str]):
-    """IN filters of at most 50 values; a value holding a comma cannot go in a list, so it gets its own filter."""
-    plain = [v for v in values if v and "," not in v]
-    for start in range(0, len(plain), 50):
-        yield Filter.in_(field_name, plain[start : start + 50])
-    for v in values:
-        if v and "," in v:
-            yield Filter.equal(field_name, v)
+    """IN filters of at most 50 values; a value that cannot go in a list (a comma, a quote) gets its own filter."""
+    return key_filters(field_name, values)
 
 
 def _retries(client) -> int:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..clients.accountview import Filter
+from ..clients.accountview_filters import rows_in
 from ..errors import AuthError
 from ..models import Customer, Discount, PriceListPrice
 from .av_source import changed_batches, rows_by_keys
@@ -188,10 +188,8 @@ class PricesFlow(Flow):
         if not self.has_prices:
             return rows
         items = self.names.price_list_item
-        for start in range(0, len(skus), CHUNK):
-            query = [Filter.in_(self.price_sku_field, skus[start : start + CHUNK])]
-            for row in self.av.iter_rows(items.code, items.table, filters=query, page_size=1000):
-                rows.setdefault(self.price_sku(row), []).append(row)
+        for row in rows_in(self.av, items.code, items.table, self.price_sku_field, skus, chunk=CHUNK, page_size=1000):
+            rows.setdefault(self.price_sku(row), []).append(row)
         return rows
 
     def discounts_of(self, groups: set[str]) -> dict[str, list[Discount]]:
@@ -202,15 +200,13 @@ class PricesFlow(Flow):
         if not self.has_discounts:
             return {g: [] for g in groups}
         discounts = self.names.group_discount
-        for start in range(0, len(missing), CHUNK):
-            query = [Filter.in_(self.discount_group_field, missing[start : start + CHUNK])]
-            for row in self.av.iter_rows(discounts.code, discounts.table, filters=query):
-                try:
-                    discount: Discount = self.mapper("discounts").to_model(row, self.tables)
-                except ValueError as exc:  # a bad row fails the articles of its group only (plan_article)
-                    self._bad_discounts[str(row.get(self.discount_group_field) or "").strip()] = str(exc)
-                    continue
-                self._discounts.setdefault(discount.article_group or "", []).append(discount)
+        for row in rows_in(self.av, discounts.code, discounts.table, self.discount_group_field, missing, chunk=CHUNK):
+            try:
+                discount: Discount = self.mapper("discounts").to_model(row, self.tables)
+            except ValueError as exc:  # a bad row fails the articles of its group only (plan_article)
+                self._bad_discounts[str(row.get(self.discount_group_field) or "").strip()] = str(exc)
+                continue
+            self._discounts.setdefault(discount.article_group or "", []).append(discount)
         return {g: self._discounts.get(g, []) for g in groups}
 
     # --- articles: build, compare, write ---------------------------------------------------------------------

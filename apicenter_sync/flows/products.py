@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..clients.accountview import Filter
+from ..clients.accountview_filters import rows_in
 from ..errors import TransientError
 from ..models import Article, Category
 from ..units import to_cents
@@ -305,7 +305,7 @@ class ProductsFlow(Flow):
         art = self.names.article
         for start in range(0, len(names), 50):
             chunk = names[start : start + 50]
-            rows = self.av.iter_rows(art.code, art.table, filters=[Filter.in_(self.variant_field, chunk)])
+            rows = rows_in(self.av, art.code, art.table, self.variant_field, chunk)  # any key (commas too)
             for row in rows:
                 sku = self.source_id(row)
                 if sku in have or (self.article_filter.active and not self.article_filter.matches(row)):

@@ -11,7 +11,12 @@ Concurrency and crash safety:
 - :meth:`SqliteStore.flow_lock`: a lease row per flow (owner host:pid:token, expiry), taken with ``BEGIN
   IMMEDIATE`` so two processes cannot both take it, renewed by every commit of its holder, released at the end
   of the run. A SIGKILLed holder does not block: its lease is free as soon as its process is gone (same host) or
-  its expiry has passed (``lock_ttl_seconds``, any host).
+  its expiry has passed (``lock_ttl_seconds``, any host). While the lock is held a heartbeat thread renews the
+  lease every ``lock_ttl_seconds / 3`` as well, so a single API call that outlasts the lease (a slow server, up to
+  the call deadline and its retries) never lets another runner take the flow over.
+- The file holds OAuth tokens: it is created owner-only (0600), and its ``-wal``/``-shm`` files are kept so too.
+- At open, ``PRAGMA quick_check``: a damaged file, a file that is no SQLite database, or one written by a newer
+  version (schema) is refused with :class:`StoreError` (the command line exits with status 2), never used.
 
 Threads: one connection per store, guarded by an RLock that a transaction holds until it ends, so threads may
 share a store (their calls are serialised). For parallel work use one store per process (or per thread) on the
@@ -33,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import settings as registry
+from ..errors import SyncError
 from ..redact import redact_text
 from .interfaces import Binding, BindingConflict, BindingState, Watermark
 from .sqlite_log import SqliteActivityLog
@@ -40,8 +46,34 @@ from .sqlite_schema import LATEST_VERSION, MIGRATIONS
 from .timefmt import from_ts, ts
 
 
-class SchemaError(RuntimeError):
-    pass
+class StoreError(SyncError):
+    """The state store cannot be used: damaged, not a SQLite database, or of a newer schema."""
+
+
+class SchemaError(StoreError):
+    """The file was written by a newer version of the engine (its schema version is higher than ours)."""
+
+
+OWNER_ONLY = 0o600
+
+
+def _owner_only(path: str) -> None:
+    """Create ``path`` owner-only if it does not exist; take group and other permissions off an existing one."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, OWNER_ONLY)
+    except FileExistsError:
+        _tighten(path)
+    else:
+        os.close(fd)
+
+
+def _tighten(path: str) -> None:
+    try:
+        mode = os.stat(path).st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+    except OSError:
+        pass  # gone meanwhile, or not ours: SQLite reports what matters
 
 
 class SqliteStore:
@@ -71,8 +103,25 @@ class SqliteStore:
         self._owner = self._new_owner()
         self._held: dict[str, int] = {}  # flows whose lock this store holds -> nesting depth
         self._renewed = 0.0  # monotonic time of the last lease renewal
-        self._conn: sqlite3.Connection | None = self._connect()
-        self._migrate()
+        self._heartbeats: dict[str, threading.Event] = {}  # held flows -> stop signal of their lease heartbeat
+        self._conn: sqlite3.Connection | None = None
+        if not self._memory:
+            _owner_only(self.path)
+        try:
+            self._conn = self._connect()
+            self._check_integrity()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"the state store {self.path} cannot be used: {exc} (a damaged file or not a SQLite "
+                             "database); restore a backup or move it away to start a new one") from None  # fmt: skip
+        except StoreError:
+            self.close()
+            raise
+        if not self._memory:
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(self.path + suffix):
+                    _tighten(self.path + suffix)
         self.bindings = SqliteBindingStore(self)
         self.watermarks = SqliteWatermarkStore(self)
         self.mappings = SqliteMappingStore(self)
@@ -133,6 +182,16 @@ class SqliteStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _check_integrity(self) -> None:
+        """``PRAGMA quick_check`` of a file store: a damaged file is refused before anything reads or writes it."""
+        if self._memory:
+            return
+        rows = self._conn.execute("PRAGMA quick_check(5)").fetchall()
+        problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
+        if problems:
+            raise StoreError(f"the state store {self.path} is damaged (integrity check: {'; '.join(problems)[:300]}); "
+                             "restore a backup or move it away to start a new one")  # fmt: skip
+
     def _migrate(self) -> None:
         with self.transaction():
             conn = self.connection()
@@ -141,7 +200,9 @@ class SqliteStore:
             current = row[0] if row else 0
             if current > LATEST_VERSION:
                 raise SchemaError(
-                    f"{self.path}: schema version {current} is newer than this code supports ({LATEST_VERSION})"
+                    f"the state store {self.path} has schema version {current}, newer than this version of "
+                    f"apicenter-sync supports ({LATEST_VERSION}): run the newer apicenter-sync that wrote it, or "
+                    "restore a backup"
                 )
             for version, statements in MIGRATIONS:
                 if version > current:
@@ -237,11 +298,32 @@ class SqliteStore:
             yield False
             return
         self._held[flow] = 1
+        stop = self._heartbeats[flow] = threading.Event()
+        threading.Thread(target=self._heartbeat, args=(flow, stop), name=f"lease-{flow}", daemon=True).start()
         try:
             yield True
         finally:
+            stop.set()
+            self._heartbeats.pop(flow, None)
             del self._held[flow]
             self._release(flow)
+
+    def _heartbeat(self, flow: str, stop: threading.Event) -> None:
+        """Renew the lease of ``flow`` every ttl/3 while it is held, also while the holder waits on an API call."""
+        owner, pid = self._owner, os.getpid()
+        while not stop.wait(self.lock_ttl_seconds / 3):
+            if os.getpid() != pid:
+                return  # a forked child: the lease is the parent's
+            try:
+                self.execute("UPDATE flow_lock SET expires_at = ? WHERE backend = ? AND flow = ? AND owner = ?",
+                             (self._expiry(), self.backend, flow, owner))  # fmt: skip
+            except (sqlite3.Error, RuntimeError):
+                return  # the store is closing; the lease ends with the run or expires by itself
+
+    def flow_lock_held_elsewhere(self, flow: str) -> bool:
+        """Whether another runner (another process, or another store on this file) holds a live lease of ``flow``."""
+        holder = self.lock_holder(flow)
+        return holder is not None and holder["owner"] != self._owner and not self._stale(holder)
 
     def lock_holder(self, flow: str) -> dict[str, Any] | None:
         """Who holds the lease of ``flow`` (owner, host, pid, acquired_at, expires_at), or None."""

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, Protocol, get_args
 
 from ..redact import bound_texts, redact, redact_text
 from .interfaces import Action, Direction, LineState, LogLine, PurgeResult, Run, RunMode, RunState
 from .timefmt import from_ts, ts
-
-if TYPE_CHECKING:
-    from .sqlite import SqliteStore
 
 _ACTIONS = get_args(Action)
 _DIRECTIONS = get_args(Direction)
@@ -35,8 +33,23 @@ def _text(value: str | None) -> str | None:
     return None if value is None else redact_text(str(value))
 
 
+class SqliteDb(Protocol):
+    """What the log needs of its database (``SqliteStore`` gives it): the log does not import the store, the store
+    composes the log."""
+
+    backend: str
+    clock: Callable[[], datetime]
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]: ...
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int: ...
+    def now(self) -> str: ...
+    def checkpoint(self) -> None: ...
+
+
 class SqliteActivityLog:
-    def __init__(self, db: SqliteStore) -> None:
+    def __init__(self, db: SqliteDb) -> None:
         self._db = db
 
     # --- conversions ------------------------------------------------------------------------------------------

@@ -28,8 +28,10 @@ def get_products(sb, params: dict) -> dict:
     candidates: set[int] | None = None
     if product_numbers:
         candidates = product_numbers
-    elif article_numbers and not plu_numbers:
+    elif (article_numbers or plu_numbers) and None not in plu_numbers:  # PLU None is not indexed: scan
         candidates = {store.article_product[a] for a in article_numbers if a in store.article_product}
+        if plu_numbers:
+            candidates |= store.plu_index.products(store, plu_numbers)
     if candidates is None:
         keys = store.index["article"].since(marker)
     else:
@@ -115,8 +117,9 @@ def _check_groups(sb, product: dict) -> None:
             raise Rejected("FAILED", f"unknown article group {group}")
 
 
-def _next_number(used) -> int:
-    return max(used, default=0) + 1
+def _next_number(store, kind: str, *taken) -> int:
+    """One above the highest number in use (``kind``: "product" or "article") and in ``taken``."""
+    return max([store.highest[kind].value(store), *(max(t, default=0) for t in taken)]) + 1
 
 
 @operation("createProduct", write=True)
@@ -144,14 +147,14 @@ def _create_product(sb, product: dict) -> dict:
             raise Rejected("FAILED", f"articleNumber must be positive, got {a}")
         if a and (a in store.article_product or wanted.count(a) > 1):
             raise Rejected("FAILED-ARTICLE-NUMBER-ALREADY-TAKEN", f"article number {a} is already taken")
-    number = number or _next_number(store.products)
+    number = number or _next_number(store, "product")
     stamp = mplus_datetime(sb.now())
     marker = store.markers["article"] + 1  # taken by touch() below once everything checked out
     taken = set(wanted)
     articles = []
     for data, a in zip(articles_in, wanted, strict=True):
         if not a:
-            a = _next_number(store.article_product.keys() | taken)
+            a = _next_number(store, "article", taken)
             taken.add(a)
         articles.append(_article(sb, data, None, a, marker, stamp))
     store.touch("article", number, None)  # == marker: we hold the lock, nothing bumped it meanwhile
@@ -203,7 +206,7 @@ def _update_product(sb, product: dict) -> dict:
         if a in taken or (a and a not in current and a in store.article_product):
             raise Rejected("FAILED-ARTICLE-NUMBER-ALREADY-TAKEN", f"article number {a} is already taken")
         if not a:
-            a = _next_number(store.article_product.keys() | current.keys() | taken)
+            a = _next_number(store, "article", current.keys(), taken)
         taken.add(a)
         (existing if a in current else new).append(a)
         current[a] = _article(sb, data, current.get(a), a, marker, stamp)

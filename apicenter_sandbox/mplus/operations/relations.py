@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from ..store import TextIndex
 from ..values import mplus_datetime
 from .registry import Rejected, limited, operation
 
@@ -58,7 +61,7 @@ def find_relation(sb, params: dict) -> dict:
     card = probe.get("cardNumbers") or []
     if not (texts or exact or card):
         return {"result": "FIND-RELATION-RESULT-NOT-FOUND"}
-    for number in sorted(sb.store.relations):
+    for number in sorted(_candidates(sb.store, texts, exact)):
         rel = sb.store.relations[number]
         if all(needle in str(rel.get(f) or "").casefold() for f, needle in texts.items()) and all(
             rel.get(f) == v for f, v in exact.items()
@@ -67,6 +70,22 @@ def find_relation(sb, params: dict) -> dict:
                 continue
             return {"result": "FIND-RELATION-RESULT-OK", "relation": rel}
     return {"result": "FIND-RELATION-RESULT-NOT-FOUND"}
+
+
+def _candidates(store, texts: dict[str, str], exact: dict) -> Iterable[int]:
+    """The relations that can match: by number, else those holding every trigram of the e-mail (or other text)
+    sought, else all. The match itself is still tested on each, lowest number first."""
+    if "relationNumber" in exact:
+        return {exact["relationNumber"]} & store.relations.keys()
+    found: set[int] | None = None
+    for name, needle in texts.items():
+        index = store.relation_text.get(name)
+        if index is None:
+            index = store.relation_text[name] = TextIndex(name)
+        hits = index.containing(store, needle)
+        if hits is not None:
+            found = hits if found is None else found & hits
+    return store.relations.keys() if found is None else found
 
 
 def _check(sb, rel: dict) -> None:
@@ -94,7 +113,7 @@ def create_relation(sb, params: dict) -> dict:
         _check(sb, data)
     except Rejected as exc:
         return {"result": f"CREATE-RELATION-RESULT-{exc.result}", "relationNumber": number, "errorMessage": exc.message}
-    number = number or max(store.relations, default=0) + 1
+    number = number or store.highest["relation"].value(store) + 1
     stamp = mplus_datetime(sb.now())
     marker = store.touch("relation", number, None)
     store.relations[number] = {

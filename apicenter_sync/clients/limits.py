@@ -1,0 +1,200 @@
+"""What bounds one API call: a deadline over the whole call and a cap on the size of its reply.
+
+A read timeout bounds each read, not the call: a server that sends one byte every few seconds would hold a call
+for as long as it likes, and a reply of any size would be read whole into memory. Both clients therefore:
+
+- give every call one **deadline** (setting ``call_deadline_seconds``): connect, TLS, sending the request, the
+  status line, the headers and the whole body must be done by then. The AccountView client (httpx) bounds every
+  socket operation by the time left (:class:`DeadlineBackend`, a wrapper of httpcore's network backend); the
+  MplusKASSA transport (http.client, ``mplus_transport.py``) does the same with its connections: connect, the TLS
+  handshake, sending and every receive get at most :func:`time_left`.
+- read the reply **streamed, with a byte cap** (setting ``max_reply_bytes``, default 64 MiB), counted on the
+  decoded body (a gzip bomb is stopped too) and checked after every chunk: a larger reply is refused with
+  :class:`ReplyTooLarge` before it is in memory.
+- never follow a redirect: a 3xx is a permanent error (the request, with its credentials, is not sent again to
+  another address).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpcore
+
+DEFAULT_DEADLINE_S = 120.0  # setting call_deadline_seconds
+DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024  # setting max_reply_bytes
+DEADLINE_SETTING = "call_deadline_seconds"
+SIZE_SETTING = "max_reply_bytes"
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    deadline_s: float = DEFAULT_DEADLINE_S
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+
+    def __post_init__(self):
+        if self.deadline_s <= 0 or self.max_reply_bytes <= 0:
+            raise ValueError("call deadline and reply cap must be positive")
+
+
+class DeadlineExceeded(Exception):
+    """The call's deadline passed before the reply was complete. ``sent``: the request may have reached the
+    server (False only when the deadline struck while connecting)."""
+
+    def __init__(self, sent: bool = True):
+        super().__init__("the call deadline passed")
+        self.sent = sent
+
+
+class ReplyTooLarge(Exception):
+    """The reply is larger than the cap; reading stopped there."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the reply is larger than {limit:,} bytes (setting {SIZE_SETTING}); refused")
+        self.limit = limit
+
+
+# --- the deadline of the call in progress (per thread: a call's I/O runs in the thread that makes it) -------------
+_local = threading.local()
+
+
+@contextmanager
+def deadline_scope(seconds: float) -> Iterator[float]:
+    """Within the block, socket operations of this thread end by ``monotonic() + seconds`` (yielded)."""
+    previous = getattr(_local, "deadline", None)
+    deadline = time.monotonic() + seconds
+    _local.deadline = deadline if previous is None else min(previous, deadline)
+    try:
+        yield _local.deadline
+    finally:
+        _local.deadline = previous
+
+
+def current_deadline() -> float | None:
+    return getattr(_local, "deadline", None)
+
+
+def time_left(timeout: float | None) -> float | None:
+    """``timeout`` (per operation) cut to the time left before the current deadline; 0 when it has passed."""
+    deadline = current_deadline()
+    if deadline is None:
+        return timeout
+    left = max(deadline - time.monotonic(), 0.0)
+    return left if timeout is None else min(timeout, left)
+
+
+def read_capped(chunks: Iterable[bytes], limit: int, deadline: float | None = None) -> bytes:
+    """Join ``chunks`` into the body; :class:`ReplyTooLarge` past ``limit`` bytes, :class:`DeadlineExceeded` once
+    ``deadline`` (monotonic) has passed."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        if len(buf) > limit:
+            raise ReplyTooLarge(limit)
+        if deadline is not None and time.monotonic() > deadline:
+            raise DeadlineExceeded()
+    return bytes(buf)
+
+
+@dataclass
+class HttpReply:
+    """A reply read whole within the limits: status, headers and the decoded body."""
+
+    status_code: int
+    headers: Any
+    content: bytes
+
+    def json(self) -> Any:
+        """The body as JSON; any parser failure (nesting too deep included) is a ValueError."""
+        try:
+            return json.loads(self.content)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        except (UnicodeDecodeError, TypeError) as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def is_redirect(self) -> bool:
+        return 300 <= self.status_code < 400
+
+
+def send_httpx(client, request, limits: CallLimits) -> HttpReply:
+    """Send an httpx request and read its reply within ``limits``; never follows a redirect. Raises httpx
+    transport errors, :class:`DeadlineExceeded` and :class:`ReplyTooLarge`."""
+    import httpx
+
+    with deadline_scope(limits.deadline_s) as deadline:
+        try:
+            response = client.send(request, stream=True, follow_redirects=False)
+            try:
+                content = read_capped(response.iter_bytes(), limits.max_reply_bytes, deadline)
+            finally:
+                response.close()
+        except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise DeadlineExceeded(sent=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)) from None
+            raise
+    return HttpReply(response.status_code, response.headers, content)
+
+
+# --- httpx: every socket operation bounded by the time left ---------------------------------------------------
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    @staticmethod
+    def _left(timeout: float | None, exc: type[Exception]) -> float | None:
+        left = time_left(timeout)
+        if left is not None and left <= 0:
+            raise exc("the call deadline has passed")
+        return left
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        left = self._left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with every connect, read and write cut to the time left of the call."""
+
+    def __init__(self, backend: httpcore.NetworkBackend):
+        self._backend = backend
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        left = _DeadlineStream._left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_tcp(host, port, left, local_address, socket_options))
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        left = _DeadlineStream._left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def bound_httpx_client(client) -> None:
+    """Put :class:`DeadlineBackend` under every connection pool of an ``httpx.Client`` (its transport and mounts)."""
+    transports = [client._transport, *(t for t in client._mounts.values() if t is not None)]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is not None and not isinstance(backend, DeadlineBackend):
+            pool._network_backend = DeadlineBackend(backend)

@@ -1,0 +1,107 @@
+"""Issue 16, engine side: the per-run budget, the call limits taken from the settings, and an INFO log free of
+personal data."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote, quote_plus
+
+import httpx
+import pytest
+from flow_fixtures import Env, env_fixture, sandboxes_fixture  # noqa: F401 - fixtures "env", "sandboxes"
+
+from apicenter_sandbox.demo import sandbox_config_text
+from apicenter_sync.cli import main
+from apicenter_sync.engine import QUIET_LOGGERS, call_limits
+from apicenter_sync.store import SqliteStore
+
+
+def _latency(env: Env, ms: int) -> None:
+    for url in (env.sb.accountview_url, env.sb.mplus_url):
+        httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": ms}).raise_for_status()
+
+
+def test_a_spent_run_budget_starts_no_new_batch_and_the_next_run_goes_on(env: Env):
+    env.set("products", batch_size=5, run_budget_seconds=1)
+    _latency(env, 40)  # every call takes a while: a batch costs well over 0.1 s
+    try:
+        first = env.run("products")
+    finally:
+        _latency(env, 0)
+    assert first.budget_spent and first.more and first.ok
+    assert first.counts["budget_spent"] == 1
+    run = env.store.log.get_run(first.run_id)
+    assert run.state == "done"
+    created_first = env.writes()["product"]
+    assert 0 < created_first < 40  # stopped early: the world has 60 articles
+    env.set("products", run_budget_seconds=0)
+    second = env.run("products")
+    assert not second.budget_spent
+    # The second run went on where the first stopped: everything is done, and a third run has nothing left.
+    assert second.counts["created"] > 0
+    numeric = [a.sku for a in env.world.articles if a.sku.isdigit()]
+    assert all(env.mplus_article(int(sku)) is not None for sku in numeric)
+    # Nothing the first run committed was done again by the second.
+    first_ids = {ln.source_id for ln in env.store.log.list_lines(flow="products", run_id=first.run_id, limit=10_000)
+                 if ln.action in ("created", "updated")}  # fmt: skip
+    second_ids = {ln.source_id for ln in env.store.log.list_lines(flow="products", run_id=second.run_id,
+                                                                  limit=10_000) if ln.action in ("created", "updated")}  # fmt: skip
+    assert first_ids and second_ids and not first_ids & second_ids
+    third = env.run("products")
+    assert third.counts["created"] == 0 and third.counts["updated"] == 0
+
+
+def test_call_limits_come_from_the_settings():
+    store = SqliteStore(":memory:")
+    limits = call_limits(store)
+    assert limits.deadline_s == 120 and limits.max_reply_bytes == 64 * 1024 * 1024
+    store.settings.set("call_deadline_seconds", 30)
+    store.settings.set("max_reply_bytes", 1024 * 1024)
+    limits = call_limits(store)
+    assert limits.deadline_s == 30 and limits.max_reply_bytes == 1024 * 1024
+
+
+@pytest.fixture
+def noisy_http_loggers():
+    """The HTTP libraries' loggers as a fresh process has them (another test's engine may have quietened them)."""
+    saved = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    yield
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def _personal_values_in_info_log(sandboxes, tmp_path, caplog) -> list[str]:
+    for url in (sandboxes.accountview_url, sandboxes.mplus_url):
+        httpx.post(f"{url}/_sandbox/reset").raise_for_status()
+    for name in QUIET_LOGGERS:  # as a fresh process has them (another test's engine may have quietened them)
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    tmp_path.mkdir()
+    cfg = tmp_path / "apicenter.toml"
+    cfg.write_text(sandbox_config_text(sandboxes), encoding="utf-8")
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    assert main(["--config", str(cfg), "-v", "connect", "accountview"]) == 0
+    assert main(["--config", str(cfg), "-v", "run", "all"]) == 0
+    assert main(["--config", str(cfg), "-v", "run", "all"]) == 0
+    text = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
+    personal = set()
+    for customer in sandboxes.world.customers:
+        for value in (customer.email, customer.last_name, f"{customer.first_name} {customer.last_name}",
+                      customer.phone):  # fmt: skip
+            if value and len(value) > 4:
+                personal.update({value, quote(value, safe=""), quote_plus(value)})
+    return sorted(v for v in personal if v in text)
+
+
+def test_the_info_log_of_a_run_holds_no_personal_data(sandboxes, tmp_path, caplog, noisy_http_loggers, monkeypatch):
+    found = _personal_values_in_info_log(sandboxes, tmp_path / "run", caplog)
+    assert not found, f"personal values in the INFO log: {found[:5]}"
+    assert not [r for r in caplog.records if r.name.split(".")[0] in ("httpx", "httpcore", "urllib3")
+                and r.levelno < logging.WARNING]  # fmt: skip
+    # The control: with the HTTP libraries left at INFO (as before), the same grep finds e-mail addresses in the
+    # request lines (the orders flow looks debtors up by e-mail), so the grep above is not vacuous.
+    monkeypatch.setattr("apicenter_sync.cli.quiet_http_logs", lambda: None)
+    monkeypatch.setattr("apicenter_sync.engine.quiet_http_logs", lambda: None)
+    assert any("%40example.nl" in v for v in _personal_values_in_info_log(sandboxes, tmp_path / "control", caplog))
