@@ -65,8 +65,16 @@ def redact(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         out = {}
         for key, value in obj.items():
-            if is_secret_key(key) and value not in (None, "", b""):
+            secret = type(key) is str and _is_secret_name(key)
+            if secret and value not in (None, "", b""):
                 out[key] = MASK
+                continue
+            # Inlined for the scalars most values are (a debtor row has 189 fields): no call per value.
+            value_kind = type(value)
+            if value_kind in _PLAIN:
+                out[key] = value
+            elif value_kind is str:
+                out[key] = redact_text(value) if "=" in value or len(value) >= 14 else value
             else:
                 out[key] = redact(value)
         return out
@@ -93,7 +101,8 @@ def bound_texts(obj: Any, limit: int = MAX_STORED_TEXT) -> Any:
     if kind is str:
         return obj if len(obj) <= limit else f"{obj[:limit]}… [cut: {len(obj):,} characters]"
     if kind is dict:
-        return {k: bound_texts(v, limit) for k, v in obj.items()}
+        return {k: v if type(v) in _PLAIN or (type(v) is str and len(v) <= limit) else bound_texts(v, limit)
+                for k, v in obj.items()}  # fmt: skip
     if kind is list:
         return [bound_texts(v, limit) for v in obj]
     return obj

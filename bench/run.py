@@ -207,9 +207,9 @@ def table(rows: list[dict], naive_limit: int, before: list[dict] = ()) -> str:
             "CPU ms/rec (ours) | sandbox CPU ms/rec (share of wall) | peak RSS MB | vs naive: time | time w/o sandbox CPU "
             "| calls | CPU | previous run: wall s | previous: CPU ms/rec | previous: peak RSS MB |")  # fmt: skip
     out = [head, "|" + "---|" * (head.count("|") - 1)]
-    earlier = {(r["size"], r["latency_ms"], r["flow"], r["scenario"]): r for r in before}
+    earlier = previous_of(rows, before)
     for r in rows:
-        then = earlier.get((r["size"], r["latency_ms"], r["flow"], r["scenario"]), {})
+        then = earlier.get(id(r), {})
         scenario = SCENARIOS[r["scenario"]]
         if r["scenario"] == "naive":
             scenario = "naive baseline (first records only)"
@@ -306,9 +306,23 @@ def committed_rows(readme: Path = HERE / "README.md") -> list[dict]:
     return rows
 
 
+def previous_of(rows: list[dict], before: list[dict]) -> dict[int, dict]:
+    """Each row's counterpart in the committed table: same world, flow and scenario, taken in order (the two orders
+    worlds differ only by their number of orders, which the table does not show as a column)."""
+    queues: dict[tuple, list[dict]] = {}
+    for r in before:
+        queues.setdefault((r["size"], r["latency_ms"], r["flow"], r["scenario"]), []).append(r)
+    found = {}
+    for r in rows:
+        queue = queues.get((r["size"], r["latency_ms"], r["flow"], r["scenario"]))
+        if queue:
+            found[id(r)] = queue.pop(0)
+    return found
+
+
 def key_ratios(rows: list[dict], before: list[dict]) -> str:
     """What --quick prints: ours against the naive baseline, and this run against the committed table."""
-    earlier = {(r["size"], r["latency_ms"], r["flow"], r["scenario"]): r for r in before}
+    earlier = previous_of(rows, before)
     out = ["Key ratios (ours vs naive: how many times faster / less CPU; now vs committed: < 1 is better):", ""]
     out.append("| flow | scenario | records | vs naive: time | vs naive: CPU | CPU ms/rec now | committed | now / committed "
                "| wall now / committed |")  # fmt: skip
@@ -316,7 +330,7 @@ def key_ratios(rows: list[dict], before: list[dict]) -> str:
     for r in rows:
         if r["scenario"] in ("naive", "odoo"):
             continue
-        then = earlier.get((r["size"], r["latency_ms"], r["flow"], r["scenario"]))
+        then = earlier.get(id(r))
         cpu_then = then and then.get("cpu_ms_per_record")
         cpu_ratio = r["cpu_ms_per_record"] / cpu_then if cpu_then and r["cpu_ms_per_record"] is not None else None
         wall_ratio = r["wall_s"] / then["wall_s"] if then and then.get("wall_s") else None

@@ -18,7 +18,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from ..errors import AuthError, ConfigError, RecordError, SyncError
 from ..profile import ApiProfile
 from ..store import Binding, LogLine, Store, payload_hash
 from ..store.interfaces import Action, Direction
+from .side_by_side import SideBySide
 
 _log = logging.getLogger("apicenter_sync.flows")
 WAIT_DAYS = 7  # default of the setting wait_days: how long a record waiting for master data is retried
@@ -124,7 +124,7 @@ class Flow:
         self.run_id: int | None = None
         self._prior: dict[tuple[str, str | None], LogLine] = {}  # open failures retried in this run, by record
         self._refused = 0  # records given up on in this run (waited longer than wait_days)
-        self._pool: ThreadPoolExecutor | None = None  # see concurrently()
+        self._side_by_side: SideBySide | None = None  # see concurrently()
 
     # --- for subclasses ----------------------------------------------------------------------------------
     def read_batches(self) -> Iterator[Batch]:
@@ -187,15 +187,13 @@ class Flow:
         return self.options.full and not self.options.resume
 
     def concurrently(self, fn: Callable[[Any], Any], items: list) -> list:
-        """``[fn(item) for item in items]``, with up to ``write_concurrency`` calls at a time: remote writes of one
-        batch that do not depend on each other (each round trip waits on the network, not on us). ``fn`` must not
-        touch the store; results come back in the order of ``items``."""
-        workers = int(self.settings.get("write_concurrency") or 1)
-        if workers <= 1 or len(items) <= 1:
-            return [fn(item) for item in items]
-        if self._pool is None:  # one pool per run, shut down when the run ends
-            self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-write")
-        return list(self._pool.map(fn, items))
+        """``[fn(item) for item in items]``, with up to ``write_concurrency`` calls at a time while the writes wait
+        on the network (side_by_side.py): remote writes of one batch that do not depend on each other. ``fn`` must
+        not touch the store; results come back in the order of ``items``."""
+        if self._side_by_side is None:  # one per run, closed when the run ends
+            workers = int(self.settings.get("write_concurrency") or 1)
+            self._side_by_side = SideBySide(workers, f"{self.name}-write")
+        return self._side_by_side.map(fn, items)
 
     def available(self, name: str) -> bool:
         """Whether the AccountView object ``name`` of the profile can be read (an optional one may be switched off)."""
@@ -279,9 +277,9 @@ class Flow:
         try:
             return self._run_batches()
         finally:
-            if self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
+            if self._side_by_side is not None:
+                self._side_by_side.close()
+                self._side_by_side = None
 
     def _run_batches(self) -> RunResult:
         mode = "dry_run" if self.dry_run else ("full" if self.options.full else "normal")
