@@ -21,7 +21,7 @@ from apicenter_sync import config as config_mod
 from apicenter_sync.cli import Progress, open_store, print_failures, print_summary
 from apicenter_sync.connect import authorize, choose_company
 from apicenter_sync.doctor import run_doctor
-from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine, quiet_http_logs
+from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.store.sqlite_tokens import SqliteTokenStore
 
@@ -182,7 +182,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dir", help="keep the demo's config and SQLite store in this folder")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
-    quiet_http_logs()
     return run_demo(size=args.size, orders=args.orders, folder=args.dir)
 
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from http_requests import read_request
 
 from apicenter_sync.clients.limits import CallLimits, ReplyTooLarge
 from apicenter_sync.clients.mplus_transport import MplusTransport, make_session
@@ -58,19 +59,12 @@ class KeepAliveServer:
         data = b""
         with conn:
             while True:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, _, data = data.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)  # fmt: skip
-                while len(data) < length:
-                    data += conn.recv(65536)
+                request = read_request(conn, data)
+                if request is None:
+                    return
+                head, _, data = request
                 with self._lock:
                     self.requests.append(head)
-                data = data[length:]
                 if self.delay:
                     threading.Event().wait(self.delay)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n%s\r\n%s"

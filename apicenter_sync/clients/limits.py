@@ -29,7 +29,6 @@ import httpcore
 
 DEFAULT_DEADLINE_S = 120.0  # setting call_deadline_seconds
 DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024  # setting max_reply_bytes
-DEADLINE_SETTING = "call_deadline_seconds"
 SIZE_SETTING = "max_reply_bytes"
 
 
@@ -87,6 +86,15 @@ def time_left(timeout: float | None) -> float | None:
         return timeout
     left = max(deadline - time.monotonic(), 0.0)
     return left if timeout is None else min(timeout, left)
+
+
+def left_or_raise(timeout: float | None, exc: type[Exception] = TimeoutError) -> float | None:
+    """``timeout`` cut to the time left of the call; ``exc`` once the deadline has passed (a 0 would mean
+    non-blocking to a socket). Every socket operation of both clients takes its timeout from here."""
+    left = time_left(timeout)
+    if left is not None and left <= 0:
+        raise exc("the call deadline has passed")
+    return left
 
 
 def read_capped(chunks: Iterable[bytes], limit: int, deadline: float | None = None) -> bytes:
@@ -148,24 +156,17 @@ class _DeadlineStream(httpcore.NetworkStream):
     def __init__(self, stream: httpcore.NetworkStream):
         self._stream = stream
 
-    @staticmethod
-    def _left(timeout: float | None, exc: type[Exception]) -> float | None:
-        left = time_left(timeout)
-        if left is not None and left <= 0:
-            raise exc("the call deadline has passed")
-        return left
-
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+        return self._stream.read(max_bytes, left_or_raise(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+        self._stream.write(buffer, left_or_raise(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._stream.close()
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
-        left = self._left(timeout, httpcore.ConnectTimeout)
+        left = left_or_raise(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
 
     def get_extra_info(self, info: str):
@@ -179,11 +180,11 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._backend = backend
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        left = _DeadlineStream._left(timeout, httpcore.ConnectTimeout)
+        left = left_or_raise(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._backend.connect_tcp(host, port, left, local_address, socket_options))
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        left = _DeadlineStream._left(timeout, httpcore.ConnectTimeout)
+        left = left_or_raise(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
 
     def sleep(self, seconds: float) -> None:

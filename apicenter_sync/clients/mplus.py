@@ -48,6 +48,8 @@ from .mplus_transport import (
 from .mplus_values import from_cents, quantity_fields, quantity_of, text_list, to_wire
 
 log = logging.getLogger(__name__)
+# What the transport raises for a call that got no usable reply; _transport_error maps each to our error classes.
+_TRANSPORT_ERRORS = (requests.RequestException, DeadlineExceeded, ReplyTooLarge)
 
 BINDING = "{urn:mplusqapi}MplusQapi"
 # Every operation this client calls (the doctor checks that a live server's WSDL still offers each, with every
@@ -167,7 +169,7 @@ class MplusClient(CallCounters):
         if document is None:
             try:
                 document = load_live_document(self.transport, self.url)
-            except (requests.RequestException, DeadlineExceeded, ReplyTooLarge) as exc:
+            except _TRANSPORT_ERRORS as exc:
                 err = self._transport_error(exc, "?wsdl") if not isinstance(exc, requests.HTTPError) else None
                 raise (err or PermanentError(errs.clean(f"cannot load the WSDL: {exc}"), system=errs.SYSTEM)) from None
             with _module_lock:
@@ -227,7 +229,7 @@ class MplusClient(CallCounters):
         self._count(operation)
         try:
             response = self.transport.post_xml(self.url, envelope, headers)
-        except (requests.RequestException, DeadlineExceeded, ReplyTooLarge) as exc:
+        except _TRANSPORT_ERRORS as exc:
             error = self._transport_error(exc, operation)
         if error:
             raise error
@@ -326,7 +328,7 @@ class MplusClient(CallCounters):
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
             error = PermanentError(f"the server answered HTTP {status} to ?wsdl", system=errs.SYSTEM, operation="?wsdl")
-        except (requests.RequestException, DeadlineExceeded, ReplyTooLarge) as exc:
+        except _TRANSPORT_ERRORS as exc:
             error = self._transport_error(exc, "?wsdl")
         raise error
 

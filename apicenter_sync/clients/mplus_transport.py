@@ -55,7 +55,7 @@ from zeep.wsdl.utils import etree_to_string
 
 from ..mplus_wsdl import OfflineTransport, zeep_settings
 from ..redact import redact_text
-from .limits import CallLimits, DeadlineExceeded, HttpReply, ReplyTooLarge, deadline_scope, read_capped, time_left
+from .limits import CallLimits, DeadlineExceeded, HttpReply, ReplyTooLarge, deadline_scope, left_or_raise, read_capped
 
 USER_AGENT = "apicenter-sync/mplus-client"
 _CHUNK = 64 * 1024
@@ -101,14 +101,6 @@ def split_address(url: str) -> str:
 
 
 # --- connections whose every read is bounded by the call's deadline ---------------------------------------------
-def _left(timeout: float | None) -> float | None:
-    """``timeout`` cut to the time left of the call; TimeoutError once it has passed (a 0 would mean non-blocking)."""
-    left = time_left(timeout)
-    if left is not None and left <= 0:
-        raise TimeoutError("the call deadline has passed")
-    return left
-
-
 class _BoundedReader(io.RawIOBase):
     """The socket file http.client reads the reply from, each receive waiting at most the read timeout cut to the
     time left of the call: the deadline holds for the status line, the headers and the body alike."""
@@ -122,7 +114,7 @@ class _BoundedReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        self._sock.settimeout(_left(self._read_timeout))
+        self._sock.settimeout(left_or_raise(self._read_timeout))
         return self._raw.readinto(buffer)
 
     def close(self) -> None:
@@ -151,7 +143,7 @@ class _HTTPSConnection(_Bounded, http.client.HTTPSConnection):
     def connect(self) -> None:
         # As http.client does it, but the handshake gets the time left after the TCP connect, not a fresh timeout.
         http.client.HTTPConnection.connect(self)
-        self.sock.settimeout(_left(self.timeout))
+        self.sock.settimeout(left_or_raise(self.timeout))
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self._tunnel_host or self.host)
 
 
@@ -358,11 +350,11 @@ class MplusTransport(OfflineTransport):
             try:
                 if conn is None:
                     conn = self.pool.open(route)
-                    conn.timeout = _left(connect_timeout)
+                    conn.timeout = left_or_raise(connect_timeout)
                     conn.connect()
                 sent = True  # from here on the server may have the request
                 conn.read_timeout = read_timeout
-                conn.sock.settimeout(_left(read_timeout))  # bounds sending; reads are bounded per receive
+                conn.sock.settimeout(left_or_raise(read_timeout))  # bounds sending; reads are bounded per receive
                 conn.request(method, route.target, body, {**self._headers, **route.headers, **headers})
                 response = conn.getresponse()
                 chunks = iter(lambda: response.read(_CHUNK), b"")

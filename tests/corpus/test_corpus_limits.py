@@ -5,10 +5,12 @@ Cases: README.md ("Hostile servers")."""
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +23,9 @@ from apicenter_sync.clients.mplus import MplusClient
 from apicenter_sync.clients.mplus_errors import ReplyTooLargeError as MplusReplyTooLargeError
 from apicenter_sync.errors import PermanentError, TransientError
 from apicenter_sync.retry import RetryPolicy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: http_requests
+from http_requests import read_request  # noqa: E402
 
 ONCE = RetryPolicy(attempts=1)
 MiB = 1024 * 1024
@@ -54,17 +59,10 @@ class RawServer:
 
     def _serve(self, conn: socket.socket) -> None:
         try:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length:")), 0)  # fmt: skip
-            while len(body) < length:
-                body += conn.recv(65536)
+            request = read_request(conn)
+            if request is None:
+                return
+            head, body, _ = request
             self.requests.append(head + b"\r\n\r\n" + body)
             self.handler(conn)
         except OSError:
