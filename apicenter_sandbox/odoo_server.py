@@ -142,7 +142,7 @@ class OdooServer:
         probe = subprocess.run(
             [str(self.install.python), "-c",
              "import apicenter_sync, apicenter_sandbox; print(apicenter_sync.__file__); print(apicenter_sandbox.__file__)"],
-            capture_output=True, text=True,
+            capture_output=True, text=True, cwd=self.install.home,  # not this checkout: '' on sys.path would find it
         )  # fmt: skip
         if probe.returncode == 0 and all(Path(f).resolve().is_relative_to(REPO) for f in probe.stdout.split()):
             return

@@ -125,12 +125,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "write_concurrency",
         int,
-        4,
+        8,
         "Writes of one batch sent at the same time (products: one call per product). Each waits on a round trip, "
         "so a few in flight divide the wall time by about as much; 1 = one after the other. Used only while the "
         "writes wait on the network (2 ms or more each, measured during the run): against a server that answers "
-        "at once, threads would only cost CPU. ASSUMPTION: MplusKASSA documents no rate limit (research/mplus.md "
-        "§8); lower it if the server objects.",
+        "at once, threads would only cost CPU. When calls of a batch had to be retried, the next batch sends half "
+        "as many at once, and each batch without a retry one more, up to this number. ASSUMPTION: MplusKASSA "
+        "documents no rate limit (research/mplus.md §8); lower it if the server objects.",
         ("products",),
         min=1,
         max=16,

@@ -446,3 +446,27 @@ def test_writes_of_a_batch_go_out_side_by_side_with_the_same_result(env: Env, sa
         assert set(side_by_side.run("products").counts) <= {"unchanged"} and side_by_side.writes() == before
     finally:
         side_by_side.close()
+
+
+def test_retried_writes_lower_the_writes_in_flight_and_nothing_is_written_twice(env: Env, sandboxes, caplog):
+    env.set("products", write_concurrency=8, non_numeric_sku="generate", batch_size=10)
+    # refused before they are applied (HTTP 429): the client retries them, the flow sends fewer at once
+    env.faults(0.15, kinds=["http429"], operations=["createProduct"], seed=3)
+    till_before = set(env.mstore.article_product)
+    for url in (sandboxes.accountview_url, sandboxes.mplus_url):
+        httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": 5}).raise_for_status()
+    try:
+        with caplog.at_level("WARNING", logger="apicenter_sync.flows.side_by_side"):
+            result = env.run("products")
+    finally:
+        env.faults(0)
+        for url in (sandboxes.accountview_url, sandboxes.mplus_url):
+            httpx.post(f"{url}/_sandbox/latency", json={"latency_ms": 0}).raise_for_status()
+    assert env.faults_injected()["http429"] >= 2 and not result.failures
+    assert any("write(s) in flight from now on" in r.getMessage() for r in caplog.records)
+    assert env.store.bindings.count("article") == len(env.av_rows("ARTICLE"))
+    generated = env.store.mappings.get_table(GENERATED_NUMBERS)
+    skus = [str(row["ART_CODE"]).strip() for row in env.av_rows("ARTICLE")]
+    numbers = {int(sku) if sku.isdigit() else int(generated[sku]) for sku in skus}
+    assert set(env.mstore.article_product) == till_before | numbers, "every article once in MplusKASSA"
+    assert set(env.run("products").counts) <= {"unchanged"}

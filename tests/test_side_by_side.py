@@ -57,3 +57,28 @@ def test_one_writer_never_shares_whatever_the_wait():
     fn = Tracker(wait=MIN_WAIT_S * 2)
     assert SideBySide(1).map(fn, list(range(8))) == [i * 10 for i in range(8)]
     assert fn.most == 1
+
+
+def test_a_struggling_server_gets_half_as_many_writes_then_one_more_per_calm_batch():
+    retried = {"n": 0}
+    writes, fn = SideBySide(8, retried=lambda: retried["n"]), Tracker(wait=MIN_WAIT_S * 3)
+
+    def struggling(item):
+        retried["n"] += 1  # every write of this batch needed a retry
+        return fn(item)
+
+    try:
+        writes.map(fn, list(range(PROBE)))  # the probe decides that sharing pays
+        writes.map(struggling, list(range(16)))
+        assert writes.limit == 4
+        writes.map(struggling, list(range(16)))
+        assert writes.limit == 2
+        fn.most = 0
+        writes.map(fn, list(range(16)))
+        assert fn.most <= 2, "the batch after a struggle keeps to the lowered limit"
+        assert writes.limit == 3
+        for _ in range(8):
+            writes.map(fn, list(range(16)))
+        assert writes.limit == 8, "calm batches restore write_concurrency, never more"
+    finally:
+        writes.close()

@@ -7,7 +7,7 @@ SQLite reference implementation (``apicenter_sync/store/sqlite.py``): same bindi
 merge, same settings resolution, same log line states (see ``store_log.py``).
 
 Batch methods touch the database a few times per batch, never once per record: ``get_many`` is one
-``search_read``; ``upsert_many`` one read plus one batch ``create`` (and a write per changed binding).
+``SELECT``; ``upsert_many`` one conflict check plus one ``INSERT … ON CONFLICT`` for the whole batch.
 
 Units of work: ``transaction()`` is a savepoint of the current cursor. The outer unit of work is the queue job's
 own transaction: it commits when the job ends, or rolls back entirely on a retryable error. The engine's
@@ -109,6 +109,50 @@ class OdooStore:
 
 
 # --- bindings -------------------------------------------------------------------------------------------------
+# The binding store is the one part of the store a flow calls once per record (an order is marked pending, then
+# bound, around its POST), so it speaks SQL to its own table: the statements of the SQLite reference store, one
+# round trip each, instead of an ORM read, write and re-read (measured in bench/README.md, *Through Odoo jobs*).
+# Pending ORM writes to the table are flushed before every statement, and the ORM cache of the model is dropped
+# after every write, so the ORM and these statements always see the same rows.
+
+_BINDING_COLUMNS = ", ".join(["id", *_BINDING_FIELDS])
+
+_UPSERT_CONFLICT = """
+    ON CONFLICT (backend_id, entity, source_id) DO UPDATE SET
+        -- never forget a known target id: losing it is how duplicates get created
+        target_id = COALESCE(excluded.target_id, b.target_id),
+        payload_hash = excluded.payload_hash,
+        state = excluded.state,
+        synced_at = COALESCE(excluded.synced_at, b.synced_at),
+        last_error = excluded.last_error,
+        -- only a write whose outcome is still unknown keeps its intent
+        idempotency_key = CASE WHEN excluded.state = 'pending' AND b.state = 'pending' THEN b.idempotency_key END,
+        pending_hash = CASE WHEN excluded.state = 'pending' AND b.state = 'pending' THEN b.pending_hash END,
+        pending_since = CASE WHEN excluded.state = 'pending'
+                             THEN COALESCE(CASE WHEN b.state = 'pending' THEN b.pending_since END,
+                                           excluded.pending_since) END,
+        write_uid = excluded.write_uid, write_date = excluded.write_date
+"""
+
+_PENDING_CONFLICT = """
+    ON CONFLICT (backend_id, entity, source_id) DO UPDATE SET
+        state = 'pending',
+        pending_hash = excluded.pending_hash,
+        -- a retry after a lost reply must resend the same key, or the target may apply the write twice
+        idempotency_key = CASE WHEN b.state = 'pending' AND b.idempotency_key IS NOT NULL
+                               THEN b.idempotency_key ELSE excluded.idempotency_key END,
+        pending_since = CASE WHEN b.state = 'pending' THEN b.pending_since ELSE excluded.pending_since END,
+        write_uid = excluded.write_uid, write_date = excluded.write_date
+"""
+
+_FAILED_CONFLICT = """
+    ON CONFLICT (backend_id, entity, source_id) DO UPDATE SET
+        state = 'failed', last_error = excluded.last_error, idempotency_key = NULL, pending_hash = NULL,
+        pending_since = NULL, write_uid = excluded.write_uid, write_date = excluded.write_date
+"""
+
+# columns every inserted row gets first, in this order (then the statement's own columns)
+_INSERT_HEAD = ("backend_id", "company_id", "entity", "source_id", "create_uid", "create_date", "write_uid", "write_date")
 
 
 def _binding(row):
@@ -136,44 +180,51 @@ class OdooBindingStore:
     def __init__(self, store):
         self._s = store
         self._model = store.model("apicenter.binding")
+        self._company_id = store.backend_record.company_id.id
 
-    def _read(self, *terms, limit=None, order=None):
-        return self._model.search_read(self._s.domain(*terms), ["id", *_BINDING_FIELDS], limit=limit, order=order)
+    # --- SQL on the table, in step with the ORM ---
+    def _execute(self, query, params):
+        self._model.flush_model()
+        self._s.env.cr.execute(query, params)
 
+    def _select(self, where, params, suffix=""):
+        self._execute(
+            f"SELECT {_BINDING_COLUMNS} FROM apicenter_binding WHERE backend_id = %s AND {where} {suffix}",
+            [self._s.backend_id, *params],
+        )
+        return self._s.env.cr.dictfetchall()
+
+    def _insert(self, columns, rows, conflict):
+        """One ``INSERT … ON CONFLICT`` of ``rows`` (each: entity, source_id, then ``columns``' values)."""
+        now, uid = self._s.now(), self._s.env.uid
+        names = _INSERT_HEAD + tuple(columns)
+        values, params = [], []
+        for entity, source_id, *rest in rows:
+            values.append("(" + ", ".join(["%s"] * len(names)) + ")")
+            params += [self._s.backend_id, self._company_id, entity, source_id, uid, now, uid, now, *rest]
+        self._execute(
+            f"INSERT INTO apicenter_binding AS b ({', '.join(names)}) VALUES {', '.join(values)} {conflict} "
+            f"RETURNING {_BINDING_COLUMNS}",
+            params,
+        )
+        rows = self._s.env.cr.dictfetchall()
+        self._model.invalidate_model()
+        return rows
+
+    # --- BindingStore ---
     def get(self, entity, source_id):
-        rows = self._read(("entity", "=", entity), ("source_id", "=", str(source_id)), limit=1)
+        rows = self._select("entity = %s AND source_id = %s", [entity, str(source_id)], "LIMIT 1")
         return _binding(rows[0]) if rows else None
 
     def get_by_target(self, entity, target_id):
-        rows = self._read(("entity", "=", entity), ("target_id", "=", str(target_id)), limit=1)
+        rows = self._select("entity = %s AND target_id = %s", [entity, str(target_id)], "LIMIT 1")
         return _binding(rows[0]) if rows else None
 
     def get_many(self, entity, source_ids):
         ids = list({str(i) for i in source_ids})
         if not ids:
             return {}
-        return {r["source_id"]: _binding(r) for r in self._read(("entity", "=", entity), ("source_id", "in", ids))}
-
-    @staticmethod
-    def _merge(old, target_id, payload_hash, state, error, now):
-        """Values of an upsert, with the rules of the SQLite store's ON CONFLICT clause."""
-        _check_state(state)
-        was_pending = bool(old) and old["state"] == "pending"
-        target = None if target_id is None else str(target_id)
-        vals = {
-            # never forget a known target id: losing it is how duplicates get created
-            "target_id": target if target is not None else (old["target_id"] if old else False),
-            "payload_hash": payload_hash or False,
-            "state": state,
-            "last_error": redact_text(error) if error else False,
-            # only a write whose outcome is still unknown keeps its intent
-            "idempotency_key": old["idempotency_key"] if state == "pending" and was_pending else False,
-            "pending_hash": old["pending_hash"] if state == "pending" and was_pending else False,
-            "pending_since": (old["pending_since"] if was_pending else now) if state == "pending" else False,
-        }
-        if state == "synced":
-            vals["synced_at"] = now
-        return vals
+        return {r["source_id"]: _binding(r) for r in self._select("entity = %s AND source_id = ANY(%s)", [entity, ids])}
 
     def _check_conflicts(self, entity, wanted):
         """``wanted``: {source_id: target_id} about to be stored; a target bound to another source conflicts."""
@@ -186,10 +237,7 @@ class OdooBindingStore:
                 raise BindingConflict("two bindings of one batch point at the same target id")
         if not by_target:
             return
-        rows = self._model.search_read(
-            self._s.domain(("entity", "=", entity), ("target_id", "in", list(by_target))), ["source_id", "target_id"]
-        )
-        for row in rows:
+        for row in self._select("entity = %s AND target_id = ANY(%s)", [entity, list(by_target)]):
             source_id = by_target[row["target_id"]]
             if row["source_id"] != source_id:
                 raise BindingConflict(
@@ -198,95 +246,48 @@ class OdooBindingStore:
                 )
 
     def upsert(self, entity, source_id, *, target_id, payload_hash, state="synced", error=None):
-        self.upsert_many([Binding(entity, str(source_id), target_id, payload_hash, state=state, last_error=error)])
-        return self.get(entity, source_id)
+        return _binding(self._upsert([Binding(entity, str(source_id), target_id, payload_hash, state=state,
+                                              last_error=error)])[-1])  # fmt: skip
 
     def upsert_many(self, bindings):
         bindings = list(bindings)
-        if not bindings:
-            return 0
-        now = self._s.now()
-        by_entity = {}
-        for b in bindings:
-            by_entity.setdefault(b.entity, []).append(b)
-        with self._s.transaction():
-            for entity, group in by_entity.items():
-                existing = {
-                    r["source_id"]: r
-                    for r in self._read(
-                        ("entity", "=", entity), ("source_id", "in", list({b.source_id for b in group}))
-                    )
-                }
-                merged = {}  # source_id -> (row id or None, vals); later entries of the batch win
-                for b in group:
-                    sid = str(b.source_id)
-                    prev_id, prev_vals = merged.get(sid, (None, None))
-                    old = existing.get(sid)
-                    if prev_vals is not None:
-                        old = {**(old or {}), **prev_vals}
-                    vals = self._merge(old, b.target_id, b.payload_hash, b.state, b.last_error, now)
-                    if prev_vals is not None:
-                        vals = {**prev_vals, **vals}
-                    merged[sid] = (existing[sid]["id"] if sid in existing else None, vals)
-                self._check_conflicts(entity, {sid: vals["target_id"] or None for sid, (_, vals) in merged.items()})
-                creates = [
-                    {"backend_id": self._s.backend_id, "entity": entity, "source_id": sid, **vals}
-                    for sid, (rid, vals) in merged.items()
-                    if rid is None
-                ]
-                if creates:
-                    self._model.create(creates)
-                for rid, vals in merged.values():
-                    if rid is not None:
-                        self._model.browse(rid).write(vals)
+        if bindings:
+            self._upsert(bindings)
         return len(bindings)
 
-    def mark_pending(self, entity, source_id, *, payload_hash, idempotency_key=None):
-        sid = str(source_id)
+    def _upsert(self, bindings):
         now = self._s.now()
-        rows = self._read(("entity", "=", entity), ("source_id", "=", sid), limit=1)
-        if rows:
-            old = rows[0]
-            was_pending = old["state"] == "pending"
-            vals = {
-                "state": "pending",
-                "pending_hash": payload_hash or False,
-                # a retry after a lost reply must resend the same key, or the target may apply the write twice
-                "idempotency_key": old["idempotency_key"]
-                if was_pending and old["idempotency_key"]
-                else (idempotency_key or False),
-                "pending_since": old["pending_since"] if was_pending else now,
-            }
-            self._model.browse(old["id"]).write(vals)
-        else:
-            self._model.create(
-                {
-                    "backend_id": self._s.backend_id,
-                    "entity": entity,
-                    "source_id": sid,
-                    "state": "pending",
-                    "pending_hash": payload_hash or False,
-                    "idempotency_key": idempotency_key or False,
-                    "pending_since": now,
-                }
-            )
-        return self.get(entity, sid)
+        rows, wanted = [], {}
+        for b in bindings:
+            _check_state(b.state)
+            sid, target = str(b.source_id), None if b.target_id is None else str(b.target_id)
+            # a later entry of the batch without a target keeps the target an earlier one named
+            wanted.setdefault(b.entity, {})[sid] = target or wanted.get(b.entity, {}).get(sid)
+            error = redact_text(b.last_error) if b.last_error else None
+            rows.append((b.entity, sid, target, b.payload_hash or None, b.state, now if b.state == "synced" else None,
+                         now if b.state == "pending" else None, error))  # fmt: skip
+        for entity, targets in wanted.items():
+            self._check_conflicts(entity, targets)
+        columns = ("target_id", "payload_hash", "state", "synced_at", "pending_since", "last_error")
+        stored = []
+        # ON CONFLICT may touch a row once per statement: a record named twice in the batch starts a new statement
+        chunk, keys = [], set()
+        for row in rows:
+            if row[:2] in keys:
+                stored += self._insert(columns, chunk, _UPSERT_CONFLICT)
+                chunk, keys = [], set()
+            chunk.append(row)
+            keys.add(row[:2])
+        return stored + self._insert(columns, chunk, _UPSERT_CONFLICT)
+
+    def mark_pending(self, entity, source_id, *, payload_hash, idempotency_key=None):
+        row = (entity, str(source_id), payload_hash or None, "pending", idempotency_key or None, self._s.now())
+        columns = ("pending_hash", "state", "idempotency_key", "pending_since")
+        return _binding(self._insert(columns, [row], _PENDING_CONFLICT)[0])
 
     def mark_failed(self, entity, source_id, error):
-        sid = str(source_id)
-        vals = {
-            "state": "failed",
-            "last_error": redact_text(error),
-            "idempotency_key": False,
-            "pending_hash": False,
-            "pending_since": False,
-        }
-        rec = self._model.search(self._s.domain(("entity", "=", entity), ("source_id", "=", sid)), limit=1)
-        if rec:
-            rec.write(vals)
-        else:
-            self._model.create({"backend_id": self._s.backend_id, "entity": entity, "source_id": sid, **vals})
-        return self.get(entity, sid)
+        row = (entity, str(source_id), "failed", redact_text(error))
+        return _binding(self._insert(("state", "last_error"), [row], _FAILED_CONFLICT)[0])
 
     def delete(self, entity, source_id):
         rec = self._model.search(self._s.domain(("entity", "=", entity), ("source_id", "=", str(source_id))))
@@ -294,10 +295,11 @@ class OdooBindingStore:
         return bool(rec)
 
     def iter(self, entity, state=None, *, page_size=1000):
-        terms = [("entity", "=", entity)] + ([("state", "=", state)] if state else [])
+        where = "entity = %s AND source_id > %s" + (" AND state = %s" if state else "")
         after = ""
         while True:
-            page = self._read(*terms, ("source_id", ">", after), limit=page_size, order="source_id")
+            params = [entity, after] + ([state] if state else [])
+            page = self._select(where, params, f"ORDER BY source_id LIMIT {int(page_size)}")
             yield from (_binding(r) for r in page)
             if len(page) < page_size:
                 return

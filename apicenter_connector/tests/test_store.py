@@ -50,6 +50,29 @@ class TestOdooStore(TransactionCase):
         self.assertTrue(b.delete("product", "2"))
         self.assertIsNone(b.get("product", "2"))
 
+    def test_bindings_sql_and_orm_agree(self):
+        """The binding store writes its table in SQL: the ORM must see those rows at once, and the store must
+        see rows the ORM has not flushed yet (a manager's edit in the same transaction)."""
+        b, model = self.store.bindings, self.env["apicenter.binding"]
+        pending = b.mark_pending("order", "R1", payload_hash="h1")
+        row = model.search([("backend_id", "=", self.backend.id), ("source_id", "=", "R1")])
+        self.assertEqual((row.state, row.pending_hash, row.company_id), ("pending", "h1", self.backend.company_id))
+        self.assertEqual(pending.pending_since, pending.updated_at)
+        b.upsert("order", "R1", target_id="INV1", payload_hash="h1")
+        self.assertEqual((row.state, row.target_id, row.pending_hash), ("synced", "INV1", False), "no stale cache")
+        model.create({"backend_id": self.backend.id, "entity": "order", "source_id": "R2", "target_id": "INV2"})
+        with self.assertRaises(BindingConflict):
+            b.upsert("order", "R3", target_id="INV2", payload_hash="h3")
+        row.target_id = "INV9"  # not flushed yet
+        self.assertEqual(b.get("order", "R1").target_id, "INV9")
+        # a record named twice in one batch: the later entry wins, a known target is kept
+        b.upsert_many([Binding("order", "R4", "INV4", "a"), Binding("order", "R4", None, "b", state="failed")])
+        again = b.get("order", "R4")
+        self.assertEqual((again.target_id, again.payload_hash, again.state), ("INV4", "b", "failed"))
+        with self.assertRaises(BindingConflict):
+            b.upsert_many([Binding("order", "R5", "X", "a"), Binding("order", "R6", "X", "a")])
+        self.assertIsNone(b.get("order", "R5"), "a refused batch writes nothing")
+
     def test_watermarks(self):
         w = self.store.watermarks
         self.assertIsNone(w.get("products", "articles").value)

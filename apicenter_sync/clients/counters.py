@@ -17,6 +17,11 @@ class CallCounters:
         with self._counter_lock:
             return sum(self.calls.values())
 
+    @property
+    def retry_count(self) -> int:
+        with self._counter_lock:
+            return sum(self.retries.values())
+
     def reset_counters(self) -> None:
         with self._counter_lock:
             self.calls.clear()

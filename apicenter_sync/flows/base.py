@@ -192,8 +192,11 @@ class Flow:
         not touch the store; results come back in the order of ``items``."""
         if self._side_by_side is None:  # one per run, closed when the run ends
             workers = int(self.settings.get("write_concurrency") or 1)
-            self._side_by_side = SideBySide(workers, f"{self.name}-write")
+            self._side_by_side = SideBySide(workers, f"{self.name}-write", retried=self._retried_calls)
         return self._side_by_side.map(fn, items)
+
+    def _retried_calls(self) -> int:
+        return sum(getattr(client, "retry_count", 0) for client in (self.av, self.mplus))
 
     def available(self, name: str) -> bool:
         """Whether the AccountView object ``name`` of the profile can be read (an optional one may be switched off)."""
