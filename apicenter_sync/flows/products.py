@@ -41,6 +41,7 @@ from typing import Any
 from ..clients.accountview_filters import rows_in
 from ..errors import TransientError
 from ..models import Article, Category
+from ..store.interfaces import Binding
 from ..units import to_cents
 from .av_source import changed_batches, rows_by_keys
 from .base import Batch, Flow, Outcome, record_error, synced
@@ -97,6 +98,7 @@ class ProductsFlow(Flow):
         self._mplus_groups: dict[str, list[tuple[int, int]]] | None = None
         self._mplus_group_content: dict[int, dict] = {}  # groupNumber -> {"name", "text"} as Mplus has them
         self._planned_groups: dict[str, int] = {}  # dry run: group code -> the Mplus group it would be (0: new)
+        self._group_bindings: dict[str, Binding] = {}  # group bindings of the batch's articles (sync_articles)
         self.variant_field = self.mapper().source_of("variant_group") or ""
         self.by_plu = self.profile.mplus.sku_field == "pluNumber"
         self._found_by_plu: dict[str, int] = {}  # SKU -> number of the till article that already carries it as PLU
@@ -280,6 +282,8 @@ class ProductsFlow(Flow):
         bindings = self.store.bindings.get_many("product", list(products))
         skus = [a.sku for members in products.values() for _, a, _ in members]
         article_bindings = self.store.bindings.get_many("article", skus)
+        codes = {c for members in products.values() for _, a, _ in members for c in a.category_codes}
+        self._group_bindings = self.store.bindings.get_many("group", codes)  # one read, not one per product
         existing = self.lookup_existing(products, bindings, article_bindings)
         writes: list[_Write] = []
         for key, members in products.items():
@@ -563,7 +567,7 @@ class ProductsFlow(Flow):
         product: dict[str, Any] = {"description": name[:60], "articleList": {"article": payloads}}
         groups = []
         for code in dict.fromkeys(c for a in articles for c in a.category_codes):
-            bound = self.store.bindings.get("group", code)
+            bound = self._group_bindings.get(code) or self.store.bindings.get("group", code)
             if self.dry_run and (not bound or not bound.target_id) and code in self._planned_groups:
                 groups.append(self._planned_groups[code])  # what the group would be (0: created by this run)
                 continue
