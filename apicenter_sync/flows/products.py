@@ -567,7 +567,7 @@ class ProductsFlow(Flow):
         product: dict[str, Any] = {"description": name[:60], "articleList": {"article": payloads}}
         groups = []
         for code in dict.fromkeys(c for a in articles for c in a.category_codes):
-            bound = self._group_bindings.get(code) or self.store.bindings.get("group", code)
+            bound = self._group_bindings.get(code)  # read for the whole batch in sync_articles
             if self.dry_run and (not bound or not bound.target_id) and code in self._planned_groups:
                 groups.append(self._planned_groups[code])  # what the group would be (0: created by this run)
                 continue
