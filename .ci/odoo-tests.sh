@@ -29,15 +29,15 @@ skip() {
 if [ ! -x "$ODOO_VENV/bin/python" ]; then
     echo "==> creating Odoo's virtualenv $ODOO_VENV"
     python3 -m venv "$ODOO_VENV"
-    "$ODOO_VENV/bin/pip" install --quiet --upgrade pip wheel setuptools
-    "$ODOO_VENV/bin/pip" install --quiet -r .ci/odoo18-requirements.txt
-    "$ODOO_VENV/bin/pip" install --quiet --no-deps 'odoo-addon-queue-job>=18.0,<18.1'
+    "$ODOO_VENV/bin/python" -m pip install --quiet --upgrade pip wheel setuptools
+    "$ODOO_VENV/bin/python" -m pip install --quiet -r .ci/odoo18-requirements.txt
+    "$ODOO_VENV/bin/python" -m pip install --quiet --no-deps 'odoo-addon-queue-job>=18.0,<18.1'
 fi
 # The addon imports the engine, its tests the sandboxes: install both from this checkout into Odoo's environment.
-"$ODOO_VENV/bin/pip" install --quiet --no-deps -e . -e ./apicenter_sandbox
-"$ODOO_VENV/bin/pip" install --quiet httpx pydantic
+"$ODOO_VENV/bin/python" -m pip install --quiet --no-deps -e . -e ./apicenter_sandbox
+"$ODOO_VENV/bin/python" -m pip install --quiet httpx pydantic
 # The browser tour (tests/test_tour.py) needs Chromium and websocket-client; without them Odoo skips it.
-"$ODOO_VENV/bin/pip" install --quiet websocket-client \
+"$ODOO_VENV/bin/python" -m pip install --quiet websocket-client \
     || echo "## websocket-client could not be installed: the browser tour will be SKIPPED"
 if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
     echo "==> installing Chromium for the browser tour"
