@@ -146,3 +146,17 @@ def test_the_store_keeps_a_message_and_gives_it_back(tmp_path):
         # plain text (a server's own words) stays plain text
         store.log.add_lines(run, [LogLine("orders", "receipt", "mplus_to_av", "R2", "failed", error="HTTP 500")])
         assert store.log.list_lines(source_id="R2")[0].error == "HTTP 500"
+
+
+def test_references_name_tables_settings_and_profile_entries():
+    from apicenter_sync.i18n import profile_ref, references, setting_ref, table_ref
+
+    text = msg("core.error_at", where=table_ref("vat_code_av_mplus"),
+               message=[setting_ref("cash_rounding_article"), profile_ref("accountview.stock.code"),
+                        table_ref("vat_code_av_mplus")])  # fmt: skip
+    assert references(text) == [("table", "vat_code_av_mplus"), ("setting", "cash_rounding_article"),
+                                ("profile", "accountview.stock.code")]  # fmt: skip
+    assert references(Msg.from_data(text.to_data())) == references(text)
+    assert references("plain text") == []
+    # a reference whose name the catalogue lacks shows its id, never a key
+    assert table_ref("no_such_table").render("nl") == "no_such_table"

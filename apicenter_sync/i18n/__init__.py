@@ -26,6 +26,9 @@ from typing import Any
 LANGUAGES = ("en", "nl", "pl")
 DEFAULT = "en"
 PSEUDO = "xx"  # a pseudo-language for tests: every catalogue text comes out marked, so an unmarked one leaked
+# A message that names a mapping table, a setting or an API-profile entry names it through one of these (see
+# :func:`table_ref`): the reader sees its name in their language, and a screen can link to it (:func:`references`).
+REFERENCE_AREAS = {"tables": "table", "settings": "setting", "profile": "profile"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class Msg:
     def render(self, lang: str | None = None) -> str:
         lang = language(lang)
         entry = catalogue().get(self.key)
+        if entry is None and not self.args and self.key.split(".", 1)[0] in REFERENCE_AREAS:
+            return self.key.split(".", 1)[1]  # a reference whose name is not in the catalogue: its id
         if entry is None:  # never fails a run: the key itself, with its arguments, still says something
             shown = ", ".join(f"{k}={render(v, lang)}" for k, v in self.args.items())
             return f"{self.key}({shown})" if shown else self.key
@@ -67,6 +72,38 @@ class Msg:
 
 
 Text = str | Msg
+
+
+def table_ref(name: str) -> Msg:
+    """The mapping table ``name`` as a reader names it (catalogue key ``tables.<name>``)."""
+    return Msg(f"tables.{name}")
+
+
+def setting_ref(name: str) -> Msg:
+    """The setting ``name`` as the settings form labels it (catalogue key ``settings.<name>``)."""
+    return Msg(f"settings.{name}")
+
+
+def profile_ref(key: str) -> Msg:
+    """The API-profile entry ``key`` (``accountview.stock.code``) in words (catalogue key ``profile.<key>``)."""
+    return Msg(f"profile.{key}")
+
+
+def references(text: Any) -> list[tuple[str, str]]:
+    """What a text names that a person can change: ``[("table", "vat_code_av_mplus"), ("setting", …), …]``, in
+    order, each once; a screen links each to its form."""
+    found: list[tuple[str, str]] = []
+    stack = [text]
+    while stack:
+        value = stack.pop(0)
+        if isinstance(value, Msg):
+            area, _, rest = value.key.partition(".")
+            if area in REFERENCE_AREAS and not value.args and (REFERENCE_AREAS[area], rest) not in found:
+                found.append((REFERENCE_AREAS[area], rest))
+            stack.extend(value.args.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return found
 
 
 def msg(key: str, /, **args: Any) -> Msg:
@@ -203,4 +240,5 @@ def _undata(value: Any) -> Any:
 
 
 __all__ = ["DEFAULT", "LANGUAGES", "PSEUDO", "Msg", "Text", "bounded", "catalogue", "cli_language", "from_stored", "language",
-           "msg", "placeholders", "render", "stored_data", "to_data"]
+           "msg", "placeholders", "profile_ref", "references", "render", "setting_ref", "stored_data", "table_ref",
+           "to_data"]
