@@ -29,7 +29,16 @@ from .accountview_filters import Filter, filter_params
 from .accountview_oauth import AccountViewOAuth, Tokens, TokenStore
 from .accountview_values import build_envelope, clean_row, dumps, wire_book_date
 from .counters import CallCounters
-from .limits import CallLimits, DeadlineExceeded, HttpReply, ReplyTooLarge, bound_httpx_client, send_httpx
+from .limits import (
+    ACCEPT_ENCODING,
+    CallLimits,
+    DeadlineExceeded,
+    HttpReply,
+    ReplyTooLarge,
+    UnreadableBody,
+    bound_httpx_client,
+    send_httpx,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +82,8 @@ class AccountViewClient(CallCounters):
         self.max_refused_refreshes = max_refused_refreshes
         self.use_profile(profile or ApiProfile.default())
         self._http = httpx.Client(timeout=timeout, verify=verify_tls, http2=http2,
-                                  headers={"Accept": "application/json", "User-Agent": "apicenter-sync/accountview"},
+                                  headers={"Accept": "application/json", "User-Agent": "apicenter-sync/accountview",
+                                           "Accept-Encoding": ACCEPT_ENCODING},
                                   follow_redirects=False)  # fmt: skip
         # One deadline over the whole call and a cap on the reply (limits.py); the OAuth client shares them.
         self.limits = limits or getattr(oauth, "limits", None) or CallLimits()
@@ -353,8 +363,8 @@ class AccountViewClient(CallCounters):
             error = errs.deadline_passed(self.limits.deadline_s, operation, sent=exc.sent, is_create=is_create)
         except ReplyTooLarge as exc:
             error = errs.too_large(exc, operation)
-        except httpx.DecodingError:
-            error = errs.malformed("the body does not decode (Content-Encoding)", operation, is_create=is_create)
+        except UnreadableBody as exc:
+            error = errs.malformed(exc.text, operation, is_create=is_create)
         if error:
             raise error
         if self.capture is not None:

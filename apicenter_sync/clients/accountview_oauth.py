@@ -20,7 +20,15 @@ import httpx
 from ..errors import AuthError
 from ..redact import MASK
 from . import accountview_errors as errs
-from .limits import CallLimits, DeadlineExceeded, ReplyTooLarge, bound_httpx_client, send_httpx
+from .limits import (
+    ACCEPT_ENCODING,
+    CallLimits,
+    DeadlineExceeded,
+    ReplyTooLarge,
+    UnreadableBody,
+    bound_httpx_client,
+    send_httpx,
+)
 
 PRODUCTION_URL = "https://www.accountview.net"
 AUTHORIZE_PATH = "/ams/authorize.aspx"
@@ -100,8 +108,8 @@ class AccountViewOAuth:
         self._client_secret = client_secret
         self.redirect_uri = redirect_uri
         self.scopes = tuple(scopes)
-        self._http = httpx.Client(timeout=timeout, verify=verify_tls, headers={"Accept": "application/json"},
-                                  follow_redirects=False)  # fmt: skip
+        self._http = httpx.Client(timeout=timeout, verify=verify_tls, follow_redirects=False,
+                                  headers={"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING})
         self.limits = limits or CallLimits()  # the whole call within a deadline, the reply within a cap
         bound_httpx_client(self._http)
         self.capture = None  # a Capture: token calls are written with every secret and token masked
@@ -158,8 +166,8 @@ class AccountViewOAuth:
             error = errs.deadline_passed(self.limits.deadline_s, "token", sent=exc.sent, is_create=False)
         except ReplyTooLarge as exc:
             error = errs.too_large(exc, "token")
-        except httpx.DecodingError:
-            error = errs.malformed("the body does not decode (Content-Encoding)", "token", is_create=False)
+        except UnreadableBody as exc:
+            error = errs.malformed(exc.text, "token", is_create=False)
         if error:
             raise error  # outside the handler: nothing chained
         try:

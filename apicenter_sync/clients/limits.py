@@ -9,8 +9,11 @@ for as long as it likes, and a reply of any size would be read whole into memory
   MplusKASSA transport (http.client, ``mplus_transport.py``) does the same with its connections: connect, the TLS
   handshake, sending and every receive get at most :func:`time_left`.
 - read the reply **streamed, with a byte cap** (setting ``max_reply_bytes``, default 64 MiB), counted on the
-  decoded body (a gzip bomb is stopped too) and checked after every chunk: a larger reply is refused with
-  :class:`ReplyTooLarge` before it is in memory.
+  decoded body and checked after every chunk: a larger reply is refused with :class:`ReplyTooLarge` before it is
+  in memory. Both clients take the raw bytes and decode them here (:func:`decoded`): ``identity`` or **one**
+  ``gzip``/``deflate`` layer, inflated in steps of at most :data:`INFLATE_STEP` bytes, so the cap is checked while
+  a bomb inflates (``Content-Encoding: gzip, gzip`` of 2.6 KB is refused, not inflated to gigabytes); any other
+  encoding is refused (:class:`UnreadableBody`).
 - never follow a redirect: a 3xx is a permanent error (the request, with its credentials, is not sent again to
   another address).
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,9 +31,16 @@ from typing import Any
 
 import httpcore
 
+from ..i18n import msg
+
 DEFAULT_DEADLINE_S = 120.0  # setting call_deadline_seconds
 DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024  # setting max_reply_bytes
 SIZE_SETTING = "max_reply_bytes"
+INFLATE_STEP = 64 * 1024  # at most this many decoded bytes per inflate step: the cap is checked between steps
+# What both clients ask for and accept: one layer of these (gzip and deflate are in the standard library; brotli
+# and zstd are not asked for, so a server has no reason to send them).
+ACCEPT_ENCODING = "gzip, deflate"
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,62 @@ class ReplyTooLarge(Exception):
     def __init__(self, limit: int):
         super().__init__(f"the reply is larger than {limit:,} bytes (setting {SIZE_SETTING}); refused")
         self.limit = limit
+
+
+class UnreadableBody(ValueError):
+    """The body cannot be decoded: a Content-Encoding other than identity or one gzip/deflate layer, or compressed
+    data that does not inflate. ``text`` is the client's message (a Msg)."""
+
+    def __init__(self, text):
+        super().__init__(str(text))
+        self.text = text
+
+
+def decoded(chunks: Iterable[bytes], content_encoding: str | None) -> Iterator[bytes]:
+    """The body of ``chunks`` decoded by its ``Content-Encoding``: identity, or one gzip/deflate layer inflated in
+    steps of at most :data:`INFLATE_STEP` bytes. Anything else: :class:`UnreadableBody` (before any byte is read)."""
+    layers = [part.strip().lower() for part in (content_encoding or "").split(",")]
+    layers = [part for part in layers if part and part != "identity"]
+    if not layers:
+        return iter(chunks)
+    if len(layers) > 1 or layers[0] not in _WBITS:
+        shown = " ".join((content_encoding or "").split())[:100]
+        raise UnreadableBody(msg("clients.encoding_refused", encoding=shown))
+    return _inflate(chunks, layers[0])
+
+
+def _inflate(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
+    gzip = encoding != "deflate"
+    unpack = None
+    complete = ended = False  # complete: the last stream read ended; ended: nothing more is read
+    for chunk in chunks:
+        pending = b"" if ended else chunk
+        while pending:
+            if unpack is None:  # the first bytes, or a further gzip member
+                if complete and not (gzip and pending[:1] == b"\x1f"):
+                    ended = True  # padding after the stream: ignored
+                    break
+                # "deflate" should be zlib-wrapped (RFC 9110), but some servers send a raw deflate stream.
+                raw = not gzip and not _zlib_header(pending)
+                unpack = zlib.decompressobj(-zlib.MAX_WBITS if raw else _WBITS[encoding])
+                complete = False
+            try:
+                out = unpack.decompress(pending, INFLATE_STEP)
+            except zlib.error as exc:
+                detail = str(exc)[:200]
+                raise UnreadableBody(msg("clients.body_not_inflating", encoding=encoding, detail=detail)) from None
+            if out:
+                yield out
+            if unpack.eof:
+                pending, unpack, complete = unpack.unused_data, None, True
+            else:
+                pending = unpack.unconsumed_tail
+    if unpack is not None:
+        raise UnreadableBody(msg("clients.body_cut_short", encoding=encoding))
+
+
+def _zlib_header(data: bytes) -> bool:
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
 
 
 # --- the deadline of the call in progress (per thread: a call's I/O runs in the thread that makes it) -------------
@@ -134,14 +201,17 @@ class HttpReply:
 
 def send_httpx(client, request, limits: CallLimits) -> HttpReply:
     """Send an httpx request and read its reply within ``limits``; never follows a redirect. Raises httpx
-    transport errors, :class:`DeadlineExceeded` and :class:`ReplyTooLarge`."""
+    transport errors, :class:`DeadlineExceeded`, :class:`ReplyTooLarge` and :class:`UnreadableBody`."""
     import httpx
 
     with deadline_scope(limits.deadline_s) as deadline:
         try:
             response = client.send(request, stream=True, follow_redirects=False)
             try:
-                content = read_capped(response.iter_bytes(), limits.max_reply_bytes, deadline)
+                # The raw bytes, decoded here: httpx would inflate each chunk whole (and every layer of
+                # "gzip, gzip") before the cap could look at it.
+                chunks = decoded(response.iter_raw(), response.headers.get("content-encoding"))
+                content = read_capped(chunks, limits.max_reply_bytes, deadline)
             finally:
                 response.close()
         except httpx.TimeoutException as exc:

@@ -33,7 +33,7 @@ from ..redact import MASK, redact_text
 from ..retry import RetryPolicy, call_with_retry
 from . import mplus_errors as errs
 from .counters import CallCounters
-from .limits import CallLimits, DeadlineExceeded, ReplyTooLarge
+from .limits import CallLimits, DeadlineExceeded, ReplyTooLarge, UnreadableBody
 from .mplus_envelopes import Unsupported, builder_for
 from .mplus_reader import MalformedReply, ReplyReader
 from .mplus_transport import (
@@ -49,7 +49,7 @@ from .mplus_values import from_cents, quantity_fields, quantity_of, text_list, t
 
 log = logging.getLogger(__name__)
 # What the transport raises for a call that got no usable reply; _transport_error maps each to our error classes.
-_TRANSPORT_ERRORS = (requests.RequestException, DeadlineExceeded, ReplyTooLarge)
+_TRANSPORT_ERRORS = (requests.RequestException, DeadlineExceeded, ReplyTooLarge, UnreadableBody)
 
 BINDING = "{urn:mplusqapi}MplusQapi"
 # Every operation this client calls (the doctor checks that a live server's WSDL still offers each, with every
@@ -251,6 +251,8 @@ class MplusClient(CallCounters):
             return errs.deadline_passed(self.transport.limits.deadline_s, operation, sent=exc.sent)
         if isinstance(exc, ReplyTooLarge):
             return errs.too_large(exc, operation)
+        if isinstance(exc, UnreadableBody):
+            return errs.malformed(exc.text, operation)
         return errs.from_transport(exc, operation)
 
     def _reply(self, operation: str, response: requests.Response) -> dict:

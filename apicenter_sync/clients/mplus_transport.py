@@ -14,7 +14,8 @@ library is little and is here: a pool of keep-alive connections, the call limits
   to the client, whose retry rules know whether the request may be sent again.
 - **Limits** (:mod:`.limits`): one deadline for the whole call: connect, the TLS handshake, sending, and every read
   of the status line, headers and body each get at most the time left (a server dripping one byte a second cannot
-  hold the call); the body is streamed up to the byte cap (counted decoded: gzip is asked for and unpacked);
+  hold the call); the body is streamed up to the byte cap (counted decoded: gzip and deflate are asked for and
+  inflated in bounded steps by :func:`.limits.decoded`, one layer only);
   no redirect is followed (a 3xx comes back as it is; the client refuses it).
 - **Errors** are raised as requests' exception classes (ConnectTimeout, ReadTimeout, ConnectionError, SSLError…),
   which the client maps (:mod:`.mplus_errors`), plus DeadlineExceeded and ReplyTooLarge.
@@ -39,8 +40,7 @@ import socket
 import ssl
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
@@ -55,7 +55,18 @@ from zeep.wsdl.utils import etree_to_string
 
 from ..mplus_wsdl import OfflineTransport, zeep_settings
 from ..redact import redact_text
-from .limits import CallLimits, DeadlineExceeded, HttpReply, ReplyTooLarge, deadline_scope, left_or_raise, read_capped
+from .limits import (
+    ACCEPT_ENCODING,
+    CallLimits,
+    DeadlineExceeded,
+    HttpReply,
+    ReplyTooLarge,
+    UnreadableBody,
+    deadline_scope,
+    decoded,
+    left_or_raise,
+    read_capped,
+)
 
 USER_AGENT = "apicenter-sync/mplus-client"
 _CHUNK = 64 * 1024
@@ -283,17 +294,6 @@ def _route(address: str, query: str, settings: dict) -> _Route:
     return _Route((parts.scheme, host, port, proxy), f"{host}:{port}", target, factory, headers)
 
 
-def _gunzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Unpack a gzip body in pieces of at most _CHUNK bytes, so the cap is checked before a bomb is in memory."""
-    unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    for chunk in chunks:
-        data = unpack.decompress(chunk, _CHUNK)
-        while data:
-            yield data
-            data = unpack.decompress(unpack.unconsumed_tail, _CHUNK) if unpack.unconsumed_tail else b""
-    yield unpack.flush()
-
-
 class MplusTransport(OfflineTransport):
     """zeep Transport for calls: a pool of keep-alive connections, (connect, read) timeouts, the call limits, TLS
     verification, auth params.
@@ -313,7 +313,7 @@ class MplusTransport(OfflineTransport):
         self.limits = limits or CallLimits()
         self.verify_tls = verify_tls
         self._routes: dict[tuple[str, str], _Route] = {}  # (address, query) -> route, environment read once
-        self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
+        self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
 
     def post(self, address, message, headers):
         # zeep's own post() logs the address and the body at DEBUG; this one logs nothing and adds the credentials.
@@ -340,7 +340,7 @@ class MplusTransport(OfflineTransport):
 
     def _send(self, method: str, address: str, query: str, body: bytes | None, headers) -> HttpReply:
         """One request within the limits: the whole call by the deadline, the reply streamed up to the cap, no
-        redirect followed. Raises requests errors, DeadlineExceeded, ReplyTooLarge."""
+        redirect followed. Raises requests errors, DeadlineExceeded, ReplyTooLarge, UnreadableBody."""
         route = self._route(address, query)
         timeout = self.operation_timeout
         connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
@@ -357,14 +357,13 @@ class MplusTransport(OfflineTransport):
                 conn.sock.settimeout(left_or_raise(read_timeout))  # bounds sending; reads are bounded per receive
                 conn.request(method, route.target, body, {**self._headers, **route.headers, **headers})
                 response = conn.getresponse()
-                chunks = iter(lambda: response.read(_CHUNK), b"")
-                if (response.getheader("Content-Encoding") or "").strip().lower() == "gzip":
-                    chunks = _gunzip(chunks)
+                chunks = decoded(iter(lambda: response.read(_CHUNK), b""), response.getheader("Content-Encoding"))
                 content = read_capped(chunks, self.limits.max_reply_bytes, deadline)
             except BaseException as exc:
                 if conn is not None:
                     conn.close()  # not read to its end: the connection is dropped, not pooled
-                if isinstance(exc, Exception) and not isinstance(exc, DeadlineExceeded | ReplyTooLarge):
+                passed_on = DeadlineExceeded | ReplyTooLarge | UnreadableBody  # the client maps these itself
+                if isinstance(exc, Exception) and not isinstance(exc, passed_on):
                     self._raise(exc, route, sent, deadline)
                 raise
         if conn.sock is not None and not response.will_close:
@@ -392,8 +391,6 @@ class MplusTransport(OfflineTransport):
             raise requests.ConnectionError(MaxRetryError(None, where, reason)) from None
         if isinstance(exc, TimeoutError):
             raise requests.ReadTimeout(f"{where}: read timed out") from None
-        if isinstance(exc, zlib.error):
-            raise requests.exceptions.ContentDecodingError(f"{where}: bad gzip body: {exc}") from None
         if isinstance(exc, OSError | http.client.HTTPException):
             raise requests.ConnectionError(f"{where}: {type(exc).__name__}: {exc}") from None
         raise exc

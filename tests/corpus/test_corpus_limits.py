@@ -4,11 +4,13 @@ Cases: README.md ("Hostile servers")."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 import sys
 import threading
 import time
 import tracemalloc
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -258,3 +260,100 @@ def test_deeply_nested_xml_is_a_malformed_reply(server, depth, detail):
     with pytest.raises(TransientError, match=f"malformed reply: .*{detail}"):
         client.article_groups()
     client.close()
+
+
+# --- compressed replies: one layer, inflated in bounded steps ---------------------------------------------------
+def _zeros_gzip(size: int) -> bytes:
+    """gzip of ``size`` zero bytes, compressed in pieces (the zeros never exist in memory at once)."""
+    pack = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    piece = b"\0" * MiB
+    return b"".join(pack.compress(piece) for _ in range(size // MiB)) + pack.flush()
+
+
+@pytest.fixture(scope="module")
+def bombs() -> dict[str, bytes]:
+    single = _zeros_gzip(256 * MiB)  # ~250 KB that inflate to 256 MiB
+    return {"gzip": single, "gzip, gzip": gzip.compress(single, 9)}  # the second: ~1 KB
+
+
+def _encoded(body: bytes, encoding: str, ctype: str) -> bytes:
+    return reply("200 OK", body, ctype, extra=f"Content-Encoding: {encoding}\r\n")
+
+
+def _peak(call) -> int:
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip"])
+def test_a_compression_bomb_is_stopped_at_the_cap_while_it_inflates_accountview(server, bombs, encoding):
+    # Before: httpx inflated each chunk whole, every layer of "gzip, gzip" (2.1 GB of memory for 2.6 KB).
+    srv = server(answer(_encoded(bombs[encoding], encoding, "application/json")))
+    client = av_client(srv.url, CallLimits(max_reply_bytes=2 * MiB))
+    expected = (r"larger than 2,097,152 bytes" if encoding == "gzip" else
+                r"malformed reply: the reply's Content-Encoding 'gzip, gzip' is refused: only identity or one layer")
+    error = ReplyTooLargeError if encoding == "gzip" else TransientError
+
+    def call():
+        with pytest.raises(error, match=expected):
+            client.companies()
+
+    assert _peak(call) < 16 * MiB
+    client.close()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip"])
+def test_a_compression_bomb_is_stopped_at_the_cap_while_it_inflates_mplus(server, bombs, encoding):
+    srv = server(answer(_encoded(bombs[encoding], encoding, "text/xml")))
+    client = mplus_client(srv.url, CallLimits(max_reply_bytes=2 * MiB))
+    expected = (r"larger than 2,097,152 bytes" if encoding == "gzip" else
+                r"malformed reply: the reply's Content-Encoding 'gzip, gzip' is refused")
+    error = MplusReplyTooLargeError if encoding == "gzip" else TransientError
+
+    def call():
+        with pytest.raises(error, match=expected):
+            client.api_version()
+
+    assert _peak(call) < 16 * MiB
+    client.close()
+
+
+def test_the_token_endpoint_refuses_two_layers_too(server, bombs):
+    srv = server(answer(_encoded(bombs["gzip, gzip"], "gzip, gzip", "application/json")))
+    oauth = AccountViewOAuth(srv.url, "client", "client-secret", "http://localhost/cb")
+    with pytest.raises(TransientError, match="Content-Encoding 'gzip, gzip' is refused"):
+        oauth.refresh("refresh-token")
+    oauth.close()
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "compress", "deflate, gzip"])
+def test_other_encodings_are_refused_not_guessed(server, encoding):
+    srv = server(answer(_encoded(b"\x8b\x00garbage", encoding, "application/json")))
+    client = av_client(srv.url, CallLimits())
+    with pytest.raises(TransientError, match=f"Content-Encoding '{encoding}' is refused"):
+        client.companies()
+    client.close()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "x-gzip", "identity"])
+def test_one_layer_of_gzip_or_deflate_is_read(server, encoding):
+    body = b'[{"Id": "1", "Description": "x", "Code": "X"}]'
+    packed = {"gzip": gzip.compress, "x-gzip": gzip.compress, "deflate": zlib.compress}.get(encoding, bytes)(body)
+    srv = server(answer(_encoded(packed, encoding, "application/json")))
+    client = av_client(srv.url, CallLimits())
+    assert client.companies()[0]["Code"] == "X"
+    assert b"accept-encoding: gzip, deflate" in srv.requests[0].lower()  # never br or zstd
+    client.close()
+    soap = (b'<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns="urn:mplusqapi">'
+            b"<SOAP-ENV:Body><ns:getApiVersionResponse><ns:majorNumber>1</ns:majorNumber><ns:minorNumber>2"
+            b"</ns:minorNumber><ns:revisionNumber>3</ns:revisionNumber></ns:getApiVersionResponse></SOAP-ENV:Body>"
+            b"</SOAP-ENV:Envelope>")  # fmt: skip
+    packed = {"gzip": gzip.compress, "x-gzip": gzip.compress, "deflate": zlib.compress}.get(encoding, bytes)(soap)
+    srv = server(answer(_encoded(packed, encoding, "text/xml")))
+    mplus = mplus_client(srv.url, CallLimits())
+    assert mplus.api_version()["version"] == "1.2.3"
+    mplus.close()
