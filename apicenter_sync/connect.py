@@ -6,11 +6,10 @@ import secrets
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
-
 from .clients.accountview import AccountViewClient
 from .clients.accountview_oauth import AccountViewOAuth, TokenStore
-from .errors import AuthError, ConfigError
+from .errors import AuthError, ConfigError, TransientError
+from .i18n import msg
 
 
 def authorize(
@@ -18,33 +17,32 @@ def authorize(
 ) -> None:
     """Run the authorization-code flow and store the tokens.
 
-    The authorize page is requested first without following redirects: a
-    server that consents at once (the sandbox, or a session that already
-    consented) answers with the redirect carrying ``code``. Otherwise a person
-    opens the URL, logs in, and pastes the address they were sent back to
-    (``ask`` prompts for it)."""
+    The authorize page is requested first, within the call deadline and reply cap of every API call and without
+    following redirects (:meth:`AccountViewOAuth.consent_redirect`): a server that consents at once (the sandbox,
+    or a session that already consented) answers with the redirect carrying ``code``. Otherwise a person opens the
+    URL, logs in, and pastes the address they were sent back to (``ask`` prompts for it). ``verify_tls`` is the
+    OAuth client's own setting; the argument stays for callers that pass it."""
     state = secrets.token_urlsafe(16)
     url = oauth.authorization_url(state)
-    redirected = ""
+    unreachable = None
     try:
-        reply = httpx.get(url, follow_redirects=False, timeout=30, verify=verify_tls)
-        location = reply.headers.get("location", "")
-        if reply.is_redirect and location.startswith(oauth.redirect_uri):
-            redirected = location
-    except httpx.HTTPError:
-        pass  # not reachable from here: the person's browser may still reach it
+        redirected = oauth.consent_redirect(state)
+    except TransientError as exc:  # not reachable from here (or too slow): the person's browser may still reach it
+        redirected, unreachable = "", exc.text()
     if not redirected:
         if ask is None:
-            raise AuthError(f"AccountView needs a person to log in: open {url} and run connect interactively")
+            raise AuthError(msg("connect.needs_a_person", url=url, why=unreachable or msg("connect.asks_to_log_in")),
+                            system="accountview", operation="authorize")  # fmt: skip
         redirected = ask(url).strip()
     query = parse_qs(urlsplit(redirected).query)
     if "error" in query:
-        raise AuthError(f"AccountView refused the authorization: {query['error'][0]}")
+        raise AuthError(msg("connect.refused", error=query["error"][0][:200]), system="accountview",
+                        operation="authorize")  # fmt: skip
     if query.get("state", [""])[0] != state:
-        raise AuthError("the redirect carries another state than the one sent: start connect again")
+        raise AuthError(msg("connect.other_state"), system="accountview", operation="authorize")
     codes = query.get("code")
     if not codes:
-        raise AuthError("the redirect has no authorization code")
+        raise AuthError(msg("connect.no_code"), system="accountview", operation="authorize")
     token_store.save(oauth.exchange_code(codes[0]))
 
 
@@ -55,11 +53,11 @@ def choose_company(client: AccountViewClient, wanted: str = "") -> dict:
         for company in companies:
             if wanted in (company.get("Id"), company.get("Code")):
                 return company
-        raise ConfigError(f"company '{wanted}' is not among the AccountView companies: {_names(companies)}")
+        raise ConfigError(msg("connect.company_unknown", company=wanted[:100], companies=_names(companies)))
     if len(companies) == 1:
         return companies[0]
-    raise ConfigError(f"set [accountview] company_id to one of: {_names(companies)}")
+    raise ConfigError(msg("connect.company_to_choose", companies=_names(companies)))
 
 
-def _names(companies: list[dict]) -> str:
-    return ", ".join(f"{c.get('Code')} ({c.get('Id')}: {c.get('Description')})" for c in companies) or "none"
+def _names(companies: list[dict]) -> str | object:
+    return ", ".join(f"{c.get('Code')} ({c.get('Id')}: {c.get('Description')})" for c in companies) or msg("connect.none")

@@ -538,7 +538,7 @@ def test_create_that_never_left_is_retried(server, company):
 
 def test_malformed_reply_is_transient(client):
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=b"<html>proxy error</html>")
+        return httpx.Response(200, stream=httpx.ByteStream(b"<html>proxy error</html>"))  # streamed, as a server
 
     real = client._http
     client._http = httpx.Client(transport=httpx.MockTransport(handler))

@@ -3,7 +3,10 @@ personal data."""
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -105,3 +108,82 @@ def test_the_info_log_of_a_run_holds_no_personal_data(sandboxes, tmp_path, caplo
     monkeypatch.setattr("apicenter_sync.cli.quiet_http_logs", lambda: None)
     monkeypatch.setattr("apicenter_sync.engine.quiet_http_logs", lambda: None)
     assert any("%40example.nl" in v for v in _personal_values_in_info_log(sandboxes, tmp_path / "control", caplog))
+
+
+# --- every outgoing request goes through the one deadline and cap (found by reading the code) --------------------
+ROOT = Path(__file__).resolve().parents[1]
+# Calls that open a connection or send a request, by the dotted name the code calls them with.
+NETWORK_CALL = re.compile(
+    r"^(httpx\.(get|post|put|patch|delete|head|options|request|stream|Client|AsyncClient|HTTPTransport)"
+    r"|requests\.(get|post|put|patch|delete|head|options|request|Session|session)"
+    r"|(urllib\.request\.)?urlopen|urllib3\.\w+|(http\.client\.)?HTTPS?Connection|_HTTPS?Connection"
+    r"|socket\.(create_connection|socket)|(zeep\.)?Client|make_client|.*\.send|.*\.post_xml|conn\.(request|connect))$"
+)
+# Each one the engine and the addon make, and why it is bounded (the proof is the named test).
+BOUNDED_CALLS = {
+    ("apicenter_sync/clients/accountview.py", "httpx.Client"): "bound_httpx_client() right after (DeadlineBackend)",
+    ("apicenter_sync/clients/accountview_oauth.py", "httpx.Client"): "bound_httpx_client() right after",
+    ("apicenter_sync/clients/accountview.py", "errs.send"): "data calls: accountview_errors.send -> send_httpx",
+    ("apicenter_sync/clients/accountview_oauth.py", "errs.send"): "token calls and the authorize page",
+    ("apicenter_sync/clients/limits.py", "client.send"): "send_httpx: deadline_scope, raw bytes, read_capped",
+    ("apicenter_sync/clients/mplus.py", "Client"): "zeep client on MplusTransport (calls go through _send)",
+    ("apicenter_sync/clients/mplus.py", "self.transport.post_xml"): "MplusTransport.post_xml -> _send",
+    ("apicenter_sync/clients/mplus_transport.py", "_HTTPConnection"): "connection factories of _route, used by _send",
+    ("apicenter_sync/clients/mplus_transport.py", "_HTTPSConnection"): "connection factories of _route",
+    ("apicenter_sync/clients/mplus_transport.py", "conn.connect"): "MplusTransport._send, inside deadline_scope",
+    ("apicenter_sync/clients/mplus_transport.py", "conn.request"): "MplusTransport._send, inside deadline_scope",
+    ("apicenter_sync/mplus_wsdl.py", "Client"): "make_client: a zeep client for tests (never called by the engine)",
+    ("apicenter_sync/flows/orders.py", "self.send"): "the orders flow's own method (no network of its own)",
+}
+
+
+def _dotted(node) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else node.attr
+    return ""
+
+
+def _network_calls() -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """{(file, call): [(line, innermost function)]} of every network call of the engine and the addon."""
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
+
+    def visit(node, path: str, function: str) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            function = node.name
+        name = _dotted(node.func) if isinstance(node, ast.Call) else ""
+        if name and NETWORK_CALL.match(name):
+            found.setdefault((path, name), []).append((node.lineno, function))
+        for child in ast.iter_child_nodes(node):
+            visit(child, path, function)
+
+    for folder in ("apicenter_sync", "apicenter_connector"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if "tests" not in path.relative_to(ROOT).parts:
+                visit(ast.parse(path.read_text(encoding="utf-8")), str(path.relative_to(ROOT)), "<module>")
+    return found
+
+
+def test_every_outgoing_request_goes_through_the_deadline_and_cap():
+    found = _network_calls()
+    unknown = {key: lines for key, lines in found.items() if key not in BOUNDED_CALLS}
+    assert not unknown, f"network calls outside the one deadline and cap (clients/limits.py): {unknown}"
+    assert not set(BOUNDED_CALLS) - set(found), "BOUNDED_CALLS rows of calls that no longer exist"
+    # The structure the table relies on: httpx clients are bound where they are built, only send_httpx sends, the
+    # Mplus connections are used inside MplusTransport._send only, and nothing outside the tests builds make_client.
+    for path in ("apicenter_sync/clients/accountview.py", "apicenter_sync/clients/accountview_oauth.py"):
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        (init,) = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+                   and "httpx.Client" in ast.unparse(n)]  # fmt: skip
+        assert {fn for _, fn in found[(path, "httpx.Client")]} == {"__init__"}
+        assert "bound_httpx_client(self._http)" in ast.unparse(init), f"{path}: an httpx client without the deadline"
+    assert {fn for _, fn in found[("apicenter_sync/clients/limits.py", "client.send")]} == {"send_httpx"}
+    for name in ("conn.connect", "conn.request"):
+        assert {fn for _, fn in found[("apicenter_sync/clients/mplus_transport.py", name)]} == {"_send"}
+    assert {fn for _, fn in found[("apicenter_sync/clients/accountview.py", "errs.send")]} == {"_send"}
+    assert {fn for _, fn in found[("apicenter_sync/clients/accountview_oauth.py", "errs.send")]} == {
+        "_token_request", "consent_redirect"}
+    assert ("apicenter_sync/mplus_wsdl.py", "make_client") not in found and not any(
+        name == "make_client" for _, name in found)

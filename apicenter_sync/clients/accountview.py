@@ -29,16 +29,7 @@ from .accountview_filters import Filter, filter_params
 from .accountview_oauth import AccountViewOAuth, Tokens, TokenStore
 from .accountview_values import build_envelope, clean_row, dumps, wire_book_date
 from .counters import CallCounters
-from .limits import (
-    ACCEPT_ENCODING,
-    CallLimits,
-    DeadlineExceeded,
-    HttpReply,
-    ReplyTooLarge,
-    UnreadableBody,
-    bound_httpx_client,
-    send_httpx,
-)
+from .limits import ACCEPT_ENCODING, CallLimits, HttpReply, bound_httpx_client
 
 log = logging.getLogger(__name__)
 
@@ -352,21 +343,9 @@ class AccountViewClient(CallCounters):
         if content is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
         self._count(operation)
-        error: SyncError | None = None
-        try:
-            request = self._http.build_request(method, self.api_url + path, params=params, content=content,
-                                               headers=headers)  # fmt: skip
-            response = send_httpx(self._http, request, self.limits)
-        except httpx.TransportError as exc:
-            error = errs.from_transport(exc, operation, is_create=is_create)
-        except DeadlineExceeded as exc:
-            error = errs.deadline_passed(self.limits.deadline_s, operation, sent=exc.sent, is_create=is_create)
-        except ReplyTooLarge as exc:
-            error = errs.too_large(exc, operation)
-        except UnreadableBody as exc:
-            error = errs.malformed(exc.text, operation, is_create=is_create)
-        if error:
-            raise error
+        request = self._http.build_request(method, self.api_url + path, params=params, content=content,
+                                           headers=headers)  # fmt: skip
+        response = errs.send(self._http, request, self.limits, operation, is_create=is_create)
         if self.capture is not None:
             self.capture.accountview(method, path, operation, params, content, response.status_code, response.content)
         return response

@@ -42,6 +42,7 @@ import httpx
 from ..errors import AuthError, PermanentError, RecordError, SyncError, TransientError
 from ..redact import redact_text
 from ..retry import retry_after
+from .limits import CallLimits, DeadlineExceeded, HttpReply, ReplyTooLarge, UnreadableBody, send_httpx
 
 SYSTEM = "accountview"
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
@@ -107,6 +108,24 @@ def from_transport(exc: httpx.TransportError, operation: str, *, is_create: bool
         what = "transport error"
     # The exception text is only the class name: httpx texts can carry the URL (harmless here, but no need).
     return transient(f"{what} ({type(exc).__name__})", operation, maybe_applied=is_create)
+
+
+def send(http: httpx.Client, request: httpx.Request, limits: CallLimits, operation: str, *,
+         is_create: bool) -> HttpReply:  # fmt: skip
+    """Every AccountView request (data, token, authorize page): sent within ``limits`` (limits.send_httpx), its
+    failures raised as the engine's errors, without the original exception attached."""
+    error: SyncError | None = None
+    try:
+        return send_httpx(http, request, limits)
+    except httpx.TransportError as exc:
+        error = from_transport(exc, operation, is_create=is_create)
+    except DeadlineExceeded as exc:
+        error = deadline_passed(limits.deadline_s, operation, sent=exc.sent, is_create=is_create)
+    except ReplyTooLarge as exc:
+        error = too_large(exc, operation)
+    except UnreadableBody as exc:
+        error = malformed(exc.text, operation, is_create=is_create)
+    raise error
 
 
 def deadline_passed(seconds: float, operation: str, *, sent: bool, is_create: bool) -> TransientError:

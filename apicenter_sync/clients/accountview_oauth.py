@@ -20,15 +20,7 @@ import httpx
 from ..errors import AuthError
 from ..redact import MASK
 from . import accountview_errors as errs
-from .limits import (
-    ACCEPT_ENCODING,
-    CallLimits,
-    DeadlineExceeded,
-    ReplyTooLarge,
-    UnreadableBody,
-    bound_httpx_client,
-    send_httpx,
-)
+from .limits import ACCEPT_ENCODING, CallLimits, bound_httpx_client
 
 PRODUCTION_URL = "https://www.accountview.net"
 AUTHORIZE_PATH = "/ams/authorize.aspx"
@@ -129,6 +121,16 @@ class AccountViewOAuth:
         sep = "&" if "?" in self.authorize_endpoint else "?"
         return f"{self.authorize_endpoint}{sep}{urlencode(params)}"
 
+    def consent_redirect(self, state: str) -> str:
+        """Request the authorize page for ``state`` (within the call deadline and reply cap, never following a
+        redirect): the address it sends the browser to when that is our redirect URI, i.e. the user consented at
+        once (the sandbox, or a session that already consented); else "" (a person must log in). Transport
+        failures raise the client's TransientError."""
+        request = self._http.build_request("GET", self.authorization_url(state))
+        reply = errs.send(self._http, request, self.limits, "authorize", is_create=False)
+        location = str(reply.headers.get("location") or "")
+        return location if reply.is_redirect and self.redirect_uri and location.startswith(self.redirect_uri) else ""
+
     def exchange_code(self, code: str) -> Tokens:
         """Trade the code of the redirect for tokens. Not retried: a code is single-use, and if the answer is
         lost the user simply connects again."""
@@ -157,19 +159,8 @@ class AccountViewOAuth:
         # Credentials in the form body, as the real service expects (research §3.2, S1).
         body = {**form, "client_id": self.client_id, "client_secret": self._client_secret}
         self.calls += 1
-        error: Exception | None = None
-        try:
-            response = send_httpx(self._http, self._http.build_request("POST", self.token_url, data=body), self.limits)
-        except httpx.TransportError as exc:
-            error = errs.from_transport(exc, "token", is_create=False)
-        except DeadlineExceeded as exc:
-            error = errs.deadline_passed(self.limits.deadline_s, "token", sent=exc.sent, is_create=False)
-        except ReplyTooLarge as exc:
-            error = errs.too_large(exc, "token")
-        except UnreadableBody as exc:
-            error = errs.malformed(exc.text, "token", is_create=False)
-        if error:
-            raise error  # outside the handler: nothing chained
+        request = self._http.build_request("POST", self.token_url, data=body)
+        response = errs.send(self._http, request, self.limits, "token", is_create=False)
         try:
             payload = response.json()
         except ValueError:

@@ -23,7 +23,8 @@ from apicenter_sync.clients.accountview_oauth import AccountViewOAuth, MemoryTok
 from apicenter_sync.clients.limits import CallLimits
 from apicenter_sync.clients.mplus import MplusClient
 from apicenter_sync.clients.mplus_errors import ReplyTooLargeError as MplusReplyTooLargeError
-from apicenter_sync.errors import PermanentError, TransientError
+from apicenter_sync.connect import authorize
+from apicenter_sync.errors import AuthError, PermanentError, TransientError
 from apicenter_sync.retry import RetryPolicy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: http_requests
@@ -357,3 +358,42 @@ def test_one_layer_of_gzip_or_deflate_is_read(server, encoding):
     mplus = mplus_client(srv.url, CallLimits())
     assert mplus.api_version()["version"] == "1.2.3"
     mplus.close()
+
+
+# --- the authorize page of `connect`: the same deadline and cap --------------------------------------------------
+def test_connect_ends_at_the_call_deadline_on_a_dripping_authorize_page(server):
+    # Before: a bare httpx.get with a read timeout only; one byte every 0.2 s held `connect accountview` (and the
+    # Odoo wizard) for as long as the server liked.
+    page = reply("200 OK", b"<html>" + b"x" * 5000 + b"</html>", "text/html")
+    srv = server(drip(page, 0.2))
+    oauth = AccountViewOAuth(srv.url, "client", "client-secret", "http://localhost/cb", limits=CallLimits(deadline_s=1))
+    outcome: list = []
+
+    def connect() -> None:
+        try:
+            authorize(oauth, MemoryTokenStore())
+        except Exception as exc:  # noqa: BLE001 - what it ended with is the result
+            outcome.append(exc)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "connect still hangs on the dripping authorize page"
+    assert time.monotonic() - started < 3
+    (error,) = outcome
+    assert isinstance(error, AuthError)
+    assert "no complete reply within the call deadline of 1 s" in str(error)
+    assert f"{srv.url}/ams/authorize.aspx?" in str(error)  # where a person can log in instead
+    oauth.close()
+
+
+def test_connect_reads_the_authorize_page_within_the_reply_cap(server):
+    srv = server(endless(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 209715200\r\n\r\n"))
+    oauth = AccountViewOAuth(srv.url, "client", "client-secret", "http://localhost/cb",
+                             limits=CallLimits(deadline_s=30, max_reply_bytes=MiB))  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(ReplyTooLargeError, match=r"larger than 1,048,576 bytes"):
+        authorize(oauth, MemoryTokenStore())
+    assert time.monotonic() - started < 10
+    oauth.close()
