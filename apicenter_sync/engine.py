@@ -6,11 +6,11 @@ through this class, so a flow behaves the same wherever it runs.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from .clients.accountview import AccountViewClient
 from .clients.accountview_oauth import AccountViewOAuth
+from .clients.http_logs import QUIET_LOGGERS, quiet_http_logs  # noqa: F401 - QUIET_LOGGERS: the names tests use
 from .clients.limits import CallLimits
 from .clients.mplus import MplusClient
 from .config import Config
@@ -38,23 +38,10 @@ RUN_ORDER = ("products", "customers", "stock", "prices", "orders")
 # The same table holds across processes on one store: Flow.run does not start such a flow while another process
 # holds the flow lock of a flow it needs (flows/base.py NEEDS).
 NEEDS: dict[str, tuple[str, ...]] = BASE_NEEDS
-# HTTP libraries whose INFO/DEBUG lines carry request URLs (and so filter values such as e-mail addresses).
-QUIET_LOGGERS = ("httpx", "httpcore", "urllib3", "requests", "zeep", "hpack", "h2")
-
-
 def call_limits(store) -> CallLimits:
     """The deadline of one API call and the reply cap, from the settings ``call_deadline_seconds`` and
     ``max_reply_bytes``."""
     return CallLimits(float(store.settings.get("call_deadline_seconds")), int(store.settings.get("max_reply_bytes")))
-
-
-def quiet_http_logs() -> None:
-    """Keep the HTTP libraries' request logging (every URL, query strings with e-mail filters included) below
-    INFO; our own loggers are left as they are."""
-    for name in QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        if logger.level == logging.NOTSET:  # a level someone set on purpose (a debugging session) is kept
-            logger.setLevel(logging.WARNING)
 
 
 class Engine:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import logging
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -187,3 +189,14 @@ def test_every_outgoing_request_goes_through_the_deadline_and_cap():
         "_token_request", "consent_redirect"}
     assert ("apicenter_sync/mplus_wsdl.py", "make_client") not in found and not any(
         name == "make_client" for _, name in found)
+
+
+def test_http_logging_is_quiet_from_the_first_import():
+    """What the Odoo addon's models import (apicenter_backend.py), in a fresh process: the HTTP libraries are below
+    INFO before any engine is built (before: only once the first engine of the process existed)."""
+    code = ("import logging, apicenter_sync.clients.accountview, apicenter_sync.clients.mplus\n"
+            "print(min(logging.getLogger(name).getEffectiveLevel() for name in ('httpx', 'httpcore', 'urllib3', "
+            "'zeep')))")  # fmt: skip
+    logging_config = "import logging; logging.basicConfig(level=logging.INFO)\n"  # as Odoo's log_level = info
+    done = subprocess.run([sys.executable, "-c", logging_config + code], capture_output=True, text=True, check=True)
+    assert int(done.stdout.strip()) >= logging.WARNING

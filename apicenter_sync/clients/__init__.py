@@ -1,5 +1,6 @@
 """Clients of the two external systems. Each maps its failures onto :mod:`apicenter_sync.errors`."""
 
+from .http_logs import quiet_http_logs
 from .mplus import MplusClient, money
 from .mplus_errors import AlreadyExistsError, MplusResultError, NotFoundError, OutcomeUnknown
 
@@ -12,3 +13,5 @@ from .accountview_oauth import AccountViewOAuth, MemoryTokenStore, Tokens, Token
 
 __all__ += ["AccountViewClient", "AccountViewError", "AccountViewOAuth", "AccountViewRecordError", "Filter",
             "MemoryTokenStore", "TokenStore", "Tokens", "WriteOutcomeUnknown"]  # fmt: skip
+
+quiet_http_logs()  # from the first import on: the HTTP libraries' request lines carry URLs with filter values
