@@ -21,6 +21,8 @@ from datetime import date, datetime
 import httpx
 
 from ..errors import AuthError, ConfigError, PermanentError, SyncError, TransientError
+from ..i18n import msg
+from ..identifiers import check_identifier
 from ..profile import ApiProfile
 from ..redact import MASK
 from ..retry import RetryPolicy, call_with_retry
@@ -339,7 +341,8 @@ class AccountViewClient(CallCounters):
             if not self.company_id:
                 raise ConfigError("no AccountView company chosen (company_id); pick one from companies()",
                                   system=errs.SYSTEM, operation=operation)  # fmt: skip
-            headers["x-company"] = self.company_id
+            # Checked here, on its way into the header: a non-ASCII id is a message, not a UnicodeEncodeError.
+            headers["x-company"] = check_identifier(self.company_id, msg("input.field_company_id"), ascii_only=True)
         if content is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
         self._count(operation)

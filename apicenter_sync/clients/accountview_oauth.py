@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 import httpx
 
 from ..errors import AuthError
+from ..i18n import msg
+from ..identifiers import check_identifier
 from ..redact import MASK
 from . import accountview_errors as errs
 from .limits import ACCEPT_ENCODING, CallLimits, bound_httpx_client
@@ -92,6 +94,8 @@ class AccountViewOAuth:
                  timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, authorize_url: str | None = None,
                  api_url: str | None = None, verify_tls: bool = True,
                  limits: CallLimits | None = None):  # fmt: skip
+        check_identifier(client_id, msg("input.field_client_id"), ascii_only=True)
+        check_identifier(client_secret, msg("input.field_client_secret"), ascii_only=True)
         base = base_url.rstrip("/")
         self.authorize_endpoint = authorize_url or base + AUTHORIZE_PATH
         self.api_url = (api_url or base + API_PATH).rstrip("/")

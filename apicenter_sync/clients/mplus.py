@@ -28,6 +28,8 @@ from zeep import Client
 from zeep.exceptions import ValidationError
 
 from ..errors import PermanentError, SyncError, TransientError
+from ..i18n import msg
+from ..identifiers import check_identifier
 from ..mplus_wsdl import SOAP_ENV_NS, load_document, safe_parser, zeep_settings
 from ..redact import MASK, redact_text
 from ..retry import RetryPolicy, call_with_retry
@@ -139,6 +141,8 @@ class MplusClient(CallCounters):
         pool_size: int = 10,
         limits: CallLimits | None = None,
     ):
+        check_identifier(ident, msg("input.field_mplus_ident"))
+        check_identifier(secret, msg("input.field_mplus_secret"))
         if wsdl not in ("bundled", "live"):
             raise ValueError('wsdl must be "bundled" or "live"')
         install_log_redaction()

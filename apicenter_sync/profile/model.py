@@ -30,11 +30,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
+from ..i18n import msg
 from . import defaults
 
 Evidence = Literal["documented", "observed", "assumed"]
 VFP_TYPES = frozenset("CMNYIBLDTFGQVW")
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+# Admin input bounds (docs/profile.md): a whole profile with every entry is a few kilobytes and six levels deep
+# (profile > accountview > stock > fields > sku > name); an AccountView name is a table, field or object name.
+MAX_PROFILE_BYTES = 1024 * 1024
+MAX_PROFILE_DEPTH = 8
+MAX_NAME_LENGTH = 128
+MAX_PROFILE_TEXT = 200  # any other text of a profile (an attribute=field entry)
+MAX_PROFILE_ITEMS = 1000  # entries of one table or list
 
 
 class _Frozen(BaseModel):
@@ -192,6 +200,7 @@ class ApiProfile(_Frozen):
         unknown key or bad value."""
         if not overrides:
             return _default()
+        check_bounds(overrides)
         data = _default_data()
         problems: list[str] = []
         if not isinstance(overrides, dict):
@@ -341,17 +350,43 @@ class ProfileEntry:
 
 # --- parsing files -------------------------------------------------------------------------------------------------
 def parse_profile_text(text: str) -> ApiProfile:
-    """A profile file: TOML (with or without the ``[profile]`` table) or JSON (nested, or flat keys)."""
+    """A profile file: TOML (with or without the ``[profile]`` table) or JSON (nested, or flat keys). Bounded: at
+    most :data:`MAX_PROFILE_BYTES` and :data:`MAX_PROFILE_DEPTH` levels, else a ConfigError saying so."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_PROFILE_BYTES:
+        raise ConfigError(msg("input.profile_too_large", size=size, limit=MAX_PROFILE_BYTES))
     text = text.strip()
     try:
         data = json.loads(text) if text.startswith("{") else tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(msg("input.profile_too_deep", limit=MAX_PROFILE_DEPTH)) from None
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"the profile file is neither valid TOML nor JSON: {exc}") from None
+        raise ConfigError(msg("input.profile_unreadable", detail=str(exc)[:300])) from None
     if isinstance(data, dict) and "profile" in data:
         data = data["profile"]
     if isinstance(data, dict) and data and all("." in str(k) for k in data):
         return ApiProfile.from_flat(data)
     return ApiProfile.from_overrides(data)
+
+
+def check_bounds(data: Any, where: str = "profile") -> None:
+    """ConfigError when ``data`` (a profile's overrides) is nested deeper than :data:`MAX_PROFILE_DEPTH`, holds a
+    text longer than :data:`MAX_PROFILE_TEXT` or a table or list of more than :data:`MAX_PROFILE_ITEMS` entries.
+    Iterative: a file nested a million levels deep costs no recursion."""
+    stack = [(data, where, 1)]
+    while stack:
+        value, key, depth = stack.pop()
+        if depth > MAX_PROFILE_DEPTH:
+            raise ConfigError(msg("input.profile_too_deep", limit=MAX_PROFILE_DEPTH))
+        if isinstance(value, dict | list) and len(value) > MAX_PROFILE_ITEMS:
+            raise ConfigError(msg("input.too_long", field=key, length=len(value), limit=MAX_PROFILE_ITEMS))
+        if isinstance(value, dict):
+            stack.extend((v, f"{key}.{str(k)[:MAX_PROFILE_TEXT]}", depth + 1) for k, v in value.items())
+            stack.extend((k, key, depth + 1) for k in value)
+        elif isinstance(value, list):
+            stack.extend((v, key, depth + 1) for v in value)
+        elif isinstance(value, str) and len(value) > MAX_PROFILE_TEXT:
+            raise ConfigError(msg("input.profile_text_too_long", key=key, length=len(value), limit=MAX_PROFILE_TEXT))
 
 
 def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
@@ -504,6 +539,8 @@ def _bad_name(key: str, value: str) -> list[str]:
     text = str(value or "")
     if not text.strip():
         return [f"{key} is empty"]
+    if len(text) > MAX_NAME_LENGTH:
+        return [f"{key} is {len(text)} characters long; AccountView names are at most {MAX_NAME_LENGTH}"]
     if not set(text.upper()) <= _NAME_CHARS:
         return [f"{key} = {text!r}: AccountView names hold letters, digits and underscores only"]
     return []
