@@ -8,13 +8,14 @@ What never reaches a file:
 
 - secrets: no header is written (no bearer token, no x-company), no query string of MplusKASSA (ident and
   secret), no token request body (client secret, refresh token, code) and no token in a token reply;
-- personal data: names, e-mail addresses, streets, house numbers, postcodes, cities, phone numbers and VAT and
-  chamber-of-commerce numbers are replaced by **pseudonyms**: letters by letters, digits by digits, the rest kept,
-  derived from a keyed hash, so a value keeps its length, its shape and its oddities (accents, spaces, an
-  address's "12-A") and the same value is the same pseudonym everywhere in one capture. The key is random per
-  capture and written nowhere. AccountView: the profile's personal fields, and in tables that hold personal data
-  every text field the profile does not know as harmless (custom fields too). MplusKASSA: relation, address,
-  employee and payment elements by name. A personal value a server echoes in an error message is replaced too.
+- personal data: every field that can hold a person's data is replaced by a **pseudonym**: letters by letters,
+  digits by digits, the rest kept, derived from a keyed hash, so a value keeps its length, its shape and its
+  oddities (accents, spaces, an address's "12-A") and the same value is the same pseudonym everywhere in one
+  capture. The key is random per capture and written nowhere. Which fields: decided by :mod:`.personal` from the
+  field names and types of the MplusKASSA WSDL and of the AccountView rows (names, e-mail addresses, phones,
+  addresses, bank and VAT numbers, cashiers' and users' names, free text in records about a person), plus the
+  API profile's personal fields; a field the profile knows as not personal (an order reference, an article
+  description) is kept. A personal value a server echoes in an error message is replaced too.
 
 Size: a body larger than ``max_body`` bytes is cut (marked ``"truncated": true``); after ``max_total`` bytes the
 capture stops and says so in ``capture.json``.
@@ -35,25 +36,15 @@ from typing import Any
 from lxml import etree
 
 from .mplus_wsdl import safe_parser
+from .personal import mplus_rules, person_record, personal_by_name
 from .profile import ApiProfile
 
 MAX_BODY = 256 * 1024
 MAX_TOTAL = 64 * 1024 * 1024
 MASK = "***"
 TOKEN_FIELDS = frozenset({"access_token", "refresh_token", "id_token", "code", "client_secret"})
-# MplusKASSA elements that are personal wherever they appear, and those that are personal inside a person-like parent.
-MPLUS_PERSONAL = frozenset({
-    "email", "telephone", "mobile", "phone", "phoneWork", "phoneHome", "phoneMobile", "fax", "vatNumber",
-    "commerceNumber", "relationName", "relationVatNumber", "zipcode", "deliveryZipcode", "address", "deliveryAddress",
-    "deliveryCity", "invoiceAddress", "contact", "bankAccountNumber", "iban", "giftcardNumber", "birthDate",
-    "firstName", "lastName", "street", "houseNumber", "username", "password", "rfid", "personNumber",
-    "accountNumber", "eftTransactionDetails", "website",
-})  # fmt: skip
-MPLUS_PERSONAL_INSIDE = frozenset({"name", "companyName", "city", "country", "label", "text", "extraText"})
-MPLUS_PERSON_PARENTS = frozenset({"relation", "employee", "invoiceAddress", "deliveryAddress", "address", "contact",
-                                  "payment", "relationList", "employeeList"})  # fmt: skip
+# AccountView row identifiers (CONTACT_Id…): never personal, whatever the table's name says.
 AV_HOUSEKEEPING_SUFFIX = ("_Id",)
-AV_HOUSEKEEPING = frozenset({"EXT_KEY", "INP_USR", "CNG_USR"})
 _ACCENTED = "àáâäçèéêëìíîïñòóôöùúûüý"
 _LOWER, _UPPER, _DIGITS = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
 
@@ -136,17 +127,25 @@ class Capture:
         personal_tables = frozenset(personal)
         return personal, harmless, personal_tables, tables_of
 
-    def _av_personal(self, table: str, field: str) -> bool:
+    def _av_personal(self, table: str, field: str, person: bool | None = None) -> bool:
+        """``field`` of ``table`` holds a person's data: the profile says so, or its name does (:mod:`.personal`)
+        in a row about a person (``person``; unknown: a table the profile knows to hold personal data)."""
         table, field = table.upper(), field.upper()
         if field in self._personal.get(table, ()):
             return True
-        if table not in self._personal_tables or field in self._harmless.get(table, ()):
+        if field in self._harmless.get(table, ()) or field.endswith(AV_HOUSEKEEPING_SUFFIX):
             return False
-        return field not in AV_HOUSEKEEPING and not field.endswith(AV_HOUSEKEEPING_SUFFIX)
+        return personal_by_name(field, person_record=table in self._personal_tables if person is None else person)
 
     def _av_rows(self, table: str, rows: list) -> list:
-        return [{k: (self.pseudonym(v) if self._av_personal(table, k) else v) for k, v in row.items()}
-                if isinstance(row, dict) else row for row in rows]  # fmt: skip
+        out = []
+        for row in rows:
+            if isinstance(row, dict):
+                person = table.upper() in self._personal_tables or person_record(row)
+                row = {k: (self.pseudonym(v) if isinstance(v, str) and self._av_personal(table, k, person) else v)
+                       for k, v in row.items()}  # fmt: skip
+            out.append(row)
+        return out
 
     def _av_body(self, body: Any) -> Any:
         if isinstance(body, dict) and "ErrorMessage" in body:
@@ -174,11 +173,13 @@ class Capture:
             name = str(definition.get("Name") or definition.get("name") or "")
             fields = [str(f.get("Name") or f.get("name") or "") for f in definition.get("Fields") or
                       definition.get("fields") or [] if isinstance(f, dict)]  # fmt: skip
+            person = name.upper() in self._personal_tables or person_record(fields)
             for row in block.get("Rows") or block.get("rows") or []:
                 values = row.get("Values") if isinstance(row, dict) else None
                 if isinstance(values, list):
-                    row["Values"] = [self.pseudonym(v) if i < len(fields) and self._av_personal(name, fields[i])
-                                     else v for i, v in enumerate(values)]  # fmt: skip
+                    row["Values"] = [self.pseudonym(v) if i < len(fields) and isinstance(v, str)
+                                     and self._av_personal(name, fields[i], person) else v
+                                     for i, v in enumerate(values)]  # fmt: skip
         return doc
 
     def _av_params(self, params: dict | None) -> dict:
@@ -221,16 +222,13 @@ class Capture:
             root = etree.fromstring(content, safe_parser(huge=True))
         except etree.XMLSyntaxError:
             return self.pseudonym.scrub(content[: self.max_body].decode("utf-8", "replace"))
+        rules = mplus_rules()
         for element in root.iter():
             if not isinstance(element.tag, str) or element.text is None or len(element):
                 continue
             name = etree.QName(element).localname
-            personal = name in MPLUS_PERSONAL or (
-                name in MPLUS_PERSONAL_INSIDE
-                and any(isinstance(a.tag, str) and etree.QName(a).localname in MPLUS_PERSON_PARENTS
-                        for a in element.iterancestors())
-            )  # fmt: skip
-            if personal:
+            ancestors = [etree.QName(a).localname for a in element.iterancestors() if isinstance(a.tag, str)]
+            if rules.personal(name, ancestors):
                 element.text = self.pseudonym(element.text)
             elif name in ("faultstring", "errorMessage", "message"):
                 element.text = self.pseudonym.scrub(element.text)

@@ -135,3 +135,77 @@ def test_a_sandbox_seeded_from_a_capture_reproduces_the_tenant_without_its_data(
             assert results["orders"].counts["created"] > 0
         finally:
             h.close()
+
+
+def seeded_personal_values(world) -> set[str]:
+    """Every personal value the seeded world holds (apicenter_sandbox/world.py): customers' names, e-mail
+    addresses, phones, VAT numbers, addresses, and the till's employees (cashiers)."""
+    values: set[str] = set()
+    for c in world.customers:
+        values |= {c.first_name, c.last_name, f"{c.first_name} {c.last_name}", c.company, c.email, c.phone,
+                   c.vat_number}  # fmt: skip
+        for address in (c.address, c.delivery):
+            if address:
+                values |= {address.street, f"{address.street} {address.house_number}", address.postcode}
+    values |= {e.name for e in world.employees}
+    return {v for v in values if v and len(v) >= 4}
+
+
+def test_a_capture_of_the_seeded_world_holds_none_of_its_personal_values(tmp_path):
+    """Every flow (sales read from the till with their cashiers, debtors written), a doctor run and a second round:
+    the capture is grepped for every seeded personal value (before: the cashier's employeeName was kept)."""
+    world = generate(60, 1)
+    with start_sandboxes(world=world) as sb:
+        h = Harness(sb, tmp_path / "run")
+        folder = tmp_path / "capture"
+        h.engine.start_capture(folder)
+        try:
+            h.run_round()
+            run_doctor(h.engine)
+            h.run_round()
+        finally:
+            manifest = h.engine.stop_capture()
+            h.close()
+    blob = b"".join(f.read_bytes() for f in sorted(folder.iterdir()))
+    assert manifest["calls"] > 50
+    assert b"employeeName" in blob and b"relation" in blob  # the capture holds the elements that carry them
+    personal = seeded_personal_values(world)
+    assert len(personal) > 100
+    leaks = sorted(v for v in personal if v.encode() in blob or json.dumps(v).strip('"').encode() in blob)
+    assert leaks == [], f"{len(leaks)} seeded personal values in the capture: {leaks[:20]}"
+
+
+def test_personal_fields_are_decided_from_the_wsdl_and_the_field_dictionary():
+    """The rules (apicenter_sync/personal.py) applied to the MplusKASSA WSDL and to the AccountView data dictionary
+    the sandbox holds (apicenter_sandbox/accountview/dictionary.py): what a person's data is, and what is not."""
+    from apicenter_sandbox.accountview.schema import SCHEMAS
+    from apicenter_sync.personal import mplus_rules, person_record, personal_by_name
+
+    rules = mplus_rules()
+    order = ["order", "orderList", "GetOrdersResponse", "Body", "Envelope"]  # innermost first, as in a reply
+    relation = ["relation", "relationList", "GetRelationsResponse", "Body", "Envelope"]
+    employee = ["employee", "employeeList", "GetEmployeesResponse", "Body", "Envelope"]
+    line = ["line", "lineList", *order]
+    personal = [("employeeName", order), ("relationName", order), ("relationVatNumber", order),
+                ("email", relation), ("name", relation), ("companyName", relation), ("zipcode", relation),
+                ("name", employee), ("phoneMobile", employee), ("extraText", employee),
+                ("day", ["birthDate", *relation]), ("city", ["deliveryAddress", *order]),
+                ("email", ["relation", "createRelation", "Body"])]  # fmt: skip
+    kept = [("extOrderId", order), ("orderId", order), ("totalInclAmount", order), ("completeState", order),
+            ("syncMarker", relation), ("relationNumber", relation), ("employeeNumber", employee),
+            ("text", line), ("articleNumber", line), ("quantity", line),
+            ("name", ["articleGroups", "articleGroupList", "GetArticleGroupsResponse", "Body"])]  # fmt: skip
+    for name, path in personal:
+        assert rules.personal(name, path), f"{path[0]}.{name} is a person's data"
+    for name, path in kept:
+        assert not rules.personal(name, path), f"{path[0]}.{name} is not a person's data"
+    contact = [n for n, f in SCHEMAS["CONTACT"].fields.items() if f.vfp_type in "CM"]
+    assert person_record(contact)
+    for name in ("ACCT_NAME", "MAIL_BUS", "TEL_BUS", "TEL_MOB", "ADDRESS1", "ST_STREET", "POST_CODE", "CITY",
+                 "IBAN_NR", "BANK_ACCT", "VAT_NR", "COC_CODE", "MAIN_CONT", "WWW_URL", "COMMENT1", "CNG_USR"):
+        assert personal_by_name(name, person_record=True), name
+    for table in ("LEDGER", "ARTICLE", "VAT", "WAREHOUS"):
+        fields = [n for n, f in SCHEMAS[table].fields.items() if f.vfp_type in "CM"]
+        assert not person_record(fields), table
+        assert {n for n in fields if personal_by_name(n, person_record=False)} <= {"CNG_USR", "INP_USR"}, table
+    assert not personal_by_name("ACCT_NAME", person_record=False)  # a ledger account's name
