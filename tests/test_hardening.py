@@ -18,7 +18,11 @@ from flow_fixtures import Env, env_fixture, sandboxes_fixture  # noqa: F401 - fi
 from apicenter_sandbox.demo import sandbox_config_text
 from apicenter_sync.cli import main
 from apicenter_sync.engine import QUIET_LOGGERS, call_limits
+from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.store import SqliteStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
+from corpus_env import inject_rows, raw_reply  # noqa: E402
 
 
 def _latency(env: Env, ms: int) -> None:
@@ -200,3 +204,44 @@ def test_http_logging_is_quiet_from_the_first_import():
     logging_config = "import logging; logging.basicConfig(level=logging.INFO)\n"  # as Odoo's log_level = info
     done = subprocess.run([sys.executable, "-c", logging_config + code], capture_output=True, text=True, check=True)
     assert int(done.stdout.strip()) >= logging.WARNING
+
+
+# --- personal data gone with the logs: errors name records, not people ------------------------------------------
+def test_error_texts_hold_no_email_address_or_name(env: Env):
+    """Errors outlive the payloads (metadata retention, 180 days): they name the record (debtor number, order), never
+    the person. Invalid e-mail addresses of seeded customers, and a server fault that echoes an address, leave no
+    e-mail address and no name in any run error, log line error or note, plain or in its message data."""
+    env.run("customers")
+    base = dict(env.av_app.tables["CONTACT"].rows["10000"])
+    base.pop("CNG_DATE", None)
+    people = [c for c in env.world.customers if c.email][:6]
+    bad = {}
+    for n, customer in enumerate(people):
+        local, _, domain = customer.email.partition("@")
+        address = f"{local} x@{domain}" if n % 2 else f"{local}@{domain.split('.')[0]}"  # a blank / no dot
+        bad[f"9100{n}"] = {**base, "SUB_NR": f"9100{n}", "ACCT_NAME": customer.name, "MAIL_BUS": address}
+    inject_rows(env, "CONTACT", bad)
+    echoed = people[0].email
+    raw_reply(env.mp_app, "updateRelation", _soap_fault("Client", f"relation with e-mail {echoed} is blocked"))
+    raw_reply(env.mp_app, "createRelation", _soap_fault("Client", f"relation with e-mail {echoed} is blocked"))
+    env.change_debtor(people[1].number, CITY="Ergenshuizen")  # one more relation to write
+    result = env.engine.run("customers", RunOptions())
+    lines = env.store.log.list_lines(flow="customers", limit=10_000)
+    failed = [ln for ln in lines if ln.action == "failed"]
+    assert len(failed) >= len(bad), [ln.error for ln in failed]
+    assert any("is blocked" in str(ln.error) for ln in failed), "the server's fault reached a line"
+    texts = [str(result.error or "")] + [f"{ln.error} {ln.note}" for ln in lines]
+    rows = env.store.query("SELECT error, error_data FROM log_line UNION ALL SELECT error, error_data FROM run")
+    texts += [f"{error} {data}" for error, data in rows]
+    blob = "\n".join(texts)
+    personal = {row["MAIL_BUS"] for row in bad.values()} | {echoed} | {c.email for c in env.world.customers if c.email}
+    personal |= {c.name for c in people} | {c.last_name for c in people if len(c.last_name) >= 5}
+    assert not [v for v in personal if v and v in blob], [v for v in personal if v and v in blob][:5]
+    assert "[e-mail address]" in blob  # the server's echo, masked
+
+
+def _soap_fault(code: str, text: str) -> str:
+    return ("<?xml version='1.0' encoding='UTF-8'?><SOAP-ENV:Envelope xmlns:SOAP-ENV="
+            "'http://schemas.xmlsoap.org/soap/envelope/'><SOAP-ENV:Body><SOAP-ENV:Fault>"
+            f"<faultcode>SOAP-ENV:{code}</faultcode><faultstring>{text}</faultstring>"
+            "</SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>")  # fmt: skip

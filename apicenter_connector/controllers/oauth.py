@@ -19,6 +19,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
 from ..models.apicenter_backend import CALLBACK_PATH
+from ..models.apicenter_oauth_state import safe_return_path
 
 _logger = logging.getLogger(__name__)
 
@@ -59,8 +60,10 @@ class ApicenterOAuthController(http.Controller):
             except (SyncError, UserError) as exc:
                 message = request.env._("Connecting AccountView failed: %s", redact_text(str(exc)))
                 backend._set_connect_result(message, failed=True)
+        # Checked again here: a request stored before the check existed must not send the browser elsewhere.
         return request.redirect(
-            pending["return_url"] or f"/odoo/action-apicenter_connector.apicenter_backend_action/{backend.id}"
+            safe_return_path(pending["return_url"])
+            or f"/odoo/action-apicenter_connector.apicenter_backend_action/{backend.id}"
         )
 
     @staticmethod

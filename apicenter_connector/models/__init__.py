@@ -4,6 +4,7 @@ from . import apicenter_backend
 from . import apicenter_backend_token
 from . import apicenter_update_field
 from . import apicenter_flow
+from . import apicenter_flow_outage
 from . import apicenter_setting
 from . import apicenter_mapping
 from . import apicenter_datamapper_line

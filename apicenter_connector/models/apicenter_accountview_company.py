@@ -25,6 +25,9 @@ class ApicenterAccountviewCompany(models.Model):
         self.ensure_one()
         self.check_access("read")
         self.backend_id.check_access("write")
-        self.backend_id.write({"av_company_id": self.av_id, "av_company_code": self.code, "av_company_name": self.name})
+        # The code and name are AccountView's (written as the engine would); the choice is the manager's.
+        self.backend_id.sudo().write(
+            {"av_company_id": self.av_id, "av_company_code": self.code, "av_company_name": self.name}
+        )
         self.backend_id.message_post(body=self.env._("AccountView company set to %s.", self.name or self.av_id))
         return True

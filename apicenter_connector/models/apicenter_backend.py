@@ -17,6 +17,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .apicenter_profile_line import default_entries, from_text, to_text
+from .engine_record import check_engine_fields, check_log_kept
 from .setting_fields import read_setting, setting_field
 from .store import OdooStore
 from .token_store import OdooTokenStore
@@ -296,11 +297,16 @@ class ApicenterBackend(models.Model):
 
     def write(self, vals):
         self._check_admin_fields(vals)
+        check_engine_fields(self, [vals])
         before = self._endpoint_snapshot(vals)
         result = super().write(vals)
         if before:
             self._endpoints_changed(before)
         return result
+
+    def unlink(self):
+        check_log_kept(self)
+        return super().unlink()
 
     # --- engine objects ---------------------------------------------------------------------------------------
     def _store(self):
@@ -366,6 +372,7 @@ class ApicenterBackend(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_admin_fields(vals, creating=True)
+        check_engine_fields(self, vals_list)
         backends = super().create(vals_list)
         backends._sync_profile_lines()
         return backends
@@ -578,7 +585,7 @@ class ApicenterBackend(models.Model):
             company = connect.choose_company(client, self.av_company_id or "")
         finally:
             client.close()
-        self.write(
+        self.sudo().write(  # the company AccountView answered: the manager's choice, or the only one
             {
                 "av_company_id": company.get("Id"),
                 "av_company_code": company.get("Code"),

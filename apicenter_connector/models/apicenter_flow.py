@@ -15,6 +15,7 @@ from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.flows.base import RunOptions
+from apicenter_sync.outage import outage_of
 from apicenter_sync.redact import redact_text
 from markupsafe import Markup
 
@@ -24,6 +25,7 @@ from odoo.exceptions import ValidationError
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .apicenter_sale import WAITING_STATES
+from .engine_record import check_engine_fields
 from .setting_fields import field_value, read_setting, setting_field
 
 _logger = logging.getLogger(__name__)
@@ -45,6 +47,9 @@ FLOW_BINDING_ENTITIES = {
 HEALTH = [("never", "Not run yet"), ("ok", "Healthy"), ("warning", "Attention"), ("danger", "Failing")]
 # Kanban highlight colours (Odoo's colour index): red, orange, green.
 HEALTH_COLOR = {"danger": 1, "warning": 2, "ok": 10, "never": 0}
+HEALTH_ORDER = ("never", "ok", "warning", "danger")
+# The age of the last success against the interval (apicenter_flow_outage.py) makes a card orange, then red.
+FRESHNESS_HEALTH = {"late": "warning", "failing": "danger"}
 FAILED_RUN_STREAK = 3  # this many failed runs in a row make a flow "failing" (red)
 WAIT_FOR_NEEDED_SECONDS = 5  # a job whose flow needs a flow still running tries again this much later
 ACTIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
@@ -223,6 +228,15 @@ class ApicenterFlow(models.Model):
         ("backend_flow_uniq", "unique(backend_id, flow)", "A backend has one record per flow."),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_engine_fields(self, vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_engine_fields(self, [vals])
+        return super().write(vals)
+
     @api.depends("backend_id.name", "flow")
     def _compute_name(self):
         for rec in self:
@@ -342,6 +356,7 @@ class ApicenterFlow(models.Model):
                 health = "ok"
             else:
                 health = "never"
+            health = max(health, FRESHNESS_HEALTH.get(rec.freshness, "never"), key=HEALTH_ORDER.index)  # by age
             rec.health = health
             rec.color = HEALTH_COLOR[health]
 
@@ -561,9 +576,14 @@ class ApicenterFlow(models.Model):
             flow._attach_capture(result.run_id, Path(capture), manifest)
             shutil.rmtree(capture, ignore_errors=True)
         counts = {k: v for k, v in result.counts.items() if v}
+        outage = outage_of(result)
         if result.error and result.transient and not counts:
+            if outage:  # recorded on its own first: queue_job rolls this job's transaction back for the retry
+                flow._record_in_own_transaction(result, mode, outage)
             raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=result.error))
-        flow._record_result(state="failed" if result.error else "done", error=result.error, counts=counts)
+        flow._outage_after_run(outage)
+        flow._record_result(state="failed" if result.error else "done", error=result.error, counts=counts,
+                            notify=not outage)  # fmt: skip
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or self.env._("nothing to do")
         text = f"{flow.name} ({result.mode}): {summary}" + (f"; stopped: {result.error}" if result.error else "")
         if result.more and not result.error:
@@ -591,7 +611,9 @@ class ApicenterFlow(models.Model):
             }
         )
 
-    def _record_result(self, state, error, counts):
+    def _record_result(self, state, error, counts, notify=True):
+        """The flow's last run; ``notify``: a failure digest to the responsible users (an outage has notices of
+        its own, apicenter_flow_outage.py)."""
         now = fields.Datetime.now()
         vals = {
             "last_run_at": now,
@@ -602,7 +624,8 @@ class ApicenterFlow(models.Model):
         if state == "done":
             vals["last_success_at"] = now
         self.write(vals)
-        self._notify_failures(state, error, counts)
+        if notify:
+            self._notify_failures(state, error, counts)
 
     # --- monitoring -------------------------------------------------------------------------------------------
     def _alert_period(self):

@@ -9,10 +9,28 @@ stored, so the table holds nothing that could be replayed.
 import hashlib
 import secrets
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 from odoo import api, fields, models
 
 STATE_TTL = timedelta(minutes=10)
+
+
+def safe_return_path(url):
+    """``url`` if it is a path of this Odoo (same origin), else False. Judged after percent-decoding, twice, the way
+    a browser would read it: no scheme or host, one leading slash (``//host`` is another site), no backslash, no
+    blank or control character (a browser drops a tab or line break: ``/%09/evil.example.com`` is
+    ``//evil.example.com`` to it)."""
+    if not isinstance(url, str) or not url.startswith("/") or len(url) > 2000:
+        return False
+    once = unquote(url)
+    for text in (url, once, unquote(once)):
+        if text.startswith("//") or "\\" in text or any(ord(c) <= 32 or ord(c) == 127 for c in text):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+            return False
+    return url
 
 
 def _digest(value):
@@ -42,7 +60,7 @@ class ApicenterOAuthState(models.Model):
                 "state_hash": _digest(value),
                 "session_hash": _digest(session_id),
                 "expires_at": fields.Datetime.now() + STATE_TTL,
-                "return_url": return_url if return_url and return_url.startswith("/") else False,
+                "return_url": safe_return_path(return_url),
             }
         )
         return value

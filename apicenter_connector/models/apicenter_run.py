@@ -6,6 +6,7 @@ import json
 from odoo import api, fields, models
 
 from .apicenter_flow import FLOW_SELECTION, MODES
+from .engine_record import check_log_kept
 from .engine_text import shown
 
 
@@ -40,6 +41,10 @@ class ApicenterRun(models.Model):
     job_id = fields.Many2one("queue.job", ondelete="set null")
     line_ids = fields.One2many("apicenter.log.line", "run_id", string="Log Lines")
     line_count = fields.Integer(compute="_compute_line_count")
+
+    def unlink(self):
+        check_log_kept(self)
+        return super().unlink()
 
     @api.depends("flow", "started_at")
     def _compute_name(self):

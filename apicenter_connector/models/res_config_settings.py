@@ -5,6 +5,8 @@ from apicenter_sync import settings as registry
 
 from odoo import api, fields, models
 
+from .apicenter_flow_outage import FAILING_AFTER_INTERVALS, LATE_AFTER_INTERVALS, RUNNER_STALL_MINUTES
+
 CHANNELS = {
     "apicenter_capacity_total": "apicenter_connector.channel_apicenter",
     "apicenter_capacity_accountview": "apicenter_connector.channel_apicenter_accountview",
@@ -41,6 +43,25 @@ class ResConfigSettings(models.TransientModel):
         default=50,
         help="A flow with this many open failures is shown red on the dashboard (0: never).",
     )
+    apicenter_late_after_intervals = fields.Integer(
+        string="Late After (intervals)",
+        config_parameter="apicenter_connector.late_after_intervals",
+        default=LATE_AFTER_INTERVALS,
+        help="A scheduled flow without a successful run for this many of its intervals is shown orange (late).",
+    )
+    apicenter_failing_after_intervals = fields.Integer(
+        string="Failing After (intervals)",
+        config_parameter="apicenter_connector.failing_after_intervals",
+        default=FAILING_AFTER_INTERVALS,
+        help="A scheduled flow without a successful run for this many of its intervals is shown red (failing).",
+    )
+    apicenter_runner_stall_minutes = fields.Integer(
+        string="Job Runner Stalled After (minutes)",
+        config_parameter="apicenter_connector.runner_stall_minutes",
+        default=RUNNER_STALL_MINUTES,
+        help="A due flow job the job runner has not started after this many minutes is reported as an outage of the "
+        "job runner: a failed run with the reason and one message to the responsible users.",
+    )
     apicenter_capacity_total = fields.Integer(string="All APIcenter Jobs", help="Channel root.apicenter.")
     apicenter_capacity_accountview = fields.Integer(
         string="Jobs reading AccountView", help="Channel root.apicenter.accountview."
@@ -49,6 +70,9 @@ class ResConfigSettings(models.TransientModel):
 
     @api.model
     def get_values(self):
+        # An @api.model method any logged-in user (a portal user too) can call over RPC, and it reads backends and
+        # channels as superuser: only those who may read the settings get them.
+        self.check_access("read")
         values = super().get_values()
         backend = self.env["apicenter.backend"].sudo().search([], limit=1)
         if backend:
@@ -61,6 +85,7 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
+        self.check_access("write")  # on an empty recordset over RPC every figure would read as 0: purge everything
         result = super().set_values()
         backends = self.env["apicenter.backend"].sudo().with_context(active_test=False).search([])
         retention = {setting: self[name] for name, setting in RETENTION.items()}

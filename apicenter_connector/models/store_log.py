@@ -11,7 +11,7 @@ import json
 from datetime import UTC, timedelta
 from typing import get_args
 
-from apicenter_sync.redact import bound_texts, redact, redact_text
+from apicenter_sync.redact import bound_texts, mask_emails, redact, redact_text
 from apicenter_sync.store.interfaces import Action, Direction, LogLine, PurgeResult, Run, RunMode, RunState
 from apicenter_sync.store.sqlite_log import ABANDONED
 
@@ -57,7 +57,8 @@ def _payload(value):
 
 
 def _text(value):
-    return False if value is None else redact_text(str(value))
+    # Kept past the payload retention: credentials and e-mail addresses masked (docs/privacy.md).
+    return False if value is None else mask_emails(redact_text(str(value)))
 
 
 def _load(text):

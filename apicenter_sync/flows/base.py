@@ -93,6 +93,8 @@ class RunResult:
     planned: list[Outcome] = field(default_factory=list)  # dry run: what would be written
     error: Text | None = None  # the run itself stopped (auth, configuration, source unreachable)
     transient: bool = False  # that stop may pass by itself (timeout, 5xx, connection refused): worth a retry
+    system: str = ""  # the system whose call stopped the run ("accountview", "mplus"; "" for anything else)
+    auth: bool = False  # it stopped on an authentication error: a person must reconnect (apicenter_sync.outage)
     seconds: float = 0.0
     locked_out: bool = False  # another run of the same flow held the flow lock: nothing was done
     more: bool = False  # stopped at options.limit / max_batches with records left: a run with resume=True goes on
@@ -324,6 +326,7 @@ class Flow:
         except (SyncError, OSError) as exc:
             result.error = exc.text() if isinstance(exc, SyncError) else str(exc)
             result.transient = isinstance(exc, OSError) or bool(getattr(exc, "transient", False))
+            result.system, result.auth = getattr(exc, "system", ""), isinstance(exc, AuthError)
             _log.warning("flow %s stopped: %s", self.name, exc)
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never swallowed silently
             result.error = f"{type(exc).__name__}: {exc}"

@@ -126,7 +126,7 @@ class Debtors:
         except TransientError as exc:
             self._rows.pop(key, None)  # maybe created: whoever needs this e-mail next looks it up again first
             raise record_error(
-                f"{label}: creating the debtor for {key} failed ({exc}); it may have been created, so the "
+                f"{label}: creating the debtor of its customer failed ({exc}); it may have been created, so the "
                 "next attempt looks it up by e-mail before creating it",
                 retry=True,
                 source_id=label,

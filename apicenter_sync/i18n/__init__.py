@@ -157,10 +157,13 @@ def from_stored(text: str | None, data: Mapping | str | None) -> Text | None:
 def stored_data(value: Text | None) -> str | None:
     """The JSON a store keeps beside a text's English rendering (None for plain text), its text arguments redacted
     and bounded like every stored text."""
-    from ..redact import bound_texts, redact  # the store's rules for every text it keeps
+    from ..redact import bound_texts, mask_emails, redact  # the store's rules for every text it keeps
 
     data = to_data(value)
-    return None if data is None else json.dumps(bound_texts(redact(data)), ensure_ascii=False, default=str)
+    if data is None:
+        return None
+    text = json.dumps(bound_texts(redact(data)), ensure_ascii=False, default=str)
+    return mask_emails(text)  # an address inside an argument outlives the payloads too (docs/privacy.md)
 
 
 def language(locale: str | None) -> str:

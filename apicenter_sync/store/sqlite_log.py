@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, get_args
 
 from ..i18n import from_stored, msg, stored_data
-from ..redact import bound_texts, redact, redact_text
+from ..redact import bound_texts, mask_emails, redact, redact_text
 from .interfaces import Action, Direction, LineState, LogLine, PurgeResult, Run, RunMode, RunState
 from .timefmt import from_ts, ts
 
@@ -33,7 +33,8 @@ def _payload(value: Any) -> str | None:
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None else redact_text(str(value))
+    """An error or note as stored: credentials and e-mail addresses masked (kept past the payload retention)."""
+    return None if value is None else mask_emails(redact_text(str(value)))
 
 
 

@@ -79,8 +79,11 @@ def test_hostile_debtor_rows_fail_one_by_one(env: Env):
     cases: dict[str, tuple[dict, tuple[str, str | None]]] = {
         "90000": ({"ACCT_NAME": ""}, ("failed", "line 2 (ACCT_NAME -> name): required value is empty")),
         "90001": ({"MAIL_BUS": "  JAN.Jansen@Example.NL  "}, ("created", None)),
-        "90002": ({"MAIL_BUS": "jan jansen@example.nl"}, ("failed", "e-mail address 'jan jansen@example.nl' is not valid")),
-        "90003": ({"MAIL_BUS": "jan@"}, ("failed", "e-mail address 'jan@' is not valid")),
+        # The address is not repeated in the error (it outlives the payloads): the debtor number names it.
+        "90002": ({"MAIL_BUS": "jan jansen@example.nl"},
+                  ("failed", "debtor 90002: the e-mail address (MAIL_BUS) is not valid: it contains a blank")),
+        "90003": ({"MAIL_BUS": "jan@"}, ("failed", "debtor 90003: the e-mail address (MAIL_BUS) is not valid: its "
+                                                   "domain after the @ has no dot")),
         "90004": ({"ACCT_NAME": rtl, "MAIL_BUS": "ahmed@example.nl"}, ("created", None)),
         "90005": ({"ACCT_NAME": "Bad\x00Name\x1b[2J"}, ("failed", XML_CHARS)),
         "90006": ({"DISC_PCT": "lots"}, ("failed", "to_decimal: value 'lots' is not a number")),
