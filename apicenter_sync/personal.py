@@ -6,7 +6,7 @@ of an AccountView row (the field names the data dictionary gives each table, and
 in the name:
 
 - a **value word** makes a text field personal wherever it is: e-mail, phone, street, postcode, IBAN, birth date,
-  VAT or chamber-of-commerce number, user name… (``MAIL_BUS``, ``phoneMobile``, ``relationVatNumber``);
+  VAT or chamber-of-commerce number, user name… (a business e-mail field, ``phoneMobile``, ``relationVatNumber``);
 - a **context word** (name, text, comment, company…) makes a text field personal in a record about a person: an
   MplusKASSA type with a value word among its elements (Relation, Employee, an address), an AccountView row with a
   value word among its fields (a debtor), or a name that says whose it is (``employeeName``, ``relationName``);
@@ -47,7 +47,7 @@ TEXT_TYPES = frozenset({"string", "normalizedString", "token"})
 
 def words(name: str) -> set[str]:
     """The words of a field name, lower-cased, with each pair of neighbours joined too: ``relationVatNumber`` ->
-    relation, vat, number, relationvat, vatnumber; ``POST_CODE`` -> post, code, postcode."""
+    relation, vat, number, relationvat, vatnumber; ``ZIP_CODE`` -> zip, code, zipcode."""
     parts = [w.lower() for w in _WORD.findall(name or "") if not w.isdigit()]
     return set(parts) | {a + b for a, b in zip(parts, parts[1:], strict=False)}
 

@@ -10,6 +10,8 @@ from apicenter_sync.clients.mplus import MplusClient
 from apicenter_sync.doctor import run_doctor
 from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine, call_limits
 from apicenter_sync.errors import ConfigError, SyncError
+from apicenter_sync.i18n import msg, render
+from apicenter_sync.identifiers import check_identifier
 from apicenter_sync.profile import ApiProfile
 from apicenter_sync.redact import redact_text
 
@@ -215,6 +217,20 @@ class ApicenterBackend(models.Model):
         for backend in self:
             check_setting_values(backend, ("payload_retention_days", "metadata_retention_days"), None)
 
+    @api.constrains("av_company_id", "av_client_id", "av_client_secret", "mplus_ident", "mplus_secret")
+    def _check_identifiers(self):
+        """What an administrator types in is checked when it is saved, with a message naming the field (before: a
+        non-ASCII company id failed every call with a raw UnicodeEncodeError)."""
+        for backend in self.sudo():
+            try:
+                check_identifier(backend.av_company_id, msg("input.field_company_id"), ascii_only=True)
+                check_identifier(backend.av_client_id, msg("input.field_client_id"), ascii_only=True)
+                check_identifier(backend.av_client_secret, msg("input.field_client_secret"), ascii_only=True)
+                check_identifier(backend.mplus_ident, msg("input.field_mplus_ident"))
+                check_identifier(backend.mplus_secret, msg("input.field_mplus_secret"))
+            except ConfigError as exc:
+                raise ValidationError(render(exc.message, self.env.lang)) from None
+
     # --- endpoints (administrators only) --------------------------------------------------------------------------
     def _allowed_hosts(self):
         """The allow-list of API hosts of this backend (setting allowed_hosts), each entry checked."""
@@ -305,6 +321,7 @@ class ApicenterBackend(models.Model):
         return result
 
     def unlink(self):
+        self.check_access("unlink")
         check_log_kept(self)
         return super().unlink()
 

@@ -16,7 +16,7 @@ from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.outage import outage_of
-from apicenter_sync.redact import redact_text
+from apicenter_sync.redact import mask_emails, redact_text
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -618,7 +618,7 @@ class ApicenterFlow(models.Model):
         vals = {
             "last_run_at": now,
             "last_state": state,
-            "last_error": str(error) if error else False,
+            "last_error": mask_emails(redact_text(str(error))) if error else False,  # kept past the payloads
             "last_counts": ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or False,
         }
         if state == "done":
@@ -694,7 +694,8 @@ class ApicenterFlow(models.Model):
             )
         ]
         if state == "failed" and error:
-            parts.append(Markup("<p><b>%s</b> %s</p>") % (self.env._("Run stopped:"), redact_text(str(error))[:500]))
+            stopped = mask_emails(redact_text(str(error)))[:500]  # a digest names records, not people
+            parts.append(Markup("<p><b>%s</b> %s</p>") % (self.env._("Run stopped:"), stopped))
         if counts:
             summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
             parts.append(Markup("<p>%s %s</p>") % (self.env._("Records:"), summary))
@@ -711,7 +712,7 @@ class ApicenterFlow(models.Model):
             if lines:
                 items = Markup("").join(
                     Markup("<li>%s %s: %s</li>")
-                    % (line.entity, line.source_id or "-", redact_text(line.error or "")[:300])
+                    % (line.entity, line.source_id or "-", mask_emails(redact_text(line.error or ""))[:300])
                     for line in lines
                 )
                 parts.append(Markup("<p>%s</p><ul>%s</ul>") % (self.env._("First errors:"), items))

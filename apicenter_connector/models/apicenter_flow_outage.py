@@ -24,7 +24,7 @@ from datetime import timedelta
 import psycopg2
 from apicenter_sync.i18n import msg, render
 from apicenter_sync.outage import Outage, system_name
-from apicenter_sync.redact import redact_text
+from apicenter_sync.redact import mask_emails, redact_text
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -186,8 +186,9 @@ class ApicenterFlow(models.Model):
         mine = current.filtered(lambda o: o.flow_id == flow)
         now = fields.Datetime.now()
         if outage:
-            reason = redact_text(str(outage.reason)) if outage.reason else False
-            vals = {"system": outage.system, "kind": outage.kind, "reason": reason, "reason_data": data_text(outage.reason)}
+            reason = mask_emails(redact_text(str(outage.reason))) if outage.reason else False
+            vals = {"system": outage.system, "kind": outage.kind, "reason": reason,
+                    "reason_data": data_text(outage.reason)}  # fmt: skip
             if mine and mine.system == outage.system:
                 mine.write(vals)
             else:

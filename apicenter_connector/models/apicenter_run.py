@@ -43,6 +43,7 @@ class ApicenterRun(models.Model):
     line_count = fields.Integer(compute="_compute_line_count")
 
     def unlink(self):
+        self.check_access("unlink")  # the access rights first: users and managers may not delete runs at all
         check_log_kept(self)
         return super().unlink()
 

@@ -124,3 +124,21 @@ class TestOAuthController(HttpCase):
         self.assertIn("access_denied", self.backend.av_connect_message)
         self.assertFalse(self._tokens())
         self.assertTrue(location)
+
+    def test_return_url_off_this_odoo_is_not_followed(self):
+        # Before: "/%09/evil.example.com" passed the startswith("/") check and came back as Location: //evil…
+        self.authenticate("admin", "admin")
+        for url in ("/%09/evil.example.com", "//evil.example.com", "/%2F%2Fevil.example.com"):
+            with self.subTest(return_url=url):
+                reply = self.url_open(f"/apicenter/oauth/authorize/{self.backend.id}?return_url={url}",
+                                      allow_redirects=False)  # fmt: skip
+                self.assertIn(reply.status_code, (302, 303), reply.text[:500])
+                callback = self._consent(reply.headers["Location"])
+                back = self.url_open(callback, allow_redirects=False)
+                location = back.headers["Location"]
+                self.assertNotIn("evil.example.com", location)
+                self.assertIn(f"apicenter_connector.apicenter_backend_action/{self.backend.id}", location)
+        reply = self.url_open(f"/apicenter/oauth/authorize/{self.backend.id}?return_url=/odoo/apicenter",
+                              allow_redirects=False)  # fmt: skip
+        back = self.url_open(self._consent(reply.headers["Location"]), allow_redirects=False)
+        self.assertTrue(back.headers["Location"].endswith("/odoo/apicenter"), back.headers["Location"])

@@ -3,8 +3,10 @@
 XML-RPC would call it; endpoints, TLS and the company are an administrator's; log lines are written by the store.
 """
 
+import base64
 import inspect
 import re
+from datetime import timedelta
 from unittest.mock import patch
 from xmlrpc.client import Fault
 
@@ -12,11 +14,14 @@ from apicenter_sync.clients.accountview_oauth import Tokens
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.store.interfaces import LogLine
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo import fields
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 
+from ..models.apicenter_oauth_state import safe_return_path
+from ..models.engine_record import ENGINE_FIELDS
 from .common import trap_jobs
 from .test_ui import seed_backend
 
@@ -64,6 +69,13 @@ SPEC = {
     ("apicenter.setup.wizard", "action_activate"): ("manager", "wizard", ()),
     ("apicenter.setup.wizard", "action_open_dashboard"): ("manager", "wizard", ()),
 }
+# The engine's record: written by its code paths alone (as superuser), read by users and managers (T18).
+ENGINE_MODELS = ("apicenter.run", "apicenter.log.line", "apicenter.doctor.report", "apicenter.doctor.check",
+                 "apicenter.outage", "apicenter.accountview.company", "apicenter.backend.token")  # fmt: skip
+# Stored read-only fields a manager may still write over RPC, and why; every other one is the engine's (T19).
+MANAGER_WRITES_READONLY = {
+    ("apicenter.profile.line", "key"): "administrators only (the model), set by the shipped profile",
+}
 # An explicit check in the method's own body: not only the ACL of a field it happens to read first.
 EXPLICIT_CHECK = re.compile(r"check_access\(|_check_admin\(|_check_manager\(|has_group\(")
 
@@ -99,6 +111,7 @@ class AccessFixture:
                 ("internal", "base.group_user"),
                 ("user", "apicenter_connector.group_apicenter_user"),
                 ("manager", "apicenter_connector.group_apicenter_manager"),
+                ("portal", "base.group_portal"),
             )
         }
         store = cls.backend._store()
@@ -192,6 +205,156 @@ class TestRpcAccess(AccessFixture, TransactionCase):
                     }  # fmt: skip
                 )
         self.assertEqual(self.line.state, "failed")
+
+    # --- the engine's record: runs, log lines, checks, outages and state fields (T18-T20) ------------------------
+    def test_the_engine_record_is_read_only_for_users_and_managers(self):
+        run = self.line.run_id
+        records = {
+            "apicenter.run": run,
+            "apicenter.log.line": self.line,
+            "apicenter.doctor.report": self.report,
+            "apicenter.doctor.check": self.env["apicenter.doctor.check"].create(
+                {"report_id": self.report.id, "system": "mplus", "check_key": "k", "subject": "s",
+                 "status": "refuted"}),  # fmt: skip
+            "apicenter.outage": self.env["apicenter.outage"].create(
+                {"flow_id": self.flow.id, "backend_id": self.backend.id, "system": "mplus", "kind": "unreachable",
+                 "since": fields.Datetime.now()}),  # fmt: skip
+            "apicenter.accountview.company": self.av_company,
+        }
+        self.assertEqual(set(records) | {"apicenter.backend.token"}, set(ENGINE_MODELS))
+        for who in ("user", "manager"):
+            user = self.users[who]
+            for model, record in records.items():
+                with self.subTest(user=who, model=model):
+                    self.assertTrue(record.with_user(user).read([]), "readable")
+                    with self.assertRaises(AccessError):
+                        record.with_user(user).write({"create_date": fields.Datetime.now()})
+                    with self.assertRaises(AccessError):
+                        record.with_user(user).unlink()
+                    with self.assertRaises(AccessError):
+                        record.with_user(user).copy()
+        self.assertTrue(run.exists() and self.line.exists())
+
+    def test_a_manager_cannot_fake_a_finished_run_to_lift_the_hold(self):
+        self.assertTrue(self.backend.doctor_hold, "the fixture's refuted check holds the backend")
+        with self.assertRaises(AccessError):
+            self.env["apicenter.run"].with_user(self.users["manager"]).create(
+                {"backend_id": self.backend.id, "flow": "orders", "mode": "normal", "state": "done"}
+            )
+        with self.assertRaises(AccessError):
+            self.line.run_id.with_user(self.users["manager"]).write({"state": "done", "mode": "normal"})
+        with self.assertRaises(AccessError):
+            self.report.with_user(self.users["manager"]).write({"reviewed_at": fields.Datetime.now()})
+        self.backend.invalidate_recordset()
+        self.assertTrue(self.backend.doctor_hold)
+        # An administrator confirms through the checked action, not by writing the report.
+        admin = self.env.ref("base.user_admin")
+        with self.assertRaises(AccessError):
+            self.report.with_user(admin).write({"reviewed_at": fields.Datetime.now()})
+        self.report.with_user(admin).action_confirm()
+        self.backend.invalidate_recordset()
+        self.assertFalse(self.backend.doctor_hold)
+
+    def test_every_state_field_is_written_by_the_engine_alone(self):
+        # Every stored read-only field of a model a manager may write is either the engine's or listed.
+        manager = self.users["manager"]
+        for name in self.env.registry:
+            if not name.startswith("apicenter.") or self.env[name]._transient:
+                continue
+            Model = self.env[name]
+            for field in Model._fields.values():
+                if not (field.readonly and field.store and not field.compute and not field.related) or field.type in (
+                        "one2many", "many2many"):  # written through their model: test_the_engine_record_is_read_only
+                    continue
+                if field.name in ("create_uid", "create_date", "write_uid", "write_date", "id"):
+                    continue
+                with self.subTest(model=name, field=field.name):
+                    writable = Model.with_user(manager).has_access("write")
+                    self.assertTrue(
+                        not writable or field.name in ENGINE_FIELDS.get(name, ())
+                        or (name, field.name) in MANAGER_WRITES_READONLY,
+                        "a state field a manager can write: add it to ENGINE_FIELDS (engine_record.py)",
+                    )
+        values = {"mplus_needs_test": False, "av_connect_message": "All good", "av_connect_failed": False,
+                  "av_company_code": "X", "av_company_name": "Fake", "last_run_at": fields.Datetime.now(),
+                  "last_success_at": fields.Datetime.now(), "last_state": "done", "last_error": False,
+                  "last_counts": "created: 1", "last_alert_at": fields.Datetime.now()}  # fmt: skip
+        for model, names in ENGINE_FIELDS.items():
+            record = self.backend if model == "apicenter.backend" else self.flow
+            for who in ("user", "manager"):
+                for field in names:
+                    with self.subTest(model=model, field=field, user=who), self.assertRaises(AccessError):
+                        record.with_user(self.users[who]).write({field: values[field]})
+            with self.subTest(model=model, create=True), self.assertRaises(AccessError):
+                vals = {"name": "Forged", "backend_id": self.backend.id, "flow": "stock", names[0]: values[names[0]]}
+                self.env[model].with_user(manager).create(
+                    {k: v for k, v in vals.items() if k in self.env[model]._fields})
+        self.backend.write({"mplus_needs_test": True})  # the engine (superuser) still writes them
+        self.assertTrue(self.backend.mplus_needs_test)
+
+    def test_a_backend_or_run_with_a_log_is_archived_not_deleted(self):
+        manager = self.users["manager"]
+        with self.assertRaisesRegex(UserError, "archive it instead"):
+            self.backend.with_user(manager).unlink()
+        with self.assertRaisesRegex(UserError, "archive it instead"):
+            self.backend.unlink()  # the superuser too: the log would go with it (ondelete cascade)
+        with self.assertRaisesRegex(UserError, "deleted by the retention"):
+            self.line.run_id.unlink()
+        self.backend.with_user(manager).write({"active": False})
+        self.assertTrue(self.line.exists() and self.line.run_id.exists())
+        self.backend.write({"active": True})
+        empty = self.env["apicenter.backend"].create({"name": "Never used"})
+        empty.with_user(manager).unlink()  # nothing logged: deleted
+        # The retention still deletes old runs (lines first): the log stays bounded.
+        old = fields.Datetime.now() - timedelta(days=400)
+        self.env.cr.execute("UPDATE apicenter_log_line SET create_date = %s WHERE backend_id = %s",
+                            (old, self.backend.id))  # fmt: skip
+        self.env.cr.execute("UPDATE apicenter_run SET started_at = %s, state = 'done' WHERE backend_id = %s",
+                            (old, self.backend.id))  # fmt: skip
+        self.env.invalidate_all()
+        self.line.write({"state": "ignored"})
+        self.backend._cron_purge_logs()
+        self.assertFalse(self.line.exists())
+
+    def test_settings_values_need_the_settings_access(self):
+        # get_values reads backends and channels as superuser; any logged-in user could call it over RPC.
+        Settings = self.env["res.config.settings"]
+        for who in ("portal", "internal", "user", "manager"):
+            with self.subTest(user=who), self.assertRaises(AccessError):
+                Settings.with_user(self.users[who]).get_values()
+            with self.subTest(user=who, set=True), self.assertRaises(AccessError):
+                Settings.with_user(self.users[who]).set_values()
+        self.assertIn("apicenter_payload_retention_days", Settings.with_user(self.env.ref("base.user_admin")).get_values())
+
+    def test_admin_input_is_checked_with_a_message(self):
+        for vals, words in (
+            ({"av_company_id": "Bedrijf-ü"}, "the AccountView company id contains a character outside plain ASCII"),
+            ({"av_client_id": "id\nX"}, "the AccountView client id contains a control character"),
+            ({"mplus_ident": "x" * 300}, "the MplusKASSA ident is 300 characters long"),
+        ):
+            with self.subTest(vals=vals), self.assertRaisesRegex(ValidationError, re.escape(words)):
+                with self.env.cr.savepoint():
+                    self.backend.write(vals)
+        line = self.backend.profile_line_ids.filtered(lambda ln: ln.key == "accountview.stock.code")
+        with self.assertRaisesRegex(ValidationError, "is 100000 characters long; at most 200"):
+            with self.env.cr.savepoint():
+                line.write({"value": "A" * 100_000})
+        transfer = self.transfer
+        for text, words in (('{"p": ' * 50_000 + "{}" + "}" * 50_000, "nested more than 8 levels deep"),
+                            ('[profile.accountview.stock]\ncode = "' + "A" * 2_000_000 + '"', "bytes")):
+            transfer.write({"data": base64.b64encode(text.encode())})
+            with self.subTest(words=words), self.assertRaisesRegex(UserError, "This file is not an API profile: .*"
+                                                                   + words):  # fmt: skip
+                transfer.action_import()
+
+    def test_return_url_is_a_path_of_this_odoo(self):
+        for url in ("/%09/evil.example.com", "//evil.example.com", "/%2F%2Fevil.example.com", "/\\evil.example.com",
+                    "https://evil.example.com/", "/%5Cevil.example.com", "/%252F%252Fevil.example.com",
+                    "javascript:alert(1)", "/\n/evil.example.com"):  # fmt: skip
+            with self.subTest(url=url):
+                self.assertFalse(safe_return_path(url))
+        for url in ("/odoo/action-apicenter_connector.apicenter_backend_action/7", "/odoo?debug=1#x"):
+            self.assertEqual(safe_return_path(url), url)
 
     # --- endpoints, TLS, company: administrators only -------------------------------------------------------------
     def test_manager_cannot_change_endpoints_tls_company_or_allow_list(self):
@@ -337,6 +500,18 @@ class TestXmlRpcAccess(AccessFixture, HttpCase):
                 self.assertRefused("user", "apicenter.flow", method, self.flow.ids)
         self.assertRefused("user", "apicenter.backend", "action_test_mplus", self.backend.ids)
         self.assertRefused("manager", "apicenter.backend", "action_open_setup_wizard", self.backend.ids)
+
+    def test_engine_record_and_settings_refused_over_xmlrpc(self):
+        run = self.line.run_id
+        self.assertRefused("manager", "apicenter.run", "create", {"backend_id": self.backend.id, "flow": "orders",
+                                                                  "state": "done"})  # fmt: skip
+        self.assertRefused("manager", "apicenter.run", "write", run.ids, {"state": "done"})
+        self.assertRefused("manager", "apicenter.run", "unlink", run.ids)
+        self.assertRefused("manager", "apicenter.backend", "write", self.backend.ids, {"mplus_needs_test": False})
+        self.assertRefused("manager", "apicenter.flow", "write", self.flow.ids, {"last_state": "done"})
+        self.assertRefused("manager", "apicenter.doctor.report", "write", self.report.ids, {"state": "confirmed"})
+        self.assertRefused("portal", "res.config.settings", "get_values")
+        self.assertTrue(run.exists())
 
     def test_endpoint_writes_and_log_line_writes_refused_over_xmlrpc(self):
         self.assertRefused("manager", "apicenter.backend", "write", self.backend.ids, {"mplus_url": "https://x.nl"})

@@ -4,7 +4,9 @@
 import base64
 
 from apicenter_sync.errors import ConfigError
+from apicenter_sync.i18n import render
 from apicenter_sync.profile import parse_profile_text
+from apicenter_sync.profile.model import MAX_PROFILE_BYTES
 
 from odoo import fields, models
 from odoo.exceptions import UserError
@@ -51,10 +53,16 @@ class ApicenterProfileTransfer(models.TransientModel):
         backend._check_admin()
         if not self.data:
             raise UserError(self.env._("Choose a profile file to import."))
+        if len(self.data) > MAX_PROFILE_BYTES * 4 // 3 + 4:  # base64 of more than the limit: not even decoded
+            raise UserError(self.env._("This file is not an API profile: %s", self.env._(
+                "it is larger than %s bytes", MAX_PROFILE_BYTES)))  # fmt: skip
         try:
             text = base64.b64decode(self.data).decode("utf-8-sig")
             profile = parse_profile_text(text)
-        except (ConfigError, UnicodeDecodeError, ValueError) as exc:
+        except ConfigError as exc:  # too large, too deep, unreadable, a wrong entry: the engine's words
+            reason = render(exc.message, self.env.lang)
+            raise UserError(self.env._("This file is not an API profile: %s", reason)) from None
+        except (UnicodeDecodeError, ValueError) as exc:
             raise UserError(self.env._("This file is not an API profile: %s", exc)) from None
         backend._set_api_profile(profile)
         backend.message_post(
