@@ -75,7 +75,7 @@ class OdooServer:
     def __init__(self, install: OdooInstall, *, db: str | None = None, workers: int = 2,
                  channels: str = "root:2,root.apicenter:2,root.apicenter.accountview:1,root.apicenter.mplus:1",
                  cron_threads: int = 1, limit_time_real: int = 600,
-                 runner_target: tuple[str, int] | None = None):  # fmt: skip
+                 runner_target: tuple[str, int] | None = None, runner: bool = True):  # fmt: skip
         self.install = install
         self.db = db or f"apicenter_live_{os.getpid()}_{int(time.time())}"
         self.workers, self.channels, self.cron_threads = workers, channels, cron_threads
@@ -83,6 +83,9 @@ class OdooServer:
         # Where the job runner sends jobs (queue_job's [queue_job] host/port): this server, or a load balancer in
         # front of several servers on one database (docs/deployment.md).
         self.runner_target = runner_target
+        # False: the server runs without queue_job's job runner (queue_job is not a server-wide module): jobs are
+        # queued, scheduled actions run, nothing starts the jobs (a stopped runner, tests/odoo_live/test_outages.py).
+        self.runner = runner
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="apicenter-odoo-"))
@@ -109,7 +112,7 @@ class OdooServer:
             gevent_port = {free_port()}
             workers = {self.workers}
             max_cron_threads = {self.cron_threads}
-            server_wide_modules = base,web,queue_job
+            server_wide_modules = {"base,web,queue_job" if self.runner else "base,web"}
             limit_time_real = {self.limit_time_real}
             limit_time_cpu = {self.limit_time_real}
             limit_memory_soft = 4294967296
@@ -206,6 +209,14 @@ class OdooServer:
             except OSError:
                 time.sleep(0.3)
         raise RuntimeError(f"Odoo did not answer on {self.url} within {timeout:.0f} s: {self.log_tail()}")
+
+    def restart(self, *, runner: bool | None = None, timeout: float = 120) -> None:
+        """Stop the server and start it again on the same database, with or without the job runner."""
+        self.stop()
+        if runner is not None and runner != self.runner:
+            self.runner = runner
+            self._write_config()
+        self.start(timeout)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

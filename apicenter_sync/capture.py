@@ -35,6 +35,7 @@ from typing import Any
 
 from lxml import etree
 
+from .i18n import msg
 from .mplus_wsdl import safe_parser
 from .personal import mplus_rules, person_record, personal_by_name
 from .profile import ApiProfile
@@ -252,7 +253,7 @@ class Capture:
                 text = json.dumps({"system": system, "operation": operation, "truncated": True,
                                    "text": text[: self.max_body]}, ensure_ascii=False)  # fmt: skip
             if self.written + len(text) > self.max_total:
-                self.stopped = f"the size cap of {self.max_total} bytes was reached after {self.count - 1} calls"
+                self.stopped = msg("capture.stopped", limit=self.max_total, calls=self.count - 1)
                 return
             safe = "".join(c if c.isalnum() else "-" for c in operation)
             path = self.folder / f"{self.count:06d}-{system}-{safe}.json"

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .i18n import msg, setting_ref
 
 # AccountView.Net: production with and without www, and the test environment; MplusKASSA: the hosted API (each
 # administration on its own port); loopback for the sandboxes and tests.
@@ -56,11 +57,9 @@ def check_pattern(pattern: str) -> str:
     text = _normal_host(str(pattern))
     name = text[2:] if text.startswith("*.") else text
     if not name or "*" in name or "/" in name or "@" in name or any(c in _BAD_CHARACTERS for c in name):
-        raise ConfigError(
-            f"allowed_hosts: {pattern!r} is not a host name, an IP address or a wildcard like *.example.com"
-        )
+        raise ConfigError(msg("endpoints.not_a_host", setting=setting_ref("allowed_hosts"), entry=repr(pattern)[:200]))
     if text.startswith("*.") and "." not in name:
-        raise ConfigError(f"allowed_hosts: {pattern!r} is too wide; give a domain with a dot, like *.example.com")
+        raise ConfigError(msg("endpoints.too_wide", setting=setting_ref("allowed_hosts"), entry=repr(pattern)[:200]))
     return text
 
 
@@ -87,29 +86,24 @@ def check_url(url: str, allowed_hosts: Iterable[str] | None = None, *, what: str
     allowed = tuple(DEFAULT_ALLOWED_HOSTS if allowed_hosts is None else allowed_hosts)
     text = (url or "").strip()
     if not text:
-        raise ConfigError(f"the {what} is not set")
+        raise ConfigError(msg("endpoints.not_set", what=what))
     if any(c in _BAD_CHARACTERS for c in text):
-        raise ConfigError(f"the {what} {text!r} contains a backslash or blank: write the plain https:// address")
+        raise ConfigError(msg("endpoints.bad_characters", what=what, url=repr(text)[:300]))
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError as exc:
-        raise ConfigError(f"the {what} {text!r} is not a valid URL: {exc}") from None
+        raise ConfigError(msg("endpoints.not_a_url", what=what, url=repr(text)[:300], detail=str(exc)[:200])) from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"the {what} {text!r} must be an https:// address with a host name")
+        raise ConfigError(msg("endpoints.not_https", what=what, url=repr(text)[:300]))
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise ConfigError(f"the {what} must not contain a user name or password (credentials are configured apart)")
+        raise ConfigError(msg("endpoints.credentials_in_url", what=what))
     host = _normal_host(parts.hostname)
     if scheme == "http" and not is_loopback(host):
-        raise ConfigError(
-            f"the {what} uses plain http:// for {host}: credentials would travel unencrypted; use https:// "
-            "(plain http is allowed for loopback only: localhost, 127.0.0.1, ::1)"
-        )
+        raise ConfigError(msg("endpoints.plain_http", what=what, host=host))
     if not host_allowed(host, allowed):
-        listed = ", ".join(allowed) or "nothing"
-        raise ConfigError(
-            f"the {what} host {host} is not on the allow-list of API hosts (setting allowed_hosts: {listed}); "
-            "an administrator must add it before credentials are sent there"
-        )
+        listed = ", ".join(allowed) or msg("connect.none")
+        raise ConfigError(msg("endpoints.not_allowed", what=what, host=host, setting=setting_ref("allowed_hosts"),
+                              hosts=listed))  # fmt: skip
     return text.rstrip("/")

@@ -77,7 +77,7 @@ class ApicenterOutage(models.Model):
 class ApicenterFlow(models.Model):
     _inherit = "apicenter.flow"
 
-    outage_ids = fields.One2many("apicenter.outage", "flow_id", readonly=True)
+    outage_ids = fields.One2many("apicenter.outage", "flow_id", string="Outages", readonly=True)
     outage_since = fields.Datetime(
         compute="_compute_outage", help="Since when this flow's runs stop on an outage (a system that cannot be "
         "reached or refuses our access, or a job runner that does not start its jobs); empty: no outage."

@@ -112,7 +112,7 @@ class AccountViewClient(CallCounters):
         """``GET /companies``: ``[{"Id", "Description", "Code"}]``; ``Id`` is what ``company_id`` must be."""
         body = self._call("GET", "/companies", "GET companies", company=False)
         if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
-            raise errs.malformed("companies is not a JSON array of objects", "GET companies", is_create=False)
+            raise errs.malformed(msg("clients.companies_not_a_list"), "GET companies", is_create=False)
         return [clean_row(c) for c in body]
 
     def business_objects(self) -> list[dict]:
@@ -121,7 +121,7 @@ class AccountViewClient(CallCounters):
         operation = "GET businessobjects"
         body = self._call("GET", BUSINESS_OBJECTS_PATH, operation)
         if not isinstance(body, list) or not all(isinstance(b, dict) for b in body):
-            raise errs.malformed("the business-object list is not a JSON array of objects", operation, is_create=False)
+            raise errs.malformed(msg("clients.business_objects_not_a_list"), operation, is_create=False)
         return [clean_row(b) for b in body]
 
     def system_rows(self, system_object: str, table: str, *, filters: Sequence[Filter] = (),
@@ -195,8 +195,8 @@ class AccountViewClient(CallCounters):
             rows = tables.get(header)
             if rows is None:
                 if tables and any(tables.values()):
-                    raise PermanentError(f"{business_object} answered no table {header} (tables: {', '.join(tables)})",
-                                         system=errs.SYSTEM, operation=operation)  # fmt: skip
+                    text = msg("clients.no_table", object=business_object, table=header, tables=list(tables))
+                    raise PermanentError(text, system=errs.SYSTEM, operation=operation)
                 rows = []
             if rows:
                 yield tables
@@ -205,10 +205,11 @@ class AccountViewClient(CallCounters):
             if keyset:
                 next_key = rows[-1].get(key)
                 if next_key in (None, ""):
-                    raise PermanentError(f"{header} rows carry no {key}: pass key= or use_last_key=False",
-                                         system=errs.SYSTEM, operation=operation)  # fmt: skip
+                    raise PermanentError(msg("clients.rows_without_key", table=header, key=key), system=errs.SYSTEM,
+                                         operation=operation)  # fmt: skip
                 if str(next_key) == last_key:  # a server that ignores lastKey would make this loop forever
-                    raise errs.malformed(f"paging does not advance past {key}={next_key}", operation, is_create=False)
+                    raise errs.malformed(msg("clients.paging_stuck", key=key, value=str(next_key)[:100]), operation,
+                                         is_create=False)  # fmt: skip
                 last_key = str(next_key)
             else:
                 page_number += 1
@@ -339,7 +340,7 @@ class AccountViewClient(CallCounters):
         headers = {"Authorization": f"Bearer {tokens.access_token}"}
         if company:
             if not self.company_id:
-                raise ConfigError("no AccountView company chosen (company_id); pick one from companies()",
+                raise ConfigError(msg("clients.no_company"),
                                   system=errs.SYSTEM, operation=operation)  # fmt: skip
             # Checked here, on its way into the header: a non-ASCII id is a message, not a UnicodeEncodeError.
             headers["x-company"] = check_identifier(self.company_id, msg("input.field_company_id"), ascii_only=True)
@@ -363,7 +364,7 @@ class AccountViewClient(CallCounters):
             raise errs.from_response(response.status_code, response.headers, body, operation,
                                      is_write=is_write, is_create=is_create)  # fmt: skip
         if not is_json:
-            raise errs.malformed("the body is not JSON", operation, is_create=is_create)
+            raise errs.malformed(msg("clients.not_json"), operation, is_create=is_create)
         if errs.error_fields(body):  # AccountView sometimes answers an error with HTTP 200 (research §5.5)
             raise errs.from_response(200, response.headers, body, operation, is_write=is_write, is_create=is_create)
         return body
@@ -372,13 +373,13 @@ class AccountViewClient(CallCounters):
     def _tables(body: object, operation: str) -> dict[str, list[dict]]:
         """``{"TABLE": [rows]}`` with upper-case table names and right-stripped text."""
         if not isinstance(body, dict):
-            raise errs.malformed("expected a JSON object keyed by table", operation, is_create=False)
+            raise errs.malformed(msg("clients.not_tables"), operation, is_create=False)
         tables: dict[str, list[dict]] = {}
         for name, rows in body.items():
             if isinstance(rows, dict):  # one row instead of a list: seen guarded against in client code [C S3]
                 rows = [rows]
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise errs.malformed(f"table {name} is not a list of rows", operation, is_create=False)
+                raise errs.malformed(msg("clients.not_rows", table=str(name)[:100]), operation, is_create=False)
             tables[str(name).upper()] = [clean_row(r) for r in rows]
         return tables
 
@@ -386,7 +387,7 @@ class AccountViewClient(CallCounters):
     def _current_tokens(self) -> Tokens:
         tokens = self.token_store.get()
         if tokens is None or not tokens.access_token:
-            raise AuthError("AccountView is not connected (no tokens stored)", system=errs.SYSTEM, operation="token")
+            raise AuthError(msg("clients.not_connected"), system=errs.SYSTEM, operation="token")
         if tokens.expires_within(self.refresh_margin_s):
             tokens = self._refresh(tokens)
         return tokens

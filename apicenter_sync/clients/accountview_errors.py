@@ -29,7 +29,9 @@ Why an error body on HTTP 200 is split in two: the real service sometimes answer
 anything else is treated as an unknown server error and retried.
 
 Messages never contain secrets: every text from outside passes :func:`clean` (``redact_text``), and mapped errors
-are raised without the original exception attached.
+are raised without the original exception attached. Every message is a catalogue message (``clients.*``,
+``apicenter_sync/i18n/catalogue/clients.toml``); the server's own words (an ``ErrorMessage``, an OAuth
+``error_description``) stay plain text inside it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import AuthError, PermanentError, RecordError, SyncError, TransientError
+from ..i18n import Msg, Text, bounded, msg, setting_ref
 from ..redact import redact_text
 from ..retry import retry_after
 from .limits import CallLimits, DeadlineExceeded, HttpReply, ReplyTooLarge, UnreadableBody, send_httpx
@@ -79,13 +82,16 @@ class ReplyTooLargeError(PermanentError):
     """The reply was larger than the setting ``max_reply_bytes``; reading stopped at the cap."""
 
 
-def clean(text: object, limit: int = 500) -> str:
-    """Outside text made safe for messages: credentials masked, one line, bounded length."""
+def clean(text: object, limit: int = 500) -> Text:
+    """Outside text made safe for messages: credentials masked, one line, bounded length. A catalogue message keeps
+    its key (its arguments were cleaned when it was made) and is only bounded."""
+    if isinstance(text, Msg):
+        return bounded(text, limit)
     text = redact_text(" ".join(str(text).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def transient(message: str, operation: str, *, maybe_applied: bool, retry_after: float | None = None,
+def transient(message: Text, operation: str, *, maybe_applied: bool, retry_after: float | None = None,
               status: int = 0) -> TransientError:  # fmt: skip
     cls = WriteOutcomeUnknown if maybe_applied else TransientError
     err = cls(clean(message), retry_after=retry_after, system=SYSTEM, operation=operation)
@@ -96,18 +102,19 @@ def transient(message: str, operation: str, *, maybe_applied: bool, retry_after:
 
 def from_transport(exc: httpx.TransportError, operation: str, *, is_create: bool) -> TransientError:
     """An httpx transport error: was anything sent before it failed?"""
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return transient(f"cannot connect: {type(exc).__name__}", operation, maybe_applied=False)
-    if isinstance(exc, httpx.ReadTimeout):
-        what = "no reply within the read timeout"
-    elif isinstance(exc, httpx.WriteTimeout | httpx.WriteError):
-        what = "sending the request failed"
-    elif isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError):
-        what = "connection dropped before the reply"
-    else:
-        what = "transport error"
     # The exception text is only the class name: httpx texts can carry the URL (harmless here, but no need).
-    return transient(f"{what} ({type(exc).__name__})", operation, maybe_applied=is_create)
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return transient(msg("clients.cannot_connect", error=name), operation, maybe_applied=False)
+    if isinstance(exc, httpx.ReadTimeout):
+        what = msg("clients.read_timeout", error=name)
+    elif isinstance(exc, httpx.WriteTimeout | httpx.WriteError):
+        what = msg("clients.send_failed", error=name)
+    elif isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError):
+        what = msg("clients.dropped", error=name)
+    else:
+        what = msg("clients.transport_error", error=name)
+    return transient(what, operation, maybe_applied=is_create)
 
 
 def send(http: httpx.Client, request: httpx.Request, limits: CallLimits, operation: str, *,
@@ -130,21 +137,29 @@ def send(http: httpx.Client, request: httpx.Request, limits: CallLimits, operati
 
 def deadline_passed(seconds: float, operation: str, *, sent: bool, is_create: bool) -> TransientError:
     """The whole call (connect, send, headers, body) did not finish within the call deadline."""
-    return transient(f"no complete reply within the call deadline of {seconds:g} s (setting call_deadline_seconds)",
-                     operation, maybe_applied=is_create and sent)  # fmt: skip
+    return transient(deadline_message(seconds), operation, maybe_applied=is_create and sent)
+
+
+def deadline_message(seconds: float) -> Msg:
+    return msg("clients.deadline", seconds=f"{seconds:g}", setting=setting_ref("call_deadline_seconds"))
 
 
 def too_large(exc: Exception, operation: str) -> PermanentError:
-    return ReplyTooLargeError(clean(str(exc)), system=SYSTEM, operation=operation)
+    return ReplyTooLargeError(getattr(exc, "text", None) or clean(str(exc)), system=SYSTEM, operation=operation)
 
 
-def redirect(status: int, headers, operation: str) -> PermanentError:
+def redirect(status: int, headers, operation: str, address: str = "[accountview] base_url") -> PermanentError:
     """A 3xx: never followed, so the request (and its bearer token) is not sent on to another address."""
-    host = urlsplit(str(headers.get("location") or "")).netloc
-    to = f" to {host}" if host else ""
-    return AccountViewError(clean(f"redirect refused: HTTP {status}{to}; API calls never follow redirects "
-                                  "(check [accountview] base_url)"), status=status, system=SYSTEM,
+    return AccountViewError(redirect_message(status, headers, address), status=status, system=SYSTEM,
                             operation=operation)  # fmt: skip
+
+
+def redirect_message(status: int, headers, address: str) -> Msg:
+    """"redirect refused: HTTP 307 to host; …" (both clients; ``address`` names the URL setting to check)."""
+    host = clean(urlsplit(str(headers.get("location") or "")).netloc, 200)
+    if host:
+        return msg("clients.redirect_refused_to", status=status, host=host, address=address)
+    return msg("clients.redirect_refused", status=status, address=address)
 
 
 def error_fields(body: object) -> tuple[str, list | None] | None:
@@ -174,61 +189,66 @@ def from_response(status: int, headers: httpx.Headers, body: object, operation: 
         return redirect(status, headers, operation)
     fields = error_fields(body)
     message, numbers = fields if fields else (f"HTTP {status}", None)
-    text = f"HTTP {status}: {message}" if fields else message
+    server = clean(message)  # the server's own words
+    text = msg("clients.http_error", status=status, message=server) if fields else server
     if status == 429:
-        return transient(f"rate limited ({text})", operation, maybe_applied=False, status=status,
+        return transient(msg("clients.rate_limited", detail=text), operation, maybe_applied=False, status=status,
                          retry_after=retry_after(headers.get("Retry-After")))  # fmt: skip
     if status in TRANSIENT_STATUSES:
-        return transient(f"server error ({text})", operation, maybe_applied=is_create, status=status)
+        return transient(msg("clients.server_error", detail=text), operation, maybe_applied=is_create,
+                         status=status)  # fmt: skip
     if status == 401:
-        after = "a token refresh" if refreshes <= 1 else f"{refreshes} token refreshes in a row"
-        return AuthError(clean(f"access refused after {after} ({text}); reconnect AccountView"),
-                         system=SYSTEM, operation=operation)  # fmt: skip
+        refused = (msg("clients.refused_after_refresh", detail=text) if refreshes <= 1 else
+                   msg("clients.refused_after_refreshes", refreshes=refreshes, detail=text))  # fmt: skip
+        return AuthError(refused, system=SYSTEM, operation=operation)
     if status == 403:
-        return AuthError(clean(f"not allowed ({text}): check the company and the granted scopes"),
-                         system=SYSTEM, operation=operation)  # fmt: skip
+        return AuthError(msg("clients.not_allowed", detail=text), system=SYSTEM, operation=operation)
     if status == 200 and not looks_like_validation(message, numbers):
-        return transient(f"error body with HTTP 200: {message}", operation, maybe_applied=is_create, status=status)
+        return transient(msg("clients.error_body_200", message=server), operation, maybe_applied=is_create,
+                         status=status)  # fmt: skip
     if status >= 500:  # 501, 505…: not a hiccup a retry would fix
-        return AccountViewError(clean(text), status=status, numbers=numbers, server_message=clean(message),
-                                system=SYSTEM, operation=operation)  # fmt: skip
+        return AccountViewError(text, status=status, numbers=numbers, server_message=server, system=SYSTEM,
+                                operation=operation)  # fmt: skip
     cls = AccountViewRecordError if is_write else AccountViewError
-    return cls(clean(text), status=status, numbers=numbers, server_message=clean(message), system=SYSTEM,
-               operation=operation)  # fmt: skip
+    return cls(text, status=status, numbers=numbers, server_message=server, system=SYSTEM, operation=operation)
 
 
 def refused_after_refresh(body: object, operation: str) -> TransientError:
     """HTTP 401 on an access token a successful refresh has just issued. Taken as propagation lag (the new token
     not yet known to every API node) and retried with backoff; nothing was written, as a 401 comes first."""
     fields = error_fields(body)
-    detail = f": {fields[0]}" if fields else ""
-    return transient(f"HTTP 401 on a freshly refreshed access token{detail}", operation, maybe_applied=False,
-                     status=401)  # fmt: skip
+    text = (msg("clients.fresh_token_refused_because", message=clean(fields[0])) if fields else
+            msg("clients.fresh_token_refused"))  # fmt: skip
+    return transient(text, operation, maybe_applied=False, status=401)
 
 
-def malformed(detail: str, operation: str, *, is_create: bool) -> TransientError:
+def malformed(detail: Text, operation: str, *, is_create: bool) -> TransientError:
     # The server answered, so a create may well have been applied; reading its answer is what failed.
-    return transient(f"malformed reply: {detail}", operation, maybe_applied=is_create)
+    return transient(msg("clients.malformed", detail=detail), operation, maybe_applied=is_create)
+
+
+OAUTH_HINTS = {  # what an OAuth error code means for the person who reads it
+    "invalid_grant": "clients.oauth_invalid_grant",
+    "invalid_client": "clients.oauth_invalid_client",
+    "unauthorized_client": "clients.oauth_unauthorized_client",
+    "invalid_scope": "clients.oauth_invalid_scope",
+}
 
 
 def oauth_error(status: int, body: object, what: str) -> SyncError:
     """A failed token request. 5xx/429 are transient; every OAuth error code means a person must act."""
     if status == 429 or status in TRANSIENT_STATUSES:
         # Retrying a refresh is safe even if the lost try rotated the token: see AccountViewOAuth.refresh.
-        return transient(
-            f"token endpoint answered HTTP {status}", what, maybe_applied=False, status=status, retry_after=None
-        )
+        return transient(msg("clients.token_endpoint_http", status=status), what, maybe_applied=False,
+                         status=status, retry_after=None)  # fmt: skip
     code, description = "", ""
     if isinstance(body, dict):
         code, description = str(body.get("error") or ""), str(body.get("error_description") or "")
         if not code and error_fields(body):
             description = error_fields(body)[0]
-    hint = {
-        "invalid_grant": "the authorization code or refresh token is invalid, used or expired; reconnect AccountView",
-        "invalid_client": "client id or client secret is wrong",
-        "unauthorized_client": "this application may not use this grant",
-        "invalid_scope": "a requested scope is not allowed",
-    }.get(code, "token request refused")
-    label = code or f"HTTP {status}"
-    return AuthError(clean(f"{label}: {hint}" + (f" ({description})" if description else "")),
-                     system=SYSTEM, operation=what)  # fmt: skip
+    hint = msg(OAUTH_HINTS.get(code, "clients.oauth_refused"))
+    label = clean(code, 100) or f"HTTP {status}"
+    if description:
+        return AuthError(msg("clients.oauth_error_because", code=label, hint=hint, detail=clean(description)),
+                         system=SYSTEM, operation=what)  # fmt: skip
+    return AuthError(msg("clients.oauth_error", code=label, hint=hint), system=SYSTEM, operation=what)

@@ -139,7 +139,7 @@ class AccountViewOAuth:
         """Trade the code of the redirect for tokens. Not retried: a code is single-use, and if the answer is
         lost the user simply connects again."""
         if not code:
-            raise AuthError("no authorization code in the redirect", system=errs.SYSTEM, operation="token")
+            raise AuthError(msg("connect.no_code"), system=errs.SYSTEM, operation="token")
         return self._token_request({"grant_type": "authorization_code", "code": code,
                                     "redirect_uri": self.redirect_uri})  # fmt: skip
 
@@ -151,7 +151,7 @@ class AccountViewOAuth:
         ``refresh_grace_s``). On a real tenant that window is unverified; without it a lost reply means
         reconnecting."""
         if not refresh_token:
-            raise AuthError("no refresh token stored; connect AccountView first", system=errs.SYSTEM,
+            raise AuthError(msg("clients.no_refresh_token"), system=errs.SYSTEM,
                             operation="token")  # fmt: skip
         tokens = self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
         if not tokens.refresh_token:  # a server that does not rotate: the old token stays valid
@@ -175,11 +175,11 @@ class AccountViewOAuth:
             raise errs.redirect(response.status_code, response.headers, "token")
         if response.status_code != 200 or not isinstance(payload, dict) or "error" in payload:
             if response.status_code == 200 and not isinstance(payload, dict):
-                raise errs.malformed("token answer is not a JSON object", "token", is_create=False)
+                raise errs.malformed(msg("clients.token_not_an_object"), "token", is_create=False)
             raise errs.oauth_error(response.status_code, payload, "token")
         access = payload.get("access_token")
         if not isinstance(access, str) or not access:
-            raise errs.malformed("token answer without access_token", "token", is_create=False)
+            raise errs.malformed(msg("clients.token_without_access_token"), "token", is_create=False)
         expires_in = payload.get("expires_in")
         try:
             expires_at = time.time() + float(expires_in) if expires_in not in (None, "") else None

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpcore
 
-from ..i18n import msg
+from ..i18n import msg, setting_ref
 
 DEFAULT_DEADLINE_S = 120.0  # setting call_deadline_seconds
 DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024  # setting max_reply_bytes
@@ -63,10 +63,11 @@ class DeadlineExceeded(Exception):
 
 
 class ReplyTooLarge(Exception):
-    """The reply is larger than the cap; reading stopped there."""
+    """The reply is larger than the cap; reading stopped there. ``text``: the client's message."""
 
     def __init__(self, limit: int):
-        super().__init__(f"the reply is larger than {limit:,} bytes (setting {SIZE_SETTING}); refused")
+        self.text = msg("clients.too_large", limit=f"{limit:,}", setting=setting_ref(SIZE_SETTING))
+        super().__init__(str(self.text))
         self.limit = limit
 
 

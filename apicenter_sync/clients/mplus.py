@@ -175,7 +175,8 @@ class MplusClient(CallCounters):
                 document = load_live_document(self.transport, self.url)
             except _TRANSPORT_ERRORS as exc:
                 err = self._transport_error(exc, "?wsdl") if not isinstance(exc, requests.HTTPError) else None
-                raise (err or PermanentError(errs.clean(f"cannot load the WSDL: {exc}"), system=errs.SYSTEM)) from None
+                raise (err or PermanentError(msg("clients.wsdl_unloadable", detail=errs.clean(exc, 300)),
+                                             system=errs.SYSTEM)) from None  # fmt: skip
             with _module_lock:
                 _live_documents[self.url] = document
         return document
@@ -265,18 +266,18 @@ class MplusClient(CallCounters):
         if 300 <= status < 400:  # never followed: the body and the credentials stay with the configured address
             raise errs.redirect(status, response.headers, operation)
         if _DOCTYPE.match(content):  # before parsing: an entity bomb must not even start to expand
-            raise errs.malformed("the reply contains a document type declaration (DTD); refused", operation)
+            raise errs.malformed(msg("clients.dtd_refused"), operation)
         if content:
             try:
                 root = etree.fromstring(content, _parser())
             except etree.XMLSyntaxError as exc:
-                root, syntax = None, f"not well-formed XML ({errs.clean(exc, 200)})"
+                root, syntax = None, msg("clients.not_well_formed", detail=errs.clean(exc, 200))
             except (RecursionError, ValueError, etree.LxmlError) as exc:  # any other parser failure
-                root, syntax = None, f"the XML cannot be parsed ({type(exc).__name__})"
+                root, syntax = None, msg("clients.xml_unparsable", error=type(exc).__name__)
         if root is not None and root.getroottree().docinfo.doctype:
             # SOAP 1.1 forbids a DTD. The parser resolves no entities and loads nothing, but a reply that brings
             # one (entity expansion, an external entity naming a file) is refused whole, never read around.
-            raise errs.malformed("the reply contains a document type declaration (DTD); refused", operation)
+            raise errs.malformed(msg("clients.dtd_refused"), operation)
         body = root.find(_BODY) if root is not None else None
         element = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
         if element is not None and element.tag == _FAULT:
@@ -287,18 +288,17 @@ class MplusClient(CallCounters):
         if status != 200:
             raise errs.from_http_status(status, response.headers, operation)
         if element is None:
-            raise errs.malformed(syntax or "not a SOAP envelope with a body element", operation)
+            raise errs.malformed(syntax or msg("clients.not_soap"), operation)
         expected = self._binding.get(operation).output.body
         if element.tag != str(expected.qname):
-            raise errs.malformed(
-                f"expected {expected.qname.localname}, got {etree.QName(element).localname}", operation
-            )
+            got = etree.QName(element).localname[:100]
+            raise errs.malformed(msg("clients.wrong_element", expected=expected.qname.localname, got=got), operation)
         try:
             return self._reader.read(element, expected)
         except MalformedReply as exc:
             raise errs.malformed(str(exc), operation) from None
         except RecursionError:
-            error = errs.malformed("the XML is nested too deeply", operation)
+            error = errs.malformed(msg("clients.xml_too_deep"), operation)
         raise error
 
     def _ok(self, operation: str, reply: dict, ok: str, subject: object = "", existing_id=None) -> dict:
@@ -322,7 +322,7 @@ class MplusClient(CallCounters):
                 return
             markers = [item.get("syncMarker") for item in items]
             if None in markers or max(markers) < marker:
-                raise errs.malformed(f"page without usable syncMarkers at marker {marker}", operation)
+                raise errs.malformed(msg("clients.no_sync_markers", marker=marker), operation)
             yield from items
             marker = max(markers) + 1
 
@@ -333,7 +333,7 @@ class MplusClient(CallCounters):
             return self.transport.get_wsdl(self.url)
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else 0
-            error = PermanentError(f"the server answered HTTP {status} to ?wsdl", system=errs.SYSTEM, operation="?wsdl")
+            error = PermanentError(msg("clients.wsdl_http", status=status), system=errs.SYSTEM, operation="?wsdl")
         except _TRANSPORT_ERRORS as exc:
             error = self._transport_error(exc, "?wsdl")
         raise error

@@ -19,20 +19,21 @@
 
 Messages never contain the ident/secret: every text from outside (exception strings, fault strings) goes
 through :func:`~apicenter_sync.redact.redact_text`, and mapped errors are raised without the original
-exception attached (its text can carry the URL with the credentials).
+exception attached (its text can carry the URL with the credentials). Every message is a catalogue message
+(``clients.*``); a fault string and a result message are the server's own words, plain text inside it.
 """
 
 from __future__ import annotations
-
-from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from zeep.exceptions import ValidationError
 
 from ..errors import AuthError, PermanentError, RecordError, SyncError, TransientError
+from ..i18n import Msg, Text, bounded, msg
 from ..redact import redact_text
 from ..retry import retry_after
+from .accountview_errors import deadline_message, redirect_message
 
 SYSTEM = "mplus"
 _AUTH_HINTS = ("authentic", "credential")  # some servers put the reason in the text, not the code
@@ -74,29 +75,28 @@ class ReplyTooLargeError(PermanentError):
 
 def deadline_passed(seconds: float, operation: str, *, sent: bool = True) -> TransientError:
     """The whole call (connect, send, headers, body) did not finish within the call deadline."""
-    return transient(f"no complete reply within the call deadline of {seconds:g} s (setting call_deadline_seconds)",
-                     operation, maybe_applied=sent)  # fmt: skip
+    return transient(deadline_message(seconds), operation, maybe_applied=sent)
 
 
 def too_large(exc: Exception, operation: str) -> PermanentError:
-    return ReplyTooLargeError(clean(str(exc)), system=SYSTEM, operation=operation)
+    return ReplyTooLargeError(getattr(exc, "text", None) or clean(str(exc)), system=SYSTEM, operation=operation)
 
 
 def redirect(status: int, headers, operation: str) -> PermanentError:
     """A 3xx: never followed, so the SOAP body and the credentials are not sent on to another address."""
-    host = urlsplit(str(headers.get("location") or "")).netloc
-    to = f" to {redact_text(host)}" if host else ""
-    return PermanentError(clean(f"redirect refused: HTTP {status}{to}; API calls never follow redirects "
-                                "(check [mplus] url)"), system=SYSTEM, operation=operation)  # fmt: skip
+    return PermanentError(redirect_message(status, headers, "[mplus] url"), system=SYSTEM, operation=operation)
 
 
-def clean(text: object, limit: int = 500) -> str:
-    """Outside text made safe for messages: credentials masked, one line, bounded length."""
+def clean(text: object, limit: int = 500) -> Text:
+    """Outside text made safe for messages: credentials masked, one line, bounded length (a catalogue message is
+    only bounded: its arguments were cleaned when it was made)."""
+    if isinstance(text, Msg):
+        return bounded(text, limit)
     text = redact_text(" ".join(str(text).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def transient(message: str, operation: str, *, maybe_applied: bool, retry_after: float | None = None) -> TransientError:
+def transient(message: Text, operation: str, *, maybe_applied: bool, retry_after: float | None = None) -> TransientError:
     cls = OutcomeUnknown if maybe_applied else TransientError
     err = cls(clean(message), retry_after=retry_after, system=SYSTEM, operation=operation)
     err.maybe_applied = maybe_applied
@@ -107,12 +107,12 @@ def from_request_build(exc: Exception, operation: str) -> PermanentError:
     """zeep refused to build the request (missing/unknown/badly typed field): nothing was sent."""
     if isinstance(exc, ValidationError):
         path = ".".join(str(p) for p in (exc.path or ()))
-        text = f"request violates the WSDL: {exc.message}" + (
-            f" (field {path})" if path and path not in exc.message else ""
-        )
+        detail = clean(exc.message)
+        text = (msg("clients.wsdl_violation_in", detail=detail, field=path) if path and path not in exc.message else
+                msg("clients.wsdl_violation", detail=detail))  # fmt: skip
     else:  # TypeError/ValueError from zeep: the signature it prints is long, the first sentence names the field
-        text = f"request violates the WSDL: {str(exc).split('. Signature')[0]}"
-    return PermanentError(clean(text), system=SYSTEM, operation=operation)
+        text = msg("clients.wsdl_violation", detail=clean(str(exc).split(". Signature")[0]))
+    return PermanentError(text, system=SYSTEM, operation=operation)
 
 
 def from_transport(exc: requests.RequestException, operation: str) -> TransientError:
@@ -122,59 +122,64 @@ def from_transport(exc: requests.RequestException, operation: str) -> TransientE
         isinstance(reason, MaxRetryError) and isinstance(reason.reason, ConnectTimeoutError)
     )
     if never_sent:
-        return transient(f"cannot connect: {type(exc).__name__}", operation, maybe_applied=False)
+        return transient(msg("clients.cannot_connect", error=type(exc).__name__), operation, maybe_applied=False)
+    detail = clean(exc, 300)
     if isinstance(exc, requests.ReadTimeout):
-        what = "no reply within the read timeout"
+        what = msg("clients.read_timeout_because", detail=detail)
     elif isinstance(exc, requests.ConnectionError):
-        what = "connection dropped before the reply"
+        what = msg("clients.dropped_because", detail=detail)
     else:
-        what = f"transport error {type(exc).__name__}"
-    return transient(f"{what}: {exc}", operation, maybe_applied=True)
+        what = msg("clients.transport_error_because", error=type(exc).__name__, detail=detail)
+    return transient(what, operation, maybe_applied=True)
 
 
 def from_fault(code: str, message: str, status: int, headers, operation: str) -> SyncError:
     """A SOAP fault (``code`` like ``SOAP-ENV:Client.Authentication``) with its HTTP status."""
     local = (code or "").split(":")[-1]
-    text = f"{local or 'fault'}: {message or '(no fault string)'}"
+    # The fault is the server's own words: "Client: Validation constraint violation".
+    text = clean(f"{local or 'fault'}: {message or '(no fault string)'}")
     if status == 429:
-        return transient(f"rate limited (HTTP 429) {text}", operation, maybe_applied=False,
+        return transient(msg("clients.mplus_rate_limited_fault", fault=text), operation, maybe_applied=False,
                          retry_after=retry_after(headers.get("Retry-After")))  # fmt: skip
     if local.startswith("Client"):
         lowered = f"{local} {message}".lower()
         if local.startswith("Client.Authentication") or any(h in lowered for h in _AUTH_HINTS):
-            return AuthError(clean(f"credentials refused: {text}"), system=SYSTEM, operation=operation)
-        return PermanentError(clean(text), system=SYSTEM, operation=operation)
+            return AuthError(msg("clients.credentials_refused_fault", fault=text), system=SYSTEM, operation=operation)
+        return PermanentError(text, system=SYSTEM, operation=operation)
     if local.startswith("Server") or status >= 500:
-        return transient(f"server fault (HTTP {status}) {text}", operation, maybe_applied=True)
+        return transient(msg("clients.server_fault", status=status, fault=text), operation, maybe_applied=True)
     # VersionMismatch, MustUnderstand or a code nobody documented: retrying the same request cannot help.
-    return PermanentError(clean(f"unexpected fault (HTTP {status}) {text}"), system=SYSTEM, operation=operation)
+    return PermanentError(msg("clients.unexpected_fault", status=status, fault=text), system=SYSTEM,
+                          operation=operation)  # fmt: skip
 
 
 def from_http_status(status: int, headers, operation: str) -> SyncError:
     """A non-200 reply without a SOAP fault in it (a proxy's HTML page, an empty body)."""
     if status == 429:
-        return transient("rate limited (HTTP 429)", operation, maybe_applied=False,
+        return transient(msg("clients.mplus_rate_limited"), operation, maybe_applied=False,
                          retry_after=retry_after(headers.get("Retry-After")))  # fmt: skip
     if status in (401, 403):
-        return AuthError(f"credentials refused (HTTP {status})", system=SYSTEM, operation=operation)
+        return AuthError(msg("clients.credentials_refused", status=status), system=SYSTEM, operation=operation)
     if status >= 500:
-        return transient(f"HTTP {status} without a SOAP fault", operation, maybe_applied=True)
-    return PermanentError(f"unexpected HTTP {status}", system=SYSTEM, operation=operation)
+        return transient(msg("clients.http_without_fault", status=status), operation, maybe_applied=True)
+    return PermanentError(msg("clients.unexpected_http", status=status), system=SYSTEM, operation=operation)
 
 
-def malformed(detail: str, operation: str) -> TransientError:
+def malformed(detail: Text, operation: str) -> TransientError:
     # The server answered, so a write may well have been applied; reading its answer is what failed.
-    return transient(f"malformed reply: {detail}", operation, maybe_applied=True)
+    return transient(msg("clients.malformed", detail=detail), operation, maybe_applied=True)
 
 
 def result_error(operation: str, result: str, server_message: str = "", *, subject: str = "",
                  existing_id: str | int | None = None) -> MplusResultError:  # fmt: skip
-    """The error for a result enum that is not OK; the class follows the enum's meaning."""
-    text = f"{result}" + (f" for {subject}" if subject else "") + (f": {server_message}" if server_message else "")
+    """The error for a result enum that is not OK; the class follows the enum's meaning. The enum and the server's
+    message are its own words."""
+    text = clean(f"{result}" + (f" for {subject}" if subject else "") + (f": {server_message}" if server_message
+                                                                        else ""))  # fmt: skip
     kw = dict(result=result, server_message=clean(server_message), system=SYSTEM, operation=operation,
               source_id=str(subject))  # fmt: skip
     if "ALREADY-TAKEN" in result or "ALREADY-EXISTS" in result:
-        return AlreadyExistsError(clean(text), existing_id=existing_id, **kw)
+        return AlreadyExistsError(text, existing_id=existing_id, **kw)
     if "NOT-FOUND" in result or "NOTFOUND" in result:
-        return NotFoundError(clean(text), **kw)
-    return MplusResultError(clean(text), **kw)
+        return NotFoundError(text, **kw)
+    return MplusResultError(text, **kw)
