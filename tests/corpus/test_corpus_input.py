@@ -19,7 +19,7 @@ from apicenter_sync.profile.model import parse_profile_text
 from apicenter_sync.retry import RetryPolicy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_corpus_limits import JSON_OK, answer, server  # noqa: E402, F401 - the raw server fixture
+from test_corpus_limits import JSON_OK, answer, server_fixture  # noqa: E402, F401 - fixture "server"
 
 ONCE = RetryPolicy(attempts=1)
 

@@ -96,8 +96,9 @@ def answer(data: bytes) -> Callable[[socket.socket], None]:
     return lambda conn: conn.sendall(data)
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(name="server")
+def server_fixture():
+    """``server(handler)``: a RawServer, closed after the test."""
     servers: list[RawServer] = []
 
     def start(handler) -> RawServer:
