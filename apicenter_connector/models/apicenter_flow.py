@@ -579,8 +579,9 @@ class ApicenterFlow(models.Model):
         outage = outage_of(result)
         if result.error and result.transient and not counts:
             if outage:  # recorded on its own first: queue_job rolls this job's transaction back for the retry
-                flow._record_in_own_transaction(result, mode, outage)
-            raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=result.error))
+                flow._record_in_own_transaction(result.error, mode, outage)
+            error = mask_emails(redact_text(str(result.error)))  # kept on the queue job (docs/privacy.md)
+            raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=error))
         flow._outage_after_run(outage)
         flow._record_result(state="failed" if result.error else "done", error=result.error, counts=counts,
                             notify=not outage)  # fmt: skip

@@ -143,20 +143,21 @@ class ApicenterFlow(models.Model):
             cr.execute("SET LOCAL lock_timeout = '10s'")
             yield self.env(cr=cr)
 
-    def _record_in_own_transaction(self, result, mode, outage):
-        """The run ``result`` (a RunResult that stopped on ``outage``) as a failed run with its reason, the flow's
-        last run and its outage, committed on their own: the job is about to be rolled back for a retry."""
+    def _record_in_own_transaction(self, error, mode, outage):
+        """A failed run with ``error`` (the reason of ``outage``), the flow's last run and its outage, committed on
+        their own, all or nothing: a job about to be rolled back for a retry, or the runner check, records them."""
         self.ensure_one()
         try:
             with self._own_transaction() as env:
                 flow = self.with_env(env).sudo()
                 store = flow.backend_id._store()
                 run_id = store.log.start_run(flow.flow, "dry_run" if mode == "dry_run" else mode)
-                store.log.finish_run(run_id, state="failed", counts={}, error=result.error)
+                store.log.finish_run(run_id, state="failed", counts={}, error=error)
                 flow._set_outage(outage)
-                flow._record_result(state="failed", error=result.error, counts={}, notify=False)
+                flow._record_result(state="failed", error=error, counts={}, notify=False)
         except psycopg2.Error as exc:
             _logger.warning("APIcenter: the outage run of %s could not be recorded: %s", self.name, exc)
+        self.invalidate_recordset()
 
     def _outage_after_run(self, outage):
         """After a run the job keeps: start, go on with or end this flow's outage, in a transaction of its own (the
@@ -227,11 +228,7 @@ class ApicenterFlow(models.Model):
             minutes = int((now - due[flow.id]).total_seconds() // 60)
             reason = msg("outage.runner_stalled", flow=flow.name, minutes=minutes,
                          due=fields.Datetime.to_string(due[flow.id]) + " UTC", limit=limit)  # fmt: skip
-            store = flow.backend_id._store()
-            run_id = store.log.start_run(flow.flow, "normal")
-            store.log.finish_run(run_id, state="failed", counts={}, error=reason)
-            flow._record_result(state="failed", error=reason, counts={}, notify=False)
-            flow._outage_after_run(Outage("runner", "runner", reason))
+            flow._record_in_own_transaction(reason, "normal", Outage("runner", "runner", reason))
         started = self.env["apicenter.outage"].sudo().search([("system", "=", "runner")]).flow_id - stalled
         for flow in started:
             flow._outage_after_run(None)  # its jobs were started: the runner works again

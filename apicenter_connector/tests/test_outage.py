@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from apicenter_sandbox.http import SandboxServer
 from apicenter_sync.clients.accountview_oauth import Tokens
+from apicenter_sync.outage import Outage
+from apicenter_sync.store.interfaces import LogLine
 
 from odoo import fields
 from odoo.tests import new_test_user, tagged
@@ -145,3 +147,22 @@ class TestOutages(ApicenterCase):
         self.assertFalse(self.products.outage_since)
         self.assertEqual(len(self._notices()), 2)
         self.assertIn("the job runner works again", self._notices()[-1].subject)
+
+    def test_digests_and_notices_name_records_not_people(self):
+        # A server that echoes a customer's e-mail address in its error: the log line, the run, the digest and the
+        # outage notice keep the record's reference, never the address (it would outlive the payloads).
+        address = "zebulon.quixfeather@mailvork.example"
+        store = self.backend._store()
+        run = store.log.start_run("customers")
+        store.log.add_lines(run, [LogLine("customers", "relation", "av_to_mplus", "10004", "failed",
+                                          error=f"mplus createRelation: Client: relation {address} is blocked")])  # fmt: skip
+        store.log.finish_run(run, state="failed", error=f"stopped at {address}")
+        self.customers._record_result("failed", f"stopped at {address}", {"failed": 1})
+        self.customers.sudo()._set_outage(Outage("mplus", "unreachable", f"server error (HTTP 503) for {address}"))
+        texts = [self.env["apicenter.run"].browse(run).error, self.customers.last_error,
+                 self.customers.outage_message, self.env["apicenter.log.line"].search([("run_id", "=", run)]).error]
+        texts += [str(m.body) + (m.subject or "") for m in self.env["mail.message"].search(
+            [("model", "=", "apicenter.backend"), ("res_id", "=", self.backend.id)])]  # fmt: skip
+        self.assertTrue(any("10004" in t for t in texts), "the record is named by its reference")
+        self.assertFalse([t for t in texts if address in t])
+        self.assertTrue(all("[e-mail address]" in t for t in texts[:4]), texts[:4])
