@@ -582,7 +582,8 @@ class ApicenterFlow(models.Model):
                 flow._record_in_own_transaction(result.error, mode, outage)
             error = mask_emails(redact_text(str(result.error)))  # kept on the queue job (docs/privacy.md)
             raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=error))
-        flow._outage_after_run(outage)
+        if outage or result.ok:  # a run stopped by its data or configuration says nothing about an outage
+            flow._outage_after_run(outage)
         flow._record_result(state="failed" if result.error else "done", error=result.error, counts=counts,
                             notify=not outage)  # fmt: skip
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or self.env._("nothing to do")
