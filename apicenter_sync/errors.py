@@ -8,22 +8,28 @@ flow until a person reconnects. Messages never contain secrets.
 
 from __future__ import annotations
 
+from .i18n import Text, msg
+
 
 class SyncError(Exception):
     """Base of every error the engine raises on purpose."""
 
     transient = False
 
-    def __init__(self, message: str, *, system: str = "", operation: str = "", detail: str = ""):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: Text, *, system: str = "", operation: str = "", detail: str = ""):
+        super().__init__(str(message))
+        self.message = message  # a catalogue message (Msg), or plain text where none is needed (a server's words)
         self.system = system  # "accountview" | "mplus" | ""
         self.operation = operation
         self.detail = detail
 
-    def __str__(self) -> str:
+    def text(self) -> Text:
+        """The error for a person, in any language: the message, after the system and operation it concerns."""
         where = f"{self.system} {self.operation}".strip()
-        return f"{where}: {self.message}" if where else self.message
+        return msg("core.error_at", where=where, message=self.message) if where else self.message
+
+    def __str__(self) -> str:
+        return str(self.text())
 
 
 class TransientError(SyncError):
@@ -31,7 +37,7 @@ class TransientError(SyncError):
 
     transient = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+    def __init__(self, message: Text, *, retry_after: float | None = None, **kw):
         super().__init__(message, **kw)
         self.retry_after = retry_after
 
@@ -47,7 +53,7 @@ class AuthError(PermanentError):
 class RecordError(PermanentError):
     """One record cannot be synced (bad SKU, missing article…); the batch goes on."""
 
-    def __init__(self, message: str, *, source_id: str = "", **kw):
+    def __init__(self, message: Text, *, source_id: str = "", **kw):
         super().__init__(message, **kw)
         self.source_id = source_id
 

@@ -596,7 +596,7 @@ class ApicenterFlow(models.Model):
         vals = {
             "last_run_at": now,
             "last_state": state,
-            "last_error": error or False,
+            "last_error": str(error) if error else False,
             "last_counts": ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or False,
         }
         if state == "done":

@@ -7,6 +7,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from .apicenter_flow import FLOW_SELECTION
+from .engine_text import shown
 
 OPEN_STATES = ("failed", "retry")
 
@@ -53,7 +54,9 @@ class ApicenterLogLine(models.Model):
         index=True,
     )
     attempts = fields.Integer(default=1)
-    error = fields.Text()
+    error = fields.Text(help="The error or note in English (searchable).")
+    error_data = fields.Text(readonly=True, help="The engine's message (JSON), shown in each reader's language.")
+    message = fields.Text(compute="_compute_message")
     note = fields.Char(help="Why the failure was ignored.")
     source_payload = fields.Text(help="JSON, secrets redacted.")
     target_payload = fields.Text(help="JSON, secrets redacted.")
@@ -82,6 +85,12 @@ class ApicenterLogLine(models.Model):
             self._table,
             ["backend_id", "flow", "entity", "source_id", "id DESC"],
         )
+
+    @api.depends("error", "error_data")
+    @api.depends_context("lang")
+    def _compute_message(self):
+        for line in self:
+            line.message = shown(self.env, line.error, line.error_data)
 
     @api.depends("source_payload", "target_payload", "reply")
     def _compute_pretty_payloads(self):

@@ -6,6 +6,7 @@ import json
 from odoo import api, fields, models
 
 from .apicenter_flow import FLOW_SELECTION, MODES
+from .engine_text import shown
 
 
 class ApicenterRun(models.Model):
@@ -31,7 +32,10 @@ class ApicenterRun(models.Model):
     finished_at = fields.Datetime()
     counts = fields.Text(string="Counts (JSON)", default="{}", help="JSON: records per action.")
     counts_display = fields.Char(string="Counts", compute="_compute_counts_display")
-    error = fields.Text()
+    error = fields.Text(help="Why the run stopped, in English (searchable).")
+    error_data = fields.Text(readonly=True, help="The engine's message of the error (JSON), shown in each reader's "
+                             "language.")
+    message = fields.Text(string="Stopped Because", compute="_compute_message")
     job_uuid = fields.Char(string="Job UUID", index=True)
     job_id = fields.Many2one("queue.job", ondelete="set null")
     line_ids = fields.One2many("apicenter.log.line", "run_id", string="Log Lines")
@@ -47,6 +51,12 @@ class ApicenterRun(models.Model):
         Flow = self.env["apicenter.flow"].sudo()
         for run in self:
             run.flow_id = Flow.search([("backend_id", "=", run.backend_id.id), ("flow", "=", run.flow)], limit=1)
+
+    @api.depends("error", "error_data")
+    @api.depends_context("lang")
+    def _compute_message(self):
+        for run in self:
+            run.message = shown(self.env, run.error, run.error_data)
 
     @api.depends("counts")
     def _compute_counts_display(self):

@@ -13,9 +13,12 @@ from typing import get_args
 
 from apicenter_sync.redact import bound_texts, redact, redact_text
 from apicenter_sync.store.interfaces import Action, Direction, LogLine, PurgeResult, Run, RunMode, RunState
+from apicenter_sync.store.sqlite_log import ABANDONED
 
 from odoo import fields
 from odoo.osv import expression
+
+from .engine_text import data_text, stored
 
 _ACTIONS = get_args(Action)
 _DIRECTIONS = get_args(Direction)
@@ -44,6 +47,7 @@ _LINE_FIELDS = [
     "write_date",
     "wait",
     "waiting_since",
+    "error_data",
 ]
 
 
@@ -92,7 +96,7 @@ class OdooActivityLog:
             aware(rec.started_at),
             aware(rec.finished_at),
             json.loads(rec.counts or "{}"),
-            rec.error or None,
+            stored(rec.error, rec.error_data),
         )
 
     @staticmethod
@@ -104,7 +108,7 @@ class OdooActivityLog:
             source_id=row["source_id"] or None,
             action=row["action"],
             target_id=row["target_id"] or None,
-            error=row["error"] or None,
+            error=stored(row["error"], row["error_data"]),
             source_payload=_load(row["source_payload"]),
             target_payload=_load(row["target_payload"]),
             reply=_load(row["reply"]),
@@ -159,6 +163,7 @@ class OdooActivityLog:
                 "finished_at": self._s.now(),
                 "counts": json.dumps(per_action),
                 "error": _text(error),
+                "error_data": data_text(error),
             }
         )
         return self._run(run)
@@ -179,7 +184,8 @@ class OdooActivityLog:
             {
                 "state": "aborted",
                 "finished_at": self._s.now(),
-                "error": "process ended without finishing the run",
+                "error": _text(ABANDONED),
+                "error_data": data_text(ABANDONED),
             }
         )
         return len(runs)
@@ -236,6 +242,7 @@ class OdooActivityLog:
                         "state": state,
                         "attempts": attempts,
                         "error": _text(line.error),
+                        "error_data": data_text(line.error),
                         "source_payload": _payload(line.source_payload),
                         "target_payload": _payload(line.target_payload),
                         "reply": _payload(line.reply),

@@ -4,6 +4,8 @@ English (a term may equal its source only where the .po file says so, e.g. "JSON
 
 from pathlib import Path
 
+from apicenter_sync.store.interfaces import LogLine
+
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import PoFileReader
 
@@ -54,3 +56,32 @@ class TestTranslations(TransactionCase):
         flow_field = self.env["ir.model.fields"]._get("apicenter.flow", "batch_size")
         self.assertNotEqual(flow_field.with_context(lang="nl_NL").field_description, "Batch Size")
         self.assertNotEqual(flow_field.with_context(lang="pl_PL").field_description, "Batch Size")
+
+
+@tagged("post_install", "-at_install")
+class TestEngineTexts(TransactionCase):
+    """A text the engine writes (a log line's error, a run's stop reason) is shown in the reader's language."""
+
+    def test_log_line_and_run_in_the_readers_language(self):
+        from apicenter_sync.i18n import msg
+
+        for code in LANGUAGES:
+            self.env["res.lang"]._activate_lang(code)
+        backend = self.env["apicenter.backend"].create({"name": "Texts"})
+        store = backend._store()
+        run_id = store.log.start_run("orders")
+        error = msg("core.error_at", where="receipt R1", message=msg("store.run_abandoned"))
+        store.log.add_lines(run_id, [LogLine("orders", "receipt", "mplus_to_av", "R1", "failed", error=error)])
+        store.log.finish_run(run_id, state="failed", error=msg("store.run_abandoned"))
+        line = self.env["apicenter.log.line"].search([("backend_id", "=", backend.id)])
+        run = self.env["apicenter.run"].browse(run_id)
+        # stored in English (searchable), shown in each reader's language
+        self.assertEqual(line.error, "receipt R1: the process ended without finishing the run")
+        self.assertEqual(line.with_context(lang="nl_NL").message, "receipt R1: het proces stopte voordat de run klaar was")
+        self.assertEqual(line.with_context(lang="pl_PL").message,
+                         "receipt R1: proces zakończył się przed ukończeniem przebiegu")  # fmt: skip
+        self.assertEqual(line.with_context(lang="en_US").message, line.error)
+        self.assertEqual(run.with_context(lang="nl_NL").message, "het proces stopte voordat de run klaar was")
+        # and the engine reads it back as a message
+        (read,) = store.log.list_lines(flow="orders")
+        self.assertEqual(read.error.render("pl"), "receipt R1: proces zakończył się przed ukończeniem przebiegu")

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..datamapper import Mapper, MappingError, compile_mapping, load_default_mapping
 from ..errors import AuthError, ConfigError, RecordError, SyncError
+from ..i18n import Text, bounded
 from ..profile import ApiProfile
 from ..store import Binding, LogLine, Store, payload_hash
 from ..store.interfaces import Action, BindingConflict, Direction
@@ -52,10 +53,10 @@ class Outcome:
     source_payload: Any = None
     target_payload: Any = None
     reply: Any = None
-    error: str | None = None
+    error: Text | None = None  # a catalogue message (i18n.Msg) for anything a person reads
     retry: bool = False  # failed, but worth an automatic retry later
     bindings: list[Binding] = field(default_factory=list)  # to store when the batch commits
-    message: str | None = None  # a short note for "skipped" (why)
+    message: Text | None = None  # a short note for "skipped" (why)
     wait: str | None = None  # failed, waiting for master data: "articles" or "mapping" (retried for days, not tries)
 
 
@@ -88,9 +89,9 @@ class RunResult:
     run_id: int | None
     mode: str
     counts: Counter = field(default_factory=Counter)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (source id, error)
+    failures: list[tuple[str, Text]] = field(default_factory=list)  # (source id, error)
     planned: list[Outcome] = field(default_factory=list)  # dry run: what would be written
-    error: str | None = None  # the run itself stopped (auth, configuration, source unreachable)
+    error: Text | None = None  # the run itself stopped (auth, configuration, source unreachable)
     transient: bool = False  # that stop may pass by itself (timeout, 5xx, connection refused): worth a retry
     seconds: float = 0.0
     locked_out: bool = False  # another run of the same flow held the flow lock: nothing was done
@@ -230,8 +231,9 @@ class Flow:
         if len(source_id) > MAX_SOURCE_ID:  # a hostile key (a 20 MB "SKU") must not fill the log
             source_id = source_id[: MAX_SOURCE_ID - 1] + "…"
         wait = getattr(exc, "wait", None)
+        message: Text
         if isinstance(exc, SyncError):
-            message, retry = str(exc), exc.transient or getattr(exc, "retry", False)
+            message, retry = exc.text(), exc.transient or getattr(exc, "retry", False)
         elif isinstance(exc, MappingError):  # bad data, expected: the message names every field, no traceback
             message, retry = f"{type(exc).__name__}: {exc}", False
             _log.warning("%s %s cannot be mapped: %.500s", self.name, source_id, exc)
@@ -239,8 +241,7 @@ class Flow:
             message, retry = f"{type(exc).__name__}: {exc}", False
             # exc_info from the exception itself: failure() is also called outside its except block.
             _log.error("unexpected error on %s %s", self.name, source_id, exc_info=exc)
-        if len(message) > MAX_ERROR_TEXT:  # messages quote values: a huge value must not make a huge log line
-            message = message[: MAX_ERROR_TEXT - 1] + "…"
+        message = bounded(message, MAX_ERROR_TEXT)  # messages quote values: a huge value must not make a huge line
         return Outcome(entity or self.entity, source_id, "failed", source_payload=record, error=message, retry=retry,
                        wait=wait)  # fmt: skip
 
@@ -321,7 +322,7 @@ class Flow:
                 if self.options.progress:
                     self.options.progress(self.name, done, None)
         except (SyncError, OSError) as exc:
-            result.error = str(exc)
+            result.error = exc.text() if isinstance(exc, SyncError) else str(exc)
             result.transient = isinstance(exc, OSError) or bool(getattr(exc, "transient", False))
             _log.warning("flow %s stopped: %s", self.name, exc)
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never swallowed silently

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ..i18n import Text
+
 JSON = Any  # JSON-serialisable value: dict/list/str/int/float/bool/None
 
 # --- bindings --------------------------------------------------------------------------------------------------
@@ -217,7 +219,7 @@ class Run:
     started_at: datetime
     finished_at: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)  # per action, plus anything the flow adds
-    error: str | None = None
+    error: Text | None = None  # a catalogue message (i18n.Msg) read back as one, else plain text
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,7 @@ class LogLine:
     source_id: str | None
     action: Action
     target_id: str | None = None
-    error: str | None = None
+    error: Text | None = None  # a catalogue message (i18n.Msg), rendered in the reader's language
     source_payload: JSON = None  # what came from the source (redacted before storage)
     target_payload: JSON = None  # what was (or, in dry-run, would have been) sent
     reply: JSON = None  # what the target answered

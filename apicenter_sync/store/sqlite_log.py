@@ -8,19 +8,22 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol, get_args
 
+from ..i18n import from_stored, msg, stored_data
 from ..redact import bound_texts, redact, redact_text
 from .interfaces import Action, Direction, LineState, LogLine, PurgeResult, Run, RunMode, RunState
 from .timefmt import from_ts, ts
 
+ABANDONED = msg("store.run_abandoned")  # a run still "running" whose process is gone
 _ACTIONS = get_args(Action)
 _DIRECTIONS = get_args(Direction)
 _MODES = get_args(RunMode)
 _RUN_STATES = get_args(RunState)
 
-_RUN_COLS = "id, flow, mode, state, started_at, finished_at, counts, error"
+_RUN_COLS = "id, flow, mode, state, started_at, finished_at, counts, error, error_data"
 _LINE_COLS = (
     "id, run_id, flow, entity, direction, source_id, target_id, action, state, attempts, error, note, "
-    "source_payload, target_payload, reply, payload_purged, retry_at, created_at, updated_at, wait, waiting_since"
+    "source_payload, target_payload, reply, payload_purged, retry_at, created_at, updated_at, wait, waiting_since, "
+    "error_data"
 )
 
 
@@ -29,8 +32,10 @@ def _payload(value: Any) -> str | None:
     return None if value is None else json.dumps(bound_texts(redact(value)), ensure_ascii=False, default=str)
 
 
-def _text(value: str | None) -> str | None:
+def _text(value: Any) -> str | None:
     return None if value is None else redact_text(str(value))
+
+
 
 
 class SqliteDb(Protocol):
@@ -55,19 +60,20 @@ class SqliteActivityLog:
     # --- conversions ------------------------------------------------------------------------------------------
 
     def _run(self, row: tuple) -> Run:
-        rid, flow, mode, state, started, finished, counts, error = row
-        return Run(rid, flow, mode, state, from_ts(started), from_ts(finished), json.loads(counts), error)
+        rid, flow, mode, state, started, finished, counts, error, error_data = row
+        return Run(rid, flow, mode, state, from_ts(started), from_ts(finished), json.loads(counts),
+                   from_stored(error, error_data))  # fmt: skip
 
     def _line(self, row: tuple) -> LogLine:
         (lid, run_id, flow, entity, direction, source_id, target_id, action, state, attempts, error, note,
-         src, tgt, reply, purged, retry_at, created, updated, wait, waiting_since) = row  # fmt: skip
+         src, tgt, reply, purged, retry_at, created, updated, wait, waiting_since, error_data) = row  # fmt: skip
 
         def load(text: str | None) -> Any:
             return None if text is None else json.loads(text)
 
         return LogLine(
             flow=flow, entity=entity, direction=direction, source_id=source_id, action=action, target_id=target_id,
-            error=error, source_payload=load(src), target_payload=load(tgt), reply=load(reply),
+            error=from_stored(error, error_data), source_payload=load(src), target_payload=load(tgt), reply=load(reply),
             retry_at=from_ts(retry_at), id=lid, run_id=run_id, state=state, attempts=attempts,
             created_at=from_ts(created), updated_at=from_ts(updated), payload_purged=bool(purged), note=note,
             wait=wait, waiting_since=from_ts(waiting_since),
@@ -90,7 +96,7 @@ class SqliteActivityLog:
         *,
         state: RunState = "done",
         counts: Mapping[str, int] | None = None,
-        error: str | None = None,
+        error: Any = None,
     ) -> Run:
         if state not in _RUN_STATES or state == "running":
             raise ValueError(f"a run cannot finish in state {state!r}")
@@ -99,8 +105,10 @@ class SqliteActivityLog:
                                              (run_id,)))  # fmt: skip
             per_action.update(counts or {})
             cur = self._db.execute(
-                "UPDATE run SET state = ?, finished_at = ?, counts = ?, error = ? WHERE id = ? AND backend = ?",
-                (state, self._db.now(), json.dumps(per_action), _text(error), run_id, self._db.backend),
+                "UPDATE run SET state = ?, finished_at = ?, counts = ?, error = ?, error_data = ? "
+                "WHERE id = ? AND backend = ?",
+                (state, self._db.now(), json.dumps(per_action), _text(error), stored_data(error), run_id,
+                 self._db.backend),  # fmt: skip
             )
             if cur.rowcount == 0:
                 raise KeyError(f"no run {run_id} in backend {self._db.backend!r}")
@@ -123,9 +131,9 @@ class SqliteActivityLog:
     def abandon_stale_runs(self, older_than_seconds: int, *, flow: str | None = None) -> int:
         cutoff = ts(self._db.clock() - timedelta(seconds=older_than_seconds))
         cur = self._db.execute(
-            "UPDATE run SET state = 'aborted', finished_at = ?, error = 'process ended without finishing the run' "
+            "UPDATE run SET state = 'aborted', finished_at = ?, error = ?, error_data = ? "
             "WHERE backend = ? AND state = 'running' AND started_at <= ? AND (? IS NULL OR flow = ?)",
-            (self._db.now(), self._db.backend, cutoff, flow, flow),
+            (self._db.now(), _text(ABANDONED), stored_data(ABANDONED), self._db.backend, cutoff, flow, flow),
         )
         return cur.rowcount
 
@@ -180,11 +188,12 @@ class SqliteActivityLog:
                     None if line.target_id is None else str(line.target_id), line.action, state, attempts,
                     _text(line.error), _payload(line.source_payload), _payload(line.target_payload),
                     _payload(line.reply), None if line.retry_at is None else ts(line.retry_at), now, now, waiting, since,
+                    stored_data(line.error),
                 ))  # fmt: skip
             self._db.executemany(
                 "INSERT INTO log_line (run_id, backend, flow, entity, direction, source_id, target_id, action, state, "
-                "attempts, error, source_payload, target_payload, reply, retry_at, created_at, updated_at, wait, waiting_since) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "attempts, error, source_payload, target_payload, reply, retry_at, created_at, updated_at, wait, waiting_since, "
+                "error_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             # AUTOINCREMENT under the write lock: the batch got consecutive ids ending at last_insert_rowid().

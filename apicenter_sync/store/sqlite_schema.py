@@ -139,4 +139,16 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        4,
+        [
+            # The catalogue message of a line's or run's error (apicenter_sync.i18n): shown in the reader's
+            # language; ``error`` keeps its English text.
+            "ALTER TABLE log_line ADD COLUMN error_data TEXT",
+            "ALTER TABLE run ADD COLUMN error_data TEXT",
+        ],
+    )
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]
