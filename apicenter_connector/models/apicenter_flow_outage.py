@@ -255,7 +255,8 @@ class ApicenterBackend(models.Model):
             subject = msg("outage.ended_subject", backend=self.name, system=system_name(system))
             parts = [msg("outage.ended_body", system=system_name(system), until=stamp(until),
                          since=stamp(since or until), minutes=minutes)]  # fmt: skip
-        html = Markup("").join(Markup("<p>%s</p>") % render(part, lang) for part in parts)
+        # The reason is a run's error: a server may have echoed an e-mail address in it (docs/privacy.md).
+        html = Markup("").join(Markup("<p>%s</p>") % mask_emails(redact_text(render(part, lang))) for part in parts)
         try:
             with self.env.cr.savepoint():  # a notice that cannot be written must not undo what it reports
                 self.with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
