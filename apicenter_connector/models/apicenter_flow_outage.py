@@ -37,7 +37,7 @@ _logger = logging.getLogger(__name__)
 OUTAGE_LOCK = 0x4F555447  # "OUTG": advisory lock key space; the second key is the backend id
 OUTAGE_SYSTEMS = [("accountview", "AccountView"), ("mplus", "MplusKASSA"), ("runner", "Job runner")]
 OUTAGE_KINDS = [("unreachable", "Cannot be reached"), ("access", "Access refused"), ("runner", "Jobs not started")]
-FRESHNESS = [("none", "Not scheduled"), ("fresh", "Up to date"), ("late", "Late"), ("failing", "Failing")]
+FRESHNESS = [("none", "Not scheduled"), ("fresh", "Up to date"), ("late", "Late"), ("failing", "Overdue")]
 # Defaults of the settings (Settings > APIcenter; ir.config_parameter apicenter_connector.<name>).
 LATE_AFTER_INTERVALS = 2
 FAILING_AFTER_INTERVALS = 4
