@@ -90,7 +90,7 @@ class ApicenterFlow(models.Model):
         string="Last Success",
         compute="_compute_freshness",
         help="How long the flow has gone without a successful run, against its interval: late after "
-        "late_after_intervals intervals, failing after failing_after_intervals (Settings > APIcenter). Not scheduled: "
+        "late_after_intervals intervals, overdue after failing_after_intervals (Settings > APIcenter). Not scheduled: "
         "the flow is paused, or has neither succeeded nor failed yet.",
     )
 

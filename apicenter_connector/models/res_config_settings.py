@@ -50,10 +50,10 @@ class ResConfigSettings(models.TransientModel):
         help="A scheduled flow without a successful run for this many of its intervals is shown orange (late).",
     )
     apicenter_failing_after_intervals = fields.Integer(
-        string="Failing After (intervals)",
+        string="Overdue After (intervals)",
         config_parameter="apicenter_connector.failing_after_intervals",
         default=FAILING_AFTER_INTERVALS,
-        help="A scheduled flow without a successful run for this many of its intervals is shown red (failing).",
+        help="A scheduled flow without a successful run for this many of its intervals is shown red (overdue).",
     )
     apicenter_runner_stall_minutes = fields.Integer(
         string="Job Runner Stalled After (minutes)",
