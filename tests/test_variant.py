@@ -171,11 +171,11 @@ def test_the_default_profile_on_the_renamed_tenant_stops_with_the_name_it_could_
         h = Harness(sb, tmp_path)
         try:
             results = {r.flow: r for r in h.run_round()}
-            assert "STK1" in (results["stock"].error or ""), results["stock"].error
-            assert "PRL1" in (results["prices"].error or ""), results["prices"].error
+            assert "STK1" in str(results["stock"].error or ""), results["stock"].error
+            assert "PRL1" in str(results["prices"].error or ""), results["prices"].error
             orders = results["orders"]
             assert orders.error or orders.failures
-            text = orders.error or orders.failures[0][1]
+            text = str(orders.error or orders.failures[0][1])
             assert "COMMENT1" in text or "REC_ID" in text, text
         finally:
             h.close()
