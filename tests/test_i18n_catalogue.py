@@ -160,3 +160,15 @@ def test_references_name_tables_settings_and_profile_entries():
     assert references("plain text") == []
     # a reference whose name the catalogue lacks shows its id, never a key
     assert table_ref("no_such_table").render("nl") == "no_such_table"
+
+
+def test_a_message_is_its_english_text():
+    import copy
+    import json
+    import pickle
+
+    m = msg("core.error_at", where="receipt R1", message=msg("store.run_abandoned"))
+    assert m == "receipt R1: the process ended without finishing the run" and isinstance(m, str)
+    assert "without finishing" in m and m.startswith("receipt R1") and json.dumps([m]) == json.dumps([str(m)])
+    for again in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
+        assert isinstance(again, Msg) and again.render("nl") == m.render("nl")

@@ -17,7 +17,6 @@ import os
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -32,27 +31,27 @@ REFERENCE_AREAS = {"tables": "table", "settings": "setting", "profile": "profile
 PROFILE_SYSTEMS = ("accountview.", "mplus.")  # profile entries are keys of these (profile.toml has other words too)
 
 
-@dataclass(frozen=True)
-class Msg:
-    """A catalogue key and its arguments; ``str()`` is the English text."""
+class Msg(str):
+    """A catalogue key and its arguments. It *is* its English text (a ``str``), so code and tests that treat an
+    error as text go on working; :meth:`render` gives it in another language, :meth:`to_data` what a store keeps."""
 
     key: str
-    args: Mapping[str, Any] = field(default_factory=dict)
+    args: Mapping[str, Any]
+
+    def __new__(cls, key: str, args: Mapping[str, Any] | None = None) -> Msg:
+        args = dict(args or {})
+        self = super().__new__(cls, _render(key, args, DEFAULT))
+        self.key, self.args = key, args
+        return self
 
     def render(self, lang: str | None = None) -> str:
-        lang = language(lang)
-        entry = catalogue().get(self.key)
-        if entry is None and not self.args and self.key.split(".", 1)[0] in REFERENCE_AREAS:
-            return self.key.split(".", 1)[1]  # a reference whose name is not in the catalogue: its id
-        if entry is None:  # never fails a run: the key itself, with its arguments, still says something
-            shown = ", ".join(f"{k}={render(v, lang)}" for k, v in self.args.items())
-            return f"{self.key}({shown})" if shown else self.key
-        if lang == PSEUDO:
-            return "⟦" + _fill(entry[DEFAULT], self.args, lang) + "⟧"
-        return _fill(entry.get(lang) or entry[DEFAULT], self.args, lang)
+        return _render(self.key, self.args, language(lang))
 
-    def __str__(self) -> str:
-        return self.render(DEFAULT)
+    def __repr__(self) -> str:
+        return f"Msg({self.key!r}, {self.args!r})"
+
+    def __reduce__(self):  # pickled and copied as a message, not as its English text
+        return (Msg, (self.key, dict(self.args)))
 
     def to_data(self) -> dict:
         """JSON-able: ``{"key": ..., "args": {...}}``; nested messages become such dicts too."""
@@ -72,7 +71,19 @@ class Msg:
         return found
 
 
-Text = str | Msg
+Text = str  # a Msg, or plain text (a server's own words)
+
+
+def _render(key: str, args: Mapping[str, Any], lang: str) -> str:
+    entry = catalogue().get(key)
+    if entry is None and not args and key.split(".", 1)[0] in REFERENCE_AREAS:
+        return key.split(".", 1)[1]  # a reference whose name is not in the catalogue: its id
+    if entry is None:  # never fails a run: the key itself, with its arguments, still says something
+        shown = ", ".join(f"{k}={render(v, lang)}" for k, v in args.items())
+        return f"{key}({shown})" if shown else key
+    if lang == PSEUDO:
+        return "⟦" + _fill(entry[DEFAULT], args, lang) + "⟧"
+    return _fill(entry.get(lang) or entry[DEFAULT], args, lang)
 
 
 def table_ref(name: str) -> Msg:
