@@ -142,14 +142,15 @@ class ApicenterProfileLine(models.Model):
 
     def _search_changed(self, operator, value):
         """Lines whose value differs (or not) from the shipped default."""
-        if operator not in ("=", "!="):
+        if operator not in ("=", "!=", "in", "not in"):
             raise ValueError(self.env._("Unsupported search on 'changed': %s", operator))
-        wanted = (operator == "=") == bool(value)
+        values = value if isinstance(value, list | tuple | set) else [value]
+        wanted = any(values) == (operator in ("=", "in"))
         changed = self.sudo().search([]).filtered("changed")
         return [("id", "in" if wanted else "not in", changed.ids)]
 
     def _search_evidence(self, operator, value):
-        values = value if isinstance(value, list | tuple) else [value]
+        values = value if isinstance(value, list | tuple | set) else [value]
         keys = [k for k, entry in default_entries().items() if entry[3] in values]
         return [("key", "in" if operator in ("=", "in") else "not in", keys)]
 
