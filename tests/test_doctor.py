@@ -387,3 +387,15 @@ def test_a_report_keeps_its_messages_and_proposals(variant_sb):
     assert stock["subject"].startswith("Stock per warehouse: business object STK1")  # the English text, searchable
     assert stock["subject_data"]["key"] == "doctor.av.object_renamed"
     assert "⟦" in back.text("xx") and not [ln for ln in back.text("xx").splitlines()[1:] if "⟦" not in ln]
+
+
+def test_descriptions_are_compared_word_by_word():
+    """Compounds, abbreviations and case do not hide a match; another meaning does not come near."""
+    from apicenter_sync.doctor.finder import label_similarity
+
+    assert label_similarity("BTW-code", "btw code") == 1.0
+    assert label_similarity("Verkoopprijs incl. BTW", "Prijs inclusief BTW") > 0.6
+    assert label_similarity("Voorraadartikel", "Voorraad bijhouden") > 0.4 > label_similarity("Voorraadartikel",
+                                                                                             "Geblokkeerd")  # fmt: skip
+    assert label_similarity("Land van herkomst", "Herkomstland") > label_similarity("Land van herkomst", "ISO-landcode")
+    assert label_similarity("", "Maat") == 0.0

@@ -220,20 +220,10 @@ class AccountViewDoctor:
             reply = survey[name]["reply"] if survey[name]["readable"] else {}
             pool = [t for t in (reply or full.tables) if t in full.tables and t not in claimed | system]
             scores[name] = {t: finder.table_fit(obj.fields, obj.key, full.tables[t]) for t in pool}
-        pairs = sorted(((s, n, t) for n, row in scores.items() for t, s in row.items()), reverse=True)
         placed: dict[str, dict] = {}
-        taken: set[str] = set()
-        for score, name, table in pairs:
-            if name in placed or table in taken:
-                continue
-            others = [s for t, s in scores[name].items() if t != table and t not in taken]
-            rivals = [scores[n].get(table, 0.0) for n in lost if n != name and n not in placed]
-            runner_up = max(others + rivals + [0.0])
-            level = finder.confidence(score, runner_up)
-            if level is None:
-                continue
-            placed[name] = {"table": table, "fit": score, "runner_up": runner_up, "confidence": level}
-            taken.add(table)
+        for name, (table, fit, runner_up, level) in finder.assign(scores).items():
+            placed[name] = {"table": table, "fit": fit, "runner_up": runner_up, "confidence": level}
+        taken = {p["table"] for p in placed.values()}
         for name in lost:
             if name not in placed:
                 near = sorted(((s, t) for t, s in scores[name].items() if t not in taken), reverse=True)[:3]

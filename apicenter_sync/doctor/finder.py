@@ -159,6 +159,27 @@ class Placed:
     candidates: list[tuple[DictField, float]] = field(default_factory=list)
 
 
+def assign(scores: dict[str, dict[str, float]]) -> dict[str, tuple[str, float, float, str]]:
+    """Each wanted thing (``scores``: wanted -> candidate -> score) its candidate, best pair first, a candidate to
+    one wanted thing: ``{wanted: (candidate, score, runner_up, confidence)}``. The runner-up is the wanted thing's
+    next best free candidate or another wanted thing that wants this candidate as much; a pair without a clear
+    enough lead is left out (a question)."""
+    pairs = sorted(((s, want, cand) for want, row in scores.items() for cand, s in row.items()), reverse=True)
+    placed: dict[str, tuple[str, float, float, str]] = {}
+    taken: set[str] = set()
+    for score, want, cand in pairs:
+        if want in placed or cand in taken:
+            continue
+        others = [s for c, s in scores[want].items() if c != cand and c not in taken]
+        rivals = [scores[w].get(cand, 0.0) for w in scores if w != want and w not in placed]
+        runner_up = max(others + rivals + [0.0])
+        level = confidence(score, runner_up)
+        if level is not None:
+            placed[want] = (cand, score, runner_up, level)
+            taken.add(cand)
+    return placed
+
+
 def place_fields(specs: dict[str, FieldSpec], candidates: dict[str, DictField],
                  bonus: dict[tuple[str, str], float] | None = None) -> dict[str, Placed]:  # fmt: skip
     """Place each of ``specs`` (logical name -> spec) on one of ``candidates`` (name -> field), best pair first; a
@@ -172,26 +193,15 @@ def place_fields(specs: dict[str, FieldSpec], candidates: dict[str, DictField],
             if score > 0:
                 row[name] = min(1.0, score + (bonus or {}).get((logical, name), 0.0))
         scores[logical] = row
-    pairs = sorted(((s, logical, name) for logical, row in scores.items() for name, s in row.items()), reverse=True)
-    taken_fields: set[str] = set()
-    taken_names: set[str] = set()
+    assigned = assign(scores)
+    taken = {name for name, *_rest in assigned.values()}
     placed: dict[str, Placed] = {}
-    for score, logical, name in pairs:
-        if logical in taken_fields or name in taken_names:
-            continue
-        # The runner-up: this field's next best candidate, or another field that wants this candidate as much.
-        others = [s for n, s in scores[logical].items() if n != name and n not in taken_names]
-        rivals = [scores[lg].get(name, 0.0) for lg in specs if lg != logical and lg not in taken_fields]
-        runner_up = max(others + rivals + [0.0])
-        level = confidence(score, runner_up)
-        if level is None:
-            continue
-        taken_fields.add(logical)
-        taken_names.add(name)
-        placed[logical] = Placed(logical, specs[logical], candidates[name], score, runner_up, level)
     for logical, spec in specs.items():
-        if logical not in placed:
-            near = sorted(((candidates[n], s) for n, s in scores[logical].items() if n not in taken_names),
+        if logical in assigned:
+            name, score, runner_up, level = assigned[logical]
+            placed[logical] = Placed(logical, spec, candidates[name], score, runner_up, level)
+        else:
+            near = sorted(((candidates[n], s) for n, s in scores[logical].items() if n not in taken),
                           key=lambda c: -c[1])[:3]  # fmt: skip
             placed[logical] = Placed(logical, spec, None, near[0][1] if near else 0.0, candidates=near)
     return placed
