@@ -59,6 +59,7 @@ class SalesMaker:
         self.missing = int(world.edge["missing_sku"]) if missing_article else None
         self.foreign = foreign
         self.corpus = Corpus()
+        self.made = 0  # sales made by earlier make() calls: a second call goes on numbering
 
     # --- lines ----------------------------------------------------------------------------------------------------
     def article(self) -> int:
@@ -228,7 +229,7 @@ class SalesMaker:
             elif roll < 0.80:
                 self.invoice()
             else:
-                self.order(i)
+                self.order(self.made + i)
             if close_every and rings[workplace] >= close_every:
                 self.close(workplace)
                 rings[workplace] = 0
@@ -241,9 +242,46 @@ class SalesMaker:
             for workplace, count in rings.items():
                 if count:
                     self.close(workplace)
+        self.made += n
         return self.corpus
 
     def close(self, workplace: int) -> None:
         closing = self.till("/_sandbox/till/close", {"workplace": workplace})
         if closing is not None:
             self.corpus.closings.append(closing["cashCountId"])
+
+    def refund(self, workplace: int, method: str = "PIN") -> None:
+        shapes = {"return"}
+        lines = [{"articleNumber": self.article(), "quantity": "-1"} for _ in range(self.rng.randint(1, 3))]
+        stored = self.till("/_sandbox/till/sale", {"kind": "credit_receipt", "workplace": workplace, "lines": lines,
+                                                    "payments": [{"method": method}]})  # fmt: skip
+        if stored is not None:
+            self.corpus.add("receipt", stored["receiptId"], shapes)
+
+    def special_shifts(self, first_workplace: int = 11) -> None:
+        """The closings a shop also has, each on a workplace of its own from ``first_workplace`` on: two till floats
+        only (two closings with nothing to book, in one batch), a shift of refunds only, one mixing a refund paid
+        back in cash with card sales, and a shift with a foreign-currency sale (the closing must be refused)."""
+        wp = first_workplace
+        for n in (0, 1):
+            self.money_move(wp + n)
+            self.close(wp + n)
+            self.corpus.shapes["closing with nothing to book"] += 1
+        for _ in range(2):
+            self.refund(wp + 2)
+        self.close(wp + 2)
+        self.corpus.shapes["refund-only shift"] += 1
+        self.receipt(wp + 3)
+        self.refund(wp + 3, "CASH")
+        self.close(wp + 3)
+        self.corpus.shapes["mixed shift"] += 1
+        if self.foreign:
+            self.receipt(wp + 4)
+            self.receipt(wp + 4, force="foreign")
+            self.close(wp + 4)
+            self.corpus.shapes["foreign-currency closing"] += 1
+
+    def close_all(self, workplaces) -> None:
+        """Close every shift of ``workplaces`` that has receipts not counted yet."""
+        for workplace in workplaces:
+            self.close(workplace)

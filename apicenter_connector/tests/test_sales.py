@@ -21,21 +21,18 @@ from .test_chaos import BACKEND, CLIENT_TIMEOUT, fast_accountview, fast_mplus
 MAX_ROUNDS = 10
 
 
-@tagged("post_install", "-at_install")
-class TestSalesFromTheTill(ApicenterCase):
+class SalesCase(ApicenterCase):
+    """A backend whose orders flow reads the sales ``orders_values`` say, in small batches, retrying at once."""
+
     sandbox_size = 30
+    orders_values = {"read_orders": True, "read_receipts": True, "read_invoices": True}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.flows = cls.create_flows()
         cls.orders = cls.flows.filtered(lambda f: f.flow == "orders")
-        cls.orders.write({"read_orders": True, "read_receipts": True, "read_invoices": True, "batch_size": 10,
-                          "batches_per_job": 2, "retry_delay_seconds": 0})  # fmt: skip
-        cls.watcher = new_test_user(
-            cls.env, login="apic_sales_watcher", groups="apicenter_connector.group_apicenter_user", email="s@example.com"
-        )
-        cls.backend.responsible_user_ids = cls.watcher
+        cls.orders.write({**cls.orders_values, "batch_size": 10, "batches_per_job": 2, "retry_delay_seconds": 0})
 
     def run_orders(self):
         """The orders flow through its chained jobs; a job stopped by a transient error is left to the next round."""
@@ -55,6 +52,31 @@ class TestSalesFromTheTill(ApicenterCase):
         finally:
             engine.close()
 
+    def fault_rounds(self, changes=None):
+        """Rounds of the orders flow under 20 % faults until it is done and the sales reconcile; ``changes(round)``
+        may change the till or the settings after a round (returns True: not done yet). (converged, report)."""
+        with patch(f"{BACKEND}.AccountViewClient", fast_accountview), patch(f"{BACKEND}.MplusClient", fast_mplus):
+            for round_no in range(1, MAX_ROUNDS + 1):
+                self.faults(0.2, salt=round_no)
+                state = self.run_orders()
+                self.faults(0)
+                if changes is not None and changes(round_no):
+                    continue
+                if state == "done" and self.reconcile().ok:
+                    return True, self.reconcile()
+            return False, self.reconcile()
+
+
+@tagged("post_install", "-at_install")
+class TestSalesFromTheTill(SalesCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.watcher = new_test_user(
+            cls.env, login="apic_sales_watcher", groups="apicenter_connector.group_apicenter_user", email="s@example.com"
+        )
+        cls.backend.responsible_user_ids = cls.watcher
+
     def sales(self, **domain):
         return self.env["apicenter.sale"].search([("backend_id", "=", self.backend.id)]
                                                  + [(k, "=", v) for k, v in domain.items()])  # fmt: skip
@@ -65,16 +87,7 @@ class TestSalesFromTheTill(ApicenterCase):
             corpus = SalesMaker(self.sb, engine.mplus, seed=21).make(60)
         finally:
             engine.close()
-        with patch(f"{BACKEND}.AccountViewClient", fast_accountview), patch(f"{BACKEND}.MplusClient", fast_mplus):
-            converged = False
-            for round_no in range(1, MAX_ROUNDS + 1):
-                self.faults(0.2, salt=round_no)
-                state = self.run_orders()
-                self.faults(0)
-                if state == "done" and self.reconcile().ok:
-                    converged = True
-                    break
-            report = self.reconcile()
+        converged, report = self.fault_rounds()
         self.assertTrue(converged, report.summary())
         self.assertTrue(report.ok, report.summary())
         self.assertGreaterEqual(report.records["receipt"] + report.records["invoice"] + report.records["order"],
@@ -154,3 +167,66 @@ class TestSalesFromTheTill(ApicenterCase):
         sent = self.sales(state="sent")[:1].with_user(self.watcher)
         with self.assertRaises(UserError):  # a sent sale has nothing to retry
             sent.action_retry()
+
+
+@tagged("post_install", "-at_install")
+class TestTillClosings(SalesCase):
+    """Till closings through the Odoo store (its binding table and SQL): closings with nothing to book (two in one
+    batch), refund-only and mixed shifts, a foreign-currency closing, and receipt_booking switched both ways between
+    fault rounds; every receipt lands once, every closing reconciles, a refusal stays final."""
+
+    orders_values = {"read_orders": True, "read_receipts": True, "read_invoices": False,
+                     "receipt_booking": "per_closing"}  # fmt: skip
+
+    def lines(self, **domain):
+        return self.env["apicenter.log.line"].search([("backend_id", "=", self.backend.id), ("flow", "=", "orders")]
+                                                     + [(k, "=", v) for k, v in domain.items()], order="id")  # fmt: skip
+
+    def test_closings_and_switching_receipt_booking_both_ways_under_faults(self):
+        engine = self.backend._engine()
+        try:
+            maker = SalesMaker(self.sb, engine.mplus, seed=23, missing_article=False)
+            maker.make(40, workplaces=3, close_every=6)
+            maker.special_shifts()
+        finally:
+            engine.close()
+        switched = []
+
+        def changes(round_no):
+            engine = self.backend._engine()
+            maker.mplus = engine.mplus
+            try:
+                if round_no == 1:  # per closing -> each, with closings half booked
+                    self.orders.receipt_booking = "each"
+                    maker.make(20, workplaces=3)
+                    switched.append("each")
+                elif round_no == 2:  # each -> per closing, with receipts half booked
+                    self.orders.receipt_booking = "per_closing"
+                    maker.special_shifts(first_workplace=21)
+                    maker.close_all(range(1, 4))
+                    switched.append("per_closing")
+            finally:
+                engine.close()
+            return round_no <= 2
+
+        converged, report = self.fault_rounds(changes)
+        self.assertEqual(switched, ["each", "per_closing"])
+        self.assertTrue(converged, report.summary())
+        self.assertGreaterEqual(report.records["closing"], 10)
+        store = self.backend._store()
+        closings = [store.bindings.get("closing", c) for c in maker.corpus.closings]
+        self.assertGreaterEqual(len([b for b in closings if b and b.payload_hash == "nothing-to-book" and
+                                     not b.target_id]), 4)  # fmt: skip
+        # The foreign-currency closings are refused and stay so: no line of any sale or closing follows a final
+        # refusal (failed, no automatic retry, not waiting).
+        refused = self.lines(entity="closing", state="failed")
+        self.assertTrue(refused and all("foreign currency" in ln.error for ln in refused))
+        for source_id in set(self.lines().mapped("source_id")):
+            seen = self.lines(source_id=source_id)
+            final = seen[:-1].filtered(lambda ln: ln.action == "failed" and not ln.retry_at and not ln.wait)
+            self.assertFalse(final, f"{source_id}: {seen.mapped('state')}")
+        # Ignored, it stays dismissed.
+        refused.action_ignore()
+        self.run_orders()
+        self.assertFalse(self.lines(entity="closing", state="failed"))
+        self.assertEqual(set(self.lines(entity="closing", state="ignored")), set(refused))

@@ -27,7 +27,7 @@ from ..errors import AuthError, ConfigError, RecordError, SyncError
 from ..i18n import Text, bounded
 from ..profile import ApiProfile
 from ..store import Binding, LogLine, Store, payload_hash
-from ..store.interfaces import Action, Direction
+from ..store.interfaces import Action, BindingConflict, Direction
 from .side_by_side import SideBySide
 
 _log = logging.getLogger("apicenter_sync.flows")
@@ -404,16 +404,54 @@ class Flow:
 
     def _commit(self, result: RunResult, batch: Batch, outcomes: Iterable[Outcome]) -> None:
         outcomes = list(outcomes)
+        with self.store.transaction():
+            if not self.dry_run:
+                self._store_bindings(outcomes)
+            self._add_lines(result, outcomes)
+            if batch.watermark is not None and not self.dry_run:
+                self.store.watermarks.advance(self.name, batch.stream, batch.watermark, batch.processed_ids)
+            if batch.cursor is not None and not self.dry_run:
+                stream, value, ids = batch.cursor
+                if value is None:
+                    self.store.watermarks.reset(self.name, stream)
+                else:
+                    self.store.watermarks.set(self.name, stream, value, ids)
+
+    def _store_bindings(self, outcomes: list[Outcome]) -> None:
+        """The bindings of a batch, in one statement; when one would bind a target that another record holds,
+        each record's bindings are stored on their own and the record whose bindings conflict fails on its log
+        line (a person must look), so the batch, its log lines and the watermark still commit."""
+        bindings = [b for out in outcomes for b in out.bindings]
+        if not bindings:
+            return
+        try:
+            with self.store.transaction():
+                self.store.bindings.upsert_many(bindings)
+            return
+        except BindingConflict:
+            pass
+        for out in outcomes:
+            if not out.bindings:
+                continue
+            try:
+                with self.store.transaction():
+                    self.store.bindings.upsert_many(out.bindings)
+            except BindingConflict as exc:
+                _log.error("flow %s: %s %s not bound: %s", self.name, out.entity, out.source_id, exc)
+                done = f"{out.action} {out.target_id or ''}".strip()
+                out.action, out.retry, out.wait = "failed", False, None
+                out.error = (f"{done}, but its link could not be recorded: {exc}; it is not retried, so that nothing "
+                             "is written twice: a person must look")  # fmt: skip
+
+    def _add_lines(self, result: RunResult, outcomes: list[Outcome]) -> None:
         now = self.now()
-        lines, bindings = [], []
+        lines = []
         for out in outcomes:
             result.counts[out.action] += 1
             if out.action == "failed":
                 result.failures.append((out.source_id, out.error or ""))
             if out.action == "dry_run":
                 result.planned.append(out)
-            if not self.dry_run:
-                bindings.extend(out.bindings)
             retry_at = None
             if out.action == "failed" and out.retry and not self.dry_run:  # a dry run schedules nothing
                 retry_at = self.retry_at(out, now)
@@ -435,19 +473,8 @@ class Flow:
                     wait=out.wait if out.action == "failed" else None,
                 )
             )
-        with self.store.transaction():
-            if bindings:
-                self.store.bindings.upsert_many(bindings)
-            if lines:
-                self.store.log.add_lines(result.run_id, lines)
-            if batch.watermark is not None and not self.dry_run:
-                self.store.watermarks.advance(self.name, batch.stream, batch.watermark, batch.processed_ids)
-            if batch.cursor is not None and not self.dry_run:
-                stream, value, ids = batch.cursor
-                if value is None:
-                    self.store.watermarks.reset(self.name, stream)
-                else:
-                    self.store.watermarks.set(self.name, stream, value, ids)
+        if lines:
+            self.store.log.add_lines(result.run_id, lines)
 
 
 def synced(entity: str, source_id: str, target_id: str, digest: str) -> Binding:

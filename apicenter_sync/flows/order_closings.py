@@ -20,12 +20,24 @@ differences (``differenceAmount``) are not booked: they are the till's cash mana
 Exactly once: the closing's ``cashCountId`` goes into the booking's reference field; the binding (entity
 ``closing``) is pending before the POST and the next attempt looks the page up before posting again. Each
 receipt on the page is bound too (entity ``receipt``, target ``<page>:<receiptId>``), so switching to
-``receipt_booking = each`` later never books it a second time.
+``receipt_booking = each`` later never books it a second time. A closing with nothing to book is bound without a
+target (``NOTHING_TO_BOOK``): it is done, and it points at no page two closings could share.
+
+Switching ``receipt_booking`` at any moment books no receipt twice:
+
+- every run first settles the closings whose POST may have reached AccountView (binding still pending): found by
+  their reference → bound with the receipts on their page; not there → the pending mark is dropped (and, when
+  receipts are booked one by one now, they are left to the receipts stream). A pending closing that could not be
+  settled stops the run before any receipt is booked;
+- a closing leaves out every receipt booked on its own: bound so, or found in AccountView by its reference (a
+  receipt whose own POST's reply was lost);
+- with ``receipt_booking = each`` a closing is never booked: its failures are closed with a note.
 
 Reading: the closings with a financial date from ``closing_overlap_days`` before the last one read (a closing
 finalized late is not missed; booked ones are passed over silently), in date order; the watermark (stream
-``closing``) is that date. A closing that is not finalized yet waits and is retried. Failed closings are read
-again from the list of the last ``wait_days`` + 31 days.
+``closing``) is that date. A closing that failed is not read again that way: like a sale, it is retried from the
+log (``max_attempts``, ``wait_days``), and once refused or ignored it stays so. A closing that is not finalized yet
+is retried. Failed closings are read again from the list of the last ``wait_days`` + 31 days.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ..errors import RecordError, SyncError, TransientError
+from ..store import Binding
 from .base import Batch, Outcome, record_error, synced
 from .order_amounts import ZERO, money
 from .order_documents import document, document_total
@@ -42,6 +55,8 @@ from .order_sources import CLOSING, NothingSold
 
 PAYMENT_ACCOUNT = "payment_method_account"  # MplusKASSA payment method -> ledger account (per-closing bookings)
 STEPS_SHOWN = 200  # receipts listed one by one in a closing's log line; the rest are counted
+NOTHING_TO_BOOK = "nothing-to-book"  # payload hash of a closing bound without a page: it had nothing to book
+OPEN_OR_DISMISSED = ("failed", "retry", "ignored")  # a closing's latest log line in these states: not read again
 
 
 def _cents(value) -> Decimal:
@@ -64,12 +79,23 @@ def closing_name(record: dict) -> str:
     return str(record.get("cashCountString") or record.get("cashCountId") or "?")
 
 
+def settled(binding: Binding | None) -> bool:
+    """The closing is done: its page is in AccountView, or it had nothing to book."""
+    return (binding is not None and binding.state == "synced"
+            and bool(binding.target_id or binding.payload_hash == NOTHING_TO_BOOK))  # fmt: skip
+
+
+def nothing_to_book(ref: str) -> Binding:
+    return Binding(entity=CLOSING, source_id=ref, target_id=None, payload_hash=NOTHING_TO_BOOK, state="synced")
+
+
 class Closings:
     """The per-closing bookings of one orders run."""
 
     def __init__(self, flow):
         self.flow = flow
         self.doc = document(flow.profile, "booking")
+        self.unlisted: set[str] = set()  # unfinished closings MplusKASSA no longer lists
 
     # --- reading ----------------------------------------------------------------------------------------------
     def read_batches(self):
@@ -79,9 +105,12 @@ class Closings:
         overlap = int(flow.settings.get("closing_overlap_days", 3))
         since = last - timedelta(days=overlap) if last else None
         closings = self._listed(flow.mplus.cash_counts(since=since))
-        booked = flow.store.bindings.get_many(CLOSING, [c["cashCountId"] for c in closings])
-        fresh = [c for c in closings if not (c["cashCountId"] in booked and booked[c["cashCountId"]].state == "synced"
-                                             and not flow.options.full)]  # fmt: skip
+        fresh = closings
+        if not flow.options.full:
+            booked = flow.store.bindings.get_many(CLOSING, [c["cashCountId"] for c in closings])
+            fresh = [c for c in closings if not settled(booked.get(c["cashCountId"]))]
+            decided = self._in_the_log([c["cashCountId"] for c in fresh])
+            fresh = [c for c in fresh if c["cashCountId"] not in decided]
         size = int(flow.settings.get("batch_size") or 100)
         for start in range(0, len(fresh), size):
             chunk = fresh[start : start + size]
@@ -96,11 +125,37 @@ class Closings:
                                            int(c.get("workplaceNumber") or 0),
                                            int((c.get("cashCountNumber") or {}).get("number") or 0)))  # fmt: skip
 
+    def _in_the_log(self, refs: list[str]) -> set[str]:
+        """The closings whose latest log line is an open failure (retried from the log, within max_attempts or
+        wait_days) or one a person ignored: the overlap read passes them over, so a refusal stays final."""
+        log, name = self.flow.store.log, self.flow.name
+        decided = set()
+        for ref in refs:
+            latest = log.list_lines(flow=name, entity=CLOSING, source_id=ref, limit=1)
+            if latest and latest[0].state in OPEN_OR_DISMISSED:
+                decided.add(ref)
+        return decided
+
     def fetch(self, ids: list[str]) -> list[dict]:
         days = int(self.flow.settings.get("wait_days", 7)) + 31
         wanted = set(ids)
         listed = self.flow.mplus.cash_counts(since=date.today() - timedelta(days=days))
         return [c for c in self._listed(listed) if c["cashCountId"] in wanted]
+
+    def unfinished(self):
+        """The closings whose POST may have reached AccountView (binding pending), settled before anything else of
+        the run: no receipt of theirs may be booked another way until it is known whether their page exists."""
+        flow = self.flow
+        pending = [b.source_id for b in flow.store.bindings.iter(CLOSING, state="pending")]
+        if not pending:
+            return
+        listed = {c["cashCountId"]: c for c in self.fetch(pending)}
+        self.unlisted = {ref for ref in pending if ref not in listed}
+        yield Batch([listed.get(ref) or {"cashCountId": ref} for ref in pending], stream=CLOSING)
+        left = [b.source_id for b in flow.store.bindings.iter(CLOSING, state="pending")]
+        if left and not flow.dry_run:
+            raise TransientError(f"closing(s) {', '.join(left[:10])} may be booked in AccountView but could not be "
+                                 "looked up; no receipt is booked before they are settled (next run)")  # fmt: skip
 
     # --- booking ----------------------------------------------------------------------------------------------
     def process_batch(self, records: list[dict]) -> list[Outcome]:
@@ -108,14 +163,34 @@ class Closings:
         refs = [str(r.get("cashCountId") or "").strip() for r in records]
         bindings = flow.store.bindings.get_many(CLOSING, [r for r in refs if r])
         existing = flow.existing_documents([r for r in refs if r], doc=self.doc)
+        for ref, binding in bindings.items():
+            if binding.state == "pending" and ref not in existing and not flow.dry_run:
+                # The POST never reached AccountView: the closing is free again (booked anew, or left to the
+                # receipts), and a run is no longer held up by it.
+                bindings[ref] = flow.store.bindings.mark_failed(CLOSING, ref, f"no {self.doc.code} page with "
+                                                                f"{self.doc['reference']} {ref} in AccountView")  # fmt: skip
         outcomes = []
         for record, ref in zip(records, refs, strict=True):
             if ref in existing:
                 outcomes.append(flow.guarded(record, lambda rec, ref=ref: self.found(rec, ref, existing[ref],
                                                                                      bindings.get(ref))))  # fmt: skip
-                continue
-            outcomes.append(flow.guarded(record, lambda rec, ref=ref: self.book(rec, ref, bindings.get(ref))))
+            elif not flow.per_closing:
+                outcomes.append(self.left_to_receipts(record, ref))
+            elif ref in self.unlisted:
+                outcomes.append(flow.failure(record, record_error(
+                    f"closing {ref} is not in AccountView and MplusKASSA no longer lists it (getCashCountList); "
+                    "it was not booked: book its receipts by hand or retry it", source_id=ref)))  # fmt: skip
+            else:
+                outcomes.append(flow.guarded(record, lambda rec, ref=ref: self.book(rec, ref, bindings.get(ref))))
         return outcomes
+
+    def left_to_receipts(self, record: dict, ref: str) -> Outcome:
+        """receipt_booking = each (or receipts not read): a closing is not booked, its receipts are booked one by
+        one. Closes the closing's open failure, if it had one."""
+        why = ("receipts are booked one by one (receipt_booking = each)" if "receipt" in self.flow.kinds
+               else "receipts are not read (source_document_type)")  # fmt: skip
+        return Outcome(entity=CLOSING, source_id=ref, action="skipped", source_payload=record,
+                       message=f"closing {closing_name(record)} is not in AccountView and is not booked: {why}")  # fmt: skip
 
     def found(self, record: dict, ref: str, row: dict, binding) -> Outcome:
         """The closing's page is in AccountView already (an earlier attempt whose reply was lost, or a full run):
@@ -132,9 +207,9 @@ class Closings:
         flow = self.flow
         label = f"closing {closing_name(record)}"
         base = {"entity": CLOSING, "source_id": ref, "source_payload": record}
-        if binding is not None and binding.state == "synced" and binding.target_id and not flow.options.full:
-            return Outcome(action="skipped", target_id=binding.target_id,
-                           message=f"already booked: {self.doc.code} {binding.target_id}", **base)  # fmt: skip
+        if settled(binding) and not flow.options.full:
+            done = f"already booked: {self.doc.code} {binding.target_id}" if binding.target_id else "nothing to book"
+            return Outcome(action="skipped", target_id=binding.target_id, message=done, **base)
         if not record.get("isFinalized", True):
             raise record_error(f"{label} is not finalized yet; it is booked once the till finalizes it",
                                retry=True, source_id=ref)  # fmt: skip
@@ -146,6 +221,8 @@ class Closings:
         paid: dict[str, Decimal] = defaultdict(lambda: ZERO)  # booked, per payment method
         left_out: dict[str, Decimal] = defaultdict(lambda: ZERO)
         bound_receipts = flow.store.bindings.get_many("receipt", [str(r.get("receiptId") or "") for r in receipts])
+        alone = self._booked_alone(receipts, bound_receipts)
+        bound_receipts.update({b.source_id: b for b in alone})
         booked_ids: list[str] = []
         for receipt in receipts:
             rid = str(receipt.get("receiptId") or "").strip()
@@ -178,7 +255,7 @@ class Closings:
         if not booked_ids:
             return Outcome(action="skipped", message=f"{label}: no sales to book ({len(receipts)} receipts, all left "
                                                      "out)", reply={"steps": steps},
-                           bindings=[synced(CLOSING, ref, "", "")], **base)  # fmt: skip
+                           bindings=[*alone, nothing_to_book(ref)], **base)  # fmt: skip
         header, rows = self._page(record, ref, label, revenue, paid)
         if document_total(self.doc, "booking", rows) != ZERO:  # the encoding must never unbalance the page
             raise record_error(f"{label}: the page would not balance; not sent", source_id=ref)
@@ -209,7 +286,17 @@ class Closings:
                                             + [synced("receipt", rid, f"{target}:{rid}", "") for rid in booked_ids])  # fmt: skip
         steps.append(f"created {self.doc.code} {stored.get(self.doc['invoice_number']) or target}")
         return Outcome(action="created", target_id=target, message=f"{label} booked: {summary}",
-                       reply={"steps": steps, "stored": stored}, **base)  # fmt: skip
+                       reply={"steps": steps, "stored": stored}, bindings=alone, **base)  # fmt: skip
+
+    def _booked_alone(self, receipts: list[dict], bound: dict[str, Binding]) -> list[Binding]:
+        """Receipts of the closing that are in AccountView on their own although no binding says so (their POST's
+        reply was lost, or they were booked before the engine kept records): found by their reference (one GET per
+        50) and bound to their document, so the closing leaves them out."""
+        flow = self.flow
+        unbound = [rid for r in receipts for rid in [str(r.get("receiptId") or "").strip()]
+                   if rid and not (rid in bound and bound[rid].state == "synced" and bound[rid].target_id)]  # fmt: skip
+        found = flow.existing_documents(unbound) if unbound else {}
+        return [synced("receipt", rid, str(row.get(flow.doc.key_field) or "").strip(), "") for rid, row in found.items()]
 
     def _left_out(self, receipt: dict, rid: str, bound) -> str | None:
         """Why a receipt of the closing is not on its page (None: it is)."""
@@ -222,7 +309,8 @@ class Closings:
         if not send:
             return why
         if bound is not None and bound.state == "synced" and bound.target_id:
-            return f"already booked on its own: {bound.target_id}"
+            page, _, on_page = bound.target_id.partition(":")
+            return f"already on page {page}" if on_page else f"already booked on its own: {bound.target_id}"
         return None
 
     def _reconcile(self, record: dict, label: str, paid: dict, left_out: dict, ref: str) -> None:
@@ -253,7 +341,8 @@ class Closings:
             bk["reference"]: ref,
             bk["description"]: f"Kassa {closing_name(record)}"[: bk.fields["description"].length or 40],
             bk["amounts_incl_vat"]: True,
-            bk["total"]: money(sum((a for a in paid.values() if a > 0), ZERO)),
+            # The shift's takings as the till counts them: negative for a shift of refunds only (ASSUMPTION).
+            bk["total"]: money(sum(paid.values(), ZERO)),
             bk["currency"]: str(flow.settings.get("currency") or "EUR"),
         }
         day = _day(record.get("financialDate"))

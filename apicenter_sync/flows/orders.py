@@ -134,6 +134,11 @@ class OrdersFlow(Flow):
             else:
                 yield from self._sale_batches(kind)
 
+    def _batches(self):
+        # Closings whose page may be in AccountView are settled before any receipt is read or retried.
+        yield from self.closings.unfinished()
+        yield from super()._batches()
+
     def _sale_batches(self, kind: str):
         """The sales of one source changed since its sync marker (its own watermark stream)."""
         mark = self.store.watermarks.get(self.name, kind)
