@@ -277,13 +277,13 @@ class AccountViewDoctor:
             else:  # readable failed but the table is known (the dictionary has it): the code itself is wrong
                 self.check(read_key, subject, "refuted", survey["error"], msg("doctor.hint.set", entry=profile_ref(
                     read_key)))  # fmt: skip
-            self.check_table(f"{where}.table", name, obj, obj.table, survey)
+            self.check_table(f"{where}.table", obj, obj.table, survey)
         if obj.read_code:
             self.check_post_code(where, name, obj_eff)
         if obj.detail_table:
-            obj_eff = self.check_detail_table(where, name, obj, obj_eff, survey)
+            obj_eff = self.check_detail_table(where, obj, obj_eff, survey)
         self.effective[name] = obj_eff
-        self.check_fields(where, name, obj, obj_eff, survey)
+        self.check_fields(where, name, obj, obj_eff)
 
     def check_switched_off(self, name: str, obj: ObjectSpec, survey: dict) -> None:
         where = f"accountview.{name}"
@@ -301,14 +301,15 @@ class AccountViewDoctor:
                            msg("doctor.av.no_table", table=obj.table), steps=_steps(name)))  # fmt: skip
 
     def object_missing(self, name: str, obj: ObjectSpec, survey: dict, placed: dict) -> None:
-        """Not where the profile says, and no table of the tenant fits: absent (optional), else a question."""
+        """Not where the profile says, and no table of the tenant fits: absent (an optional object whose code is
+        refused), else a question."""
         where = f"accountview.{name}"
         self.gone.add(name)
         near = placed.get("nearest") or []
         nearest = (msg("doctor.evidence.nearest", tables=[f"{t} ({_pct(s)} %)" for s, t in near]) if near
                    else msg("doctor.evidence.no_table_fits"))  # fmt: skip
         refused = survey["error"] or msg("doctor.av.no_table", table=obj.table)
-        if obj.optional and (not near or near[0][0] < finder.WEAK):
+        if obj.optional and not survey["readable"] and (not near or near[0][0] < finder.WEAK):
             steps = _steps(name)
             confidence = "high" if not near or near[0][0] < ABSENT else "medium"
             evidence = msg("doctor.evidence.absent", code=obj.reader, error=refused, nearest=nearest)
@@ -381,7 +382,7 @@ class AccountViewDoctor:
             self.check(f"{where}.code", subject, "refuted", msg("doctor.av.not_listed"),
                        msg("doctor.hint.set", entry=profile_ref(f"{where}.code")))  # fmt: skip
 
-    def check_table(self, key: str, name: str, obj: ObjectSpec, table: str, survey: dict) -> None:
+    def check_table(self, key: str, obj: ObjectSpec, table: str, survey: dict) -> None:
         subject = msg("doctor.av.table", table=table, code=obj.reader)
         reply = survey["reply"]
         if self.dictionary is not None:
@@ -403,14 +404,14 @@ class AccountViewDoctor:
         else:
             self.check(key, subject, "unchecked", msg("doctor.av.unreadable_no_dictionary", code=obj.reader))
 
-    def check_detail_table(self, where: str, name: str, obj: ObjectSpec, eff: ObjectSpec, survey: dict) -> ObjectSpec:
+    def check_detail_table(self, where: str, obj: ObjectSpec, eff: ObjectSpec, survey: dict) -> ObjectSpec:
         """The lines' table: under our name, or the one among the object's reply (or the dictionary) that its line
         fields fit."""
         key = f"{where}.detail_table"
         subject = msg("doctor.av.table", table=obj.detail_table, code=eff.reader)
         reply = self.read(eff.reader)[1] if eff.reader.upper() != obj.reader.upper() else survey["reply"]
         if self.dictionary is None:
-            self.check_table(key, name, eff, obj.detail_table, {**survey, "reply": reply})
+            self.check_table(key, eff, obj.detail_table, {**survey, "reply": reply})
             return eff
         if self.table_fields(obj.detail_table) is not None:
             self.check(key, subject, "confirmed", msg("doctor.av.table_fields",
@@ -437,7 +438,7 @@ class AccountViewDoctor:
         return eff.model_copy(update={"detail_table": table})
 
     # --- fields ----------------------------------------------------------------------------------------------------
-    def check_fields(self, where: str, name: str, obj: ObjectSpec, eff: ObjectSpec, survey: dict) -> None:
+    def check_fields(self, where: str, name: str, obj: ObjectSpec, eff: ObjectSpec) -> None:
         for group, table, ours in (("fields", eff.table, obj.table), ("line_fields", eff.detail_table,
                                                                        obj.detail_table)):  # fmt: skip
             specs: dict[str, FieldSpec] = getattr(obj, group)
@@ -446,10 +447,10 @@ class AccountViewDoctor:
             fields = self.table_fields(table)
             if fields is None:
                 for logical, spec in specs.items():
-                    if self.timed_out(f"{where}.{group}.{logical}", msg("doctor.av.field", table=table, field=spec.name,
-                                                                        entry=profile_ref(f"{where}.{group}.{logical}"))):  # fmt: skip
+                    key = f"{where}.{group}.{logical}"
+                    if self.timed_out(key, msg("doctor.av.field", table=table, field=spec.name, entry=profile_ref(key))):
                         return
-                    self.check_field_by_reading(f"{where}.{group}.{logical}", eff, table, spec)
+                    self.check_field_by_reading(key, eff, table, spec)
                 continue
             other = eff.table if group == "line_fields" else eff.detail_table
             self.check_group(where, group, table, specs, fields, self.table_fields(other) if other else None,
@@ -536,7 +537,7 @@ class AccountViewDoctor:
         """Without a data dictionary: the field in the rows read, or accepted in ``Fields`` of a one-row read."""
         subject = msg("doctor.av.field", table=table, field=spec.name, entry=profile_ref(key))
         readable, reply, _ = self.read(obj.reader)
-        rows = reply.get(table.upper()) or [] if readable else []
+        rows = (reply.get(table.upper()) or []) if readable else []
         if rows:
             if spec.name.upper() in {k.upper() for k in rows[0]}:
                 self.check(key, subject, "confirmed", msg("doctor.av.in_rows"))
@@ -610,9 +611,11 @@ class AccountViewDoctor:
         art, debtor = self.effective["article"], self.effective["debtor"]
         if self.usable("article"):
             self.filter_check("accountview.article.filter.keys", art, msg("doctor.av.filter_keys", code=art.reader),
-                              [Filter.in_(art.key_field, [PROBE, PROBE + "-2"])], f"accountview.article.fields.{art.key}")  # fmt: skip
+                              [Filter.in_(art.key_field, [PROBE, PROBE + "-2"])],
+                              f"accountview.article.fields.{art.key}")  # fmt: skip
         if self.usable("debtor"):
-            self.filter_check("accountview.debtor.filter.email", debtor, msg("doctor.av.filter_email", code=debtor.reader),
+            self.filter_check("accountview.debtor.filter.email", debtor,
+                              msg("doctor.av.filter_email", code=debtor.reader),
                               [Filter.in_(debtor["email"], [PROBE + "@example.invalid", PROBE + "2@example.invalid"])],
                               "accountview.debtor.fields.email")  # fmt: skip
         for name in ("sales_order", "booking"):

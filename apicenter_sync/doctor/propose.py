@@ -40,7 +40,7 @@ def proposed_toml(report: Report, profile: ApiProfile, lang: str | None = None) 
         head.append(render(msg("doctor.propose.nothing"), lang))
     text = "\n".join(f"# {line}" for line in head) + "\n\n"
     text += dump_toml(unflatten(changes), prefix="profile", comments=comments) if changes else "[profile]\n"
-    if questions:
-        text += "\n" + "\n".join(f"# {render(msg('doctor.propose.question', key=q.key, current=value_text(q.current), evidence=q.evidence), lang)}"
-                                 for q in questions) + "\n"  # fmt: skip
-    return text
+    for q in questions:
+        question = msg("doctor.propose.question", key=q.key, current=value_text(q.current), evidence=q.evidence)
+        text += f"\n# {render(question, lang)}"
+    return text + ("\n" if questions else "")
