@@ -21,6 +21,7 @@
         "wizards/apicenter_setup_wizard_views.xml",
         "wizards/apicenter_profile_transfer_views.xml",
         "views/apicenter_doctor_report_views.xml",
+        "views/apicenter_profile_line_views.xml",
         "views/apicenter_backend_views.xml",
         "views/apicenter_flow_views.xml",
         "views/apicenter_mapping_views.xml",

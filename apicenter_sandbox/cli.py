@@ -10,6 +10,7 @@ import threading
 import time
 
 from . import runner
+from .accountview.variant import VARIANTS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,9 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--av-client-id", default=runner.DEFAULT_AV_CLIENT_ID, help="AccountView OAuth2 client id")
     p.add_argument("--av-client-secret", default=runner.DEFAULT_AV_CLIENT_SECRET, help="AccountView OAuth2 secret")
     p.add_argument(
-        "--variant", default="default", choices=["default", "renamed"],
-        help="AccountView tenant names: default (our assumptions) or renamed (every assumed object, table and field "
-        "renamed, no group discounts; apicenter_sandbox/variants/renamed.toml configures the engine for it)",
+        "--variant", default="default", choices=["default", *VARIANTS],
+        help="AccountView tenant names: default (our assumptions), renamed (every assumed object, table and field "
+        "renamed, no group discounts; apicenter_sandbox/variants/renamed.toml configures the engine for it) or "
+        "reshaped (other names and descriptions, renamed keys, shorter fields, no payment conditions or shipping "
+        "methods); `apicenter-sync doctor --propose FILE` writes the profile of either",
     )  # fmt: skip
     p.add_argument(
         "--from-capture", metavar="DIR",

@@ -13,9 +13,11 @@ from pathlib import Path
 from . import config as config_mod
 from .connect import authorize, choose_company
 from .doctor import run_doctor
+from .doctor.propose import proposed_toml
 from .engine import FLOWS, RUN_ORDER, Engine, quiet_http_logs
 from .errors import SyncError
 from .flows.base import RunOptions, RunResult
+from .i18n import cli_language, msg, render
 from .store import SqliteStore
 from .store.sqlite_tokens import SqliteTokenStore
 
@@ -58,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--all", action="store_true", help="print confirmed checks too (default: only the others)")
     dr.add_argument("--capture", metavar="DIR", help="also write every request/reply of the checks into DIR for "
                     "support (redacted, as run --capture)")  # fmt: skip
+    dr.add_argument("--propose", metavar="FILE", help="write the profile with the tenant's names the doctor found "
+                    "(its [profile] section, each proposal commented with its evidence) into FILE")  # fmt: skip
 
     sub.add_parser("status", help="per flow: watermark, last run, open failures")
 
@@ -119,15 +123,17 @@ def cmd_doctor(cfg, args) -> int:
         report = run_doctor(engine, seconds=args.seconds, systems=systems)
     finally:
         engine.close()  # closes the capture too
+    lang = cli_language()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
-        lines = report.text().splitlines()
-        shown = [ln for ln in lines[1:] if args.all or not ln.startswith("CONFIRMED")]
-        print("\n".join([lines[0], *shown]))
+        print(report.text(lang, statuses=None if args.all else ("refuted", "unchecked")), end="")
         if report.refuted:
-            print("\nChange the API profile ([profile] in the configuration, docs/profile.md), the settings or the "
-                  "mapping tables the refuted lines name, then run the doctor again.")
+            print("\n" + render(msg("doctor.cli.change"), lang))
+    if args.propose:
+        write_file(Path(args.propose), proposed_toml(report, engine.profile, lang))
+        print(render(msg("doctor.cli.proposed", file=args.propose, proposals=len(report.proposals()),
+                         questions=len(report.questions())), lang), file=sys.stderr if args.json else sys.stdout)  # fmt: skip
     return report.exit_status()
 
 

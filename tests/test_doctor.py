@@ -14,8 +14,10 @@ from apicenter_sandbox.demo import sandbox_config_text
 from apicenter_sandbox.runner import start_sandboxes
 from apicenter_sync.cli import main
 from apicenter_sync.clients.mplus import OPERATIONS_USED
-from apicenter_sync.doctor import run_doctor
+from apicenter_sync.doctor import Report, run_doctor
+from apicenter_sync.doctor.propose import proposed_toml
 from apicenter_sync.engine import Engine
+from apicenter_sync.i18n import references
 from apicenter_sync.mplus_wsdl import wsdl_bytes
 from apicenter_sync.profile import ApiProfile, parse_profile_text
 
@@ -70,7 +72,8 @@ def test_everything_confirmed_on_a_tenant_that_matches_the_profile(sb):
     assert {"accountview.token", "accountview.company", "mplus.credentials", "mplus.employee"} <= keys
     assert {f"mplus.operation.{op}" for op in OPERATIONS_USED} <= keys
     article_ean = next(c for c in report.checks if c.id == "accountview.article.fields.ean")
-    assert article_ean.detail == "type C14"  # from the tenant's data dictionary
+    assert str(article_ean.detail) == "type C14"  # from the tenant's data dictionary
+    assert report.proposals() == [] and report.questions() == []
     assert report.versions == {"MplusKASSA API": "67.1.3", "bundled WSDL": "67.1.3"}
 
 
@@ -94,42 +97,122 @@ def test_read_only_and_bounded(sb):
     assert sum(calls[sb.accountview_url].values()) < 80 and sum(calls[sb.mplus_url].values()) < 15
 
 
-def test_the_default_profile_on_a_renamed_tenant_names_exactly_the_refuted_assumptions(variant_sb):
-    """(a) Every assumed name differs on this tenant and it has no group discounts: the doctor refutes exactly
-    those profile entries, and nothing it knows for sure."""
-    default = ApiProfile.default()
-    renamed = parse_profile_text(profile_file("renamed").read_text(encoding="utf-8"))
-    expected = {k for k, v in default.flat().items() if renamed.flat()[k] != v and not k.endswith(".length")}
-    expected.discard("accountview.group_discount.available")  # the default profile expects the discounts
-    expected |= {k for k in default.flat() if k.startswith("accountview.group_discount.")
-                 and k.rsplit(".", 1)[-1] not in ("available", "length")}  # fmt: skip
-    assumed = {e.key for e in default.entries() if e.evidence == "assumed"}
-    assert expected <= assumed | {k for k in expected if "group_discount" in k}
+def refuted_keys(report) -> set[str]:
+    return {c.profile_key for c in report.refuted if c.profile_key.startswith("accountview.")}
 
+
+def variant_profile(name: str) -> ApiProfile:
+    return parse_profile_text(profile_file(name).read_text(encoding="utf-8"))
+
+
+def test_on_a_renamed_tenant_the_doctor_proposes_the_tenants_names(variant_sb):
+    """Every assumed name differs on this tenant and it has no group discounts. The doctor proposes each of the
+    tenant's names, found in its business-object list and data dictionary; the proposals are the profile a person
+    wrote for it by hand (variants/renamed.toml), and one cause is one finding."""
     report, _ = doctor(variant_sb)
-    refuted = {c.profile_key for c in report.refuted if c.profile_key.startswith("accountview.")}
-    assert refuted == expected, (sorted(refuted - expected), sorted(expected - refuted))
     assert report.exit_status() == 1
-    not_checked = {c.id for c in report.checks if c.status == "unchecked"}
-    assert not_checked == {"accountview.price_list.filter.change_date", "accountview.price_list_item.filter.change_date",
-                           "accountview.group_discount.filter.change_date", "accountview.stock.filter.change_date",
-                           "accountview.warehouses"}  # fmt: skip
-    stock = next(c for c in report.checks if c.id == "accountview.stock.code")
-    assert "unknown business object 'STK1'" in stock.detail and "accountview.stock.available = false" in stock.hint
-    reference = next(c for c in report.checks if c.id == "accountview.sales_order.fields.reference")
-    assert reference.status == "refuted" and "SO_HDR has no field COMMENT1" in reference.detail
+    assert report.questions() == []
+    proposed = report.proposed_profile(ApiProfile.default())
+    assert proposed.flat() == variant_profile("renamed").flat()
+    # A renamed object is one finding with its code and table; its fields are checked in the tenant's table.
+    stock = [c for c in report.refuted if c.id.startswith("accountview.stock.") and ".fields." not in c.id]
+    assert [c.id for c in stock] == ["accountview.stock.code"]
+    assert {p.key: p.value for p in stock[0].proposals} == {"accountview.stock.code": "VRD1",
+                                                            "accountview.stock.table": "VOORRAAD"}
+    assert "unknown business object 'STK1'" in str(stock[0].detail)
+    sku = next(c for c in report.checks if c.id == "accountview.stock.fields.sku")
+    assert str(sku.subject).startswith("field VOORRAAD.ART_CODE")  # checked where the tenant keeps it
+    (found,) = sku.proposals
+    assert (found.value, found.confidence) == ("ARTIKEL", "high")
+    assert "described as “Artikelcode”" in str(found.evidence)
+    # An absent object is one finding proposing available = false, naming the steps it switches off.
+    discounts = [c for c in report.checks if "group_discount" in c.id]
+    assert [c.id for c in discounts] == ["accountview.group_discount.available"]
+    assert discounts[0].status == "refuted" and discounts[0].proposals[0].value is False
+    assert "no group discounts reach the till" in str(discounts[0].detail)
+    # Nothing is left unchecked: the filters ran on the names found.
+    assert not [c for c in report.checks if c.status == "unchecked"], report.text()
+    filters = next(c for c in report.checks if c.id == "accountview.stock.filter.change_date")
+    assert filters.status == "confirmed" and "VRD1" in str(filters.subject)
 
 
-def test_the_tenants_own_profile_is_confirmed(variant_sb):
-    renamed = parse_profile_text(profile_file("renamed").read_text(encoding="utf-8"))
-    report, _ = doctor(variant_sb, renamed)
-    assert report.state == "confirmed", report.text()
-    discounts = next(c for c in report.checks if c.id == "accountview.group_discount.available")
-    assert discounts.status == "confirmed" and "has no DSC1" in discounts.detail
-    # The profile saying "absent" about an object that exists is refuted, not silently accepted.
+def test_the_proposed_profile_is_confirmed_on_the_next_run(variant_sb):
+    report, _ = doctor(variant_sb)
+    again, _ = doctor(variant_sb, report.proposed_profile(ApiProfile.default()))
+    assert again.state == "confirmed", again.text()
+    discounts = next(c for c in again.checks if c.id == "accountview.group_discount.available")
+    assert discounts.status == "confirmed" and "has no DSC1" in str(discounts.detail)
+    # The profile saying "absent" about an object that exists is refuted, with the proposal to switch it on.
+    renamed = variant_profile("renamed")
     report, _ = doctor(variant_sb, ApiProfile.from_flat({**renamed.flat(), "accountview.warehouse.available": False}))
     check = next(c for c in report.checks if c.id == "accountview.warehouse.available")
-    assert check.status == "refuted" and "set accountview.warehouse.available = true" in check.hint
+    assert check.status == "refuted" and [(p.key, p.value) for p in check.proposals] == [
+        ("accountview.warehouse.available", True)]
+
+
+@pytest.fixture(scope="module")
+def reshaped_sb():
+    with start_sandboxes(size=60, variant="reshaped") as sandboxes:
+        yield sandboxes
+
+
+def test_a_tenant_with_renamed_tables_keys_absent_objects_and_shorter_fields(reshaped_sb):
+    """The second tenant: other names and descriptions, tables renamed with their fields the same, renamed keys, no
+    payment conditions or shipping methods, text fields shorter than the engine writes. One finding per cause, and
+    the proposals are its profile."""
+    report, _ = doctor(reshaped_sb)
+    proposed = report.proposed_profile(ApiProfile.default())
+    assert proposed.flat() == variant_profile("reshaped").flat()
+    assert report.questions() == []
+    refuted = refuted_keys(report)
+    # A renamed table whose fields are the same: one finding, not one per field.
+    assert {k for k in refuted if k.startswith("accountview.price_list_item.")} == {"accountview.price_list_item.code"}
+    prices = [c for c in report.checks if c.id.startswith("accountview.price_list_item.fields.")]
+    assert len(prices) == 5 and {c.status for c in prices} == {"confirmed"}
+    assert all("in ART_PRIJS" in str(c.detail) for c in prices)
+    # Absent objects: one finding each, with what can fill the switched-off step instead.
+    conditions = [c for c in report.checks if ".payment_condition." in c.id and not c.id.startswith(
+        ("accountview.debtor", "accountview.sales_order", "accountview.booking"))]  # fmt: skip
+    assert [c.id for c in conditions] == ["accountview.payment_condition.available"]
+    assert ("table", "payment_condition_days") in references(conditions[0].detail)
+    # Shorter fields in the same pass as the names: the length proposal beside the field.
+    name = next(c for c in report.checks if c.id == "accountview.delivery_address.fields.name")
+    assert name.status == "refuted" and [(p.key, p.value) for p in name.proposals] == [
+        ("accountview.delivery_address.fields.name.length", 30)]
+    # A renamed key, and a warehouse link that follows the renamed warehouse table.
+    assert {p.key: p.value for c in report.refuted for p in c.proposals if ".record_id" in p.key} == {
+        "accountview.delivery_address.fields.record_id": "ADDR_ID", "accountview.stock.fields.record_id": "STK_ID"}
+    again, _ = doctor(reshaped_sb, proposed)
+    assert again.state == "confirmed", again.text()
+
+
+def test_an_entry_that_cannot_be_placed_is_a_question(tmp_path):
+    """Two fields of the tenant fit a profile field equally well: the doctor asks instead of guessing."""
+    from apicenter_sandbox.accountview.variant import Variant
+
+    twins = Variant("twins", {}, {}, {"ARTICLE": {"SIZE_CODE": "KENMERK1", "COLOR_CODE": "KENMERK2"}},
+                    lengths={"ARTICLE": {"COLOR_CODE": 10}},
+                    labels={"ARTICLE": {"SIZE_CODE": "Kenmerk", "COLOR_CODE": "Kenmerk"}})  # fmt: skip
+    with start_sandboxes(size=20, variant=twins) as sb:
+        report, _ = doctor(sb)
+    questions = {q.key: q for q in report.questions()}
+    assert set(questions) == {"accountview.article.fields.size", "accountview.article.fields.colour"}
+    assert set(questions["accountview.article.fields.size"].candidates[:2]) == {"KENMERK1", "KENMERK2"}
+    assert "accountview.article.fields.size" not in {p.key for p in report.proposals()}
+    size = next(c for c in report.checks if c.id == "accountview.article.fields.size")
+    assert "choose" in str(size.hint)
+    text = proposed_toml(report, ApiProfile.default())
+    assert "# question: accountview.article.fields.size (now SIZE_CODE)" in text
+    assert parse_profile_text(text) == ApiProfile.default()  # a question is never written as a value
+
+
+def test_a_wrong_name_in_the_profile_is_found_back(sb):
+    """A typo in the profile: the doctor proposes the field the tenant has, by its description."""
+    profile = ApiProfile.from_overrides({"accountview": {"debtor": {"fields": {"phone": "TEL_BUSS"}},
+                                                         "article": {"fields": {"ean": "EAN"}}}})  # fmt: skip
+    report, _ = doctor(sb, profile)
+    assert {p.key: p.value for p in report.proposals()} == {"accountview.debtor.fields.phone": "TEL_BUS",
+                                                           "accountview.article.fields.ean": "EAN_CODE"}
 
 
 def test_lengths_and_types_from_the_data_dictionary(sb):
@@ -140,10 +223,12 @@ def test_lengths_and_types_from_the_data_dictionary(sb):
     }}}})  # fmt: skip
     report, _ = doctor(sb, profile)
     name = next(c for c in report.checks if c.id == "accountview.debtor.fields.name")
-    assert name.status == "refuted" and "holds 40 characters" in name.detail
-    assert "accountview.debtor.fields.name.length = 40" in name.hint
+    assert name.status == "refuted" and "holds 40 characters" in str(name.detail)
+    assert [(p.key, p.value, p.confidence) for p in name.proposals] == [
+        ("accountview.debtor.fields.name.length", 40, "high")]
     email = next(c for c in report.checks if c.id == "accountview.debtor.fields.email")
-    assert email.status == "refuted" and "type N9" in email.detail
+    assert email.status == "refuted" and "type N9" in str(email.detail)
+    assert [(p.key, p.value) for p in email.proposals] == [("accountview.debtor.fields.email", "MAIL_BUS")]
     assert {c.profile_key for c in report.refuted} == {"accountview.debtor.fields.name", "accountview.debtor.fields.email"}
 
 
@@ -167,8 +252,9 @@ def test_the_live_wsdl_is_compared_with_the_bundled_one(sb):
         reset(sb)
     refuted = {c.id: c.detail for c in report.refuted}
     assert set(refuted) == {"mplus.operation.getTurnoverGroups", "mplus.operation.getOrders"}, report.text()
-    assert refuted["mplus.operation.getTurnoverGroups"] == "the live WSDL has no operation getTurnoverGroups"
-    assert "lacks request/branchNumbers" in refuted["mplus.operation.getOrders"]
+    assert str(refuted["mplus.operation.getTurnoverGroups"]) == "the live WSDL has no operation getTurnoverGroups"
+    assert "lacks request/branchNumbers" in str(refuted["mplus.operation.getOrders"])
+    assert refuted["mplus.operation.getOrders"].render("nl").startswith("in het verzoek getOrders")
 
 
 def test_what_the_till_uses_must_be_configured(sb):
@@ -210,7 +296,7 @@ def test_no_access_and_no_time_are_said_as_such(sb):
         env.av.token_store.save(tokens.__class__(**{**tokens.__dict__, "refresh_token": "revoked"}))
         report = run_doctor(Engine(env.store, env.av, env.mp), systems=("accountview",))
         assert [c.id for c in report.checks] == ["accountview.token", "accountview.rest"]
-        assert report.checks[0].status == "refuted" and "connect AccountView again" in report.checks[0].hint
+        assert report.checks[0].status == "refuted" and "connect AccountView again" in str(report.checks[0].hint)
         assert report.exit_status() == 1
     finally:
         env.close()
@@ -221,10 +307,10 @@ def test_no_access_and_no_time_are_said_as_such(sb):
     finally:
         env.close()
     assert report.state == "unchecked" and report.exit_status() == 3
-    assert any("time (0 s) ran out" in c.detail for c in report.checks)
+    assert any("time (0 s) ran out" in str(c.detail) for c in report.checks)
 
 
-def test_the_command_line_doctor(sb, tmp_path, capsys):
+def test_the_command_line_doctor(sb, tmp_path, capsys, monkeypatch):
     reset(sb)
     config = tmp_path / "apicenter.toml"
     config.write_text(sandbox_config_text(sb).replace('non_numeric_sku = "reject"', 'non_numeric_sku = "generate"'),
@@ -244,9 +330,20 @@ def test_the_command_line_doctor(sb, tmp_path, capsys):
     assert {c["id"] for c in data["checks"] if c["system"] == "accountview"} == {"accountview.warehouse.HOOFD",
                                                                                  "accountview.warehouse.WINKEL"}
     config.write_text(config.read_text() + '\n[profile.accountview.stock]\ncode = "VRD1"\n', encoding="utf-8")
+    proposed = tmp_path / "proposed.toml"
+    assert main(["--config", str(config), "doctor", "--only", "accountview", "--propose", str(proposed)]) == 1
+    out = capsys.readouterr().out
+    assert "REFUTED      accountview Stock per warehouse: business object VRD1, table ART_STOCK" in out
+    assert "proposed: accountview.stock.code = STK1 (high confidence: business object STK1" in out
+    assert f"{proposed}: the proposed [profile] (1 proposals, 0 questions)" in out
+    text = proposed.read_text(encoding="utf-8")
+    assert "# proposed (high confidence): business object STK1" in text
+    assert parse_profile_text(text) == ApiProfile.default()  # STK1 is the default: the proposal undoes the change
+    monkeypatch.setenv("APICENTER_LANG", "nl")
     assert main(["--config", str(config), "doctor", "--only", "accountview"]) == 1
     out = capsys.readouterr().out
-    assert "REFUTED      accountview business object VRD1" in out and "set accountview.stock.code" in out
+    assert "WEERLEGD     accountview Voorraad per magazijn: bedrijfsobject VRD1, tabel ART_STOCK" in out
+    assert "voorstel: accountview.stock.code = STK1 (grote zekerheid" in out
 
 
 def test_the_list_of_operations_the_doctor_checks_is_complete():
@@ -276,4 +373,29 @@ def test_booking_per_till_closing_needs_an_account_per_payment_method(sb):
     assert by_id["mplus.payment_account.CASH"].status == "confirmed"
     refuted = {c.id for c in report.refuted if c.id.startswith("mplus.payment_account.")}
     assert refuted == {"mplus.payment_account.IDEAL", "mplus.payment_account.ACCOUNT", "mplus.payment_account.GIFTCARD"}
-    assert "payment_method_account" in by_id["mplus.payment_account.IDEAL"].hint
+    assert references(by_id["mplus.payment_account.IDEAL"].hint) == [("table", "payment_method_account")]
+
+
+def test_a_report_keeps_its_messages_and_proposals(variant_sb):
+    """Stored as data (Odoo keeps it so), a report reads back in any language with its proposals."""
+    report, _ = doctor(variant_sb)
+    data = json.loads(json.dumps(report.to_dict()))
+    back = Report.from_dict(data)
+    assert back.text("nl") == report.text("nl") and back.text("pl") == report.text("pl")
+    assert [p.to_dict() for p in back.proposals()] == [p.to_dict() for p in report.proposals()]
+    stock = next(c for c in data["checks"] if c["id"] == "accountview.stock.code")
+    assert stock["subject"].startswith("Stock per warehouse: business object STK1")  # the English text, searchable
+    assert stock["subject_data"]["key"] == "doctor.av.object_renamed"
+    assert "⟦" in back.text("xx") and not [ln for ln in back.text("xx").splitlines()[1:] if "⟦" not in ln]
+
+
+def test_descriptions_are_compared_word_by_word():
+    """Compounds, abbreviations and case do not hide a match; another meaning does not come near."""
+    from apicenter_sync.doctor.finder import label_similarity
+
+    assert label_similarity("BTW-code", "btw code") == 1.0
+    assert label_similarity("Verkoopprijs incl. BTW", "Prijs inclusief BTW") > 0.6
+    assert label_similarity("Voorraadartikel", "Voorraad bijhouden") > 0.4 > label_similarity("Voorraadartikel",
+                                                                                             "Geblokkeerd")  # fmt: skip
+    assert label_similarity("Land van herkomst", "Herkomstland") > label_similarity("Land van herkomst", "ISO-landcode")
+    assert label_similarity("", "Maat") == 0.0

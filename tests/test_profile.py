@@ -165,5 +165,21 @@ def test_the_toml_configuration_carries_the_profile(tmp_path):
 
 def test_every_entry_is_described():
     for entry in ApiProfile.default().entries():
-        assert entry.meaning.strip(), entry.key
+        assert str(entry.meaning).strip(), entry.key
         assert entry.evidence in ("documented", "observed", "assumed", "choice"), entry.key
+
+
+def test_every_entry_has_a_name_and_a_meaning_in_every_language():
+    """The screens, the doctor and the log name an entry by its words (profile.toml), never by a key that the
+    catalogue lacks; the Dutch and Polish words are their own."""
+    from apicenter_sync.i18n import LANGUAGES, Msg, catalogue
+
+    entries = catalogue()
+    for entry in ApiProfile.default().entries():
+        assert f"profile.{entry.key}" in entries, entry.key
+        for message in (entry.name, entry.meaning):
+            assert isinstance(message, Msg) and message.keys() <= set(entries), (entry.key, message.keys() - set(entries))
+        texts = {lang: entry.name.render(lang) for lang in LANGUAGES}
+        assert len(set(texts.values())) > 1 or entry.key.startswith("mplus."), texts
+    for name in ApiProfile.default().accountview.objects:
+        assert f"profile.accountview.{name}" in entries and f"profile.meaning.accountview.{name}" in entries

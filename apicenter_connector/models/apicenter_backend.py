@@ -432,6 +432,18 @@ class ApicenterBackend(models.Model):
             backend.message_post(body=self.env._("API profile reset to the shipped defaults."))
         return True
 
+    def action_open_profile(self):
+        """The backend's API profile grouped by object and searchable (``profile_changed_only``: the changes)."""
+        self.ensure_one()
+        self._check_admin()
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_profile_line_action")
+        action["domain"] = [("backend_id", "=", self.id)]
+        action["context"] = {"search_default_group_object": 1, "default_backend_id": self.id}
+        if self.env.context.get("profile_changed_only"):
+            action["context"]["search_default_changed"] = 1
+        action["name"] = self.env._("API Profile of %s", self.name)
+        return action
+
     def action_profile_transfer(self):
         """Export the profile as a TOML file, or import one (the [profile] section of apicenter.toml)."""
         self.ensure_one()

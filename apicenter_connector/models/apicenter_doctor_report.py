@@ -3,13 +3,31 @@
 
 A report with refuted checks holds the backend's first real run (dry runs still go) until an administrator has
 looked at it and confirmed it (*Confirm and Allow Runs*), or a later check confirms everything.
+
+Each line's subject, detail and hint are the engine's messages: stored in English (searchable) with their data,
+shown in the reader's language. Where the doctor found the tenant's own name of a refuted entry it keeps a
+*proposal* (current and proposed value, confidence, evidence); an administrator applies the ones chosen, which
+changes the backend's API profile (recorded in its chatter) and runs the check again.
 """
 
+from apicenter_sync.errors import ConfigError
+from apicenter_sync.i18n import render, stored_data
+from apicenter_sync.profile import ApiProfile
+from markupsafe import Markup, escape
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
+
+from .apicenter_profile_line import entry_name, from_text, group_of, group_selection, to_text
+from .engine_text import shown
 
 STATES = [("confirmed", "All confirmed"), ("refuted", "Refuted"), ("unchecked", "Not everything checked")]
 CHECK_STATES = [("confirmed", "Confirmed"), ("refuted", "Refuted"), ("unchecked", "Not checked")]
+CONFIDENCE = [("high", "High"), ("medium", "Medium"), ("low", "Question")]
+
+
+def _text(value):
+    return render(value, "en") or False
 
 
 class ApicenterDoctorReport(models.Model):
@@ -30,6 +48,8 @@ class ApicenterDoctorReport(models.Model):
     refuted_count = fields.Integer(readonly=True)
     unchecked_count = fields.Integer(string="Not Checked", readonly=True)
     check_ids = fields.One2many("apicenter.doctor.check", "report_id", string="Checks", readonly=True)
+    proposal_ids = fields.One2many("apicenter.doctor.proposal", "report_id", string="Proposals", readonly=True)
+    proposal_count = fields.Integer(compute="_compute_proposal_count", string="Open Proposals")
     reviewed_by_id = fields.Many2one("res.users", string="Confirmed By", readonly=True)
     reviewed_at = fields.Datetime(string="Confirmed At", readonly=True)
     summary = fields.Char(compute="_compute_summary")
@@ -44,11 +64,16 @@ class ApicenterDoctorReport(models.Model):
                 unchecked=report.unchecked_count,
             )
 
+    @api.depends("proposal_ids.applied", "proposal_ids.question")
+    def _compute_proposal_count(self):
+        for report in self:
+            report.proposal_count = len(report.proposal_ids.filtered(lambda p: not p.applied and not p.question))
+
     @api.model
     def _from_engine(self, backend, report):
-        """Store an :class:`apicenter_sync.doctor.Report` of ``backend``."""
+        """Store an :class:`apicenter_sync.doctor.Report` of ``backend``, with its proposals."""
         counts = report.counts()
-        return self.sudo().create(
+        stored = self.sudo().create(
             {
                 "backend_id": backend.id,
                 "state": report.state,
@@ -64,10 +89,13 @@ class ApicenterDoctorReport(models.Model):
                             "sequence": i,
                             "system": c.system,
                             "check_key": c.id,
-                            "subject": c.subject,
+                            "subject": _text(c.subject),
+                            "subject_data": stored_data(c.subject) or False,
                             "status": c.status,
-                            "detail": c.detail or False,
-                            "hint": c.hint or False,
+                            "detail": _text(c.detail),
+                            "detail_data": stored_data(c.detail) or False,
+                            "hint": _text(c.hint),
+                            "hint_data": stored_data(c.hint) or False,
                             "profile_key": c.profile_key or False,
                         }
                     )
@@ -75,6 +103,27 @@ class ApicenterDoctorReport(models.Model):
                 ],
             }
         )
+        lines = {line.sequence: line for line in stored.check_ids}
+        proposals = []
+        for i, check in enumerate(report.checks):
+            for p in check.proposals if check.status == "refuted" else ():
+                proposals.append(
+                    {
+                        "report_id": stored.id,
+                        "check_id": lines[i].id,
+                        "sequence": len(proposals),
+                        "key": p.key,
+                        "current_value": to_text(p.current),
+                        "proposed_value": False if p.question else to_text(p.value),
+                        "confidence": p.confidence,
+                        "question": p.question,
+                        "candidates": ", ".join(p.candidates) or False,
+                        "evidence": _text(p.evidence),
+                        "evidence_data": stored_data(p.evidence) or False,
+                    }
+                )
+        self.env["apicenter.doctor.proposal"].sudo().create(proposals)
+        return stored
 
     def action_confirm(self):
         """An administrator has read the refuted checks and lets the backend run anyway."""
@@ -94,6 +143,15 @@ class ApicenterDoctorReport(models.Model):
             )
         return True
 
+    def action_view_proposals(self):
+        """The report's proposals as a list: select the ones to apply (administrators)."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_doctor_proposal_action")
+        action["domain"] = [("report_id", "=", self.id)]
+        action["context"] = {"search_default_open": 1}
+        return action
+
 
 class ApicenterDoctorCheck(models.Model):
     _name = "apicenter.doctor.check"
@@ -104,9 +162,111 @@ class ApicenterDoctorCheck(models.Model):
     sequence = fields.Integer()
     system = fields.Selection([("accountview", "AccountView"), ("mplus", "MplusKASSA")], required=True)
     check_key = fields.Char(string="Check", required=True)
-    subject = fields.Char(required=True)
+    subject = fields.Char(required=True, help="What was checked, in English (searchable).")
+    subject_data = fields.Text(readonly=True, help="The engine's message (JSON), shown in each reader's language.")
+    subject_shown = fields.Char(string="Subject", compute="_compute_shown")
     status = fields.Selection(CHECK_STATES, required=True, index=True)
-    detail = fields.Text(help="What the server answered, or why it could not be checked.")
-    hint = fields.Char(string="What to Do")
+    detail = fields.Text(help="What the server answered, or why it could not be checked (English).")
+    detail_data = fields.Text(readonly=True)
+    detail_shown = fields.Text(string="Detail", compute="_compute_shown",
+                               help="What the server answered, or why it could not be checked.")  # fmt: skip
+    hint = fields.Char(string="What to Do (English)")
+    hint_data = fields.Text(readonly=True)
+    hint_shown = fields.Char(string="What to Do", compute="_compute_shown")
     profile_key = fields.Char(string="Profile Entry / Setting", help="The API-profile entry, setting or mapping "
                               "table to change when the check is refuted.")  # fmt: skip
+    proposal_ids = fields.One2many("apicenter.doctor.proposal", "check_id", string="Proposals")
+
+    @api.depends("subject", "subject_data", "detail", "detail_data", "hint", "hint_data")
+    @api.depends_context("lang")
+    def _compute_shown(self):
+        for check in self:
+            check.subject_shown = shown(self.env, check.subject, check.subject_data)
+            check.detail_shown = shown(self.env, check.detail, check.detail_data)
+            check.hint_shown = shown(self.env, check.hint, check.hint_data)
+
+
+class ApicenterDoctorProposal(models.Model):
+    _name = "apicenter.doctor.proposal"
+    _description = "APIcenter Connection Check Proposal"
+    _order = "report_id, sequence, id"
+    _rec_name = "key"
+
+    report_id = fields.Many2one("apicenter.doctor.report", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one(related="report_id.backend_id", store=True)
+    check_id = fields.Many2one("apicenter.doctor.check", ondelete="cascade", string="Finding")
+    sequence = fields.Integer()
+    key = fields.Char(string="Profile Entry Key", required=True, readonly=True)
+    name = fields.Char(string="Profile Entry", compute="_compute_shown")
+    group = fields.Selection(selection="_selection_group", string="Object", compute="_compute_group", store=True)
+    current_value = fields.Char(string="Current", readonly=True)
+    proposed_value = fields.Char(string="Proposed", readonly=True)
+    confidence = fields.Selection(CONFIDENCE, required=True, readonly=True)
+    question = fields.Boolean(readonly=True, help="The check could not place this entry: decide it yourself in the "
+                              "API Profile tab (the nearest names are in the evidence).")  # fmt: skip
+    candidates = fields.Char(string="Nearest Names", readonly=True)
+    evidence = fields.Text(readonly=True, help="Why the check proposes it (English).")
+    evidence_data = fields.Text(readonly=True)
+    evidence_shown = fields.Text(string="Evidence", compute="_compute_shown")
+    applied = fields.Boolean(readonly=True)
+    applied_by_id = fields.Many2one("res.users", readonly=True)
+
+    def _selection_group(self):
+        return group_selection(self.env)
+
+    @api.depends("key")
+    def _compute_group(self):
+        for proposal in self:
+            proposal.group = group_of(proposal.key)
+
+    @api.depends("key", "evidence", "evidence_data")
+    @api.depends_context("lang")
+    def _compute_shown(self):
+        for proposal in self:
+            proposal.name = entry_name(self.env, proposal.key)
+            proposal.evidence_shown = shown(self.env, proposal.evidence, proposal.evidence_data)
+
+    def action_apply(self):
+        """Apply the chosen proposals to their backend's API profile, record the change in its chatter and run the
+        connection check again (its report opens)."""
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only an administrator can change the API profile."))
+        chosen = self.filtered(lambda p: not p.question and not p.applied)
+        if not chosen:
+            raise UserError(self.env._("Choose proposals that are not applied yet; a question has no value to apply."))
+        backends = chosen.backend_id
+        if len(backends) > 1:
+            raise UserError(self.env._("Apply the proposals of one backend at a time."))
+        backend = backends.sudo()
+        values = backend._api_profile().flat()
+        changes = []
+        for proposal in chosen:
+            try:
+                value = from_text(proposal.key, proposal.proposed_value)
+            except ConfigError as exc:
+                raise UserError(str(exc)) from None
+            changes.append((proposal, to_text(values.get(proposal.key)), to_text(value)))
+            values[proposal.key] = value
+        try:
+            profile = ApiProfile.from_flat(values)
+        except ConfigError as exc:
+            raise UserError(self.env._("These proposals do not make a valid API profile: %s", exc)) from None
+        backend._set_api_profile(profile)
+        chosen.sudo().write({"applied": True, "applied_by_id": self.env.user.id})
+        items = Markup("").join(
+            Markup("<li>%s (<code>%s</code>): %s → %s</li>") % (p.name, p.key, old or "-", new)
+            for p, old, new in changes
+        )
+        report = chosen.report_id[:1]
+        backend.message_post(
+            body=escape(
+                self.env._(
+                    "API profile: %(n)s proposal(s) of the connection check of %(date)s applied by %(user)s.",
+                    n=len(changes),
+                    date=report.checked_at,
+                    user=self.env.user.name,
+                )
+            )
+            + Markup("<ul>%s</ul>") % items
+        )
+        return backend.with_env(self.env).action_check_connection()

@@ -4,11 +4,15 @@
 Every AccountView business object, table and field the engine uses, and every MplusKASSA choice the WSDL leaves
 open, is one line: its key, the value of this tenant, the shipped default, what it means and how sure the default
 is. The engine builds its :class:`~apicenter_sync.profile.ApiProfile` from these lines on every run.
+
+An entry's name and meaning are the engine's words (catalogue ``profile.toml``), shown in the reader's language;
+lines are grouped by the object they belong to.
 """
 
 from functools import lru_cache
 
 from apicenter_sync.errors import ConfigError
+from apicenter_sync.i18n import msg, profile_ref, render
 from apicenter_sync.profile import ApiProfile
 
 from odoo import api, fields, models
@@ -28,6 +32,29 @@ def default_entries():
     return {
         e.key: (i, e.default, e.meaning, e.evidence, e.system) for i, e in enumerate(ApiProfile.default().entries())
     }
+
+
+@lru_cache(maxsize=1)
+def entry_groups():
+    """key -> the object (or section) it belongs to, and those groups in the profile's order."""
+    groups = {e.key: e.group for e in ApiProfile.default().entries()}
+    return groups, list(dict.fromkeys(groups.values()))
+
+
+def group_selection(env):
+    """The groups of the profile as a selection, named in the reader's language."""
+    names = {"accountview": msg("profile.group.accountview"), "mplus": msg("profile.group.mplus")}
+    return [(g, render(names.get(g) or profile_ref(g), env.lang)) for g in entry_groups()[1]]
+
+
+def group_of(key):
+    parts = (key or "").split(".")
+    return entry_groups()[0].get(key) or (parts[0] if parts[0] in ("accountview", "mplus") else False)
+
+
+def entry_name(env, key):
+    """A profile entry in the reader's words (its key when the engine no longer knows it)."""
+    return render(profile_ref(key), env.lang) if key in default_entries() else key
 
 
 def to_text(value):
@@ -70,32 +97,70 @@ class ApicenterProfileLine(models.Model):
     backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     key = fields.Char(required=True, readonly=True, help="The entry, as the doctor's report and docs/profile.md name it.")
+    name = fields.Char(string="Entry", compute="_compute_description", search="_search_name",
+                       help="The entry in words; the key beside it is what apicenter.toml and support use.")
+    group = fields.Selection(selection="_selection_group", string="Object", compute="_compute_group", store=True,
+                             index=True, help="The business object (or section) the entry belongs to.")
     value = fields.Char(
         help="This administration's name (or choice). Change it where the doctor refutes the default; "
         "true/false for 'available', a number for 'length', comma-separated numbers for branches, comma-separated attribute=field entries for attribute_fields."
     )
     default_value = fields.Char(string="Default", compute="_compute_description")
     meaning = fields.Char(compute="_compute_description")
-    evidence = fields.Selection(EVIDENCE, compute="_compute_description", help="How sure the default is.")
+    evidence = fields.Selection(EVIDENCE, compute="_compute_description", search="_search_evidence",
+                                help="How sure the default is.")
     system = fields.Selection(
         [("accountview", "AccountView"), ("mplus", "MplusKASSA")], compute="_compute_description"
     )
-    changed = fields.Boolean(compute="_compute_description", help="Differs from the shipped default.")
+    changed = fields.Boolean(compute="_compute_description", search="_search_changed",
+                             help="Differs from the shipped default.")
 
     _sql_constraints = [
         ("backend_key_uniq", "unique(backend_id, key)", "A backend has one line per API-profile entry."),
     ]
 
+    def _selection_group(self):
+        return group_selection(self.env)
+
+    @api.depends("key")
+    def _compute_group(self):
+        for line in self:
+            line.group = group_of(line.key)
+
     @api.depends("key", "value")
+    @api.depends_context("lang")
     def _compute_description(self):
         entries = default_entries()
         for line in self:
             _seq, default, meaning, evidence, system = entries.get(line.key, (0, None, "", False, False))
+            line.name = entry_name(self.env, line.key)
             line.default_value = to_text(default)
-            line.meaning = meaning or self.env._("No longer used by the engine")
+            line.meaning = render(meaning, self.env.lang) if meaning else self.env._("No longer used by the engine")
             line.evidence = evidence or False
             line.system = system or False
             line.changed = (line.value or "").strip() != to_text(default)
+
+    def _search_changed(self, operator, value):
+        """Lines whose value differs (or not) from the shipped default."""
+        if operator not in ("=", "!=", "in", "not in"):
+            raise ValueError(self.env._("Unsupported search on 'changed': %s", operator))
+        values = value if isinstance(value, list | tuple | set) else [value]
+        wanted = any(values) == (operator in ("=", "in"))
+        changed = self.sudo().search([]).filtered("changed")
+        return [("id", "in" if wanted else "not in", changed.ids)]
+
+    def _search_evidence(self, operator, value):
+        values = value if isinstance(value, list | tuple | set) else [value]
+        keys = [k for k, entry in default_entries().items() if entry[3] in values]
+        return [("key", "in" if operator in ("=", "in") else "not in", keys)]
+
+    def _search_name(self, operator, value):
+        """The entry by its words in the reader's language, or by its key."""
+        if operator not in ("ilike", "like", "=", "=ilike"):
+            return [("key", operator, value)]
+        text = str(value or "").lower()
+        keys = [k for k in default_entries() if text in entry_name(self.env, k).lower()]
+        return ["|", ("key", "ilike", text), ("key", "in", keys)]
 
     @api.constrains("value")
     def _check_profile(self):

@@ -150,8 +150,90 @@ class TestProfileAndDoctor(ApicenterCase):
                 self.assertEqual(run.state, "done", f"{name}: {run.error}")
             prices = self.env["apicenter.log.line"].search([("backend_id", "=", backend.id), ("flow", "=", "prices"),
                                                             ("entity", "=", "profile")])  # fmt: skip
-            self.assertIn("group discounts: switched off", prices[:1].error)
+            self.assertIn("no group discounts reach the till's price groups: switched off", prices[:1].error)
             self.assertTrue(sb.mplus.app.store.stock, "stock reached the till through the renamed stock object")
+
+    def test_an_administrator_applies_the_proposals_and_the_check_runs_again(self):
+        """The doctor finds the reshaped tenant's own names; an administrator applies the ones chosen (recorded on
+        the backend), the check runs again, and after the last one it confirms everything and the flows run."""
+        Report = self.env["apicenter.doctor.report"]
+        with start_sandboxes(size=30, variant="reshaped") as sb:
+            backend = configure_sandbox_backend(self.env, sb, name="Reshaped tenant")
+            create_sandbox_flows(backend, {"products": {"non_numeric_sku": "generate"}})
+            report = Report.browse(backend.action_check_connection()["res_id"])
+            self.assertEqual(report.state, "refuted")
+            self.assertEqual(report.proposal_count, 28)
+            self.assertFalse(report.proposal_ids.filtered("question"))
+            table = report.proposal_ids.filtered(lambda p: p.key == "accountview.price_list_item.table")
+            self.assertEqual((table.current_value, table.proposed_value, table.confidence),
+                             ("PRICE_ART", "ART_PRIJS", "high"))  # fmt: skip
+            self.assertEqual(table.group, "accountview.price_list_item")
+            # A renamed table is one finding, not one per field.
+            refuted = report.check_ids.filtered(lambda c: c.status == "refuted").mapped("check_key")
+            self.assertEqual([k for k in refuted if k.startswith("accountview.price_list_item.")],
+                             ["accountview.price_list_item.code"])  # fmt: skip
+            action = report.action_view_proposals()
+            self.assertEqual((action["res_model"], action["domain"]), ("apicenter.doctor.proposal",
+                                                                       [("report_id", "=", report.id)]))  # fmt: skip
+            with self.assertRaises(AccessError):
+                report.proposal_ids.with_user(self.manager).action_apply()
+            # The administrator keeps one proposal back: the profile takes the others, the check runs again.
+            kept = report.proposal_ids.filtered(lambda p: p.key == "accountview.shipping_method.available")
+            action = (report.proposal_ids - kept).action_apply()
+            second = Report.browse(action["res_id"])
+            self.assertNotEqual(second, report)
+            self.assertEqual(backend._api_profile().accountview.price_list_item.table, "ART_PRIJS")
+            self.assertTrue(backend._api_profile().accountview.shipping_method.available)
+            note = backend.message_ids.filtered(lambda m: "27 proposal(s)" in (m.body or ""))
+            self.assertEqual(len(note), 1)
+            self.assertIn("ART_PRIJS", note.body)
+            self.assertEqual(second.state, "refuted")
+            self.assertEqual(second.check_ids.filtered(lambda c: c.status == "refuted").mapped("check_key"),
+                             ["accountview.shipping_method.available"])  # fmt: skip
+            with self.assertRaises(UserError):
+                (report.proposal_ids - kept).action_apply()  # already applied
+            third = Report.browse(second.proposal_ids.action_apply()["res_id"])
+            self.assertEqual(third.state, "confirmed", third.check_ids.filtered(lambda c: c.status != "confirmed")
+                             .mapped("detail"))  # fmt: skip
+            for name in ("products", "customers", "stock", "prices", "orders"):
+                run = self._run(self._flow(name, backend))
+                self.assertEqual(run.state, "done", f"{name}: {run.error}")
+            notices = self.env["apicenter.log.line"].search([("backend_id", "=", backend.id), ("flow", "=", "customers"),
+                                                             ("entity", "=", "profile")])  # fmt: skip
+            self.assertEqual(notices.mapped("source_id"), ["accountview.payment_condition.available"])
+
+    def test_the_report_and_the_profile_in_the_readers_language(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.backend._connect_accountview()  # earlier tests rotated the refresh token this transaction forgot
+        self._line("accountview.stock.code").value = "VRD1"
+        report = self.env["apicenter.doctor.report"].browse(self.backend.action_check_connection()["res_id"])
+        check = report.check_ids.filtered(lambda c: c.check_key == "accountview.stock.code")
+        self.assertEqual(check.subject, "Stock per warehouse: business object VRD1, table ART_STOCK")
+        dutch = check.with_context(lang="nl_NL")
+        self.assertEqual(dutch.subject_shown, "Voorraad per magazijn: bedrijfsobject VRD1, tabel ART_STOCK")
+        self.assertTrue(dutch.hint_shown.startswith("neem het voorstel voor Voorraad per magazijn"), dutch.hint_shown)
+        (proposal,) = report.proposal_ids
+        self.assertEqual((proposal.current_value, proposal.proposed_value), ("VRD1", "STK1"))
+        self.assertIn("bedrijfsobject STK1", proposal.with_context(lang="nl_NL").evidence_shown)
+        # The profile tab: each entry named in the reader's words, grouped by its object, changed ones found.
+        line = self._line("accountview.stock.code").with_context(lang="nl_NL")
+        self.assertEqual(line.name, "Voorraad per magazijn: code bedrijfsobject")
+        self.assertEqual(line.group, "accountview.stock")
+        self.assertIn("magazijn", dict(line._fields["group"]._description_selection(line.env))["accountview.stock"]
+                      .lower())  # fmt: skip
+        action = self.backend.with_context(profile_changed_only=True).action_open_profile()
+        self.assertEqual(action["context"].get("search_default_changed"), 1)
+        Line = self.env["apicenter.profile.line"]
+        changed = Line.search(action["domain"] + [("changed", "=", True)])
+        self.assertEqual(changed.mapped("key"), ["accountview.stock.code"])
+        self.assertIn(line.id, Line.with_context(lang="nl_NL").search(action["domain"] + [
+            ("name", "ilike", "voorraad per magazijn: code")]).ids)  # fmt: skip
+        assumed = Line.search(action["domain"] + [("evidence", "=", "assumed")])
+        self.assertIn("accountview.article.fields.ean", assumed.mapped("key"))
+        self.assertNotIn("accountview.debtor.fields.number", assumed.mapped("key"))
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.manager).action_open_profile()
+        self.backend.action_profile_reset()
 
     # --- capture for support ---------------------------------------------------------------------------------
     def test_capture_switch_attaches_a_redacted_zip_to_the_run(self):

@@ -37,6 +37,7 @@ SPEC = {
     ("apicenter.backend", "action_load_mapping_choices"): ("user", "backend", ()),
     ("apicenter.backend", "action_open_setup_wizard"): ("manager", "backend", ()),
     ("apicenter.backend", "action_profile_reset"): ("manager", "backend", ()),
+    ("apicenter.backend", "action_open_profile"): ("manager", "backend", ()),
     ("apicenter.backend", "action_profile_transfer"): ("manager", "backend", ()),
     ("apicenter.backend", "action_test_accountview"): ("user", "backend", ()),
     ("apicenter.backend", "action_test_mplus"): ("user", "backend", ()),
@@ -57,6 +58,8 @@ SPEC = {
     ("apicenter.sale", "action_open_line"): ("internal", "sale", ()),
     ("apicenter.accountview.company", "action_use"): ("user", "av_company", ()),
     ("apicenter.doctor.report", "action_confirm"): ("manager", "report", ()),
+    ("apicenter.doctor.report", "action_view_proposals"): ("internal", "report", ()),
+    ("apicenter.doctor.proposal", "action_apply"): ("manager", "proposal", ()),
     ("apicenter.datamapper.line", "mapping_flows"): ("internal", "model", ()),
     ("apicenter.datamapper.line", "load_default_mapping"): ("user", "model", ("backend", "products")),
     ("apicenter.profile.transfer", "action_export"): ("manager", "transfer", ()),
@@ -125,6 +128,10 @@ class AccessFixture:
             {"backend_id": cls.backend.id, "av_id": "c2", "code": "2", "name": "Other"}
         )
         cls.report = cls.env["apicenter.doctor.report"].create({"backend_id": cls.backend.id, "state": "refuted"})
+        cls.proposal = cls.env["apicenter.doctor.proposal"].create({
+            "report_id": cls.report.id, "key": "accountview.stock.code", "current_value": "STK1",
+            "proposed_value": "VRD1", "confidence": "high",
+        })  # fmt: skip
         cls.transfer = cls.env["apicenter.profile.transfer"].create({"backend_id": cls.backend.id})
         cls.wizard = cls.env["apicenter.setup.wizard"].create({"backend_id": cls.backend.id, "name": "RPC"})
         cls.targets = {
@@ -134,6 +141,7 @@ class AccessFixture:
             "sale": cls.sale,
             "av_company": cls.av_company,
             "report": cls.report,
+            "proposal": cls.proposal,
             "transfer": cls.transfer,
             "wizard": cls.wizard,
         }

@@ -233,6 +233,8 @@ class AccountViewSandbox(SandboxApp):
                     )
                 body = self.variant.envelope_in(request.body, _tables_of) if self.variant else request.body
                 envelope = parse_envelope(body)
+                if self.variant:
+                    self.variant.check_lengths(envelope)
                 write = "post" if request.method == "POST" else "put"
                 return Call(f"{request.method} {envelope.bo.code}", True, lambda: self._write(write, envelope))
         except AccountViewError as exc:

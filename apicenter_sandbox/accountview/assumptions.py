@@ -26,6 +26,7 @@ class AssumedField:
     length: int
     meaning: str
     mandatory: bool = False
+    label: str = ""  # the data dictionary's description (FLD_DESC), in Dutch as AccountView gives it
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,8 @@ class AssumedObject:
     fields: dict[str, AssumedField] = field(default_factory=dict)  # logical name -> field
 
 
-def _f(name: str, vfp_type: str, length: int, meaning: str, mandatory: bool = False) -> AssumedField:
-    return AssumedField(name, vfp_type, length, meaning, mandatory)
+def _f(name: str, vfp_type: str, length: int, meaning: str, mandatory: bool = False, *, label: str) -> AssumedField:
+    return AssumedField(name, vfp_type, length, meaning, mandatory, label)
 
 
 # --- ASSUMPTION: extra fields on tables whose other fields are known --------------------
@@ -48,55 +49,61 @@ def _f(name: str, vfp_type: str, length: int, meaning: str, mandatory: bool = Fa
 # ARTICLE (AK1) has no public dictionary; ART_CODE, ART_DESC1, AG_CODE, PX_SELL, COST_PX,
 # QTY_AVAIL... are seen in client code.  These are not:
 ARTICLE_FIELDS: dict[str, AssumedField] = {
-    "ean": _f("EAN_CODE", "C", 14, "EAN/GTIN barcode"),
-    "vat_code": _f("VAT_CODE", "C", 2, "VAT code of the article (VA1/VAT.VAT_CODE)"),
+    "ean": _f("EAN_CODE", "C", 14, "EAN/GTIN barcode", label="EAN-code"),
+    "vat_code": _f("VAT_CODE", "C", 2, "VAT code of the article (VA1/VAT.VAT_CODE)", label="BTW-code"),
     # Named after DJ_PAGE.GROSS_FLG [D], which switches journal entry to VAT-inclusive amounts.
-    "price_incl_vat": _f("GROSS_FLG", "L", 1, "true: PX_SELL includes VAT; false: PX_SELL excludes VAT"),
-    "sell_in_pos": _f("POS_SELL", "L", 1, "article may be sold in the POS"),
-    "long_description": _f("ART_MEMO", "M", 4, "long description"),
-    "unit": _f("ART_UNIT", "C", 10, "sales unit (name seen on article history lines, HST_AL)"),
-    "model": _f("MODEL_CODE", "C", 20, "variants of one product share this code; empty for a simple article"),
-    "size": _f("SIZE_CODE", "C", 10, "variant size"),
-    "colour": _f("COLOR_CODE", "C", 20, "variant colour"),
-    "country_of_origin": _f("CNT_ORIGIN", "C", 2, "country of origin, ISO 3166 alpha-2"),
-    "delivery_days": _f("DEL_DAYS", "N", 3, "delivery time in days"),
+    "price_incl_vat": _f("GROSS_FLG", "L", 1, "true: PX_SELL includes VAT; false: PX_SELL excludes VAT",
+                         label="Verkoopprijs incl. BTW"),
+    "sell_in_pos": _f("POS_SELL", "L", 1, "article may be sold in the POS", label="Verkopen via kassa"),
+    "long_description": _f("ART_MEMO", "M", 4, "long description", label="Uitgebreide omschrijving"),
+    "unit": _f("ART_UNIT", "C", 10, "sales unit (name seen on article history lines, HST_AL)", label="Verkoopeenheid"),
+    "model": _f("MODEL_CODE", "C", 20, "variants of one product share this code; empty for a simple article",
+                label="Modelcode"),
+    "size": _f("SIZE_CODE", "C", 10, "variant size", label="Maat"),
+    "colour": _f("COLOR_CODE", "C", 20, "variant colour", label="Kleur"),
+    "country_of_origin": _f("CNT_ORIGIN", "C", 2, "country of origin, ISO 3166 alpha-2", label="Land van herkomst"),
+    "delivery_days": _f("DEL_DAYS", "N", 3, "delivery time in days", label="Levertijd in dagen"),
     # Named after CONTACT.REC_BLK [D] ("blocked"): a blocked article is no longer sold.
-    "blocked": _f("REC_BLK", "L", 1, "article blocked: no longer sold"),
-    "material": _f("MATERIAL", "C", 20, "material (a variant attribute beside size and colour)"),
-    "discount_group": _f("DISC_GRP", "C", 10, "article discount group (B2B item attribute for customer discounts)"),
-    "stock_article": _f("STOCK_ART", "L", 1, "keep stock of this article"),
+    "blocked": _f("REC_BLK", "L", 1, "article blocked: no longer sold", label="Geblokkeerd"),
+    "material": _f("MATERIAL", "C", 20, "material (a variant attribute beside size and colour)", label="Materiaal"),
+    "discount_group": _f("DISC_GRP", "C", 10, "article discount group (B2B item attribute for customer discounts)",
+                         label="Kortingsgroep artikel"),
+    "stock_article": _f("STOCK_ART", "L", 1, "keep stock of this article", label="Voorraadartikel"),
 }
 
 ARTICLE_GROUP_FIELDS: dict[str, AssumedField] = {
-    "sell_in_pos": _f("POS_SELL", "L", 1, "articles of this group may be sold in the POS"),
-    "parent": _f("AG_PARENT", "C", 10, "parent article group (empty: a top-level group)"),
+    "sell_in_pos": _f("POS_SELL", "L", 1, "articles of this group may be sold in the POS", label="Verkopen via kassa"),
+    "parent": _f("AG_PARENT", "C", 10, "parent article group (empty: a top-level group)", label="Hoofdgroep"),
 }
 
 # Sales orders: only fields seen in one client's POST are known (research §7.7).
 SALES_ORDER_HEADER_FIELDS: dict[str, AssumedField] = {
-    "record_id": _f("REC_ID", "C", 10, "record id of the order, assigned by the server on POST"),
-    "order_number": _f("ORD_NR", "C", 10, "order number, assigned by the server on POST"),
-    "payment_condition": _f("DISC_CODE", "C", 2, "payment condition (as CONTACT.DISC_CODE)"),
-    "shipping_method": _f("SHIP_MTH", "C", 10, "shipping method (as CONTACT.SHIP_MTH)"),
+    "record_id": _f("REC_ID", "C", 10, "record id of the order, assigned by the server on POST", label="Unieke code"),
+    "order_number": _f("ORD_NR", "C", 10, "order number, assigned by the server on POST", label="Ordernummer"),
+    "payment_condition": _f("DISC_CODE", "C", 2, "payment condition (as CONTACT.DISC_CODE)", label="Betalingsconditie"),
+    "shipping_method": _f("SHIP_MTH", "C", 10, "shipping method (as CONTACT.SHIP_MTH)", label="Vervoersmethode"),
 }
 SALES_ORDER_LINE_FIELDS: dict[str, AssumedField] = {
-    "record_id": _f("REC_ID", "C", 10, "record id of the line, assigned by the server on POST"),
-    "order_number": _f("ORD_NR", "C", 10, "order number of the header the line belongs to (set by the server)"),
-    "description": _f("ART_DESC1", "C", 40, "line description (defaults to the article's)"),
-    "vat_code": _f("VAT_CODE", "C", 2, "VAT code of the line (defaults to the article's)"),
+    "record_id": _f("REC_ID", "C", 10, "record id of the line, assigned by the server on POST", label="Unieke code"),
+    "order_number": _f("ORD_NR", "C", 10, "order number of the header the line belongs to (set by the server)",
+                       label="Ordernummer"),
+    "description": _f("ART_DESC1", "C", 40, "line description (defaults to the article's)", label="Omschrijving regel"),
+    "vat_code": _f("VAT_CODE", "C", 2, "VAT code of the line (defaults to the article's)", label="BTW-code"),
 }
 
 # DJ_PAGE has a dictionary, but no single-field key; the sandbox adds one so that
 # lastKey paging works like on every other table.
 JOURNAL_PAGE_FIELDS: dict[str, AssumedField] = {
-    "record_id": _f("REC_ID", "C", 10, "record id of the journal page, assigned by the server on POST"),
+    "record_id": _f("REC_ID", "C", 10, "record id of the journal page, assigned by the server on POST",
+                    label="Unieke code"),
 }
 
 # DEL_ADDR: SUB_NR, DEL_NAME, ADDRESS1, POST_CODE, CITY, CNT_CODE, MAIL_BUS, TEL_BUS, REC_ID are seen.
 DELIVERY_ADDRESS_FIELDS: dict[str, AssumedField] = {
-    "street": _f("ST_STREET", "C", 60, "street (as CONTACT.ST_STREET)"),
-    "house_number": _f("ST_NR", "C", 10, "house number (as CONTACT.ST_NR)"),
-    "house_number_extra": _f("ST_EXTRA", "C", 10, "house-number addition (as CONTACT.ST_EXTRA)"),
+    "street": _f("ST_STREET", "C", 60, "street (as CONTACT.ST_STREET)", label="Straatnaam"),
+    "house_number": _f("ST_NR", "C", 10, "house number (as CONTACT.ST_NR)", label="Huisnummer"),
+    "house_number_extra": _f("ST_EXTRA", "C", 10, "house-number addition (as CONTACT.ST_EXTRA)",
+                             label="Adres-toevoeging"),
 }
 
 # --- ASSUMPTION: business objects the public facts do not name --------------------------
@@ -104,61 +111,66 @@ DELIVERY_ADDRESS_FIELDS: dict[str, AssumedField] = {
 PRICE_LIST = AssumedObject(
     "PRL1", "PRICE_LST", "PL_CODE", "price lists (customer groups); CONTACT.APX_LIST points here",
     {
-        "code": _f("PL_CODE", "C", 5, "price-list code (as CONTACT.APX_LIST, C5)", True),
-        "description": _f("PL_DESC", "C", 40, "description"),
+        "code": _f("PL_CODE", "C", 5, "price-list code (as CONTACT.APX_LIST, C5)", True, label="Prijslijstcode"),
+        "description": _f("PL_DESC", "C", 40, "description", label="Omschrijving prijslijst"),
     },
 )  # fmt: skip
 PRICE_LIST_ITEM = AssumedObject(
     "PRI1", "PRICE_ART", "REC_ID", "article prices per price list, with staffel (tier) quantities",
     {
-        "record_id": _f("REC_ID", "C", 10, "record id"),
-        "price_list": _f("PL_CODE", "C", 5, "price list (PRICE_LST.PL_CODE)", True),
-        "sku": _f("ART_CODE", "C", 20, "article (ARTICLE.ART_CODE)", True),
-        "min_qty": _f("MIN_QTY", "N", 13, "staffel: the price applies from this quantity on"),
-        "price_excl": _f("PX_SELL", "Y", 8, "unit price excluding VAT"),
+        "record_id": _f("REC_ID", "C", 10, "record id", label="Unieke code"),
+        "price_list": _f("PL_CODE", "C", 5, "price list (PRICE_LST.PL_CODE)", True, label="Prijslijstcode"),
+        "sku": _f("ART_CODE", "C", 20, "article (ARTICLE.ART_CODE)", True, label="Artikelcode"),
+        "min_qty": _f("MIN_QTY", "N", 13, "staffel: the price applies from this quantity on",
+                      label="Vanaf aantal (staffel)"),
+        "price_excl": _f("PX_SELL", "Y", 8, "unit price excluding VAT", label="Prijs excl. BTW"),
     },
 )  # fmt: skip
 GROUP_DISCOUNT = AssumedObject(
     "DSC1", "DISC_GRP", "REC_ID", "discount % per customer discount group and article group",
     {
-        "record_id": _f("REC_ID", "C", 10, "record id"),
-        "customer_group": _f("PCT_LIST", "C", 5, "customer discount group (as CONTACT.PCT_LIST)", True),
-        "article_group": _f("AG_CODE", "C", 10, "article group (ART_GRP.AG_CODE)", True),
-        "pct": _f("DISC_PCT", "N", 9, "discount percentage"),
+        "record_id": _f("REC_ID", "C", 10, "record id", label="Unieke code"),
+        "customer_group": _f("PCT_LIST", "C", 5, "customer discount group (as CONTACT.PCT_LIST)", True,
+                             label="Prijslijst kortingspercentages"),
+        "article_group": _f("AG_CODE", "C", 10, "article group (ART_GRP.AG_CODE)", True, label="Artikelgroep"),
+        "pct": _f("DISC_PCT", "N", 9, "discount percentage", label="Kortingspercentage"),
     },
 )  # fmt: skip
 WAREHOUSE = AssumedObject(
     "WH1", "WAREHOUS", "WH_CODE", "warehouses",
     {
-        "code": _f("WH_CODE", "C", 10, "warehouse code", True),
-        "description": _f("WH_DESC", "C", 40, "name"),
+        "code": _f("WH_CODE", "C", 10, "warehouse code", True, label="Magazijncode"),
+        "description": _f("WH_DESC", "C", 40, "name", label="Omschrijving magazijn"),
     },
 )  # fmt: skip
 STOCK = AssumedObject(
     "STK1", "ART_STOCK", "REC_ID", "stock per article and warehouse",
     {
-        "record_id": _f("REC_ID", "C", 10, "record id"),
-        "sku": _f("ART_CODE", "C", 20, "article (ARTICLE.ART_CODE)", True),
-        "warehouse": _f("WH_CODE", "C", 10, "warehouse (WAREHOUS.WH_CODE)", True),
-        "on_hand": _f("QTY_ONHAND", "N", 13, "physical stock"),
-        "reserved": _f("QTY_RES", "N", 13, "reserved by open sales orders"),
-        "incoming": _f("QTY_INC", "N", 13, "on open purchase orders"),
-        "available": _f("QTY_AVAIL", "N", 13, "on hand - reserved; computed by the server, read-only"),
+        "record_id": _f("REC_ID", "C", 10, "record id", label="Unieke code"),
+        "sku": _f("ART_CODE", "C", 20, "article (ARTICLE.ART_CODE)", True, label="Artikelcode"),
+        "warehouse": _f("WH_CODE", "C", 10, "warehouse (WAREHOUS.WH_CODE)", True, label="Magazijncode"),
+        "on_hand": _f("QTY_ONHAND", "N", 13, "physical stock", label="Voorraad aanwezig"),
+        "reserved": _f("QTY_RES", "N", 13, "reserved by open sales orders", label="Gereserveerd"),
+        "incoming": _f("QTY_INC", "N", 13, "on open purchase orders", label="Inkomend (inkooporders)"),
+        "available": _f("QTY_AVAIL", "N", 13, "on hand - reserved; computed by the server, read-only",
+                        label="Beschikbare voorraad"),
     },
 )  # fmt: skip
 PAYMENT_CONDITION = AssumedObject(
     "PC1", "PAY_COND", "DISC_CODE", "payment conditions; CONTACT.DISC_CODE points here",
     {
-        "code": _f("DISC_CODE", "C", 2, "payment-condition code (as CONTACT.DISC_CODE, C2)", True),
-        "description": _f("DISC_DESC", "C", 40, "description"),
-        "days": _f("CRED_DAYS", "N", 3, "payment term in days"),
+        "code": _f("DISC_CODE", "C", 2, "payment-condition code (as CONTACT.DISC_CODE, C2)", True,
+                   label="Code betalingsconditie"),
+        "description": _f("DISC_DESC", "C", 40, "description", label="Omschrijving betalingsconditie"),
+        "days": _f("CRED_DAYS", "N", 3, "payment term in days", label="Betalingstermijn in dagen"),
     },
 )  # fmt: skip
 SHIPPING_METHOD = AssumedObject(
     "SM1", "SHIP_METH", "SHIP_MTH", "shipping methods; CONTACT.SHIP_MTH points here",
     {
-        "code": _f("SHIP_MTH", "C", 10, "shipping-method code (as CONTACT.SHIP_MTH, C10)", True),
-        "description": _f("SHIP_DESC", "C", 40, "description"),
+        "code": _f("SHIP_MTH", "C", 10, "shipping-method code (as CONTACT.SHIP_MTH, C10)", True,
+                   label="Vervoersmethode"),
+        "description": _f("SHIP_DESC", "C", 40, "description", label="Omschrijving vervoersmethode"),
     },
 )  # fmt: skip
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from . import assumptions as A
 from .dictionary import DUMPED, parse
+from .labels import label
 from .values import default_for
 
 
@@ -23,6 +24,7 @@ class Field:
     vfp_type: str
     length: int
     mandatory: bool = False
+    label: str = ""  # the data dictionary's description (labels.py)
 
 
 @dataclass
@@ -125,22 +127,26 @@ UNIQUE: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def _fields_from(spec: str) -> dict[str, Field]:
-    return {name: Field(name, t, length, mand) for name, t, length, mand in parse(spec)}
+def _fields_from(table: str, spec: str) -> dict[str, Field]:
+    return {name: Field(name, t, length, mand, label(table, name)) for name, t, length, mand in parse(spec)}
+
+
+def _assumed(f: A.AssumedField) -> Field:
+    return Field(f.name, f.vfp_type, f.length, f.mandatory, f.label)
 
 
 def _build() -> dict[str, TableSchema]:
     specs: dict[str, dict[str, Field]] = {}
     for table, spec in DUMPED.items():
-        specs[table] = _fields_from(spec)
+        specs[table] = _fields_from(table, spec)
     for table, spec in OBSERVED.items():
-        specs[table] = _fields_from(f"{spec}, {CHANGE_TRACKING}")
+        specs[table] = _fields_from(table, f"{spec}, {CHANGE_TRACKING}")
     for table, extra in EXTRA_FIELDS.items():
         for f in extra.values():
-            specs[table][f.name] = Field(f.name, f.vfp_type, f.length, f.mandatory)
+            specs[table][f.name] = _assumed(f)
     for obj in A.OBJECTS.values():
-        fields = {f.name: Field(f.name, f.vfp_type, f.length, f.mandatory) for f in obj.fields.values()}
-        fields.update(_fields_from(CHANGE_TRACKING))
+        fields = {f.name: _assumed(f) for f in obj.fields.values()}
+        fields.update(_fields_from(obj.table, CHANGE_TRACKING))
         specs[obj.table] = fields
     schemas = {}
     for table, fields in specs.items():

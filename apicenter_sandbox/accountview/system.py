@@ -48,8 +48,10 @@ def _dictionary_rows(variant: Variant | None) -> list[dict]:
         theirs = variant.table_out(table) if variant else table
         for name, spec in schema.fields.items():
             rows.append({
-                "FLD_DESC": name.replace("_", " ").lower(), "FIELD_NAME": variant.field_out(table, name) if variant
-                else name, "DBF_NAME": theirs, "FIELD_LEN": spec.length, "FIELD_TYPE": spec.vfp_type,
+                "FLD_DESC": variant.label_out(table, name, spec.label) if variant else spec.label,
+                "FIELD_NAME": variant.field_out(table, name) if variant else name, "DBF_NAME": theirs,
+                "FIELD_LEN": variant.length_out(table, name, spec.length) if variant else spec.length,
+                "FIELD_TYPE": spec.vfp_type,
                 "INP_MAND": spec.mandatory, "FLD_FMT": "", "FLD_MASK": "", "COM_BLK": False, "CNG_DATE": "",
                 "CNG_NR": 0, "CNG_USR": "", "INP_DATE": "", "PKY_TBL": "", "REC_CUST": False,
             })  # fmt: skip

@@ -43,6 +43,8 @@ class Variant:
     fields: dict[str, dict[str, str]]  # our table -> {our field -> the tenant's}
     absent: frozenset[str] = frozenset()  # our business-object codes the tenant does not have
     absent_tables: frozenset[str] = frozenset()
+    lengths: dict[str, dict[str, int]] = field(default_factory=dict)  # our table -> {our field: the tenant's length}
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # our table -> {our field: the tenant's FLD_DESC}
     _objects_in: dict[str, str] = field(init=False, default_factory=dict)
     _tables_in: dict[str, str] = field(init=False, default_factory=dict)
     _fields_in: dict[str, dict[str, str]] = field(init=False, default_factory=dict)
@@ -125,6 +127,12 @@ class Variant:
     def code_out(self, code: str) -> str:
         return self.objects.get(code, code)
 
+    def length_out(self, table: str, name: str, length: int) -> int:
+        return self.lengths.get(table, {}).get(name, length)
+
+    def label_out(self, table: str, name: str, label: str) -> str:
+        return self.labels.get(table, {}).get(name, label)
+
     def text_out(self, text: str) -> str:
         return self._words.sub(lambda m: self._out[m.group(1)], text) if self._words else text
 
@@ -182,6 +190,17 @@ class Variant:
                     name = item[ikeys["name"]]
                     if name.strip().upper() not in ("ROWID", "HEADERID", "ROWACTION"):
                         item[ikeys["name"]] = self._field_of(ours, name)
+
+    def check_lengths(self, envelope) -> None:
+        """A text longer than the tenant's (shorter) field is refused, as the tenant's server would refuse it."""
+        tables = envelope.bo.tables
+        for table, rows in ((tables[0], envelope.headers), *envelope.details.items()):
+            for name, length in self.lengths.get(table, {}).items():
+                for row in rows:
+                    text = str(row.values.get(name) or "").rstrip()
+                    if len(text) > length:
+                        raise _refused("too_long", f"{self.table_out(table)}.{self.field_out(table, name)}: value is "
+                                                   f"{len(text)} characters, the field holds {length}: {text!r}")
 
     # --- replies --------------------------------------------------------------------------------------------
     def tables_out(self, body: dict) -> dict:
@@ -249,7 +268,41 @@ def _renamed(name: str) -> Variant:
                    absent_tables=frozenset({A.GROUP_DISCOUNT.table}))  # fmt: skip
 
 
-VARIANTS = {"renamed": _renamed}
+def _reshaped(name: str) -> Variant:
+    """The ``reshaped`` variant: another tenant than ``renamed``. No payment conditions and no shipping methods;
+    price rows and group discounts under other codes and tables whose fields keep our names; warehouses as
+    "locations" (a renamed table and key, and the stock's link to it); renamed keys of stock rows and delivery
+    addresses; other article field names with descriptions of their own; shorter text fields the engine writes."""
+    objects = {A.PRICE_LIST_ITEM.code: "PRA1", A.GROUP_DISCOUNT.code: "KRT1", A.WAREHOUSE.code: "LOC1"}
+    tables = {A.PRICE_LIST_ITEM.table: "ART_PRIJS", A.GROUP_DISCOUNT.table: "KORTING", A.WAREHOUSE.table: "LOCATION"}
+    article = {  # our logical name -> (the tenant's name, its description)
+        "ean": ("GTIN", "GTIN-code"), "vat_code": ("TAX_CODE", "BTW-code"),
+        "price_incl_vat": ("PRICE_INCL", "Prijs inclusief BTW"), "sell_in_pos": ("POS_OK", "Verkoopbaar in kassa"),
+        "unit": ("UNIT", "Eenheid"), "size": ("SIZE", "Maat"), "colour": ("COLOUR", "Kleur"),
+        "blocked": ("BLOCKED", "Geblokkeerd"), "stock_article": ("STOCKED", "Voorraad bijhouden"),
+        "country_of_origin": ("ORIGIN", "Herkomstland"),
+    }  # fmt: skip
+    fields = {
+        "ARTICLE": {A.ARTICLE_FIELDS[k].name: v for k, (v, _label) in article.items()},
+        "DEL_ADDR": {"REC_ID": "ADDR_ID"},
+        A.WAREHOUSE.table: {A.WAREHOUSE.fields["code"].name: "LOC_CODE", A.WAREHOUSE.fields["description"].name: "LOC_NAME"},
+        A.STOCK.table: {A.STOCK.fields["record_id"].name: "STK_ID", A.STOCK.fields["warehouse"].name: "LOC_CODE",
+                        A.STOCK.fields["on_hand"].name: "QTY_PHYS"},
+    }  # fmt: skip
+    labels = {
+        "ARTICLE": {A.ARTICLE_FIELDS[k].name: label for k, (_v, label) in article.items()},
+        A.WAREHOUSE.table: {A.WAREHOUSE.fields["code"].name: "Magazijn", A.WAREHOUSE.fields["description"].name: "Naam magazijn"},
+        A.STOCK.table: {A.STOCK.fields["warehouse"].name: "Magazijn", A.STOCK.fields["on_hand"].name: "Fysieke voorraad"},
+    }  # fmt: skip
+    lengths = {"CONTACT": {"SRC_CODE": 8}, "DEL_ADDR": {"DEL_NAME": 30}, "SO_LINE": {"ART_DESC1": 30},
+               "DJ_LINE": {"TRN_DESC": 30}}  # fmt: skip
+    absent = frozenset({A.PAYMENT_CONDITION.code, A.SHIPPING_METHOD.code})
+    return Variant(name, objects, tables, fields, absent=absent,
+                   absent_tables=frozenset({A.PAYMENT_CONDITION.table, A.SHIPPING_METHOD.table}), lengths=lengths,
+                   labels=labels)  # fmt: skip
+
+
+VARIANTS = {"renamed": _renamed, "reshaped": _reshaped}
 
 
 def variant(name: str | None) -> Variant | None:

@@ -218,6 +218,13 @@ class AccountViewClient(CallCounters):
         """The field lastKey paging of ``table`` follows (the profile's key of the table, else its default key)."""
         return self.table_keys.get(table.upper(), self.default_key)
 
+    def first_page(self, business_object: str, *, page_size: int = 1) -> dict[str, list[dict]]:
+        """One page of ``business_object`` as ``{table: rows}``, whatever tables it answers with (the doctor learns
+        an object's tables this way). One request."""
+        operation = f"GET {business_object.upper()}"
+        params = {"BusinessObject": business_object, "PageSize": str(page_size), "PageNumber": "1"}
+        return self._tables(self._call("GET", DATA_PATH, operation, params=params), operation)
+
     def iter_rows(self, business_object: str, table: str, **options) -> Iterator[dict]:
         """Rows of ``table`` (usually the header table), streamed page by page; options as :meth:`iter_pages`.
         For a detail table, pass the header table via ``iter_pages`` instead: paging counts header rows."""

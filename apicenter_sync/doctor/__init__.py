@@ -37,10 +37,13 @@ def run_doctor(engine, *, seconds: float = DEFAULT_SECONDS, systems: tuple[str, 
     report = Report(profile_digest=engine.profile.digest())
     started = time.monotonic()
     deadline = Deadline(seconds)
+    objects = None
     if "accountview" in systems:
-        AccountViewDoctor(engine.accountview, engine.profile, engine.store, report, deadline).run()
-    if "mplus" in systems:  # its mapping checks read AccountView's VAT codes and warehouses too
-        MplusDoctor(engine.mplus, engine.accountview, engine.profile, engine.store, report, deadline).run()
+        av = AccountViewDoctor(engine.accountview, engine.profile, engine.store, report, deadline)
+        av.run()
+        objects = {n: o for n, o in av.effective.items() if n not in av.gone}
+    if "mplus" in systems:  # its mapping checks read AccountView's VAT codes and warehouses too (as found above)
+        MplusDoctor(engine.mplus, engine.accountview, engine.profile, engine.store, report, deadline, objects).run()
     report.seconds = time.monotonic() - started
     return report
 

@@ -21,6 +21,7 @@ from ..flows.order_documents import (
 from ..flows.prices import PRICE_GROUP_BY_CUSTOMER_GROUP
 from ..flows.products import VAT_CODE_AV_MPLUS
 from ..flows.stock import WAREHOUSE_BRANCH
+from ..i18n import Text, msg, profile_ref, setting_ref, table_ref
 from ..mplus_wsdl import wsdl_bytes
 from ..profile import ApiProfile
 from .report import Check, Report
@@ -32,26 +33,29 @@ TURNOVER = "TURNOVER-GROUP-TYPE-TURNOVER"
 
 
 class MplusDoctor:
-    def __init__(self, mplus, av, profile: ApiProfile, store, report: Report, deadline):
+    def __init__(self, mplus, av, profile: ApiProfile, store, report: Report, deadline, objects=None):
         self.mplus, self.av, self.profile, self.store = mplus, av, profile, store
+        # AccountView's objects under the names the AccountView checks found (absent ones left out); the profile's
+        # when those checks did not run.
+        self.objects = dict(profile.accountview.objects) if objects is None else objects
         self.report, self.deadline = report, deadline
         self.tables = {name: store.mappings.get_table(name) for name in store.mappings.list_tables()} if store else {}
 
-    def check(self, key: str, subject: str, status: str, detail: str = "", hint: str = "", profile_key: str = ""):
+    def check(self, key: str, subject: Text, status: str, detail: Text = "", hint: Text = "", profile_key: str = ""):
         return self.report.add(Check(SYSTEM, key, subject, status, detail, profile_key, hint))
 
     def table(self, name: str) -> dict[str, str]:
         return self.tables.get(name, {})
 
-    def read(self, key: str, subject: str, fn):
+    def read(self, key: str, subject: Text, fn):
         """``fn()``, or None after an unchecked line saying why (time out, transient error)."""
         if self.deadline.expired:
-            self.check(key, subject, "unchecked", f"the doctor's time ({self.deadline.seconds:.0f} s) ran out")
+            self.check(key, subject, "unchecked", msg("doctor.time_out", seconds=f"{self.deadline.seconds:.0f}"))
             return None
         try:
             return fn()
         except SyncError as exc:
-            self.check(key, subject, "unchecked", str(exc))
+            self.check(key, subject, "unchecked", exc.text())
             return None
 
     # --- the run -------------------------------------------------------------------------------------------------
@@ -67,126 +71,138 @@ class MplusDoctor:
         self.price_groups()
 
     def credentials(self) -> bool:
-        subject = "the API credentials (ident and secret)"
+        subject = msg("doctor.mplus.credentials")
         try:
             version = self.mplus.api_version()
         except (AuthError, PermanentError) as exc:
-            self.check("mplus.credentials", subject, "refuted", str(exc), "check the ident, the secret and the URL")
-            self.check("mplus.rest", "everything else in MplusKASSA", "unchecked", "no access")
+            self.check("mplus.credentials", subject, "refuted", exc.text(), msg("doctor.mplus.credentials_hint"))
+            self.check("mplus.rest", msg("doctor.mplus.rest"), "unchecked", msg("doctor.no_access"))
             return False
         except SyncError as exc:
-            self.check("mplus.credentials", subject, "unchecked", str(exc))
+            self.check("mplus.credentials", subject, "unchecked", exc.text())
             return False
         self.report.versions["MplusKASSA API"] = version.get("version", "?")
-        self.check("mplus.credentials", subject, "confirmed", f"API version {version.get('version', '?')}")
+        self.check("mplus.credentials", subject, "confirmed", msg("doctor.mplus.api_version",
+                                                                  version=str(version.get("version", "?"))))  # fmt: skip
         return True
 
     def wsdl(self) -> None:
-        live = self.read("mplus.wsdl", "the WSDL the server serves", self.mplus.live_wsdl)
+        subject = msg("doctor.mplus.wsdl")
+        live = self.read("mplus.wsdl", subject, self.mplus.live_wsdl)
         if live is None:
             return
         try:
             live_shape = WsdlShape(live)
         except Exception as exc:  # noqa: BLE001 - whatever the server sends, the report says what it was
-            self.check("mplus.wsdl", "the WSDL the server serves", "refuted", f"not a readable WSDL: {exc}")
+            self.check("mplus.wsdl", subject, "refuted", msg("doctor.mplus.wsdl_unreadable", error=str(exc)))
             return
         bundled = WsdlShape(wsdl_bytes())
         self.report.versions["bundled WSDL"] = BUNDLED_VERSION
         for operation in OPERATIONS_USED:
             ok, detail = compare(bundled, live_shape, operation)
-            self.check(f"mplus.operation.{operation}", f"operation {operation} (bundled WSDL v{BUNDLED_VERSION})",
+            self.check(f"mplus.operation.{operation}", msg("doctor.mplus.operation", operation=operation,
+                                                           version=BUNDLED_VERSION),
                        "confirmed" if ok else "refuted", detail,
-                       "" if ok else "the server runs another API version: update apicenter-sync")  # fmt: skip
+                       "" if ok else msg("doctor.mplus.operation_hint"))  # fmt: skip
 
     def branches(self) -> None:
-        found = self.read("mplus.branches", "the branches", self.mplus.branches)
+        found = self.read("mplus.branches", msg("doctor.mplus.branches"), self.mplus.branches)
         if found is None:
             return
         known = {int(b["branchNumber"]): b for b in found}
-        wanted: dict[int, str] = {}
+        wanted: dict[int, tuple[Text, str]] = {}  # branch -> (where it is named, the table or entry to correct)
         for warehouse, branch in self.table(WAREHOUSE_BRANCH).items():
             if str(branch).strip().lstrip("-").isdigit():
-                wanted.setdefault(int(branch), f"mapping table {WAREHOUSE_BRANCH} (warehouse {warehouse})")
+                wanted.setdefault(int(branch), (msg("doctor.mplus.branch_of_warehouse", table=table_ref(
+                    WAREHOUSE_BRANCH), warehouse=warehouse), WAREHOUSE_BRANCH))  # fmt: skip
         for branch in self.profile.mplus.branches:
-            wanted.setdefault(int(branch), "the profile's mplus.branches")
+            wanted.setdefault(int(branch), (profile_ref("mplus.branches"), "mplus.branches"))
         if not wanted:
-            self.check("mplus.branches", "branches used", "confirmed",
-                       f"none configured; the till has {', '.join(map(str, sorted(known))) or 'none'}")  # fmt: skip
-        for number, where in sorted(wanted.items()):
+            self.check("mplus.branches", msg("doctor.mplus.branches_used"), "confirmed",
+                       msg("doctor.mplus.branches_none", branches=sorted(known) or "-"))  # fmt: skip
+        for number, (where, target) in sorted(wanted.items()):
+            subject = msg("doctor.mplus.branch", number=number, where=where)
             if number in known:
-                self.check(f"mplus.branch.{number}", f"branch {number} ({where})", "confirmed",
-                           str(known[number].get("branchName") or ""))  # fmt: skip
+                self.check(f"mplus.branch.{number}", subject, "confirmed", str(known[number].get("branchName") or ""))
             else:
-                self.check(f"mplus.branch.{number}", f"branch {number} ({where})", "refuted",
-                           f"the till has branches {', '.join(map(str, sorted(known)))}", f"correct {where}",
-                           "mplus.branches" if "profile" in where else WAREHOUSE_BRANCH)  # fmt: skip
+                self.check(f"mplus.branch.{number}", subject, "refuted",
+                           msg("doctor.mplus.branches_known", branches=sorted(known)),
+                           msg("doctor.mplus.correct", where=where), target)  # fmt: skip
         self.warehouses()
 
     def warehouses(self) -> None:
-        warehouse = self.profile.accountview.warehouse
+        warehouse = self.objects.get("warehouse")
         codes = sorted(self.table(WAREHOUSE_BRANCH))
-        if not codes or self.av is None or not (warehouse.available or not warehouse.optional):
+        if not codes or self.av is None or warehouse is None or not (warehouse.available or not warehouse.optional):
             return
-        rows = self.read("accountview.warehouses", "AccountView warehouses",
-                         lambda: list(self.av.iter_rows(warehouse.code, warehouse.table, page_size=1000)))  # fmt: skip
+        rows = self.read("accountview.warehouses", msg("doctor.mplus.av_warehouses"),
+                         lambda: list(self.av.iter_rows(warehouse.reader, warehouse.table, page_size=1000)))  # fmt: skip
         if rows is None:
             return
         have = {str(r.get(warehouse.key_field) or "").strip().upper() for r in rows}
         for code in codes:
-            status = "confirmed" if code.upper() in have else "refuted"
-            self.report.add(Check("accountview", f"accountview.warehouse.{code}", f"warehouse {code} (mapping table "
-                                  f"{WAREHOUSE_BRANCH})", status, "" if status == "confirmed" else
-                                  f"AccountView has {', '.join(sorted(have)) or 'no warehouses'}", WAREHOUSE_BRANCH,
-                                  "" if status == "confirmed" else f"correct {WAREHOUSE_BRANCH}"))  # fmt: skip
+            ok = code.upper() in have
+            self.report.add(Check("accountview", f"accountview.warehouse.{code}", msg(
+                "doctor.mplus.warehouse", code=code, table=table_ref(WAREHOUSE_BRANCH)),
+                "confirmed" if ok else "refuted", "" if ok else msg("doctor.mplus.av_has_warehouses",
+                                                                   warehouses=sorted(have) or "-"),
+                WAREHOUSE_BRANCH, "" if ok else msg("doctor.mplus.correct", where=table_ref(WAREHOUSE_BRANCH))))  # fmt: skip
 
     def employee(self) -> None:
         number = int(self.store.settings.get("employee_number", "orders")) if self.store else 999999
-        subject = f"employee {number} (orders setting employee_number, for sales without one)"
+        subject = msg("doctor.mplus.employee", number=number, setting=setting_ref("employee_number"))
         found = self.read("mplus.employee", subject, self.mplus.employees)
         if found is None:
             return
         known = {int(e["employeeNumber"]) for e in found}
         if number in known:
-            self.check("mplus.employee", subject, "confirmed", "exists")
+            self.check("mplus.employee", subject, "confirmed", msg("doctor.mplus.exists"))
         else:
-            self.check("mplus.employee", subject, "refuted", f"the till has {len(known)} employees, not this one",
-                       "set employee_number to an existing employee", "employee_number")  # fmt: skip
+            self.check("mplus.employee", subject, "refuted", msg("doctor.mplus.employee_unknown", count=len(known)),
+                       msg("doctor.mplus.employee_hint", setting=setting_ref("employee_number")),
+                       "employee_number")  # fmt: skip
 
     def vat_codes(self) -> None:
-        groups = self.read("mplus.vat", "VAT codes of the till", self.mplus.vat_groups)
+        groups = self.read("mplus.vat", msg("doctor.mplus.vat_codes"), self.mplus.vat_groups)
         if groups is None:
             return
         till = {int(g["vatCode"]): Decimal(str(g.get("vatPercentage") or 0)) for g in groups}
         by_rate = self.av_vat_by_rate()
         for code, pct in sorted(till.items()):
-            subject = f"MplusKASSA VAT code {code} ({pct} %) → an AccountView VAT code"
+            subject = msg("doctor.mplus.vat_code", code=code, pct=pct)
             if self.profile.mplus.vat_lookup == "code":
                 target = self.table(VAT_BY_MPLUS_CODE).get(str(code))
-                where, table = f"mapping table {VAT_BY_MPLUS_CODE}", VAT_BY_MPLUS_CODE
+                where, table = table_ref(VAT_BY_MPLUS_CODE), VAT_BY_MPLUS_CODE
             else:
                 key = format(pct.normalize(), "f")
                 target = self.table(VAT_BY_RATE).get(key) or (by_rate or {}).get(pct.normalize())
-                where, table = f"mapping table {VAT_BY_RATE}, or AccountView's VAT code with that rate", VAT_BY_RATE
+                where = msg("doctor.mplus.vat_by_rate", table=table_ref(VAT_BY_RATE))
+                table = VAT_BY_RATE
                 if target is None and by_rate is None:
-                    self.check(f"mplus.vat.{code}", subject, "unchecked", "AccountView's VAT codes could not be read")
+                    self.check(f"mplus.vat.{code}", subject, "unchecked", msg("doctor.mplus.av_vat_unreadable"))
                     continue
             if target:
-                self.check(f"mplus.vat.{code}", subject, "confirmed", f"VAT code {target}")
+                self.check(f"mplus.vat.{code}", subject, "confirmed", msg("doctor.mplus.vat_target", code=target))
             else:
-                self.check(f"mplus.vat.{code}", subject, "refuted", f"none in {where}", f"add it to {table}", table)
+                self.check(f"mplus.vat.{code}", subject, "refuted", msg("doctor.mplus.none_in", where=where),
+                           msg("doctor.mplus.add_to", table=table_ref(table)), table)  # fmt: skip
         for av_code, mplus_code in sorted(self.table(VAT_CODE_AV_MPLUS).items()):
             ok = str(mplus_code).strip().isdigit() and int(mplus_code) in till
-            self.check(f"mplus.vat_mapping.{av_code}", f"AccountView VAT code {av_code} → MplusKASSA VAT code "
-                       f"{mplus_code} (mapping table {VAT_CODE_AV_MPLUS})", "confirmed" if ok else "refuted",
-                       "" if ok else f"the till's VAT codes are {', '.join(map(str, sorted(till)))}",
-                       "" if ok else f"correct {VAT_CODE_AV_MPLUS}", VAT_CODE_AV_MPLUS)  # fmt: skip
+            self.check(f"mplus.vat_mapping.{av_code}", msg("doctor.mplus.vat_mapping", code=av_code, mplus=mplus_code,
+                                                           table=table_ref(VAT_CODE_AV_MPLUS)),
+                       "confirmed" if ok else "refuted",
+                       "" if ok else msg("doctor.mplus.till_vat_codes", codes=sorted(till)),
+                       "" if ok else msg("doctor.mplus.correct", where=table_ref(VAT_CODE_AV_MPLUS)),
+                       VAT_CODE_AV_MPLUS)  # fmt: skip
 
     def av_vat_by_rate(self) -> dict[Decimal, str] | None:
         if self.av is None:
             return None
-        vat = self.profile.accountview.vat
+        vat = self.objects.get("vat")
+        if vat is None:
+            return None
         try:
-            rows = list(self.av.iter_rows(vat.code, vat.table, page_size=1000))
+            rows = list(self.av.iter_rows(vat.reader, vat.table, page_size=1000))
         except SyncError:
             return None
         out: dict[Decimal, str] = {}
@@ -196,7 +212,7 @@ class MplusDoctor:
         return out
 
     def payment_methods(self) -> None:
-        methods = self.read("mplus.payment_methods", "payment methods of the till", self.mplus.payment_methods)
+        methods = self.read("mplus.payment_methods", msg("doctor.mplus.payment_methods"), self.mplus.payment_methods)
         if methods is None:
             return
         mapped = {**self.table(PAYMENT_JOURNAL), **self.table(PAYMENT_CONDITION)}
@@ -208,55 +224,65 @@ class MplusDoctor:
             if method.get("active") is False:
                 continue
             code = str(method.get("method") or "")
-            subject = f"payment method {code} ({method.get('description') or ''})"
+            subject = msg("doctor.mplus.payment_method", code=code, name=str(method.get("description") or ""))
             if code in mapped:
-                self.check(f"mplus.payment_method.{code}", subject, "confirmed", f"mapped to {mapped[code]}")
+                self.check(f"mplus.payment_method.{code}", subject, "confirmed",
+                           msg("doctor.mplus.mapped_to", value=mapped[code]))  # fmt: skip
             else:
-                self.check(f"mplus.payment_method.{code}", subject, "refuted", f"not in {PAYMENT_CONDITION} or "
-                           f"{PAYMENT_JOURNAL}", f"map it to a payment condition ({PAYMENT_CONDITION}) or journal "
-                           f"({PAYMENT_JOURNAL})", PAYMENT_CONDITION)  # fmt: skip
+                self.check(f"mplus.payment_method.{code}", subject, "refuted",
+                           msg("doctor.mplus.not_in_either", first=table_ref(PAYMENT_CONDITION),
+                               second=table_ref(PAYMENT_JOURNAL)),
+                           msg("doctor.mplus.map_payment_method", conditions=table_ref(PAYMENT_CONDITION),
+                               journals=table_ref(PAYMENT_JOURNAL)), PAYMENT_CONDITION)  # fmt: skip
             if per_closing:
                 account = accounts.get(code)
-                self.check(f"mplus.payment_account.{code}", f"{subject} → ledger account of till closings",
+                self.check(f"mplus.payment_account.{code}", msg("doctor.mplus.payment_account", method=subject),
                            "confirmed" if account else "refuted",
-                           f"mapped to {account}" if account else f"not in {PAYMENT_ACCOUNT} (receipt_booking = "
-                           "per_closing)", "" if account else f"map it to a ledger account ({PAYMENT_ACCOUNT})",
+                           msg("doctor.mplus.mapped_to", value=account) if account else
+                           msg("doctor.mplus.not_in_per_closing", table=table_ref(PAYMENT_ACCOUNT),
+                               setting=setting_ref("receipt_booking")),
+                           "" if account else msg("doctor.mplus.map_account", table=table_ref(PAYMENT_ACCOUNT)),
                            PAYMENT_ACCOUNT)  # fmt: skip
 
     def turnover_groups(self) -> None:
         lookup = self.profile.mplus.revenue_lookup
         if lookup != "turnover_group":
-            self.check("mplus.turnover_groups", "turnover groups → revenue accounts", "confirmed",
-                       "not used: revenue accounts come by country and VAT code (mplus.revenue_lookup = vat_code)",
+            self.check("mplus.turnover_groups", msg("doctor.mplus.turnover_groups"), "confirmed",
+                       msg("doctor.mplus.turnover_not_used", entry=profile_ref("mplus.revenue_lookup")),
                        profile_key="mplus.revenue_lookup")  # fmt: skip
             return
-        groups = self.read("mplus.turnover_groups", "turnover groups of the till", self.mplus.turnover_groups)
+        groups = self.read("mplus.turnover_groups", msg("doctor.mplus.till_turnover_groups"),
+                           self.mplus.turnover_groups)  # fmt: skip
         if groups is None:
             return
         for group in groups:
             if group.get("turnoverGroupType") != TURNOVER:
                 continue
             number = str(group.get("turnoverGroup"))
-            subject = f"turnover group {number} ({group.get('turnoverGroupName') or ''}) → a revenue account"
+            subject = msg("doctor.mplus.turnover_group", number=number, name=str(group.get("turnoverGroupName") or ""))
             account = self.table(REVENUE_BY_TURNOVER_GROUP).get(number)
             if account:
-                self.check(f"mplus.turnover_group.{number}", subject, "confirmed", f"account {account}")
+                self.check(f"mplus.turnover_group.{number}", subject, "confirmed",
+                           msg("doctor.mplus.account", account=account))  # fmt: skip
             else:
-                self.check(f"mplus.turnover_group.{number}", subject, "refuted", f"not in "
-                           f"{REVENUE_BY_TURNOVER_GROUP}", f"add it to {REVENUE_BY_TURNOVER_GROUP}",
+                self.check(f"mplus.turnover_group.{number}", subject, "refuted",
+                           msg("doctor.mplus.none_in", where=table_ref(REVENUE_BY_TURNOVER_GROUP)),
+                           msg("doctor.mplus.add_to", table=table_ref(REVENUE_BY_TURNOVER_GROUP)),
                            REVENUE_BY_TURNOVER_GROUP)  # fmt: skip
 
     def price_groups(self) -> None:
         wanted = self.table(PRICE_GROUP_BY_CUSTOMER_GROUP)
         if not wanted:
             return
-        groups = self.read("mplus.price_groups", "price groups of the till", self.mplus.price_groups)
+        groups = self.read("mplus.price_groups", msg("doctor.mplus.price_groups"), self.mplus.price_groups)
         if groups is None:
             return
         known = {int(g["priceGroupNumber"]) for g in groups}
         for code, number in sorted(wanted.items()):
             ok = str(number).strip().isdigit() and int(number) in known
-            self.check(f"mplus.price_group.{code}", f"price list {code} → price group {number} (mapping table "
-                       f"{PRICE_GROUP_BY_CUSTOMER_GROUP})", "confirmed" if ok else "refuted",
-                       "" if ok else f"the till has price groups {', '.join(map(str, sorted(known)))}",
-                       "" if ok else f"correct {PRICE_GROUP_BY_CUSTOMER_GROUP}", PRICE_GROUP_BY_CUSTOMER_GROUP)  # fmt: skip
+            self.check(f"mplus.price_group.{code}", msg("doctor.mplus.price_group", code=code, number=number,
+                                                        table=table_ref(PRICE_GROUP_BY_CUSTOMER_GROUP)),
+                       "confirmed" if ok else "refuted",
+                       "" if ok else msg("doctor.mplus.till_price_groups", groups=sorted(known)),
+                       "" if ok else msg("doctor.mplus.correct", where=table_ref(PRICE_GROUP_BY_CUSTOMER_GROUP)),
+                       PRICE_GROUP_BY_CUSTOMER_GROUP)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..i18n import Msg, msg
 from ..mplus_wsdl import XSD_NS, safe_parser
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
@@ -89,14 +90,16 @@ def _local(qname: str) -> str:
     return qname.split(":", 1)[-1] if qname else ""
 
 
-def compare(bundled: WsdlShape, live: WsdlShape, operation: str) -> tuple[bool, str]:
+def compare(bundled: WsdlShape, live: WsdlShape, operation: str) -> tuple[bool, Msg]:
     """(the live WSDL offers it as we call it, what differs)."""
     want = bundled.request_paths(operation)
     have = live.request_paths(operation)
     if have is None:
-        return False, f"the live WSDL has no operation {operation}"
+        return False, msg("doctor.wsdl.no_operation", operation=operation)
     missing = sorted(want - have) if want is not None else []
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        return False, f"the live WSDL's {operation} request lacks {shown}"
-    return True, f"offered, with every request element the engine knows ({len(want or ())})"
+        if len(missing) > 5:
+            return False, msg("doctor.wsdl.lacks_more", operation=operation, elements=missing[:5],
+                              more=len(missing) - 5)  # fmt: skip
+        return False, msg("doctor.wsdl.lacks", operation=operation, elements=missing)
+    return True, msg("doctor.wsdl.offered", elements=len(want or ()))

@@ -206,12 +206,12 @@ class Flow:
         obj = self.names.objects[name]
         return obj.available or not obj.optional
 
-    def switched_off(self, name: str, step: str) -> Batch:
-        """A one-line notice for the log: ``step`` does not run because the profile says the object is absent."""
-        obj = self.names.objects[name]
-        message = (f"{step}: switched off, because the API profile says this AccountView administration has no "
-                   f"{obj.meaning} (accountview.{name}.available = false); everything else runs")  # fmt: skip
-        return Batch([{"profile": f"accountview.{name}", "message": message}], stream=SWITCHED_OFF)
+    def switched_off(self) -> Iterator[Batch]:
+        """One notice per run for each step of this flow that the profile switches off (an optional object it says
+        the administration lacks): what is no longer filled, and the mapping table or setting that can fill it."""
+        steps = self.profile.switched_off(self.name)
+        if steps:
+            yield Batch([{"profile": step.key, "message": step.notice()} for step in steps], stream=SWITCHED_OFF)
 
     def unchanged(self, binding: Binding | None, digest: str) -> bool:
         return not self.options.full and binding is not None and binding.is_unchanged(digest)
@@ -315,12 +315,13 @@ class Flow:
                     break
                 if batch.stream == SWITCHED_OFF:
                     outcomes = [Outcome("profile", r["profile"], "skipped", message=r["message"]) for r in batch.records]
-                    _log.warning("flow %s: %s", self.name, "; ".join(r["message"] for r in batch.records))
+                    _log.warning("flow %s: %s", self.name, "; ".join(str(r["message"]) for r in batch.records))
                 else:
                     outcomes = self.process_batch(batch)
                 self._commit(result, batch, outcomes)
-                done += len(batch.records)
-                batches += 1 if batch.records else 0
+                if batch.stream != SWITCHED_OFF:  # a notice is no record: limits count the work
+                    done += len(batch.records)
+                    batches += 1 if batch.records else 0
                 if self.options.progress:
                     self.options.progress(self.name, done, None)
         except (SyncError, OSError) as exc:
@@ -343,6 +344,7 @@ class Flow:
         return (limit is not None and records >= limit) or (most is not None and batches >= most)
 
     def _batches(self) -> Iterator[Batch]:
+        yield from self.switched_off()
         yield from self._retry_batches()
         yield from self.read_batches()
 

@@ -68,18 +68,13 @@ class PricesFlow(Flow):
     # --- reading -------------------------------------------------------------------------------------------
     def read_batches(self) -> Iterator[Batch]:
         names = self.names
+        # An object the profile switches off was said so at the start of the run (Flow.switched_off).
         if self.available("price_list"):
             yield from changed_batches(self, names.price_list, stream="price_list")
-        else:
-            yield self.switched_off("price_list", "checking price lists against MplusKASSA price groups")
         if self.has_prices:
             yield from changed_batches(self, names.price_list_item, stream="price")
-        else:
-            yield self.switched_off("price_list_item", "B2B prices per price list")
         if self.has_discounts:
             yield from changed_batches(self, names.group_discount, stream="discount")
-        else:
-            yield self.switched_off("group_discount", "group discounts")
         if self.settings.get("sync_relation_pricing", True):
             yield from changed_batches(self, names.debtor, stream="debtor")
         if self.options.full:

@@ -42,10 +42,8 @@ class StockFlow(Flow):
             )
 
     def read_batches(self):
-        if not self.available("stock"):
-            yield self.switched_off("stock", "stock per warehouse")
-            return
-        yield from changed_batches(self, self.names.stock)
+        if self.available("stock"):  # else switched off, said once at the start of the run (Flow.switched_off)
+            yield from changed_batches(self, self.names.stock)
 
     def fetch_by_ids(self, source_ids, entity):
         if not self.available("stock"):

@@ -28,6 +28,7 @@ PSEUDO = "xx"  # a pseudo-language for tests: every catalogue text comes out mar
 # A message that names a mapping table, a setting or an API-profile entry names it through one of these (see
 # :func:`table_ref`): the reader sees its name in their language, and a screen can link to it (:func:`references`).
 REFERENCE_AREAS = {"tables": "table", "settings": "setting", "profile": "profile"}
+PROFILE_SYSTEMS = ("accountview.", "mplus.")  # profile entries are keys of these (profile.toml has other words too)
 
 
 class Msg(str):
@@ -109,6 +110,8 @@ def references(text: Any) -> list[tuple[str, str]]:
         value = stack.pop(0)
         if isinstance(value, Msg):
             area, _, rest = value.key.partition(".")
+            if area == "profile" and not rest.startswith(PROFILE_SYSTEMS):
+                area = ""  # profile.meaning.* and profile.off.* are words about the profile, not entries of it
             if area in REFERENCE_AREAS and not value.args and (REFERENCE_AREAS[area], rest) not in found:
                 found.append((REFERENCE_AREAS[area], rest))
             stack.extend(value.args.values())

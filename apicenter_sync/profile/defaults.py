@@ -26,20 +26,22 @@ D, C, A = "documented", "observed", "assumed"
 
 
 def _f(name: str, vfp_type: str, length: int, evidence: str, meaning: str, *, write: bool = False,
-       personal: bool = False) -> dict[str, Any]:  # fmt: skip
+       personal: bool = False, link: bool = False, label: str = "") -> dict[str, Any]:  # fmt: skip
     return {"name": name, "type": vfp_type, "length": length, "evidence": evidence, "meaning": meaning,
-            "write": write, "personal": personal}  # fmt: skip
+            "write": write, "personal": personal, "link": link, "label": label}  # fmt: skip
 
 
 ACCOUNTVIEW: dict[str, Any] = {
     # Every table carries these change-tracking fields [D]; incremental reads filter on the change date.
-    "change_date": _f("CNG_DATE", "T", 8, D, "change date and time of a row: the watermark of incremental reads"),
-    "change_counter": _f("CNG_NR", "I", 4, D, "per-row change counter: tells two changes within one second apart"),
+    "change_date": _f("CNG_DATE", "T", 8, D, "change date and time of a row: the watermark of incremental reads",
+                      label="Wijzigingsdatum"),
+    "change_counter": _f("CNG_NR", "I", 4, D, "per-row change counter: tells two changes within one second apart",
+                         label="Wijzignummer"),
     "default_key": "REC_ID",  # lastKey paging key of a table the profile does not describe [C S2]
     # The data dictionary (one row per field of every table), read by the doctor through /accountviewsystemdata
     # [C S1, D S1f]: field name, table, Visual FoxPro type and length.
     "dictionary": {"code": "FLD", "table": "DCT_FLD", "table_field": "DBF_NAME", "name_field": "FIELD_NAME",
-                   "type_field": "FIELD_TYPE", "length_field": "FIELD_LEN"},
+                   "type_field": "FIELD_TYPE", "length_field": "FIELD_LEN", "label_field": "FLD_DESC"},
     "objects": {
         "article": {
             "code": "AK1", "table": "ARTICLE", "key": "sku", "evidence": C, "meaning": "articles",
@@ -240,7 +242,7 @@ ACCOUNTVIEW: dict[str, Any] = {
             "meaning": "sales orders (header and lines), posted by the orders flow",
             "fields": {
                 "record_id": _f("REC_ID", "C", 10, A, "key of an order, assigned on POST"),
-                "order_number": _f("ORD_NR", "C", 10, A, "order number, assigned on POST"),
+                "order_number": _f("ORD_NR", "C", 10, A, "order number, assigned on POST", link=True),
                 "order_date": _f("ORD_DATE", "T", 8, C, "order date", write=True),
                 "invoice_debtor": _f("RPL_INV", "C", 10, C, "invoice-to debtor", write=True),
                 "delivery_debtor": _f("RPL_DEL", "C", 10, C, "ship-to debtor", write=True),
@@ -257,7 +259,7 @@ ACCOUNTVIEW: dict[str, Any] = {
             },
             "line_fields": {
                 "record_id": _f("REC_ID", "C", 10, A, "key of a line, assigned on POST"),
-                "order_number": _f("ORD_NR", "C", 10, A, "links a line to its header, set by the server"),
+                "order_number": _f("ORD_NR", "C", 10, A, "links a line to its header, set by the server", link=True),
                 "sku": _f("ART_CODE", "C", 20, C, "article", write=True),
                 "quantity": _f("ORD_QTY", "N", 13, C, "quantity", write=True),
                 "price": _f("ART_PX", "Y", 8, C, "unit price (the line total / quantity)", write=True),
@@ -295,6 +297,112 @@ ACCOUNTVIEW: dict[str, Any] = {
         },
     },
 }  # fmt: skip
+
+# The data dictionary's description (FLD_DESC) of each field, as AccountView gives it (in Dutch): the doctor finds
+# a tenant's own name of a field by it (with type, length and role). Documented fields: the public dumps' words;
+# the others are assumptions in the dumps' style.
+LABELS: dict[str, dict[str, str]] = {
+    "article": {
+        "sku": "Artikelcode", "description": "Artikelomschrijving", "group": "Artikelgroep", "price": "Verkoopprijs",
+        "cost_price": "Gemiddelde kostprijs", "ean": "EAN-code", "vat_code": "BTW-code",
+        "price_incl_vat": "Verkoopprijs incl. BTW", "sell_in_pos": "Verkopen via kassa",
+        "long_description": "Uitgebreide omschrijving", "unit": "Verkoopeenheid", "model": "Modelcode",
+        "size": "Maat", "colour": "Kleur", "country_of_origin": "Land van herkomst",
+        "delivery_days": "Levertijd in dagen", "blocked": "Geblokkeerd", "material": "Materiaal",
+        "discount_group": "Kortingsgroep artikel", "stock_article": "Voorraadartikel",
+    },
+    "article_group": {
+        "code": "Artikelgroep", "description": "Omschrijving artikelgroep", "sell_in_pos": "Verkopen via kassa",
+        "parent": "Hoofdgroep",
+    },
+    "debtor": {
+        "number": "Debiteur-/crediteurnummer", "name": "Bedrijfsnaam", "search_code": "Zoekcode bedrijf",
+        "email": "E-mail zakelijk", "contact_person": "Contactpersoon", "address": "Adres", "street": "Straatnaam",
+        "house_number": "Huisnummer", "house_number_extra": "Adres-toevoeging", "postcode": "Postcode",
+        "city": "Plaats", "country": "ISO-landcode", "phone": "Telefoon zakelijk", "mobile": "Telefoon mobiel",
+        "vat_number": "BTW-nummer", "coc_number": "KvK-nummer", "price_list": "Prijslijst art.prijzen",
+        "discount_group": "Prijslijst kortingspercentages", "discount_pct": "Factuurkorting",
+        "payment_condition": "Code betalingsconditie", "vat_code": "BTW-code", "revenue_category": "Omzetcategorie",
+        "language": "Taalcode", "currency": "Valutacode",
+    },
+    "delivery_address": {
+        "record_id": "Unieke code", "debtor": "Debiteurnummer", "name": "Naam afleveradres", "address": "Adres",
+        "street": "Straatnaam", "house_number": "Huisnummer", "house_number_extra": "Adres-toevoeging",
+        "postcode": "Postcode", "city": "Plaats", "country": "ISO-landcode", "email": "E-mail zakelijk",
+        "phone": "Telefoon zakelijk",
+    },
+    "vat": {
+        "code": "BTW-code", "pct": "BTW-percentage", "reverse_charge": "BTW verlegd",
+    },
+    "ledger": {
+        "number": "Rekeningnr", "name": "Omschrijving rekening",
+    },
+    "journal": {
+        "code": "Dagboekcode", "name": "Dagboeknaam",
+    },
+    "price_list": {
+        "code": "Prijslijstcode", "description": "Omschrijving prijslijst",
+    },
+    "price_list_item": {
+        "record_id": "Unieke code", "price_list": "Prijslijstcode", "sku": "Artikelcode",
+        "min_qty": "Vanaf aantal (staffel)", "price": "Prijs excl. BTW",
+    },
+    "group_discount": {
+        "record_id": "Unieke code", "customer_group": "Prijslijst kortingspercentages",
+        "article_group": "Artikelgroep", "pct": "Kortingspercentage",
+    },
+    "warehouse": {
+        "code": "Magazijncode", "description": "Omschrijving magazijn",
+    },
+    "stock": {
+        "record_id": "Unieke code", "sku": "Artikelcode", "warehouse": "Magazijncode",
+        "on_hand": "Voorraad aanwezig", "reserved": "Gereserveerd", "incoming": "Inkomend (inkooporders)",
+        "available": "Beschikbare voorraad",
+    },
+    "payment_condition": {
+        "code": "Code betalingsconditie", "description": "Omschrijving betalingsconditie",
+        "days": "Betalingstermijn in dagen",
+    },
+    "shipping_method": {
+        "code": "Vervoersmethode", "description": "Omschrijving vervoersmethode",
+    },
+    "sales_order": {
+        "record_id": "Unieke code", "order_number": "Ordernummer", "order_date": "Orderdatum",
+        "invoice_debtor": "Factuurdebiteur", "delivery_debtor": "Afleverdebiteur",
+        "delivery_address": "Afleveradres", "reference": "Notitie", "note": "Notitie 2", "employee": "Verkoper",
+        "email": "E-mailadres", "payment_condition": "Betalingsconditie", "shipping_method": "Vervoersmethode",
+    },
+    "sales_order.line_fields": {
+        "record_id": "Unieke code", "order_number": "Ordernummer", "sku": "Artikelcode",
+        "quantity": "Aantal besteld", "price": "Prijs per eenheid", "vat_code": "BTW-code",
+        "description": "Omschrijving regel",
+    },
+    "booking": {
+        "record_id": "Unieke code", "journal": "Dagboekcode", "reference": "Notitie",
+        "description": "Omschrijving bladzijde", "amounts_incl_vat": "Basisbedrag incl BTW weergeven",
+        "total": "Bladsaldo", "currency": "Valutacode", "date": "Mutatiedatum",
+        "payment_condition": "Betalingsconditie", "debtor": "Debiteur/Crediteur",
+        "invoice_number": "Document-/factuurnummer",
+    },
+    "booking.line_fields": {
+        "account": "Rekeningnr", "amount": "Mutatiebedrag", "vat_code": "BTW-code", "quantity": "Aantal (agr)",
+        "description": "Omschrijving regel",
+    },
+}  # fmt: skip
+
+# What an optional object's absence switches off, per flow whose run logs one notice about it (``setup``: what only
+# the screens and the doctor do: the choices of mapping tables, the doctor's checks), and the mapping table or
+# setting that fills the same thing instead, if any. The notice's words are the catalogue's ``profile.off.<object>.<flow>``.
+OPTIONAL_STEPS: dict[str, tuple[tuple[str, tuple[str, str] | None], ...]] = {
+    "delivery_address": (("orders", None), ("customers", None)),
+    "price_list": (("prices", None), ("setup", ("table", "customer_group_price_group"))),
+    "price_list_item": (("prices", None),),
+    "group_discount": (("prices", ("table", "group_default_discount")),),
+    "warehouse": (("setup", ("table", "warehouse_branch")),),
+    "stock": (("stock", None),),
+    "payment_condition": (("customers", ("table", "payment_condition_days")), ("setup", None)),
+    "shipping_method": (("setup", ("table", "shipping_method")),),
+}
 
 # Values of the orders setting ``order_type`` before the profile named the documents: the business-object codes.
 ORDER_TYPE_ALIASES = {"SO1": "sales_order", "DJ2": "booking"}

@@ -75,7 +75,8 @@ def reference_markdown(profile: ApiProfile | None = None) -> str:
                "the profile does not describe |")
     d = av.dictionary
     out.append(f"| `accountview.dictionary.*` | `{d.code}` / `{d.table}`: `{d.table_field}`, `{d.name_field}`, "
-               f"`{d.type_field}`, `{d.length_field}` | - | observed | - | the data dictionary the doctor reads |")
+               f"`{d.type_field}`, `{d.length_field}`, `{d.label_field}` | - | observed | - | the data dictionary the "
+               "doctor reads (types, lengths, descriptions) |")  # fmt: skip
     for name, obj in av.objects.items():
         out += _fields(name, obj, only_assumed=False)
     out += ["", "### MplusKASSA choices", "", "| profile entry | default | allowed | meaning |", "| --- | --- | --- | --- |"]

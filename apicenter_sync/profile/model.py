@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
-from ..i18n import msg
+from ..i18n import Msg, msg, profile_ref, setting_ref, table_ref
 from . import defaults
 
 Evidence = Literal["documented", "observed", "assumed"]
@@ -59,6 +59,8 @@ class FieldSpec(_Frozen):
     meaning: str = ""
     write: bool = False  # the engine writes this field
     personal: bool = False  # holds personal data (pseudonymised in captures)
+    label: str = ""  # the description the data dictionary gives the field: how the doctor finds a tenant's name
+    link: bool = False  # links a document's lines to its header: the same name in both tables
 
 
 class ObjectSpec(_Frozen):
@@ -103,6 +105,7 @@ class DictionarySpec(_Frozen):
     name_field: str
     type_field: str
     length_field: str
+    label_field: str
 
 
 class AccountViewProfile(_Frozen):
@@ -318,6 +321,11 @@ class ApiProfile(_Frozen):
         """Logical names of the objects switched off (``available = false``)."""
         return [name for name, obj in self.accountview.objects.items() if obj.optional and not obj.available]
 
+    def switched_off(self, flow: str | None = None) -> list[SwitchedOff]:
+        """The steps this profile switches off (every optional object with ``available = false``), of ``flow`` or
+        of every flow and ``setup``; each says what is no longer filled and what can fill it instead."""
+        return [step for name in self.optional_off() for step in steps_of(name) if flow in (None, step.flow)]
+
     # --- files ---------------------------------------------------------------------------------------------------
     def to_toml(self, *, only_changes: bool = False) -> str:
         """The profile as a ``[profile]`` section to paste into apicenter.toml (every entry, or only the changes)."""
@@ -333,7 +341,51 @@ class ApiProfile(_Frozen):
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+class SwitchedOff:
+    """One step an absent optional object switches off: ``flow`` logs one notice per run (``setup``: the screens'
+    choices and the doctor's checks), ``instead`` (``("table", id)`` / ``("setting", id)``) can fill it instead."""
+
+    __slots__ = ("object", "flow", "instead")
+
+    def __init__(self, obj: str, flow: str, instead: tuple[str, str] | None):
+        self.object, self.flow, self.instead = obj, flow, instead
+
+    @property
+    def key(self) -> str:
+        """The profile entry that switches it off."""
+        return f"accountview.{self.object}.available"
+
+    @property
+    def what(self) -> Msg:
+        """What is no longer done, in words."""
+        return Msg(f"profile.off.{self.object}.{self.flow}")
+
+    @property
+    def instead_ref(self) -> Msg | None:
+        """The mapping table or setting that can fill it instead, as a reference (None: nothing can)."""
+        if self.instead is None:
+            return None
+        kind, name = self.instead
+        return table_ref(name) if kind == "table" else setting_ref(name)
+
+    def notice(self) -> Msg:
+        """The notice a run logs once: what is switched off, by which entry, and what can fill it instead."""
+        if self.instead is None:
+            return msg("profile.off.notice", what=self.what, entry=profile_ref(self.key))
+        return msg("profile.off.notice_instead", what=self.what, entry=profile_ref(self.key), instead=self.instead_ref)
+
+    def __repr__(self) -> str:
+        return f"SwitchedOff({self.object}, {self.flow}, {self.instead})"
+
+
+def steps_of(name: str) -> list[SwitchedOff]:
+    """The steps the absence of optional object ``name`` switches off."""
+    return [SwitchedOff(name, flow, instead) for flow, instead in defaults.OPTIONAL_STEPS.get(name, ())]
+
+
 class ProfileEntry:
+    """One entry: its key, value and default, what it means (a catalogue message), how sure the default is."""
+
     __slots__ = ("key", "value", "default", "meaning", "evidence", "system")
 
     def __init__(self, key, value, default, meaning, evidence, system):
@@ -343,6 +395,18 @@ class ProfileEntry:
     @property
     def changed(self) -> bool:
         return self.value != self.default
+
+    @property
+    def name(self) -> Msg:
+        """The entry in words (catalogue ``profile.<key>``)."""
+        return Msg(f"profile.{self.key}")
+
+    @property
+    def group(self) -> str:
+        """The object (``accountview.stock``) or section (``accountview``, ``mplus``) the entry belongs to."""
+        parts = self.key.split(".")
+        return ".".join(parts[:2]) if parts[0] == "accountview" and len(parts) > 2 and parts[1] not in (
+            "dictionary",) else parts[0]  # fmt: skip
 
     def __repr__(self) -> str:
         return f"ProfileEntry({self.key}={self.value!r})"
@@ -415,9 +479,11 @@ def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     return nested
 
 
-def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """Nested dicts of str/int/bool/list values as TOML tables (enough for a profile)."""
+def dump_toml(data: dict[str, Any], prefix: str = "", comments: dict[str, list[str]] | None = None) -> str:
+    """Nested dicts of str/int/bool/list values as TOML tables (enough for a profile). ``comments``: dotted path of
+    a value (``profile.accountview.stock.code``) -> comment lines written above it."""
     lines: list[str] = []
+    comments = comments or {}
 
     def value(v: Any) -> str:
         if isinstance(v, bool):
@@ -435,7 +501,10 @@ def dump_toml(data: dict[str, Any], prefix: str = "") -> str:
         if leaves:
             if path:
                 lines.append(f"[{path}]")
-            lines.extend(f"{k} = {value(v)}" for k, v in leaves.items())
+            for k, v in leaves.items():
+                lines.extend(f"# {c}" for text in comments.get(f"{path}.{k}" if path else k, ())
+                             for c in str(text).splitlines())  # fmt: skip
+                lines.append(f"{k} = {value(v)}")
             lines.append("")
         for k, v in node.items():
             if isinstance(v, dict) and _is_table(v):
@@ -554,24 +623,16 @@ def _errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _describe(default: ApiProfile, key: str) -> tuple[str, str, str]:
-    """(meaning, evidence, system) of a flat key."""
+def _describe(default: ApiProfile, key: str) -> tuple[Msg | str, str, str]:
+    """(meaning, evidence, system) of a flat key; the meaning a catalogue message (profile.toml)."""
     parts = key.split(".")
     if parts[0] == "mplus":
-        info = MplusProfile.model_fields.get(parts[1])
-        return (info.description or "") if info else "", "choice", "mplus"
+        return (Msg(f"profile.meaning.{key}") if parts[1] in MplusProfile.model_fields else ""), "choice", "mplus"
     av = default.accountview
     if parts[1] in ("change_date", "change_counter"):
-        spec = getattr(av, parts[1])
-        return spec.meaning, spec.evidence, "accountview"
-    if parts[1] == "default_key":
-        return "lastKey paging key of a table the profile does not describe", "observed", "accountview"
-    if parts[1] == "dictionary":
-        what = {"code": "business object of the data dictionary (system data)", "table": "its table",
-                "table_field": "its field naming a field's table", "name_field": "its field naming the field",
-                "type_field": "its field holding the Visual FoxPro type", "length_field": "its field holding the "
-                "length"}.get(parts[2], parts[2])  # fmt: skip
-        return f"data dictionary, read by the doctor: {what}", "observed", "accountview"
+        return Msg(f"profile.meaning.{key}"), getattr(av, parts[1]).evidence, "accountview"
+    if parts[1] in ("default_key", "dictionary"):
+        return Msg(f"profile.meaning.{key}"), "observed", "accountview"
     obj = av.objects.get(parts[1])
     if obj is None:
         return "", "", "accountview"
@@ -581,19 +642,22 @@ def _describe(default: ApiProfile, key: str) -> tuple[str, str, str]:
             return "", "", "accountview"
         table = obj.detail_table if parts[2] == "line_fields" else obj.table
         if len(parts) == 5:
-            return f"characters the engine expects in {table}.{spec.name}", spec.evidence, "accountview"
-        return f"{table}: {spec.meaning}", spec.evidence, "accountview"
-    what = {
-        "code": "business-object code", "read_code": "business-object code of reads", "table": "header table",
-        "detail_table": "detail table (lines)", "available": "the tenant has this object (false: the steps that "
-                                                             "need it are switched off)",
-    }.get(parts[2], parts[2])  # fmt: skip
-    return f"{obj.meaning}: {what}", obj.evidence, "accountview"
+            return msg("profile.meaning.length", field=f"{table}.{spec.name}"), spec.evidence, "accountview"
+        return msg("profile.meaning.field", table=table, meaning=Msg(f"profile.meaning.{'.'.join(parts[:4])}")), (
+            spec.evidence), "accountview"  # fmt: skip
+    return msg("profile.meaning.object_entry", object=Msg(f"profile.meaning.accountview.{parts[1]}"),
+               what=Msg(f"profile.meaning.{parts[2]}")), obj.evidence, "accountview"  # fmt: skip
 
 
 # --- the defaults ----------------------------------------------------------------------------------------------------
 def _default_data() -> dict[str, Any]:
-    return {"accountview": copy.deepcopy(defaults.ACCOUNTVIEW), "mplus": {}}
+    accountview = copy.deepcopy(defaults.ACCOUNTVIEW)
+    for name, obj in accountview["objects"].items():
+        for group, labels in (("fields", defaults.LABELS.get(name, {})),
+                              ("line_fields", defaults.LABELS.get(f"{name}.line_fields", {}))):  # fmt: skip
+            for logical, label in labels.items():
+                obj[group][logical]["label"] = label
+    return {"accountview": accountview, "mplus": {}}
 
 
 def _default_read_code(name: str) -> bool:

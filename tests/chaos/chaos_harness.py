@@ -189,7 +189,7 @@ def chaos_rounds(h: Harness, faults: Faults, *, max_rounds: int = 12, changes=No
         results = h.run_round(on_flow=maybe_expire)
         set_faults(h.sb, None)
         stops.extend(f"round {rounds} {r.flow}: {r.error}" for r in results if r.error)
-        if any("invalid_grant" in (r.error or "") for r in results):
+        if any("invalid_grant" in str(r.error or "") for r in results):
             # The reply of a refresh and of its one allowed retry were both lost: the refresh token is dead
             # (docs/reliability.md). A person reconnects AccountView; the state store is untouched by it.
             connect_store(h.sb, h.store)
