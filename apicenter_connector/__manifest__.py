@@ -2,7 +2,9 @@
 {
     "name": "APIcenter Connector (AccountView ↔ MplusKASSA)",
     "summary": "Sync AccountView and MplusKASSA from Odoo: flows, mappings, queued jobs, activity log",
-    "version": "18.0.1.3.0",
+    # No series here: Odoo puts the running series in front (18.0.1.3.0 on 18, 19.0.1.3.0 on 19), as it does for
+    # any x.y.z version; the packages get it from .ci/build-addon.py (docs/odoo-series.md).
+    "version": "1.3.0",
     "category": "Connector",
     "license": "LGPL-3",
     "author": "APIcenter Connector contributors",
@@ -14,6 +16,7 @@
         "python": ["apicenter-sync", "httpx", "zeep", "pydantic"],
     },
     "data": [
+        "data/apicenter_series.xml",
         "security/apicenter_security.xml",
         "security/ir.model.access.csv",
         "data/queue_job_data.xml",

@@ -1,3 +1,4 @@
+from . import odoo_series
 from . import apicenter_profile_line
 from . import apicenter_doctor_report
 from . import apicenter_backend

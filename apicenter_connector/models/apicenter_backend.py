@@ -20,6 +20,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .apicenter_profile_line import default_entries, from_text, to_text
 from .engine_record import check_engine_fields, check_log_kept
+from .odoo_series import sql_constraints
 from .setting_fields import read_setting, setting_field
 from .store import OdooStore
 from .token_store import OdooTokenStore
@@ -36,6 +37,7 @@ AV_RECONNECT_FIELDS = ("av_base_url", "verify_tls", "company_id")
 MPLUS_RETEST_FIELDS = ("mplus_url", "verify_tls", "company_id")
 
 
+@sql_constraints
 class ApicenterBackend(models.Model):
     _name = "apicenter.backend"
     _description = "APIcenter Backend (AccountView ↔ MplusKASSA)"

@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 
 from odoo import api, fields, models
 
+from .odoo_series import sql_constraints
 
+
+@sql_constraints
 class ApicenterBackendToken(models.Model):
     _name = "apicenter.backend.token"
     _description = "APIcenter AccountView OAuth Tokens"

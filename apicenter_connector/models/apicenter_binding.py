@@ -1,9 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Which target record a source record became, and the hash of what was last written (engine BindingStore)."""
 
-from odoo import fields, models, tools
+from odoo import fields, models
+
+from .odoo_series import sql_constraints
 
 
+@sql_constraints
 class ApicenterBinding(models.Model):
     _name = "apicenter.binding"
     _description = "APIcenter Binding"
@@ -39,9 +42,8 @@ class ApicenterBinding(models.Model):
     def init(self):
         # One source record per target record and entity (a duplicate link is how duplicates get created);
         # NULL target ids (not created yet) are exempt.
-        tools.create_unique_index(
-            self._cr,
-            "apicenter_binding_target_uniq",
-            self._table,
-            ["backend_id", "entity", "target_id"],
+        # Plain SQL: odoo.tools.create_unique_index is deprecated on Odoo 19 (docs/odoo-series.md).
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS apicenter_binding_target_uniq"
+            " ON apicenter_binding (backend_id, entity, target_id)"
         )

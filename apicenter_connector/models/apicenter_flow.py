@@ -26,6 +26,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from .apicenter_sale import WAITING_STATES
 from .engine_record import check_engine_fields
+from .odoo_series import sql_constraints
 from .setting_fields import field_value, read_setting, setting_field
 
 _logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def _default_update_fields(model):
     return model.env["apicenter.update.field"].search([("code", "in", codes)])
 
 
+@sql_constraints
 class ApicenterFlow(models.Model):
     _name = "apicenter.flow"
     _description = "APIcenter Flow"

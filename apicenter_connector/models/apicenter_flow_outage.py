@@ -31,6 +31,7 @@ from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 
 from .engine_text import data_text, shown
+from .odoo_series import before
 
 _logger = logging.getLogger(__name__)
 
@@ -215,8 +216,8 @@ class ApicenterFlow(models.Model):
         now = fields.Datetime.now()
         cutoff = now - timedelta(minutes=limit)
         jobs = self.env["queue.job"].sudo().search(
-            [("channel", "=like", "root.apicenter%"), ("state", "in", QUEUED_STATES), ("date_created", "<=", cutoff),
-             "|", ("eta", "=", False), ("eta", "<=", cutoff)], order="id",
+            [("channel", "=like", "root.apicenter%"), ("state", "in", QUEUED_STATES), before("date_created", cutoff),
+             "|", ("eta", "=", False), before("eta", cutoff)], order="id",
         )  # fmt: skip
         due = {}
         for job in jobs:

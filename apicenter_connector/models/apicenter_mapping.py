@@ -13,10 +13,13 @@ from apicenter_sync.redact import redact_text
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .odoo_series import sql_constraints
+
 KNOWN_TABLES = [(t.name, t.label) for t in registry.TABLES]
 KINDS = [(k.name, k.label) for k in registry.KINDS.values()]
 
 
+@sql_constraints
 class ApicenterMapping(models.Model):
     _name = "apicenter.mapping"
     _description = "APIcenter Mapping Table Row"
@@ -106,6 +109,7 @@ class ApicenterMapping(models.Model):
                 raise ValidationError("; ".join(problems))
 
 
+@sql_constraints
 class ApicenterMappingChoice(models.Model):
     """A possibility of a mapping key or value, as a live system lists it (loaded on request, per backend)."""
 

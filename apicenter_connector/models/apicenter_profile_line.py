@@ -18,6 +18,8 @@ from apicenter_sync.profile import ApiProfile
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .odoo_series import sql_constraints
+
 EVIDENCE = [
     ("documented", "Documented"),
     ("observed", "Seen in client code"),
@@ -88,6 +90,7 @@ def from_text(key, text):
     return text
 
 
+@sql_constraints
 class ApicenterProfileLine(models.Model):
     _name = "apicenter.profile.line"
     _description = "APIcenter API Profile Entry"

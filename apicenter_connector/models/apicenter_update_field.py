@@ -3,7 +3,10 @@ from apicenter_sync import settings as registry
 
 from odoo import fields, models
 
+from .odoo_series import sql_constraints
 
+
+@sql_constraints
 class ApicenterUpdateField(models.Model):
     """A field group of the products flow's ``update_fields`` setting (records generated from the registry)."""
 

@@ -4,8 +4,10 @@
 from odoo import fields, models
 
 from .apicenter_flow import FLOW_SELECTION
+from .odoo_series import sql_constraints
 
 
+@sql_constraints
 class ApicenterWatermark(models.Model):
     _name = "apicenter.watermark"
     _description = "APIcenter Watermark"

@@ -16,9 +16,10 @@ from apicenter_sync.store.interfaces import Action, Direction, LogLine, PurgeRes
 from apicenter_sync.store.sqlite_log import ABANDONED
 
 from odoo import fields
-from odoo.osv import expression
 
 from .engine_text import data_text, stored
+from .odoo_series import before
+from .odoo_series import since as since_term
 
 _ACTIONS = get_args(Action)
 _DIRECTIONS = get_args(Direction)
@@ -179,7 +180,7 @@ class OdooActivityLog:
 
     def abandon_stale_runs(self, older_than_seconds, *, flow=None):
         cutoff = self._s.now() - timedelta(seconds=older_than_seconds)
-        terms = [("state", "=", "running"), ("started_at", "<=", cutoff)] + ([("flow", "=", flow)] if flow else [])
+        terms = [("state", "=", "running"), before("started_at", cutoff)] + ([("flow", "=", flow)] if flow else [])
         runs = self._runs.search(self._s.domain(*terms))
         runs.write(
             {
@@ -305,7 +306,7 @@ class OdooActivityLog:
         if failed_only:
             terms.append(("state", "in", OPEN_STATES))
         if since is not None:
-            terms.append(("create_date", ">=", naive(since)))
+            terms.append(since_term("create_date", naive(since)))
         rows = self._lines.search_read(
             self._s.domain(*terms), ["id", *_LINE_FIELDS], order="id desc", limit=limit, offset=offset
         )
@@ -329,13 +330,14 @@ class OdooActivityLog:
         return self._set_state(line_ids, "ignored", ("failed", "retry"), note)
 
     def pending_retries(self, flow, entity=None, *, max_attempts=None, limit=None):
-        auto = [[("state", "=", "failed")], [("retry_at", "!=", False)], [("retry_at", "<=", self._s.now())]]
+        # Domains written out in Polish notation: odoo.osv.expression is deprecated on Odoo 19 (docs/odoo-series.md).
+        auto = ["&", "&", ("state", "=", "failed"), ("retry_at", "!=", False), before("retry_at", self._s.now())]
         if max_attempts is not None:
             # A waiting line is retried until wait_days end, however many tries that takes.
-            auto.append(["|", ("attempts", "<", max_attempts), ("wait", "!=", False)])
+            auto = ["&", *auto, "|", ("attempts", "<", max_attempts), ("wait", "!=", False)]
         # A user's retry ignores max_attempts: it is an explicit request.
         domain = self._s.domain(("flow", "=", flow), *([("entity", "=", entity)] if entity is not None else []))
-        domain = expression.AND([domain, expression.OR([[("state", "=", "retry")], expression.AND(auto)])])
+        domain = [*domain, "|", ("state", "=", "retry"), *auto]
         rows = self._lines.search_read(domain, ["id", *_LINE_FIELDS], order="id", limit=limit)
         return [self._line(r) for r in rows]
 

@@ -4,6 +4,21 @@
 // from the till, and the setup wizard; each step waits until the screen shows what it should.
 
 import {registry} from "@web/core/registry";
+import {session} from "@web/session";
+
+// Odoo 18 renders a selection field as a <select>, Odoo 19 as a dropdown menu (docs/odoo-series.md).
+const ODOO_SERIES = session.server_version_info[0];
+
+function pickSelection(field, value, label) {
+    const widget = `.modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='${field}']`;
+    if (ODOO_SERIES < 19) {
+        return [{content: `pick ${label}`, trigger: `${widget} select`, run: `select "${value}"`}];
+    }
+    return [
+        {content: `open the choices of ${field}`, trigger: `${widget} .o_select_menu_toggler`, run: "click"},
+        {content: `pick ${label}`, trigger: `.o_select_menu_item:contains('${label}')`, run: "click"},
+    ];
+}
 
 function openMenu(section, item) {
     return [
@@ -131,11 +146,7 @@ registry.category("web_tour.tours").add("apicenter_connector_tour", {
             trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='mapping_ids'] .o_field_x2many_list_row_add a",
             run: "click",
         },
-        {
-            content: "pick its table",
-            trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='known_table'] select",
-            run: 'select "warehouse_branch"',
-        },
+        ...pickSelection("known_table", "warehouse_branch", "Warehouses → MplusKASSA branches"),
         {
             content: "the warehouse",
             trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='key'] input",
