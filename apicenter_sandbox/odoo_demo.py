@@ -1,10 +1,12 @@
-"""``./dev odoo``: the product itself, in one command, on a machine with Odoo 18.
+"""``./dev odoo``: the product itself, in one command, on a machine with Odoo 19 or 18 (``--series``).
 
 Starts PostgreSQL, both sandboxes with seeded data, a fresh database with ``apicenter_connector`` and queue_job,
 a backend connected to the sandboxes (its connection check run, its flows scheduled every minute), and Odoo
 with the job runner; prints the URL and the login; Ctrl-C stops all of it and drops the database. Where Odoo is
-not found it says how to get it (the same variables as the tests: ``APICENTER_ODOO_HOME``,
-``APICENTER_ODOO_VENV``, ``APICENTER_ODOO_DB_USER``).
+not found it says how to get it (the same variables as the tests: ``APICENTER_ODOO19_HOME``/``_VENV``,
+``APICENTER_ODOO18_HOME``/``_VENV``, ``APICENTER_ODOO_DB_USER``). Without ``--series`` it takes Odoo 19 when
+found, else 18. The job runner's channels (capacities) are in the server's configuration file, as
+docs/deployment.md says: on Odoo 19 that is the only place for them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .odoo_server import REPO, OdooServer, find_odoo, free_port, why_no_odoo
+from .odoo_server import REPO, SERIES, OdooServer, find_odoo, free_port, why_no_odoo
 from .runner import start_sandboxes
 
 # Settings that make the seeded shop a clean first day: non-numeric SKUs get a number, and every flow runs every
@@ -39,13 +41,15 @@ for key, value in params['line_articles'].items():
 backend.action_check_connection()
 """
 HOW_TO_GET_ODOO = """\
-Odoo 18 was not found: {why}.
-Get it like the tests do (README, "Tests and CI"):
-  1. Odoo 18.0 Community source with odoo-bin at /opt/odoo18 (or set APICENTER_ODOO_HOME);
-  2. a virtualenv at /opt/odoo18-venv (or APICENTER_ODOO_VENV) with Odoo's requirements
-     (.ci/odoo18-requirements.txt) and `pip install --no-deps 'odoo-addon-queue-job>=18.0,<18.1'`;
+Odoo {series} was not found: {why}.
+Get it like the tests do (README, "Odoo for the tests"):
+  1. Odoo {series}.0 Community source with odoo-bin at /opt/odoo{series} (or set APICENTER_ODOO{series}_HOME):
+     ../shared/odoo/setup-odoo{series}.sh MIRROR /opt/odoo{series} (its header says where MIRROR comes from);
+  2. a virtualenv at /opt/odoo{series}-venv (or APICENTER_ODOO{series}_VENV) with Odoo's requirements
+     (.ci/odoo18-requirements.txt, for both series) and `pip install --no-deps 'odoo-addon-queue-job>={series}.0,<{series}.1'`
+     (on 19 also `pip install openupgradelib`);
   3. PostgreSQL 15 (started by this command; the role APICENTER_ODOO_DB_USER, default odoo, is created).
-`.ci/odoo-tests.sh` creates the virtualenv for you once the source is there.
+`.ci/odoo-tests.sh {series}` creates the virtualenv for you once the source is there.
 """
 
 
@@ -59,11 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screenshots", metavar="DIR",
                         help="with --check: also save pictures of the dashboard and the configuration screens "
                         "(Chromium; docs/screenshots)")
+    parser.add_argument("--series", type=int, choices=SERIES,
+                        help="the Odoo to start: 19 or 18 (default: 19 when found, else 18)")
     args = parser.parse_args(argv)
-    install = find_odoo()
+    series = args.series or next((s for s in SERIES if find_odoo(s)), SERIES[0])
+    install = find_odoo(series)
     if install is None:
-        print(HOW_TO_GET_ODOO.format(why=why_no_odoo()), file=sys.stderr)
+        print(HOW_TO_GET_ODOO.format(series=series, why=why_no_odoo(series)), file=sys.stderr)
         return 2
+    print(f"==> Odoo {series} at {install.home}")
     stop = _stop_on_signals()
     print("==> starting the sandboxes (AccountView, MplusKASSA) with seeded data")
     with start_sandboxes(size=args.size) as sb:

@@ -1,4 +1,4 @@
-"""A real Odoo 18 server with ``apicenter_connector`` and queue_job's job runner, pointed at the sandboxes.
+"""A real Odoo (18 or 19) server with ``apicenter_connector`` and queue_job's job runner, pointed at the sandboxes.
 
 What the Odoo test runner cannot show: scheduled actions firing on their own, the job runner dispatching jobs
 to prefork workers over HTTP, a worker SIGKILLed in the middle of a job, two workers at once. Used by
@@ -6,8 +6,10 @@ to prefork workers over HTTP, a worker SIGKILLed in the middle of a job, two wor
 
 Where Odoo is found (the same variables as ``.ci/odoo-tests.sh``)::
 
-    APICENTER_ODOO_HOME     Odoo 18 source with odoo-bin (default /opt/odoo18)
-    APICENTER_ODOO_VENV     its virtualenv, with queue_job (default /opt/odoo18-venv)
+    APICENTER_ODOO18_HOME   Odoo 18 source with odoo-bin (default /opt/odoo18; APICENTER_ODOO_HOME still works)
+    APICENTER_ODOO18_VENV   its virtualenv, with queue_job 18.0 (default /opt/odoo18-venv; APICENTER_ODOO_VENV too)
+    APICENTER_ODOO19_HOME   Odoo 19 source with odoo-bin (default /opt/odoo19)
+    APICENTER_ODOO19_VENV   its virtualenv, with queue_job 19.0 (default /opt/odoo19-venv)
     APICENTER_ODOO_DB_USER  PostgreSQL superuser role (default odoo; password = role name)
 
 :func:`find_odoo` returns None when they are not there; callers skip, loudly.
@@ -42,9 +44,20 @@ class OdooInstall:
         return [str(self.python), str(self.home / "odoo-bin")]
 
 
-def find_odoo() -> OdooInstall | None:
-    home = Path(os.environ.get("APICENTER_ODOO_HOME", "/opt/odoo18"))
-    venv = Path(os.environ.get("APICENTER_ODOO_VENV", "/opt/odoo18-venv"))
+SERIES = (19, 18)  # the Odoo series the addon runs on, the current one first (docs/odoo-series.md)
+
+
+def odoo_paths(series: int = 18) -> tuple[Path, Path]:
+    """Odoo source and virtualenv of a series: APICENTER_ODOO<series>_HOME/_VENV; for 18 also the older
+    APICENTER_ODOO_HOME/_VENV; by default /opt/odoo<series> and /opt/odoo<series>-venv."""
+    env = os.environ
+    home = env.get(f"APICENTER_ODOO{series}_HOME") or (env.get("APICENTER_ODOO_HOME") if series == 18 else None)
+    venv = env.get(f"APICENTER_ODOO{series}_VENV") or (env.get("APICENTER_ODOO_VENV") if series == 18 else None)
+    return Path(home or f"/opt/odoo{series}"), Path(venv or f"/opt/odoo{series}-venv")
+
+
+def find_odoo(series: int = 18) -> OdooInstall | None:
+    home, venv = odoo_paths(series)
     python = venv / "bin" / "python"
     if not (home / "odoo-bin").is_file() or not python.is_file():
         return None
@@ -54,11 +67,10 @@ def find_odoo() -> OdooInstall | None:
     return OdooInstall(home, python, os.environ.get("APICENTER_ODOO_DB_USER", "odoo"))
 
 
-def why_no_odoo() -> str:
-    home = os.environ.get("APICENTER_ODOO_HOME", "/opt/odoo18")
-    venv = os.environ.get("APICENTER_ODOO_VENV", "/opt/odoo18-venv")
-    return (f"no Odoo 18 with queue_job at APICENTER_ODOO_HOME={home} / APICENTER_ODOO_VENV={venv} "
-            "(see README, Tests and CI)")  # fmt: skip
+def why_no_odoo(series: int = 18) -> str:
+    home, venv = odoo_paths(series)
+    return (f"no Odoo {series} with queue_job at APICENTER_ODOO{series}_HOME={home} / "
+            f"APICENTER_ODOO{series}_VENV={venv} (see README, Tests and CI)")  # fmt: skip
 
 
 def free_port() -> int:

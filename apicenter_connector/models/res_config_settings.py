@@ -67,6 +67,22 @@ class ResConfigSettings(models.TransientModel):
         string="Jobs reading AccountView", help="Channel root.apicenter.accountview."
     )
     apicenter_capacity_mplus = fields.Integer(string="Jobs reading MplusKASSA", help="Channel root.apicenter.mplus.")
+    # queue_job 19.0 keeps no capacity on the channel: its job runner's configuration is the only place
+    # (docs/odoo-series.md). Then the page shows what the configuration says, read-only, and where to change it.
+    apicenter_capacity_in_runner = fields.Boolean(
+        string="Capacities in the Job Runner's Configuration", compute="_compute_apicenter_capacity_in_runner"
+    )
+    apicenter_runner_channels = fields.Char(
+        string="Job Runner Channels", compute="_compute_apicenter_capacity_in_runner",
+        help="The channels line of the job runner's configuration on this server ([queue_job] channels in the "
+        "configuration file, or ODOO_QUEUE_JOB_CHANNELS).",
+    )  # fmt: skip
+
+    def _compute_apicenter_capacity_in_runner(self):
+        in_runner = not _capacity_on_channel(self.env)
+        for settings in self:
+            settings.apicenter_capacity_in_runner = in_runner
+            settings.apicenter_runner_channels = _runner_channels() if in_runner else False
 
     @api.model
     def get_values(self):
@@ -78,9 +94,12 @@ class ResConfigSettings(models.TransientModel):
         if backend:
             for name, setting in RETENTION.items():
                 values[name] = backend[setting]
+        runner = _runner_capacities() if not _capacity_on_channel(self.env) else None
         for name, xmlid in CHANNELS.items():
             channel = self.env.ref(xmlid, raise_if_not_found=False)
-            if channel:
+            if channel and runner is not None:
+                values[name] = runner.get(channel.sudo().complete_name, 0)
+            elif channel:
                 values[name] = channel.sudo().capacity
         return values
 
@@ -94,6 +113,32 @@ class ResConfigSettings(models.TransientModel):
             changed.write(retention)
         for name, xmlid in CHANNELS.items():
             channel = self.env.ref(xmlid, raise_if_not_found=False)
+            if not _capacity_on_channel(self.env):
+                break  # queue_job 19.0: read-only here, the job runner's configuration sets them
             if channel and channel.sudo().capacity != self[name]:
                 channel.sudo().capacity = self[name]
         return result
+
+
+def _capacity_on_channel(env):
+    """queue_job 18.0 keeps a channel's capacity on the channel (editable here); 19.0 only in its runner's config."""
+    return "capacity" in env["queue.job.channel"]._fields
+
+
+def _runner_channels():
+    """The channels line queue_job's job runner reads (environment, then [queue_job] of the configuration file)."""
+    from odoo.addons.queue_job.jobrunner.runner import _channels
+
+    return _channels()
+
+
+def _runner_capacities():
+    """{channel full name: capacity} of the job runner's configuration; an unlisted channel is 0 here (its jobs
+    run under the closest listed parent's capacity)."""
+    from odoo.addons.queue_job.jobrunner.channels import ChannelManager
+
+    capacities = {}
+    for channel in ChannelManager.parse_simple_config(_runner_channels()):
+        name = channel["name"] if channel["name"].startswith("root") else f"root.{channel['name']}"
+        capacities[name] = channel.get("capacity") or 0
+    return capacities
