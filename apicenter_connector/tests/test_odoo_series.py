@@ -120,3 +120,34 @@ class TestWholeSeconds(TransactionCase):
         self.assertEqual({line.id for line in self.store.log.list_lines(flow="products", since=since)}, set(ids))
         later = since + timedelta(seconds=1)
         self.assertFalse(self.store.log.list_lines(flow="products", since=later))
+
+
+@tagged("post_install", "-at_install")
+class TestRunnerCapacities(TransactionCase):
+    """queue_job 19.0 keeps channel capacities only in its job runner's configuration: Settings > APIcenter shows
+    them from there, read-only, and says where to change them; on 18 they are edited on the page."""
+
+    def test_the_settings_page_shows_where_capacities_come_from(self):
+        channel = self.env.ref("apicenter_connector.channel_apicenter_mplus")
+        on_channel = "capacity" in channel._fields
+        self.assertEqual(on_channel, SERIES < 19)
+        runner = "root:4,root.apicenter:3,apicenter.mplus:2"  # a sub-channel may be written without root.
+        with patch("odoo.addons.apicenter_connector.models.res_config_settings._runner_channels", return_value=runner):
+            settings = self.env["res.config.settings"].create({})
+            values = settings.get_values()
+            self.assertEqual(settings.apicenter_capacity_in_runner, not on_channel)
+            if on_channel:
+                self.assertEqual(values["apicenter_capacity_mplus"], channel.capacity)
+                self.assertFalse(settings.apicenter_runner_channels)
+                return
+            self.assertEqual(settings.apicenter_runner_channels, runner)
+            self.assertEqual(
+                [values[f"apicenter_capacity_{x}"] for x in ("total", "accountview", "mplus")],
+                [3, 0, 2],  # accountview is not listed: its jobs run under root.apicenter's capacity
+            )
+            # Saving the page changes nothing it cannot change (and does not fail).
+            settings.apicenter_capacity_mplus = 9
+            settings.execute()
+        arch = self.env.ref("apicenter_connector.res_config_settings_view_form").arch_db
+        self.assertIn('readonly="apicenter_capacity_in_runner"', arch)
+        self.assertIn("[queue_job] section", arch)

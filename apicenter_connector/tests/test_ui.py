@@ -105,10 +105,14 @@ class TestViews(TransactionCase):
         Form(self.env["apicenter.setup.wizard"])
         settings = Form(self.env["res.config.settings"])
         settings.apicenter_payload_retention_days = 14
-        settings.apicenter_capacity_mplus = 3
+        mplus = self.env.ref("apicenter_connector.channel_apicenter_mplus")
+        on_channel = "capacity" in mplus._fields  # queue_job 18.0; 19.0: TestRunnerCapacities (test_odoo_series)
+        if on_channel:
+            settings.apicenter_capacity_mplus = 3
         settings.save().execute()
         self.assertEqual(self.backend.payload_retention_days, 14)
-        self.assertEqual(self.env.ref("apicenter_connector.channel_apicenter_mplus").capacity, 3)
+        if on_channel:
+            self.assertEqual(mplus.capacity, 3)
 
     def test_payloads_are_pretty_printed(self):
         line = self.env["apicenter.log.line"].browse(self.line_id)
