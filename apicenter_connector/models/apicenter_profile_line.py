@@ -9,6 +9,7 @@ An entry's name and meaning are the engine's words (catalogue ``profile.toml``),
 lines are grouped by the object they belong to.
 """
 
+from collections.abc import Collection
 from functools import lru_cache
 
 from apicenter_sync.errors import ConfigError
@@ -144,16 +145,17 @@ class ApicenterProfileLine(models.Model):
             line.changed = (line.value or "").strip() != to_text(default)
 
     def _search_changed(self, operator, value):
-        """Lines whose value differs (or not) from the shipped default."""
+        """Lines whose value differs (or not) from the shipped default. (The values of `in` may be any collection:
+        Odoo 19 passes an OrderedSet, which is no set; docs/odoo-series.md.)"""
         if operator not in ("=", "!=", "in", "not in"):
             raise ValueError(self.env._("Unsupported search on 'changed': %s", operator))
-        values = value if isinstance(value, list | tuple | set) else [value]
+        values = list(value) if isinstance(value, Collection) and not isinstance(value, str) else [value]
         wanted = any(values) == (operator in ("=", "in"))
         changed = self.sudo().search([]).filtered("changed")
         return [("id", "in" if wanted else "not in", changed.ids)]
 
     def _search_evidence(self, operator, value):
-        values = value if isinstance(value, list | tuple | set) else [value]
+        values = list(value) if isinstance(value, Collection) and not isinstance(value, str) else [value]
         keys = [k for k, entry in default_entries().items() if entry[3] in values]
         return [("key", "in" if operator in ("=", "in") else "not in", keys)]
 
