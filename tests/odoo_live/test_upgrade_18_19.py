@@ -10,7 +10,9 @@ configure. Runs only where both series are installed (a few minutes).
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 
 import pytest
 
@@ -63,7 +65,8 @@ def psql(db: str, sql: str, *args: str) -> str:
 
 
 def test_the_addon_data_of_an_18_database_survives_the_update_on_19():
-    with OdooServer(ODOO18) as old, OdooServer(ODOO19) as new:
+    stamp = f"{os.getpid()}_{int(time.time())}"  # two databases: the default names would be the same
+    with OdooServer(ODOO18, db=f"apicenter_up18_{stamp}") as old, OdooServer(ODOO19, db=f"apicenter_up19_{stamp}") as new:
         old.prepare()
         old.shell(FILL)
         before = old.shell(COUNT)
@@ -83,6 +86,7 @@ def test_the_addon_data_of_an_18_database_survives_the_update_on_19():
         moved = [
             truncate,
             dump.stdout,
+            "SET search_path = public;",  # pg_dump's output empties it
             "ALTER TABLE queue_job_channel ADD COLUMN capacity integer;",
             *(f"UPDATE queue_job_channel SET capacity = {c.rsplit(':', 1)[1]} WHERE complete_name = '{c.rsplit(':', 1)[0]}';"
               for c in capacities),
