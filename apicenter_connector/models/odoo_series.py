@@ -25,7 +25,8 @@ SERIES_DATA = ("apicenter_groups.xml", "queue_job_channels.xml", "settings_actio
 # Time in domains. Odoo 19 compares a datetime in a domain at whole seconds: it drops the value's fraction and
 # turns `<= v` into `< v + 1 s` and `> v` into `>= v + 1 s`, so `retry_at <= now` matched a retry_at up to a second
 # after now (18 compares to the microsecond). `<` and `>=` against a whole second mean the same on both series,
-# whatever fraction the field holds: every datetime cut-off of the addon goes through these two.
+# whatever fraction the field holds: a cut-off that is not already such a comparison goes through these two
+# (docs/odoo-series.md, "Time in domains", lists them all).
 
 
 def before(field, moment):
