@@ -23,6 +23,7 @@ from .engine_text import shown
 
 STATES = [("confirmed", "All confirmed"), ("refuted", "Refuted"), ("unchecked", "Not everything checked")]
 CHECK_STATES = [("confirmed", "Confirmed"), ("refuted", "Refuted"), ("unchecked", "Not checked")]
+PROBLEMS_FIRST = {"refuted": 0, "unchecked": 1, "confirmed": 2}
 CONFIDENCE = [("high", "High"), ("medium", "Medium"), ("low", "Question")]
 
 
@@ -50,8 +51,25 @@ class ApicenterDoctorReport(models.Model):
     check_ids = fields.One2many("apicenter.doctor.check", "report_id", string="Checks", readonly=True)
     proposal_ids = fields.One2many("apicenter.doctor.proposal", "report_id", string="Proposals", readonly=True)
     proposal_count = fields.Integer(compute="_compute_proposal_count", string="Open Proposals")
-    reviewed_by_id = fields.Many2one("res.users", string="Confirmed By", readonly=True)
-    reviewed_at = fields.Datetime(string="Confirmed At", readonly=True)
+    setup_fingerprint = fields.Char(
+        readonly=True, help="The endpoints, companies and API profile checked: another one makes the check stale."
+    )
+    stale = fields.Boolean(
+        compute="_compute_stale",
+        help="The endpoint, the company or the API profile of the backend changed since this check: it holds the "
+        "flows until the check is run again.",
+    )
+    reviewed_by_id = fields.Many2one("res.users", string="Accepted By", readonly=True)
+    reviewed_at = fields.Datetime(string="Accepted At", readonly=True)
+    accepted_check_ids = fields.Many2many(
+        "apicenter.doctor.check",
+        "apicenter_doctor_report_accepted_rel",
+        "report_id",
+        "check_id",
+        string="Accepted Problems",
+        readonly=True,
+        help="The refuted and not-checked lines an administrator accepted to let the flows write.",
+    )
     summary = fields.Char(compute="_compute_summary")
 
     @api.depends("confirmed_count", "refuted_count", "unchecked_count")
@@ -64,18 +82,27 @@ class ApicenterDoctorReport(models.Model):
                 unchecked=report.unchecked_count,
             )
 
+    def _compute_stale(self):
+        for report in self:
+            backend = report.backend_id.sudo()
+            report.stale = report.setup_fingerprint != backend._setup_fingerprint()
+
     @api.depends("proposal_ids.applied", "proposal_ids.question")
     def _compute_proposal_count(self):
         for report in self:
             report.proposal_count = len(report.proposal_ids.filtered(lambda p: not p.applied and not p.question))
 
     @api.model
-    def _from_engine(self, backend, report):
-        """Store an :class:`apicenter_sync.doctor.Report` of ``backend``, with its proposals."""
+    def _from_engine(self, backend, report, fingerprint=None):
+        """Store an :class:`apicenter_sync.doctor.Report` of ``backend``, with its proposals; ``fingerprint``: the
+        backend's setup it checked (default: the current one)."""
         counts = report.counts()
+        # Problems first: refuted, then not checked, then confirmed (each in the doctor's order).
+        checks = sorted(report.checks, key=lambda c: PROBLEMS_FIRST.get(c.status, 3))
         stored = self.sudo().create(
             {
                 "backend_id": backend.id,
+                "setup_fingerprint": fingerprint or backend._setup_fingerprint(),
                 "state": report.state,
                 "seconds": report.seconds,
                 "profile_digest": report.profile_digest,
@@ -99,13 +126,13 @@ class ApicenterDoctorReport(models.Model):
                             "profile_key": c.profile_key or False,
                         }
                     )
-                    for i, c in enumerate(report.checks)
+                    for i, c in enumerate(checks)
                 ],
             }
         )
         lines = {line.sequence: line for line in stored.check_ids}
         proposals = []
-        for i, check in enumerate(report.checks):
+        for i, check in enumerate(checks):
             for p in check.proposals if check.status == "refuted" else ():
                 proposals.append(
                     {
@@ -126,20 +153,46 @@ class ApicenterDoctorReport(models.Model):
         return stored
 
     def action_confirm(self):
-        """An administrator has read the refuted checks and lets the backend run anyway."""
+        """An administrator accepts the refuted and not-checked lines of the backend's latest check: its flows may
+        write despite them. The accepted lines are kept on the report and listed in the backend's chatter."""
         if not self.env.user.has_group("base.group_system"):
-            raise AccessError(self.env._("Only an administrator can confirm a connection check."))
-        # Reports are the engine's record (read-only for everybody); the confirmation is written here, checked above.
-        self.sudo().write({"reviewed_by_id": self.env.user.id, "reviewed_at": fields.Datetime.now()})
+            raise AccessError(self.env._("Only an administrator can accept a connection check."))
         for report in self:
-            report.backend_id.message_post(
-                body=self.env._(
-                    "Connection check of %(date)s confirmed by %(user)s: runs are allowed despite %(n)s refuted "
-                    "check(s).",
-                    date=report.checked_at,
-                    user=self.env.user.name,
-                    n=report.refuted_count,
+            latest, _reason = report.backend_id._doctor_gate()
+            if latest != report:
+                raise UserError(self.env._("Only the latest connection check of a backend can be accepted."))
+            if report.stale:
+                raise UserError(
+                    self.env._(
+                        "The endpoint, the company or the API profile changed since this check: run the check again "
+                        "and accept that one."
+                    )
                 )
+            problems = report.check_ids.filtered(lambda c: c.status != "confirmed")
+            status = dict(problems._fields["status"]._description_selection(self.env))
+            # Reports are the engine's record (read-only for everybody); the acceptance is written here, checked above.
+            report.sudo().write(
+                {
+                    "reviewed_by_id": self.env.user.id,
+                    "reviewed_at": fields.Datetime.now(),
+                    "accepted_check_ids": [fields.Command.set(problems.ids)],
+                }
+            )
+            report.backend_id.invalidate_recordset(["doctor_report_id", "doctor_hold", "doctor_hold_reason"])
+            items = Markup("").join(
+                Markup("<li>%s: %s</li>") % (status[c.status], c.subject_shown) for c in problems
+            )
+            report.backend_id.message_post(
+                body=escape(
+                    self.env._(
+                        "Connection check of %(date)s accepted by %(user)s: the flows may write despite these "
+                        "%(n)s problem(s).",
+                        date=report.checked_at,
+                        user=self.env.user.name,
+                        n=len(problems),
+                    )
+                )
+                + Markup("<ul>%s</ul>") % items
             )
         return True
 

@@ -529,17 +529,12 @@ class ApicenterFlow(models.Model):
         if not flow._try_lock():
             return self.env._("Skipped: another run of %s is in progress.", flow.name)
         backend = flow.backend_id
-        if mode != "dry_run" and backend.doctor_hold:
-            report = backend.doctor_report_id
-            message = self.env._(
-                "Held: the connection check of %(date)s refuted %(n)s assumption(s). An administrator must look at it "
-                "and confirm it (backend > Connection Checks > Confirm and Allow Runs), or fix the API profile and "
-                "check again, before the first real run. Dry runs are not held.",
-                date=report.checked_at,
-                n=report.refuted_count,
-            )
-            flow._record_result(state="failed", error=message, counts={})
-            return message
+        if mode != "dry_run":
+            report, reason = backend._doctor_gate()
+            if reason:
+                message = backend._hold_message(report, reason)
+                flow._record_result(state="failed", error=message, counts={})
+                return message
         if backend.mplus_needs_test:
             message = self.env._(
                 "Held: the MplusKASSA endpoint of %s changed. A manager must run Test MplusKASSA on the backend "

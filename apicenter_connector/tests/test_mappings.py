@@ -84,8 +84,18 @@ class TestMappings(ApicenterCase):
         )
         wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",
                                               "key": "MAGAZIJN3", "value": branch.value})]})  # fmt: skip
+        # Activate runs the connection check first: it refutes the seeded non-numeric SKU (the wizard's default
+        # non_numeric_sku), so nothing is scheduled until the administrator accepts that problem.
         wizard.action_activate()
+        self.assertEqual(wizard.state, "check")
+        # (and the row's warehouse, which AccountView does not list)
+        self.assertEqual(wizard.check_problem_ids.mapped("check_key"),
+                         ["accountview.article.numeric_skus", "accountview.warehouse.MAGAZIJN3"])  # fmt: skip
+        self.assertFalse(self.backend.flow_ids.filtered("enabled"), "nothing scheduled before the check is accepted")
+        wizard.action_accept_and_activate()
         self.assertEqual(wizard.state, "done")
+        self.assertEqual(wizard.check_report_id.accepted_check_ids, wizard.check_problem_ids)
+        self.assertEqual(sorted(self.backend.flow_ids.filtered("enabled").mapped("flow")), ["products", "stock"])
         self.assertEqual(self.backend._store().mappings.lookup("warehouse_branch", "MAGAZIJN3"), branch.value)
         with self.assertRaises(ValidationError):
             wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",

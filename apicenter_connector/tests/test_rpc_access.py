@@ -70,6 +70,8 @@ SPEC = {
     ("apicenter.setup.wizard", "action_load_mapping_choices"): ("manager", "wizard", ()),
     ("apicenter.setup.wizard", "action_connect_accountview"): ("manager", "wizard", ()),
     ("apicenter.setup.wizard", "action_activate"): ("manager", "wizard", ()),
+    ("apicenter.setup.wizard", "action_check_again"): ("manager", "wizard", ()),
+    ("apicenter.setup.wizard", "action_accept_and_activate"): ("manager", "wizard", ()),
     ("apicenter.setup.wizard", "action_open_dashboard"): ("manager", "wizard", ()),
 }
 # The engine's record: written by its code paths alone (as superuser), read by users and managers (T18).
@@ -127,7 +129,9 @@ class AccessFixture:
         cls.av_company = cls.env["apicenter.accountview.company"].create(
             {"backend_id": cls.backend.id, "av_id": "c2", "code": "2", "name": "Other"}
         )
-        cls.report = cls.env["apicenter.doctor.report"].create({"backend_id": cls.backend.id, "state": "refuted"})
+        cls.report = cls.env["apicenter.doctor.report"].create(
+            {"backend_id": cls.backend.id, "state": "refuted", "setup_fingerprint": cls.backend._setup_fingerprint()}
+        )
         cls.proposal = cls.env["apicenter.doctor.proposal"].create({
             "report_id": cls.report.id, "key": "accountview.stock.code", "current_value": "STK1",
             "proposed_value": "VRD1", "confidence": "high",
