@@ -2,7 +2,7 @@
 {
     "name": "APIcenter Connector (AccountView ↔ MplusKASSA)",
     "summary": "Sync AccountView and MplusKASSA from Odoo: flows, mappings, queued jobs, activity log",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Connector",
     "license": "LGPL-3",
     "author": "APIcenter Connector contributors",

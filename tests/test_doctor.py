@@ -431,3 +431,25 @@ def test_a_pair_served_by_another_backend_of_the_store_is_refuted(sb, tmp_path):
         first.close()
         second.close()
         env.close()
+
+
+def test_a_vat_row_between_different_rates_is_refuted(sb):
+    """AccountView's 0 % code mapped onto the till's 21 % code exists on both sides, and books the wrong VAT."""
+    reset(sb)
+    env = Env(sb)
+    env.store.mappings.set_table("vat_code_av_mplus", {"0": "2", "1": "1", "2": "2", "4": "4", "5": "5"})
+    env.store.mappings.set_table("vat_code_mplus_av", {"0": "0", "1": "1", "2": "0", "4": "4", "5": "5"})
+    env.set("products", non_numeric_sku="generate")
+    profile = ApiProfile.from_overrides({"mplus": {"vat_lookup": "code"}})
+    try:
+        report = run_doctor(Engine(env.store, env.av, env.mp, profile))
+    finally:
+        env.close()
+    by_id = {c.id: c for c in report.checks}
+    for check_id in ("mplus.vat_mapping.0", "mplus.vat.2"):
+        assert by_id[check_id].status == "refuted", report.text()
+    assert render(by_id["mplus.vat_mapping.0"].detail, "en") == (
+        "AccountView VAT code 0 is 0 %, the till's VAT code 2 is 21 %: the row books the wrong VAT")
+    assert "btw-code 2 van de kassa is 21 %" in render(by_id["mplus.vat_mapping.0"].detail, "nl")
+    assert by_id["mplus.vat.2"].profile_key == "vat_code_mplus_av"
+    assert by_id["mplus.vat_mapping.1"].status == by_id["mplus.vat.1"].status == "confirmed"

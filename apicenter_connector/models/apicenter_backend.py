@@ -115,6 +115,8 @@ class ApicenterBackend(models.Model):
     # --- global settings (registry) ---------------------------------------------------------------------------
     payload_retention_days = setting_field("payload_retention_days")
     metadata_retention_days = setting_field("metadata_retention_days")
+    call_deadline_seconds = setting_field("call_deadline_seconds", string="Deadline per API Call (seconds)")
+    max_reply_bytes = setting_field("max_reply_bytes", string="Largest Reply (bytes)")
     # --- children ---------------------------------------------------------------------------------------------
     flow_ids = fields.One2many("apicenter.flow", "backend_id", string="Flows")
     mapping_ids = fields.One2many("apicenter.mapping", "backend_id", string="Mapping Rows")
@@ -265,12 +267,13 @@ class ApicenterBackend(models.Model):
             else:
                 backend.setup_state = "connected"
 
-    @api.constrains("payload_retention_days", "metadata_retention_days")
+    @api.constrains("payload_retention_days", "metadata_retention_days", "call_deadline_seconds", "max_reply_bytes")
     def _check_retention(self):
         from .apicenter_flow import check_setting_values
 
+        names = ("payload_retention_days", "metadata_retention_days", "call_deadline_seconds", "max_reply_bytes")
         for backend in self:
-            check_setting_values(backend, ("payload_retention_days", "metadata_retention_days"), None)
+            check_setting_values(backend, names, None)
 
     @api.constrains("av_company_id", "av_client_id", "av_client_secret", "mplus_ident", "mplus_secret")
     def _check_identifiers(self):

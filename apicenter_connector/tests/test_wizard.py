@@ -208,6 +208,8 @@ class TestSetupWizard(TupleTimeouts, TransactionCase):
         orders = backend.flow_ids
         self.assertEqual(orders.mapped("flow"), ["orders"])
         self.assertEqual(orders.source_document_type, "receipt")
+        # The orders card says what it reads, and what not.
+        self.assertEqual(orders.sales_read_text, "till receipts (each its own document); not read: invoices, orders")
         self.assertTrue(orders.enabled)
         receipt = self._ring()
         perform_chained_jobs(orders)

@@ -57,7 +57,6 @@ class ApicenterSetupWizard(models.TransientModel):
     state = fields.Selection(STEPS, default="credentials", required=True)
     backend_id = fields.Many2one(
         "apicenter.backend",
-        string="Backend",
         help="The backend this wizard sets up. Empty: a new one is created (for another AccountView company or "
         "MplusKASSA administration: one backend per pair).",
     )
