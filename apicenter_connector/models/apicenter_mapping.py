@@ -159,6 +159,46 @@ class ApicenterMapping(models.Model):
                 )
             )
 
+    @api.model
+    def _prefill(self, backend, tables):
+        """Rows for the empty ``tables`` (names) whose key and value both systems list, where they match one to
+        one: VAT codes by rate (the same code where several share it), warehouses and branches, price lists and
+        price groups, payment methods and conditions by name. {table: rows added}."""
+        filled = {}
+        existing = set(backend.mapping_ids.mapped("table_name"))
+        for name in tables:
+            table = registry.get_table(name)
+            if not table or name in existing or table.written_by_engine:
+                continue
+            probe = self.new({"backend_id": backend.id, "table_name": name})
+            keys, values = probe._choices(table.key), probe._choices(table.value)
+            if not keys or not values:
+                continue
+            vat = {table.key, table.value} == set(VAT_KINDS)
+
+            def norm(label, vat=vat):
+                return _rate(label) if vat else " ".join(str(label or "").casefold().split()) or None
+
+            by_label = {}
+            for value, label in values.items():
+                by_label.setdefault(norm(label), []).append(value)
+            keys_by_label = {}
+            for key, label in keys.items():
+                keys_by_label.setdefault(norm(label), []).append(key)
+            rows = []
+            for label, group in keys_by_label.items():
+                targets = by_label.get(label) or []
+                if label is None or not targets:
+                    continue
+                if len(group) == 1 and len(targets) == 1:
+                    rows.append((group[0], targets[0]))
+                else:  # several share the rate or name: only the same code on both sides is one to one
+                    rows.extend((key, key) for key in group if key in targets)
+            if rows:
+                self.create([{"backend_id": backend.id, "table_name": name, "key": k, "value": v} for k, v in rows])
+                filled[name] = len(rows)
+        return filled
+
     def _table_label(self):
         """The table as the screens name it, in the reader's language, with its id."""
         label = dict(self._fields["known_table"]._description_selection(self.env)).get(self.table_name)

@@ -128,6 +128,23 @@ class TestProfileAndDoctor(ApicenterCase):
         with self.assertRaises(UserError):
             report.action_confirm()  # not the latest check any more
 
+    def test_problems_first_each_one_click_from_what_to_change(self):
+        self.backend._connect_accountview()  # fresh tokens: an earlier test's check rotated them, then rolled back
+        report = self.env["apicenter.doctor.report"].browse(self.backend.action_check_connection()["res_id"])
+        self.assertEqual(report.check_ids[:1].status, "refuted")
+        problem = report.problem_check_ids
+        self.assertEqual(problem.mapped("check_key"), ["accountview.article.numeric_skus"])
+        self.assertEqual(len(report.confirmed_check_ids), report.confirmed_count)
+        self.assertEqual(problem.target_label, "Setting: non_numeric_sku")
+        action = problem.with_user(self.manager).action_open_target()
+        self.assertEqual((action["res_model"], action["res_id"]), ("apicenter.flow", self._flow("products").id))
+        # A line naming a mapping table opens its rows; one naming a profile entry opens that entry.
+        table_line = report.check_ids.filtered(lambda c: c.profile_key == "vat_code_av_mplus")[:1]
+        action = table_line.action_open_target()
+        self.assertIn(("table_name", "=", "vat_code_av_mplus"), action["domain"])
+        entry = report.check_ids.filtered(lambda c: c.profile_key == "accountview.stock.code")[:1]
+        self.assertIn(("key", "=", "accountview.stock.code"), entry.action_open_target()["domain"])
+
     def test_nothing_writes_before_a_confirmed_or_accepted_check(self):
         Report = self.env["apicenter.doctor.report"]
         self.backend._connect_accountview()  # fresh tokens: an earlier test's check rotated them, then rolled back

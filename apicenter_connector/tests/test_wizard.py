@@ -70,6 +70,25 @@ class TestSetupWizard(TupleTimeouts, TransactionCase):
                 "prices_include_vat": True,
             }
         )
+        # The mapping step is a checklist: the tables the chosen flows need first, pre-filled where both systems
+        # match one to one (VAT codes by rate; several at 0 %: the same code), the optional ones folded away.
+        wizard.action_next()
+        self.assertEqual(wizard.state, "mappings")
+        self.assertIn("Pre-filled where both systems match one to one: vat_code_av_mplus (5)", wizard.choices_message)
+        rows = {(r.table_name, r.key): r.value for r in backend.mapping_ids}
+        self.assertEqual({k: v for (t, k), v in rows.items() if t == "vat_code_av_mplus"},
+                         {"0": "0", "1": "1", "2": "2", "4": "4", "5": "5"})  # fmt: skip
+        self.assertEqual(rows[("customer_group_price_group", "MKB")], "2")  # by name: Midden- en kleinbedrijf
+        guide = wizard.mapping_guide
+        self.assertLess(guide.index("warehouse_branch"), guide.index("<details>"))
+        self.assertLess(guide.index("<details>"), guide.index("vat_method_by_country"))
+        # The till's branches have no names: warehouses are not matched, and Activate names the empty table.
+        with self.assertRaises(UserError) as refused:
+            wizard.action_activate()
+        self.assertIn("Warehouses → MplusKASSA branches (warehouse_branch)", str(refused.exception))
+        self.assertNotIn("vat_code_av_mplus", str(refused.exception))
+        wizard.write({"mapping_ids": [(0, 0, {"backend_id": backend.id, "known_table": "warehouse_branch",
+                                              "key": "HOOFD", "value": "1"})]})  # fmt: skip
         wizard.action_activate()
         # Activate ran the connection check: nothing is scheduled while it shows problems.
         report = wizard.check_report_id
@@ -181,6 +200,11 @@ class TestSetupWizard(TupleTimeouts, TransactionCase):
         self._ring()
         wizard = self._wizard(name="Till Shop")
         wizard.action_next()
+        backend = wizard.backend_id
+        store = backend._store()
+        config = sandbox_config()
+        for table, rows in config["mappings"].items():  # the sandbox shop's mapping tables
+            store.mappings.set_table(table, rows)
         wizard.action_next()
         self.assertEqual(wizard.state, "flows")
         self.assertIn("1 till receipts, 0 invoices, 0 orders", wizard.sales_found)
@@ -195,18 +219,16 @@ class TestSetupWizard(TupleTimeouts, TransactionCase):
         wizard.write({"receipt_booking": "each", "default_debtor_mode": "when_no_customer",
                       "default_debtor_number": "10001"})  # fmt: skip
         wizard.action_next()
-        backend = wizard.backend_id
-        store = backend._store()
-        config = sandbox_config()
-        for table, rows in config["mappings"].items():  # the mapping step, filled
-            store.mappings.set_table(table, rows)
-        for name in ("other_line_article", "cash_rounding_article", "cash_rounding_account"):
-            store.settings.set(name, config["settings"]["orders"][name], "orders")
+        self.assertEqual(wizard.state, "mappings")
+        self.assertIn("filled", wizard.mapping_guide)  # payment_method_condition, the one the orders flow needs
+        flows_settings = config["settings"]["orders"]
         wizard.action_activate()
         if wizard.state == "check":
             wizard.action_accept_and_activate()
         orders = backend.flow_ids
         self.assertEqual(orders.mapped("flow"), ["orders"])
+        orders.write({name: flows_settings[name] for name in ("other_line_article", "cash_rounding_article",
+                                                              "cash_rounding_account")})  # fmt: skip
         self.assertEqual(orders.source_document_type, "receipt")
         # The orders card says what it reads, and what not.
         self.assertEqual(orders.sales_read_text, "till receipts (each its own document); not read: invoices, orders")

@@ -137,19 +137,45 @@ class ApicenterSetupWizard(models.TransientModel):
 
     @api.depends("flow_products", "flow_customers", "flow_stock", "flow_prices", "flow_orders", "mapping_ids")
     def _compute_mapping_guide(self):
+        """The mapping step as a checklist: the tables the chosen flows need first (required), the optional ones
+        folded away with one sentence each."""
+        labels = dict(self.env["apicenter.mapping"]._fields["known_table"]._description_selection(self.env))
         for wizard in self:
             filled = {}
             for row in wizard.mapping_ids:
                 filled[row.table_name] = filled.get(row.table_name, 0) + 1
-            items = []
-            for table in mapping_tables.tables_for(wizard._chosen_flows()):
+            chosen = wizard._chosen_flows()
+            required, optional = [], []
+            for table in mapping_tables.tables_for(chosen):
                 count = filled.get(table.name, 0)
                 rows = self.env._("%s rows", count) if count else self.env._("no rows yet")
-                items.append(
-                    Markup("<li><b>%s</b> (<code>%s</code>, %s): %s</li>")
-                    % (table.label, table.name, rows, table.help)
-                )
-            wizard.mapping_guide = Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(items) if items else False
+                label = labels.get(table.name, table.label)
+                if mapping_tables.is_required(table, chosen):
+                    badge = (Markup("<span class='badge text-bg-success'>%s</span>") % self.env._("filled") if count
+                             else Markup("<span class='badge text-bg-danger'>%s</span>") % self.env._("required"))  # fmt: skip
+                    required.append(Markup("<li>%s <b>%s</b> (<code>%s</code>, %s): %s</li>")
+                                    % (badge, label, table.name, rows, table.help))  # fmt: skip
+                else:
+                    optional.append(Markup("<li><b>%s</b> (<code>%s</code>, %s): %s</li>")
+                                    % (label, table.name, rows, table.help.split(". ")[0].rstrip(".") + "."))  # fmt: skip
+            html = Markup("")
+            if required:
+                html += Markup("<p class='mb-1'>%s</p><ul>%s</ul>") % (
+                    self.env._("Needed before the chosen flows can run:"), Markup("").join(required))
+            if optional:
+                html += Markup("<details><summary>%s</summary><ul class='mb-0'>%s</ul></details>") % (
+                    self.env._("Optional tables (%s): only some records need them", len(optional)),
+                    Markup("").join(optional))
+            wizard.mapping_guide = html or False
+
+    def _missing_required_tables(self):
+        """The tables the chosen flows need that have no row yet (their labels)."""
+        self.ensure_one()
+        chosen = self._chosen_flows()
+        filled = set(self.backend_id.mapping_ids.mapped("table_name"))
+        labels = dict(self.env["apicenter.mapping"]._fields["known_table"]._description_selection(self.env))
+        return [f"{labels.get(t.name, t.label)} ({t.name})" for t in mapping_tables.tables_for(chosen)
+                if mapping_tables.is_required(t, chosen) and t.name not in filled]  # fmt: skip
 
     @api.onchange("backend_id")
     def _onchange_backend_id(self):
@@ -231,6 +257,8 @@ class ApicenterSetupWizard(models.TransientModel):
             self.state = "settings"
         elif self.state == "settings":
             self.state = "mappings"
+            if self.mplus_ok:  # the checklist starts pre-filled where both systems match one to one
+                self._load_choices_and_prefill()
         return self._reopen()
 
     def action_back(self):
@@ -252,13 +280,22 @@ class ApicenterSetupWizard(models.TransientModel):
         """The mapping step's "Load choices from MplusKASSA": what keys and values are picked from."""
         self.ensure_one()
         self.check_access("write")
+        self._load_choices_and_prefill()
+        return self._reopen()
+
+    def _load_choices_and_prefill(self):
         try:
             counts = self.env["apicenter.mapping.choice"]._load_choices(self.backend_id)
             message = self.env._("Loaded: %s.", ", ".join(f"{n} {k}" for k, n in counts.items()))
         except (SyncError, UserError) as exc:
-            message = self.env._("Could not load from MplusKASSA: %s", redact_text(str(exc)))
+            self.choices_message = self.env._("Could not load from MplusKASSA: %s", redact_text(str(exc)))
+            return
+        tables = [t.name for t in mapping_tables.tables_for(self._chosen_flows())]
+        filled = self.env["apicenter.mapping"]._prefill(self.backend_id, tables)
+        if filled:
+            message += " " + self.env._("Pre-filled where both systems match one to one: %s.",
+                                        ", ".join(f"{name} ({n})" for name, n in filled.items()))  # fmt: skip
         self.choices_message = message
-        return self._reopen()
 
     def action_connect_accountview(self):
         """The browser round trip to AccountView; it comes back to the backend form (Setup Wizard button there)."""
@@ -367,6 +404,15 @@ class ApicenterSetupWizard(models.TransientModel):
         chosen = self._chosen_flows()
         if not backend or not chosen:
             raise UserError(self.env._("Go through the previous steps first."))
+        missing = self._missing_required_tables()
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Fill the mapping tables the chosen flows need before activating: %s. (Load Choices pre-fills "
+                    "what both systems match one to one.)",
+                    "; ".join(missing),
+                )
+            )
         Flow = self.env["apicenter.flow"]
         existing = {flow.flow: flow for flow in backend.flow_ids}
         for name in chosen:
