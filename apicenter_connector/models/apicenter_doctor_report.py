@@ -240,7 +240,7 @@ class ApicenterDoctorCheck(models.Model):
                                help="What the server answered, or why it could not be checked.")  # fmt: skip
     hint = fields.Char(string="What to Do (English)")
     hint_data = fields.Text(readonly=True)
-    hint_shown = fields.Char(string="What to Do", compute="_compute_shown")
+    hint_shown = fields.Text(string="What to Do", compute="_compute_shown")  # Text: read in full, wrapped
     profile_key = fields.Char(string="Profile Entry / Setting", help="The API-profile entry, setting or mapping "
                               "table to change when the check is refuted.")  # fmt: skip
     proposal_ids = fields.One2many("apicenter.doctor.proposal", "check_id", string="Proposals")
