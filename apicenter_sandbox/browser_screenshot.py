@@ -104,7 +104,13 @@ def capture(url: str, login: str, password: str, out: Path, paths: list[str]) ->
             f"document.querySelector('input[name=password]').value = {json.dumps(password)};"
             "document.querySelector('form.oe_login_form').submit();"
         )
-        time.sleep(2)
+        # Logged in once the login page is left (a busy server takes longer than a fixed pause).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            state = browser.evaluate("document.readyState === 'complete' && !location.pathname.startsWith('/web/login')")
+            if state.get("result", {}).get("value"):
+                break
         for n, spec in enumerate(paths or ["/odoo"], start=1):
             path, _, tab = spec.partition("@")
             browser.open(url + path, ready="document.querySelector('.o_action_manager .o_view_controller')")

@@ -107,11 +107,26 @@ def _screenshots(odoo: OdooServer, ids: dict, folder: Path) -> None:
     odoo.call("apicenter.backend", "action_load_mapping_choices", [backend])
     wizard = odoo.call("apicenter.setup.wizard", "create", {"backend_id": backend, "state": "mappings",
                                                             "flow_orders": False})  # fmt: skip
+    # The first hour: which sales to book (as the till's recent days suggest) and the check's problems, first.
+    sales = odoo.call("apicenter.setup.wizard", "create", {
+        "backend_id": backend, "state": "flows", "book_receipts": True, "book_orders": True,
+        "sales_found": "In the last 30 days: 12 till receipts, 0 invoices, 3 orders."})  # fmt: skip
+    # A check with a problem: the seeded non-numeric SKUs, refused (then back to generating numbers, checked again).
+    products = ids["flows"]["products"]
+    odoo.call("apicenter.flow", "write", [products], {"non_numeric_sku": "reject"})
+    refuted = odoo.call("apicenter.backend", "action_check_connection", [backend])["res_id"]
+    odoo.call("apicenter.flow", "write", [products], {"non_numeric_sku": "generate"})
+    odoo.call("apicenter.backend", "action_check_connection", [backend])
+    check = odoo.call("apicenter.setup.wizard", "create", {"backend_id": backend, "state": "check",
+                                                           "check_report_id": refuted})
     shots = {
         "dev_odoo_dashboard.png": "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard",
         "odoo_mapping_tables.png": "/odoo/action-apicenter_connector.apicenter_mapping_action",
         "odoo_backend_mappings.png": f"/odoo/action-apicenter_connector.apicenter_backend_action/{backend}@Mappings",
         "odoo_setup_wizard_mappings.png": f"/odoo/apicenter.setup.wizard/{wizard}",
+        "odoo_setup_wizard_sales.png": f"/odoo/apicenter.setup.wizard/{sales}",
+        "odoo_setup_wizard_check.png": f"/odoo/apicenter.setup.wizard/{check}",
+        "odoo_connection_check.png": f"/odoo/action-apicenter_connector.apicenter_doctor_report_action/{refuted}",
     }
     for name, path in shots.items():
         subprocess.run([str(odoo.install.python), "-m", "apicenter_sandbox.browser_screenshot", odoo.url, "admin",

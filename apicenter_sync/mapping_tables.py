@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 VAT_METHODS = ("VAT-METHOD-INCLUSIVE", "VAT-METHOD-EXCLUSIVE", "VAT-METHOD-SHIFTED", "VAT-METHOD-NONE")
@@ -132,6 +132,17 @@ class MappingTable:
     value: str  # a Kind name
     help: str
     written_by_engine: bool = False  # rows the engine keeps itself (a person only reads them)
+    required_for: tuple[str, ...] = ()  # flows that cannot do their work while the table is empty
+
+
+# What each flow needs before it can run (the setup wizard's checklist lists these first and refuses to activate
+# while one is empty); every other table has a default rule, or only some records need it.
+REQUIRED = {
+    "vat_code_av_mplus": ("products",),  # every article has a VAT code; an unmapped one waits
+    "warehouse_branch": ("stock",),  # a warehouse without a row is not sent: no stock at all
+    "customer_group_price_group": ("prices",),  # an unmapped price list waits
+    "payment_method_condition": ("orders",),  # a sale's document needs the payment condition of its method
+}
 
 
 TABLES = (
@@ -200,6 +211,7 @@ TABLES = (
     MappingTable("revenue_category_by_country", "Country → debtor revenue category", ("orders",), "country",
                  "av_code", "A debtor created from a sale gets the revenue category of its country."),
 )
+TABLES = tuple(replace(t, required_for=REQUIRED.get(t.name, ())) for t in TABLES)
 _BY_NAME = {t.name: t for t in TABLES}
 
 
@@ -208,9 +220,15 @@ def get_table(name: str) -> MappingTable | None:
 
 
 def tables_for(flows) -> list[MappingTable]:
-    """The tables a person fills for these flows (not the ones the engine writes itself)."""
+    """The tables a person fills for these flows (not the ones the engine writes itself), the required ones first."""
     wanted = set(flows)
-    return [t for t in TABLES if wanted & set(t.flows) and not t.written_by_engine]
+    tables = [t for t in TABLES if wanted & set(t.flows) and not t.written_by_engine]
+    return sorted(tables, key=lambda t: not is_required(t, wanted))
+
+
+def is_required(table: MappingTable, flows) -> bool:
+    """Whether one of ``flows`` cannot do its work while ``table`` is empty."""
+    return bool(set(flows) & set(table.required_for))
 
 
 def check_row(name: str, key: str, value: str) -> list[str]:

@@ -15,11 +15,13 @@ from apicenter_sandbox.runner import start_sandboxes
 from apicenter_sync.cli import main
 from apicenter_sync.clients.mplus import OPERATIONS_USED
 from apicenter_sync.doctor import Report, run_doctor
+from apicenter_sync.doctor.pair import check_pair
 from apicenter_sync.doctor.propose import proposed_toml
 from apicenter_sync.engine import Engine
-from apicenter_sync.i18n import references
+from apicenter_sync.i18n import references, render
 from apicenter_sync.mplus_wsdl import wsdl_bytes
 from apicenter_sync.profile import ApiProfile, parse_profile_text
+from apicenter_sync.store.sqlite import SqliteStore
 
 PAYMENTS = {"CASH": "0", "PIN": "0", "IDEAL": "0", "ACCOUNT": "14", "GIFTCARD": "0"}
 
@@ -399,3 +401,55 @@ def test_descriptions_are_compared_word_by_word():
                                                                                              "Geblokkeerd")  # fmt: skip
     assert label_similarity("Land van herkomst", "Herkomstland") > label_similarity("Land van herkomst", "ISO-landcode")
     assert label_similarity("", "Maat") == 0.0
+
+
+def test_a_pair_served_by_another_backend_of_the_store_is_refuted(sb, tmp_path):
+    """One AccountView company and MplusKASSA administration, one backend: the doctor refutes a second one on the
+    same pair in the command line's store (two backends of one SQLite file), naming it."""
+    reset(sb)
+    env = Env(sb)
+    path = str(tmp_path / "two.sqlite3")
+    first, second = SqliteStore(path, backend="shop"), SqliteStore(path, backend="shop-copy")
+    try:
+        alone = Report()
+        check_pair(Engine(first, env.av, env.mp), alone)
+        assert [(c.id, c.status) for c in alone.checks] == [("mplus.one_backend_per_pair", "confirmed")]
+        report = run_doctor(Engine(second, env.av, env.mp))
+        (pair,) = [c for c in report.checks if c.id == "mplus.one_backend_per_pair"]
+        assert pair.status == "refuted"
+        assert "also served by shop:" in render(pair.detail, "en")
+        assert "ook bediend door shop" in render(pair.detail, "nl")
+        again = Report()
+        check_pair(Engine(first, env.av, env.mp), again)
+        assert again.checks[0].status == "refuted" and "shop-copy" in render(again.checks[0].detail, "en")
+        # Another administration on the same file is not the same pair.
+        env.mp.url = env.mp.url.rstrip("/") + "/other"
+        other = Report()
+        check_pair(Engine(SqliteStore(path, backend="elsewhere"), env.av, env.mp), other)
+        assert other.checks[0].status == "confirmed"
+    finally:
+        first.close()
+        second.close()
+        env.close()
+
+
+def test_a_vat_row_between_different_rates_is_refuted(sb):
+    """AccountView's 0 % code mapped onto the till's 21 % code exists on both sides, and books the wrong VAT."""
+    reset(sb)
+    env = Env(sb)
+    env.store.mappings.set_table("vat_code_av_mplus", {"0": "2", "1": "1", "2": "2", "4": "4", "5": "5"})
+    env.store.mappings.set_table("vat_code_mplus_av", {"0": "0", "1": "1", "2": "0", "4": "4", "5": "5"})
+    env.set("products", non_numeric_sku="generate")
+    profile = ApiProfile.from_overrides({"mplus": {"vat_lookup": "code"}})
+    try:
+        report = run_doctor(Engine(env.store, env.av, env.mp, profile))
+    finally:
+        env.close()
+    by_id = {c.id: c for c in report.checks}
+    for check_id in ("mplus.vat_mapping.0", "mplus.vat.2"):
+        assert by_id[check_id].status == "refuted", report.text()
+    assert render(by_id["mplus.vat_mapping.0"].detail, "en") == (
+        "AccountView VAT code 0 is 0 %, the till's VAT code 2 is 21 %: the row books the wrong VAT")
+    assert "btw-code 2 van de kassa is 21 %" in render(by_id["mplus.vat_mapping.0"].detail, "nl")
+    assert by_id["mplus.vat.2"].profile_key == "vat_code_mplus_av"
+    assert by_id["mplus.vat_mapping.1"].status == by_id["mplus.vat.1"].status == "confirmed"

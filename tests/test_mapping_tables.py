@@ -87,3 +87,11 @@ def test_every_table_constant_of_the_flows_is_in_the_registry():
 
 def test_the_readme_shows_the_registry():
     assert registry.markdown() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_tables_a_flow_needs_come_first():
+    tables = registry.tables_for(["products", "stock", "orders"])
+    required = [t.name for t in tables if registry.is_required(t, ["products", "stock", "orders"])]
+    assert required == ["vat_code_av_mplus", "warehouse_branch", "payment_method_condition"]
+    assert [t.name for t in tables[: len(required)]] == required
+    assert not registry.is_required(registry.get_table("warehouse_branch"), ["products"])

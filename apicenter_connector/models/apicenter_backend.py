@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """One integration: one AccountView company and one MplusKASSA administration."""
 
+import hashlib
 import logging
 
 from apicenter_sync import connect, endpoints
@@ -8,6 +9,7 @@ from apicenter_sync.clients.accountview import AccountViewClient
 from apicenter_sync.clients.accountview_oauth import AccountViewOAuth
 from apicenter_sync.clients.mplus import MplusClient
 from apicenter_sync.doctor import run_doctor
+from apicenter_sync.doctor.pair import pair_key
 from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine, call_limits
 from apicenter_sync.errors import ConfigError, SyncError
 from apicenter_sync.i18n import msg, render
@@ -35,6 +37,12 @@ ADMIN_FIELDS = ("av_base_url", "mplus_url", "verify_tls", "company_id", "allowed
 AV_RECONNECT_FIELDS = ("av_base_url", "verify_tls", "company_id")
 # A change of one of these makes the MplusKASSA connection untested: flows wait for Test MplusKASSA.
 MPLUS_RETEST_FIELDS = ("mplus_url", "verify_tls", "company_id")
+# Why the connection check holds a backend's flows (nothing is written before a check is confirmed or accepted).
+HOLD_REASONS = [
+    ("never", "Never checked"),
+    ("stale", "Endpoint, company or API profile changed since the check"),
+    ("problems", "Refuted or not checked, not accepted"),
+]
 
 
 @sql_constraints
@@ -109,6 +117,8 @@ class ApicenterBackend(models.Model):
     # --- global settings (registry) ---------------------------------------------------------------------------
     payload_retention_days = setting_field("payload_retention_days")
     metadata_retention_days = setting_field("metadata_retention_days")
+    call_deadline_seconds = setting_field("call_deadline_seconds", string="Deadline per API Call (seconds)")
+    max_reply_bytes = setting_field("max_reply_bytes", string="Largest Reply (bytes)")
     # --- children ---------------------------------------------------------------------------------------------
     flow_ids = fields.One2many("apicenter.flow", "backend_id", string="Flows")
     mapping_ids = fields.One2many("apicenter.mapping", "backend_id", string="Mapping Rows")
@@ -141,8 +151,11 @@ class ApicenterBackend(models.Model):
         string="Held by the Connection Check",
         compute="_compute_doctor",
         compute_sudo=True,
-        help="The last connection check refuted something and no administrator has confirmed it: the first real run "
-        "waits (dry runs go on).",
+        help="No flow writes until the latest connection check is confirmed, or an administrator has accepted its "
+        "problems; a backend never checked, or changed since its check, is held too (dry runs go on).",
+    )
+    doctor_hold_reason = fields.Selection(
+        HOLD_REASONS, string="Why Held", compute="_compute_doctor", compute_sudo=True
     )
     setup_state = fields.Selection(
         [("draft", "Not connected"), ("connected", "Connected"), ("running", "Running")],
@@ -180,21 +193,65 @@ class ApicenterBackend(models.Model):
             backend.profile_changed_count = len(backend.sudo().profile_line_ids.filtered("changed"))
 
     def _compute_doctor(self):
-        Report = self.env["apicenter.doctor.report"].sudo()
         for backend in self:
-            report = Report.search([("backend_id", "=", backend._origin.id)], limit=1) if backend._origin.id else Report
+            report, reason = backend._doctor_gate() if backend._origin.id else (self.env["apicenter.doctor.report"],
+                                                                                "never")  # fmt: skip
             backend.doctor_report_id = report
-            backend.doctor_hold = bool(report) and backend._doctor_holds(report)
+            backend.doctor_hold = bool(reason)
+            backend.doctor_hold_reason = reason
 
-    def _doctor_holds(self, report):
-        """A refuted, unconfirmed check holds the backend until its first real run has been done."""
+    def _doctor_gate(self):
+        """``(latest report, reason)``: why no flow of this backend may write now (a ``HOLD_REASONS`` key), or
+        ``False``. Only a confirmed check, or one whose problems an administrator accepted, lets runs write, and only
+        while the endpoints, the company and the API profile are those it checked: not checked holds like refuted."""
         self.ensure_one()
-        if report.state != "refuted" or report.reviewed_at:
-            return False
-        ran = self.env["apicenter.run"].sudo().search_count(
-            [("backend_id", "=", self.id), ("mode", "!=", "dry_run"), ("state", "=", "done")], limit=1
+        report = self.env["apicenter.doctor.report"].sudo().search([("backend_id", "=", self.id)], limit=1)
+        if not report:
+            return report, "never"
+        if report.setup_fingerprint != self._setup_fingerprint():
+            return report, "stale"
+        if report.state != "confirmed" and not report.reviewed_at:
+            return report, "problems"
+        return report, False
+
+    def _hold_message(self, report, reason):
+        """Why the flows of this backend write nothing now, and what lifts it (``reason``: ``_doctor_gate``)."""
+        if reason == "never":
+            return self.env._(
+                "Held: %s has no connection check yet. Nothing is written before one is confirmed, or an administrator "
+                "accepts its problems: run Check Connection on the backend (the setup wizard's Activate runs it). "
+                "Dry runs are not held.",
+                self.name,
+            )
+        if reason == "stale":
+            return self.env._(
+                "Held: the endpoint, the company or the API profile of %(backend)s changed since the connection check "
+                "of %(date)s. Run Check Connection again; nothing is written until it is confirmed or accepted. Dry "
+                "runs are not held.",
+                backend=self.name,
+                date=report.checked_at,
+            )
+        return self.env._(
+            "Held: the connection check of %(date)s refuted %(refuted)s and could not check %(unchecked)s "
+            "assumption(s). Fix what it names and check again, or an administrator accepts them (the check's report > "
+            "Accept Problems and Allow Runs). Dry runs are not held.",
+            date=report.checked_at,
+            refuted=report.refuted_count,
+            unchecked=report.unchecked_count,
         )
-        return not ran
+
+    def _setup_fingerprint(self):
+        """What a connection check is valid for: the endpoints, the companies and the API profile it checked."""
+        self.ensure_one()
+        backend = self.sudo()
+        parts = [
+            (backend.av_base_url or "").strip().rstrip("/"),
+            backend.av_company_id or "",
+            (backend.mplus_url or "").strip().rstrip("/"),
+            str(backend.company_id.id),
+            self._api_profile().digest(),
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
     def _compute_flow_count(self):
         for backend in self:
@@ -212,12 +269,13 @@ class ApicenterBackend(models.Model):
             else:
                 backend.setup_state = "connected"
 
-    @api.constrains("payload_retention_days", "metadata_retention_days")
+    @api.constrains("payload_retention_days", "metadata_retention_days", "call_deadline_seconds", "max_reply_bytes")
     def _check_retention(self):
         from .apicenter_flow import check_setting_values
 
+        names = ("payload_retention_days", "metadata_retention_days", "call_deadline_seconds", "max_reply_bytes")
         for backend in self:
-            check_setting_values(backend, ("payload_retention_days", "metadata_retention_days"), None)
+            check_setting_values(backend, names, None)
 
     @api.constrains("av_company_id", "av_client_id", "av_client_secret", "mplus_ident", "mplus_secret")
     def _check_identifiers(self):
@@ -232,6 +290,44 @@ class ApicenterBackend(models.Model):
                 check_identifier(backend.mplus_secret, msg("input.field_mplus_secret"))
             except ConfigError as exc:
                 raise ValidationError(render(exc.message, self.env.lang)) from None
+
+    # --- one backend per pair ------------------------------------------------------------------------------------
+    def _pair(self):
+        """(AccountView address, company, MplusKASSA address) this backend serves, or None without a MplusKASSA URL.
+        An empty company is the only one AccountView shows: it matches any company on the same address."""
+        self.ensure_one()
+        backend = self.sudo()
+        if not backend.mplus_url:
+            return None
+        key = pair_key(backend.av_base_url, "", backend.mplus_url)
+        return key, (backend.av_company_id or "").strip()
+
+    def _same_pair_backends(self):
+        """The other active backends (every company) on the same AccountView company and MplusKASSA administration."""
+        self.ensure_one()
+        mine = self._pair()
+        if not mine:
+            return self.browse()
+        others = self.sudo().search([("id", "!=", self.id), ("mplus_url", "!=", False)])
+        return others.filtered(
+            lambda b: (pair := b._pair()) and pair[0] == mine[0] and (not pair[1] or not mine[1] or pair[1] == mine[1])
+        )
+
+    @api.constrains("av_base_url", "av_company_id", "mplus_url", "active")
+    def _check_one_backend_per_pair(self):
+        """Two backends on one pair would write every record twice: refused here, not only in the wizard."""
+        for backend in self.filtered("active"):
+            other = backend._same_pair_backends()[:1]
+            if other:
+                raise ValidationError(
+                    self.env._(
+                        "Backend “%(other)s” already serves this AccountView company and MplusKASSA administration "
+                        "(%(url)s): change that one (its Setup Wizard) instead of adding a second, which would "
+                        "write every record twice.",
+                        other=other.name,
+                        url=backend.sudo().mplus_url,
+                    )
+                )
 
     # --- endpoints (administrators only) --------------------------------------------------------------------------
     def _allowed_hosts(self):
@@ -463,6 +559,15 @@ class ApicenterBackend(models.Model):
         """Run the doctor (read-only, bounded) and keep its dated report on the backend."""
         self.ensure_one()
         self.check_access("write")
+        stored = self._run_connection_check()
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_doctor_report_action")
+        action.update({"res_id": stored.id, "view_mode": "form", "views": [(False, "form")]})
+        return action
+
+    def _run_connection_check(self):
+        """The doctor's report of this backend, stored (callers check access)."""
+        self.ensure_one()
+        fingerprint = self._setup_fingerprint()  # what was checked, before anything can change it
         try:
             engine = self._engine()
         except (ConfigError, UserError) as exc:
@@ -471,11 +576,10 @@ class ApicenterBackend(models.Model):
             report = run_doctor(engine)
         finally:
             engine.close()
-        stored = self.env["apicenter.doctor.report"]._from_engine(self, report)
+        stored = self.env["apicenter.doctor.report"]._from_engine(self, report, fingerprint)
         self.message_post(body=self.env._("Connection check: %s", stored.summary))
-        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_doctor_report_action")
-        action.update({"res_id": stored.id, "view_mode": "form", "views": [(False, "form")]})
-        return action
+        self.invalidate_recordset(["doctor_report_id", "doctor_hold", "doctor_hold_reason"])
+        return stored
 
     def action_view_doctor_reports(self):
         self.ensure_one()

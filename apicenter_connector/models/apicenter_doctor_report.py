@@ -10,6 +10,8 @@ shown in the reader's language. Where the doctor found the tenant's own name of 
 changes the backend's API profile (recorded in its chatter) and runs the check again.
 """
 
+from apicenter_sync import mapping_tables
+from apicenter_sync import settings as settings_registry
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.i18n import render, stored_data
 from apicenter_sync.profile import ApiProfile
@@ -18,11 +20,12 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .apicenter_profile_line import entry_name, from_text, group_of, group_selection, to_text
+from .apicenter_profile_line import default_entries, entry_name, from_text, group_of, group_selection, to_text
 from .engine_text import shown
 
 STATES = [("confirmed", "All confirmed"), ("refuted", "Refuted"), ("unchecked", "Not everything checked")]
 CHECK_STATES = [("confirmed", "Confirmed"), ("refuted", "Refuted"), ("unchecked", "Not checked")]
+PROBLEMS_FIRST = {"refuted": 0, "unchecked": 1, "confirmed": 2}
 CONFIDENCE = [("high", "High"), ("medium", "Medium"), ("low", "Question")]
 
 
@@ -48,10 +51,34 @@ class ApicenterDoctorReport(models.Model):
     refuted_count = fields.Integer(readonly=True)
     unchecked_count = fields.Integer(string="Not Checked", readonly=True)
     check_ids = fields.One2many("apicenter.doctor.check", "report_id", string="Checks", readonly=True)
+    problem_check_ids = fields.One2many(
+        "apicenter.doctor.check", compute="_compute_problem_checks", string="Problems",
+        help="Refuted, then not checked: what to fix first.",
+    )  # fmt: skip
+    confirmed_check_ids = fields.One2many(
+        "apicenter.doctor.check", compute="_compute_problem_checks", string="Confirmed"
+    )
     proposal_ids = fields.One2many("apicenter.doctor.proposal", "report_id", string="Proposals", readonly=True)
     proposal_count = fields.Integer(compute="_compute_proposal_count", string="Open Proposals")
-    reviewed_by_id = fields.Many2one("res.users", string="Confirmed By", readonly=True)
-    reviewed_at = fields.Datetime(string="Confirmed At", readonly=True)
+    setup_fingerprint = fields.Char(
+        readonly=True, help="The endpoints, companies and API profile checked: another one makes the check stale."
+    )
+    stale = fields.Boolean(
+        compute="_compute_stale",
+        help="The endpoint, the company or the API profile of the backend changed since this check: it holds the "
+        "flows until the check is run again.",
+    )
+    reviewed_by_id = fields.Many2one("res.users", string="Accepted By", readonly=True)
+    reviewed_at = fields.Datetime(string="Accepted At", readonly=True)
+    accepted_check_ids = fields.Many2many(
+        "apicenter.doctor.check",
+        "apicenter_doctor_report_accepted_rel",
+        "report_id",
+        "check_id",
+        string="Accepted Problems",
+        readonly=True,
+        help="The refuted and not-checked lines an administrator accepted to let the flows write.",
+    )
     summary = fields.Char(compute="_compute_summary")
 
     @api.depends("confirmed_count", "refuted_count", "unchecked_count")
@@ -64,18 +91,33 @@ class ApicenterDoctorReport(models.Model):
                 unchecked=report.unchecked_count,
             )
 
+    @api.depends("check_ids.status")
+    def _compute_problem_checks(self):
+        for report in self:
+            report.problem_check_ids = report.check_ids.filtered(lambda c: c.status != "confirmed")
+            report.confirmed_check_ids = report.check_ids - report.problem_check_ids
+
+    def _compute_stale(self):
+        for report in self:
+            backend = report.backend_id.sudo()
+            report.stale = report.setup_fingerprint != backend._setup_fingerprint()
+
     @api.depends("proposal_ids.applied", "proposal_ids.question")
     def _compute_proposal_count(self):
         for report in self:
             report.proposal_count = len(report.proposal_ids.filtered(lambda p: not p.applied and not p.question))
 
     @api.model
-    def _from_engine(self, backend, report):
-        """Store an :class:`apicenter_sync.doctor.Report` of ``backend``, with its proposals."""
+    def _from_engine(self, backend, report, fingerprint=None):
+        """Store an :class:`apicenter_sync.doctor.Report` of ``backend``, with its proposals; ``fingerprint``: the
+        backend's setup it checked (default: the current one)."""
         counts = report.counts()
+        # Problems first: refuted, then not checked, then confirmed (each in the doctor's order).
+        checks = sorted(report.checks, key=lambda c: PROBLEMS_FIRST.get(c.status, 3))
         stored = self.sudo().create(
             {
                 "backend_id": backend.id,
+                "setup_fingerprint": fingerprint or backend._setup_fingerprint(),
                 "state": report.state,
                 "seconds": report.seconds,
                 "profile_digest": report.profile_digest,
@@ -99,13 +141,13 @@ class ApicenterDoctorReport(models.Model):
                             "profile_key": c.profile_key or False,
                         }
                     )
-                    for i, c in enumerate(report.checks)
+                    for i, c in enumerate(checks)
                 ],
             }
         )
         lines = {line.sequence: line for line in stored.check_ids}
         proposals = []
-        for i, check in enumerate(report.checks):
+        for i, check in enumerate(checks):
             for p in check.proposals if check.status == "refuted" else ():
                 proposals.append(
                     {
@@ -126,20 +168,46 @@ class ApicenterDoctorReport(models.Model):
         return stored
 
     def action_confirm(self):
-        """An administrator has read the refuted checks and lets the backend run anyway."""
+        """An administrator accepts the refuted and not-checked lines of the backend's latest check: its flows may
+        write despite them. The accepted lines are kept on the report and listed in the backend's chatter."""
         if not self.env.user.has_group("base.group_system"):
-            raise AccessError(self.env._("Only an administrator can confirm a connection check."))
-        # Reports are the engine's record (read-only for everybody); the confirmation is written here, checked above.
-        self.sudo().write({"reviewed_by_id": self.env.user.id, "reviewed_at": fields.Datetime.now()})
+            raise AccessError(self.env._("Only an administrator can accept a connection check."))
         for report in self:
-            report.backend_id.message_post(
-                body=self.env._(
-                    "Connection check of %(date)s confirmed by %(user)s: runs are allowed despite %(n)s refuted "
-                    "check(s).",
-                    date=report.checked_at,
-                    user=self.env.user.name,
-                    n=report.refuted_count,
+            latest, _reason = report.backend_id._doctor_gate()
+            if latest != report:
+                raise UserError(self.env._("Only the latest connection check of a backend can be accepted."))
+            if report.stale:
+                raise UserError(
+                    self.env._(
+                        "The endpoint, the company or the API profile changed since this check: run the check again "
+                        "and accept that one."
+                    )
                 )
+            problems = report.check_ids.filtered(lambda c: c.status != "confirmed")
+            status = dict(problems._fields["status"]._description_selection(self.env))
+            # Reports are the engine's record (read-only for everybody); the acceptance is written here, checked above.
+            report.sudo().write(
+                {
+                    "reviewed_by_id": self.env.user.id,
+                    "reviewed_at": fields.Datetime.now(),
+                    "accepted_check_ids": [fields.Command.set(problems.ids)],
+                }
+            )
+            report.backend_id.invalidate_recordset(["doctor_report_id", "doctor_hold", "doctor_hold_reason"])
+            items = Markup("").join(
+                Markup("<li>%s: %s</li>") % (status[c.status], c.subject_shown) for c in problems
+            )
+            report.backend_id.message_post(
+                body=escape(
+                    self.env._(
+                        "Connection check of %(date)s accepted by %(user)s: the flows may write despite these "
+                        "%(n)s problem(s).",
+                        date=report.checked_at,
+                        user=self.env.user.name,
+                        n=len(problems),
+                    )
+                )
+                + Markup("<ul>%s</ul>") % items
             )
         return True
 
@@ -172,10 +240,65 @@ class ApicenterDoctorCheck(models.Model):
                                help="What the server answered, or why it could not be checked.")  # fmt: skip
     hint = fields.Char(string="What to Do (English)")
     hint_data = fields.Text(readonly=True)
-    hint_shown = fields.Char(string="What to Do", compute="_compute_shown")
+    hint_shown = fields.Text(string="What to Do", compute="_compute_shown")  # Text: read in full, wrapped
     profile_key = fields.Char(string="Profile Entry / Setting", help="The API-profile entry, setting or mapping "
                               "table to change when the check is refuted.")  # fmt: skip
     proposal_ids = fields.One2many("apicenter.doctor.proposal", "check_id", string="Proposals")
+
+    target_label = fields.Char(string="What to Change", compute="_compute_target")
+
+    @api.depends("profile_key")
+    @api.depends_context("lang")
+    def _compute_target(self):
+        tables = dict(self.env["apicenter.mapping"]._fields["known_table"]._description_selection(self.env))
+        for check in self:
+            kind, name = check._target()
+            if kind == "table":
+                check.target_label = self.env._("Mapping table: %s", tables.get(name, name))
+            elif kind == "setting":
+                check.target_label = self.env._("Setting: %s", name)
+            elif kind == "profile":
+                check.target_label = self.env._("API profile: %s", entry_name(self.env, name))
+            else:
+                check.target_label = False
+
+    def _target(self):
+        """What this line names to change: ("table" | "setting" | "profile", name), or (False, False)."""
+        self.ensure_one()
+        key = (self.profile_key or "").strip()
+        if not key:
+            return False, False
+        if mapping_tables.get_table(key):
+            return "table", key
+        if key in {s.name for s in settings_registry.SETTINGS}:
+            return "setting", key
+        if key in default_entries():
+            return "profile", key
+        return False, False
+
+    def action_open_target(self):
+        """One click from a problem to what must change: the mapping table's rows, the flow (or backend) holding
+        the setting, or the API-profile entry (administrators)."""
+        self.ensure_one()
+        self.check_access("read")
+        backend = self.report_id.backend_id
+        kind, name = self._target()
+        if kind == "table":
+            action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_mapping_action")
+            action["domain"] = [("backend_id", "=", backend.id), ("table_name", "=", name)]
+            action["context"] = {"default_backend_id": backend.id, "default_table_name": name}
+            return action
+        if kind == "setting":
+            setting = settings_registry.get_setting(name)
+            flow = backend.flow_ids.filtered(lambda f: f.flow in setting.flows)[:1]
+            record = flow or backend
+            return {"type": "ir.actions.act_window", "res_model": record._name, "res_id": record.id,
+                    "view_mode": "form", "views": [(False, "form")]}  # fmt: skip
+        if kind == "profile":
+            action = backend.action_open_profile()
+            action["domain"] = [("backend_id", "=", backend.id), ("key", "=", name)]
+            return action
+        raise UserError(self.env._("This line names nothing to change here."))
 
     @api.depends("subject", "subject_data", "detail", "detail_data", "hint", "hint_data")
     @api.depends_context("lang")

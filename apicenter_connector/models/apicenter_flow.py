@@ -88,7 +88,28 @@ FLOW_SETTING_FIELDS = (
     "stock_figure",
     "stock_field",
     "manage_stock",
+    "run_budget_seconds",
+    "write_concurrency",
+    "sales_journal",
+    "closing_overlap_days",
+    "other_line_article",
+    "cash_rounding_article",
+    "cash_rounding_account",
+    "cash_rounding_vat_code",
+    "shipping_revenue_account",
+    "skip_price_lists",
+    "sync_relation_pricing",
+    "default_price_group",
 )
+# Settings whose value is a code the systems list (Load Choices): picked, and checked against the list on save.
+SETTING_CHOICES = {
+    "sales_journal": "av_journal",
+    "closing_journal": "av_journal",
+    "cash_rounding_account": "av_account",
+    "cash_rounding_vat_code": "av_vat_code",
+    "shipping_revenue_account": "av_account",
+    "default_price_group": "mplus_price_group",
+}
 
 
 def check_setting_values(record, names, flow):
@@ -103,6 +124,41 @@ def check_setting_values(record, names, flow):
             registry.validate(name, read_setting(record, name), flow)
         except registry.SettingError as exc:
             raise ValidationError(str(exc)) from None
+
+
+def choice_picker(kind):
+    """A picker of the codes of ``kind`` loaded for the backend (Load Choices); choosing one fills the setting."""
+    return fields.Many2one(
+        "apicenter.mapping.choice",
+        string="Pick",
+        store=False,
+        domain=f"[('backend_id', '=', backend_id), ('kind', '=', '{kind}')]",
+        help="The codes loaded from the systems (backend: Load Choices); picking one fills the setting.",
+    )
+
+
+def check_setting_choices(record, kinds, flow):
+    """A setting whose value is a code the systems list must be one of them, once they are loaded."""
+    Choice = record.env["apicenter.mapping.choice"].sudo()
+    for name, kind in kinds.items():
+        setting = registry.get_setting(name)
+        if flow is not None and flow not in setting.flows:
+            continue
+        value = str(read_setting(record, name) or "").strip()
+        if not value or value == str(setting.default):  # empty, or the shipped default: the doctor checks those
+            continue
+        choices = {c.value: c.label for c in Choice.search([("backend_id", "=", record.backend_id.id), ("kind", "=", kind)])}
+        if choices and value not in choices:
+            shown = [f"{v} ({lb})" if lb and lb != v else v for v, lb in sorted(choices.items())]
+            raise ValidationError(
+                record.env._(
+                    "%(setting)s: “%(value)s” is not one the systems list. Allowed: %(allowed)s. (Load Choices again if "
+                    "it was added there since.)",
+                    setting=record._fields[name].get_description(record.env)["string"],
+                    value=value,
+                    allowed=", ".join(shown[:25]) + (", …" if len(shown) > 25 else ""),
+                )
+            )
 
 
 def _default_update_fields(model):
@@ -151,6 +207,11 @@ class ApicenterFlow(models.Model):
     read_invoices = fields.Boolean(
         string="Invoices", compute="_compute_sales_read", inverse="_inverse_sales_read", help="getInvoices"
     )
+    sales_read_text = fields.Char(
+        string="Reads",
+        compute="_compute_sales_read",
+        help="What the orders flow reads from MplusKASSA, and what it does not: a kind not read is never booked.",
+    )
     receipt_booking = setting_field("receipt_booking")
     closing_journal = setting_field("closing_journal")
     wait_days = setting_field("wait_days", string="Wait for Master Data (days)")
@@ -176,6 +237,26 @@ class ApicenterFlow(models.Model):
     stock_figure = setting_field("stock_figure")
     stock_field = setting_field("stock_field")
     manage_stock = setting_field("manage_stock", string="Manage Stock in MplusKASSA")
+    # Every other setting of a flow is a field too (no JSON rows): typed, checked on save, with choices where the
+    # systems list them (the *_choice_id pickers fill the code).
+    run_budget_seconds = setting_field("run_budget_seconds", string="Run Budget (seconds)")
+    write_concurrency = setting_field("write_concurrency", string="Parallel Writes")
+    sales_journal = setting_field("sales_journal")
+    sales_journal_choice_id = choice_picker("av_journal")
+    closing_overlap_days = setting_field("closing_overlap_days", string="Closing Overlap (days)")
+    closing_journal_choice_id = choice_picker("av_journal")
+    other_line_article = setting_field("other_line_article")
+    cash_rounding_article = setting_field("cash_rounding_article")
+    cash_rounding_account = setting_field("cash_rounding_account")
+    cash_rounding_account_choice_id = choice_picker("av_account")
+    cash_rounding_vat_code = setting_field("cash_rounding_vat_code", string="Cash Rounding VAT Code")
+    cash_rounding_vat_code_choice_id = choice_picker("av_vat_code")
+    shipping_revenue_account = setting_field("shipping_revenue_account")
+    shipping_revenue_account_choice_id = choice_picker("av_account")
+    skip_price_lists = setting_field("skip_price_lists")
+    sync_relation_pricing = setting_field("sync_relation_pricing")
+    default_price_group = setting_field("default_price_group")
+    default_price_group_choice_id = choice_picker("mplus_price_group")
     setting_ids = fields.One2many("apicenter.setting", "flow_id", string="Other Settings")
     # --- state ------------------------------------------------------------------------------------------------
     next_run_at = fields.Datetime(help="The scheduler enqueues the flow once this time has passed (empty: now).")
@@ -245,12 +326,30 @@ class ApicenterFlow(models.Model):
             rec.name = f"{rec.backend_id.name or ''} / {dict(FLOW_SELECTION).get(rec.flow, rec.flow or '')}"
             rec.direction = "mplus_to_av" if rec.flow == "orders" else "av_to_mplus"
 
-    @api.depends("source_document_type")
+    @api.depends("source_document_type", "receipt_booking", "flow")
     def _compute_sales_read(self):
         for rec in self:
             kinds = read_setting(rec, "source_document_type")
             rec.read_orders, rec.read_receipts, rec.read_invoices = ("order" in kinds, "receipt" in kinds,
                                                                      "invoice" in kinds)  # fmt: skip
+            rec.sales_read_text = rec._sales_read_text(kinds) if rec.flow == "orders" else False
+
+    def _sales_read_text(self, kinds):
+        """"till receipts (each its own document), invoices; not read: orders": the orders card says it."""
+        names = {"receipt": self.env._("till receipts"), "invoice": self.env._("invoices"), "order": self.env._("orders")}
+        read = []
+        for kind in ("receipt", "invoice", "order"):
+            if kind in kinds:
+                text = names[kind]
+                if kind == "receipt":
+                    text += " (%s)" % (self.env._("one booking per till closing") if self.receipt_booking == "per_closing"
+                                       else self.env._("each its own document"))  # fmt: skip
+                read.append(text)
+        unread = [names[k] for k in ("receipt", "invoice", "order") if k not in kinds]
+        text = ", ".join(read) or self.env._("nothing")
+        if unread:
+            text += "; " + self.env._("not read: %s", ", ".join(unread))
+        return text
 
     def _inverse_sales_read(self):
         for rec in self:
@@ -362,10 +461,19 @@ class ApicenterFlow(models.Model):
             rec.health = health
             rec.color = HEALTH_COLOR[health]
 
+    @api.onchange(*(f"{name}_choice_id" for name in SETTING_CHOICES))
+    def _onchange_setting_choice(self):
+        for name in SETTING_CHOICES:
+            choice = self[f"{name}_choice_id"]
+            if choice:
+                self[name] = field_value(self, name, registry.get_setting(name).validate(choice.value, self.flow))
+                self[f"{name}_choice_id"] = False
+
     @api.constrains(*FLOW_SETTING_FIELDS)
     def _check_settings(self):
         for rec in self:
             check_setting_values(rec, FLOW_SETTING_FIELDS, rec.flow)
+            check_setting_choices(rec, SETTING_CHOICES, rec.flow)
             problems = registry.consistency_errors(rec._settings_values())
             if problems:
                 raise ValidationError("\n".join(problems))
@@ -531,17 +639,12 @@ class ApicenterFlow(models.Model):
         if not flow._try_lock():
             return self.env._("Skipped: another run of %s is in progress.", flow.name)
         backend = flow.backend_id
-        if mode != "dry_run" and backend.doctor_hold:
-            report = backend.doctor_report_id
-            message = self.env._(
-                "Held: the connection check of %(date)s refuted %(n)s assumption(s). An administrator must look at it "
-                "and confirm it (backend > Connection Checks > Confirm and Allow Runs), or fix the API profile and "
-                "check again, before the first real run. Dry runs are not held.",
-                date=report.checked_at,
-                n=report.refuted_count,
-            )
-            flow._record_result(state="failed", error=message, counts={})
-            return message
+        if mode != "dry_run":
+            report, reason = backend._doctor_gate()
+            if reason:
+                message = backend._hold_message(report, reason)
+                flow._record_result(state="failed", error=message, counts={})
+                return message
         if backend.mplus_needs_test:
             message = self.env._(
                 "Held: the MplusKASSA endpoint of %s changed. A manager must run Test MplusKASSA on the backend "

@@ -6,6 +6,8 @@ What each table's keys and values are, and how a row is checked, comes from the 
 payment methods… of MplusKASSA), they are loaded as choices a row is picked from.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from apicenter_sync import mapping_tables as registry
 from apicenter_sync.errors import SyncError
 from apicenter_sync.redact import redact_text
@@ -16,6 +18,15 @@ from odoo.exceptions import ValidationError
 from .odoo_series import sql_constraints
 
 KNOWN_TABLES = [(t.name, t.label) for t in registry.TABLES]
+VAT_KINDS = ("av_vat_code", "mplus_vat_code")
+
+
+def _rate(text):
+    """The percentage of a VAT choice's label ("21 %", "21.0", 21) as a normalised Decimal text, else None."""
+    try:
+        return format(Decimal(str(text).replace("%", "").strip()).normalize(), "f")
+    except (InvalidOperation, ValueError):
+        return None
 KINDS = [(k.name, k.label) for k in registry.KINDS.values()]
 
 
@@ -54,6 +65,13 @@ class ApicenterMapping(models.Model):
         store=False,
         domain="[('backend_id', '=', backend_id), ('kind', '=', value_kind)]",
         help="The possibilities loaded from MplusKASSA (backend: Load Choices); picking one fills the value.",
+    )
+
+    key_label = fields.Char(
+        string="Key Is", compute="_compute_labels", help="What the key stands for in the system that lists it."
+    )
+    value_label = fields.Char(
+        string="Value Is", compute="_compute_labels", help="What the value stands for in the system that lists it."
     )
 
     _sql_constraints = [
@@ -101,12 +119,117 @@ class ApicenterMapping(models.Model):
         if self.value_choice_id:
             self.value = self.value_choice_id.value
 
+    def _choices(self, kind):
+        """{value: label} of ``kind`` loaded for this row's backend (empty: not loaded, or not a listed kind)."""
+        if not kind or not self.backend_id:
+            return {}
+        Choice = self.env["apicenter.mapping.choice"].sudo()
+        return {c.value: c.label or "" for c in Choice.search([("backend_id", "=", self.backend_id.id), ("kind", "=", kind)])}
+
+    @api.depends("backend_id", "table_name", "key", "value")
+    def _compute_labels(self):
+        for rec in self:
+            rec.key_label = rec._choices(rec.key_kind).get((rec.key or "").strip()) or False
+            rec.value_label = rec._choices(rec.value_kind).get((rec.value or "").strip()) or False
+
     @api.constrains("table_name", "key", "value")
     def _check_row(self):
         for rec in self:
             problems = registry.check_row(rec.table_name, rec.key or "", rec.value or "")
             if problems:
                 raise ValidationError("; ".join(problems))
+            rec._check_among_choices()
+            rec._check_vat_rates()
+
+    def _check_vat_rates(self):
+        """A VAT row between codes of different rates (AccountView's 0 % onto the till's 21 %) books the wrong VAT:
+        refused where both systems' VAT codes are loaded (the connection check refutes it too)."""
+        self.ensure_one()
+        if {self.key_kind, self.value_kind} != set(VAT_KINDS):
+            return
+        key_rate = _rate(self._choices(self.key_kind).get((self.key or "").strip(), "x"))
+        value_rate = _rate(self._choices(self.value_kind).get((self.value or "").strip(), "x"))
+        if key_rate is not None and value_rate is not None and key_rate != value_rate:
+            raise ValidationError(
+                self.env._(
+                    "%(table)s: %(key)s is %(key_rate)s %% but %(value)s is %(value_rate)s %%: the row would book the "
+                    "wrong VAT. Map codes of the same rate.",
+                    table=self._table_label(),
+                    key=self.key,
+                    key_rate=key_rate,
+                    value=self.value,
+                    value_rate=value_rate,
+                )
+            )
+
+    @api.model
+    def _prefill(self, backend, tables):
+        """Rows for the empty ``tables`` (names) whose key and value both systems list, where they match one to
+        one: VAT codes by rate (the same code where several share it), warehouses and branches, price lists and
+        price groups, payment methods and conditions by name. {table: rows added}."""
+        filled = {}
+        existing = set(backend.mapping_ids.mapped("table_name"))
+        for name in tables:
+            table = registry.get_table(name)
+            if not table or name in existing or table.written_by_engine:
+                continue
+            probe = self.new({"backend_id": backend.id, "table_name": name})
+            keys, values = probe._choices(table.key), probe._choices(table.value)
+            if not keys or not values:
+                continue
+            vat = {table.key, table.value} == set(VAT_KINDS)
+
+            def norm(label, vat=vat):
+                return _rate(label) if vat else " ".join(str(label or "").casefold().split()) or None
+
+            by_label = {}
+            for value, label in values.items():
+                by_label.setdefault(norm(label), []).append(value)
+            keys_by_label = {}
+            for key, label in keys.items():
+                keys_by_label.setdefault(norm(label), []).append(key)
+            rows = []
+            for label, group in keys_by_label.items():
+                targets = by_label.get(label) or []
+                if label is None or not targets:
+                    continue
+                if len(group) == 1 and len(targets) == 1:
+                    rows.append((group[0], targets[0]))
+                else:  # several share the rate or name: only the same code on both sides is one to one
+                    rows.extend((key, key) for key in group if key in targets)
+            if rows:
+                self.create([{"backend_id": backend.id, "table_name": name, "key": k, "value": v} for k, v in rows])
+                filled[name] = len(rows)
+        return filled
+
+    def _table_label(self):
+        """The table as the screens name it, in the reader's language, with its id."""
+        label = dict(self._fields["known_table"]._description_selection(self.env)).get(self.table_name)
+        return f"{label} ({self.table_name})" if label else self.table_name
+
+    def _check_among_choices(self):
+        """A key or value of a kind the systems list (loaded with Load Choices) must be one of them: a warehouse
+        NOPE or a branch 99 that neither system knows is refused here, naming the table and what is allowed."""
+        self.ensure_one()
+        for part, text, kind in (("key", self.key, self.key_kind), ("value", self.value, self.value_kind)):
+            choices = self._choices(kind)
+            text = (text or "").strip()
+            if not choices or not text or text in choices:
+                continue
+            shown = [f"{v} ({lb})" if lb and lb != v else v for v, lb in sorted(choices.items())]
+            allowed = ", ".join(shown[:25]) + (", …" if len(shown) > 25 else "")
+            table = self._table_label()
+            raise ValidationError(
+                self.env._(
+                    "%(table)s: %(part)s “%(text)s” is not one of the %(kind)s the systems list. Allowed: %(allowed)s. "
+                    "(Load Choices again if it was added there since.)",
+                    table=table,
+                    part=self.env._("key") if part == "key" else self.env._("value"),
+                    text=text,
+                    kind=dict(self._fields["key_kind"]._description_selection(self.env)).get(kind, kind),
+                    allowed=allowed,
+                )
+            )
 
 
 @sql_constraints
@@ -147,7 +270,8 @@ class ApicenterMappingChoice(models.Model):
                     for item in getattr(client, method)():
                         value, label = item.get(value_field), item.get(label_field)
                         if value not in (None, ""):
-                            found[str(value)] = f"{label} %" if kind.name == "mplus_vat_code" else str(label or "")
+                            found[str(value)] = (f"{_rate(label)} %" if kind.name == "mplus_vat_code"
+                                                 else str(label or ""))  # fmt: skip
                     counts[kind.label] = self._replace(backend, kind.name, found)
         finally:
             client.close()
@@ -165,9 +289,12 @@ class ApicenterMappingChoice(models.Model):
                     continue
                 found = {}
                 for row in engine.accountview.iter_rows(obj.reader, obj.table, page_size=1000):
-                    value = str(row.get(obj[value_field]) or "").strip()
+                    raw = row.get(obj[value_field])
+                    value = "" if raw is None else str(raw).strip()  # VAT code 0 is a code
                     if value:
-                        found[value] = str(row.get(obj[label_field]) or "").strip()
+                        raw = row.get(obj[label_field])
+                        label = "" if raw is None else str(raw).strip()
+                        found[value] = f"{_rate(label)} %" if kind.name == "av_vat_code" and label else label
                 counts[kind.label] = self._replace(backend, kind.name, found)
         except SyncError as exc:
             counts[self.env._("AccountView not read: %s", redact_text(str(exc)))] = 0

@@ -69,6 +69,11 @@ class OdooStore:
     def __repr__(self):
         return f"OdooStore(backend={self.backend!r})"
 
+    def pair_served_elsewhere(self, pair):
+        """The other backends on this backend's AccountView company and MplusKASSA administration (the doctor's
+        "one backend per pair"; ``pair`` is what the engine's clients use, the backend's own fields say the same)."""
+        return self.backend_record.sudo()._same_pair_backends().mapped("name")
+
     def model(self, name):
         return self.env[name]
 

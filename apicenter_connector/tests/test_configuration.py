@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import importlib.util
+from pathlib import Path
+
 from apicenter_sync import settings as registry
 
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
-from .common import ApicenterCase
+from .common import ApicenterCase, create_sandbox_flows
 
 
 @tagged("post_install", "-at_install")
@@ -134,3 +137,56 @@ class TestConfiguration(ApicenterCase):
         self.assertIn("not valid JSON", str(cm.exception))
         self.backend.action_load_default_mapping()
         self.assertTrue(Line.search_count([("backend_id", "=", self.backend.id), ("mapping_flow", "=", "orders")]))
+
+    def test_every_setting_is_a_typed_field_not_a_json_row(self):
+        from ..models.apicenter_flow import FLOW_SETTING_FIELDS
+
+        for setting in registry.SETTINGS:
+            with self.subTest(setting=setting.name):
+                if setting.is_global:
+                    self.assertIn(setting.name, self.env["apicenter.backend"]._fields)
+                else:
+                    self.assertIn(setting.name, FLOW_SETTING_FIELDS)
+        for model in ("apicenter.flow", "apicenter.backend"):
+            arch = self.env[model].get_views([(False, "form")])["views"]["form"]["arch"]
+            self.assertNotIn('name="setting_ids"', arch, model)
+        # The sandbox configuration (what cash receipts need, price lists…) lands in the fields: no row.
+        flows = create_sandbox_flows(self.backend, check=False)
+        self.assertFalse(self.env["apicenter.setting"].search([("backend_id", "=", self.backend.id)]))
+        orders = flows.filtered(lambda f: f.flow == "orders")
+        self.assertEqual((orders.cash_rounding_article, orders.cash_rounding_account), ("999200", "8900"))
+        self.assertEqual(self.store.settings.get("cash_rounding_account", "orders"), "8900")
+        # A code the systems list is picked from them, and a code they do not list is refused, naming the setting.
+        self.backend.action_load_mapping_choices()
+        accounts = self.env["apicenter.mapping.choice"].search([("backend_id", "=", self.backend.id),
+                                                                 ("kind", "=", "av_account")])  # fmt: skip
+        with Form(orders) as form:
+            form.shipping_revenue_account_choice_id = accounts[-1]
+            self.assertEqual(form.shipping_revenue_account, accounts[-1].value)
+        with self.assertRaises(ValidationError) as refused:
+            orders.cash_rounding_account = "NOPE"
+        self.assertIn("Cash Rounding Account: “NOPE” is not one the systems list", str(refused.exception))
+        with self.assertRaises(ValidationError):
+            flows.filtered(lambda f: f.flow == "prices").default_price_group = -1
+
+    def test_old_json_rows_become_field_values(self):
+        """1.4.0: the rows of "Other settings" move into the fields (a flow's row wins over a backend-wide one)."""
+        flows = create_sandbox_flows(self.backend, check=False)
+        orders, prices = (flows.filtered(lambda f, n=n: f.flow == n) for n in ("orders", "prices"))
+        Setting = self.env["apicenter.setting"]
+        Setting.create([
+            {"backend_id": self.backend.id, "name": "other_line_article", "value": '"999300"'},
+            {"backend_id": self.backend.id, "flow_id": orders.id, "name": "cash_rounding_article", "value": '"999400"'},
+            {"backend_id": self.backend.id, "name": "cash_rounding_article", "value": '"999500"'},
+            {"backend_id": self.backend.id, "flow_id": prices.id, "name": "skip_price_lists", "value": '["HOR"]'},
+            {"backend_id": self.backend.id, "name": "call_deadline_seconds", "value": "90"},
+        ])  # fmt: skip
+        path = Path(__file__).parents[1] / "migrations" / "1.4.0" / "post-migration.py"
+        spec = importlib.util.spec_from_file_location("apicenter_migration_1_4_0", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(self.env.cr, "18.0.1.3.0")
+        self.assertFalse(Setting.search([("backend_id", "=", self.backend.id)]))
+        self.assertEqual((orders.other_line_article, orders.cash_rounding_article), ("999300", "999400"))
+        self.assertEqual(prices.skip_price_lists, "HOR")
+        self.assertEqual(self.backend.call_deadline_seconds, 90)

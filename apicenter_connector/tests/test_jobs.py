@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..models.apicenter_flow import LOCK_NAMESPACE
-from .common import ApicenterCase, trap_jobs
+from .common import ApicenterCase, check_and_accept, trap_jobs
 
 
 @tagged("post_install", "-at_install")
@@ -198,6 +198,9 @@ class TestFlowJobs(ApicenterCase):
         self.backend.av_base_url = "http://127.0.0.1:9"  # nothing listens: connection refused
         # A changed endpoint deletes the tokens (test_rpc_access); put them back to reach the dead endpoint.
         self.backend._token_store().save(tokens)
+        # The changed endpoint makes the connection check stale: held until checked again (and here accepted).
+        self.assertIn("changed since the connection check", stock._run_job("normal"))
+        check_and_accept(self.backend)
         with self.assertRaises(RetryableJobError):
             stock._run_job("normal")
 

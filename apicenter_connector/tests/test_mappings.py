@@ -41,20 +41,44 @@ class TestMappings(ApicenterCase):
         for kind in ("av_vat_code", "av_payment_condition", "av_account", "av_journal", "customer_group"):
             self.assertTrue(Choice.search_count([("backend_id", "=", self.backend.id), ("kind", "=", kind)]), kind)
         # In the form, picking a choice fills the row; the table says what key and value are.
+        winkel = warehouses.filtered(lambda w: w.value == "WINKEL")
+        self.backend.mapping_ids.filtered(lambda r: (r.table_name, r.key) == ("warehouse_branch", "WINKEL")).unlink()
         with Form(self.env["apicenter.mapping"]) as form:
             form.backend_id = self.backend
             form.known_table = "warehouse_branch"
             self.assertEqual((form.key_kind, form.value_kind), ("av_warehouse", "mplus_branch"))
-            form.key_choice_id = warehouses[0]
-            self.assertEqual(form.key, warehouses[0].value)
-            form.key = "NIEUW"
+            form.key_choice_id = winkel
+            self.assertEqual(form.key, "WINKEL")
             form.value_choice_id = branches[-1]
             self.assertEqual(form.value, branches[-1].value)
+        # Saved, the row shows what its codes stand for.
+        row = self.backend.mapping_ids.filtered(lambda r: (r.table_name, r.key) == ("warehouse_branch", "WINKEL"))
+        self.assertEqual((row.key_label, row.value_label), ("Winkel Utrecht", branches[-1].label or False))
         # Loading again keeps one choice per value.
         self.backend.action_load_mapping_choices()
         self.assertEqual(
             Choice.search_count([("backend_id", "=", self.backend.id), ("kind", "=", "mplus_branch")]), len(branches)
         )
+
+    def test_a_vat_row_between_different_rates_and_an_unknown_branch_are_refused(self):
+        self.backend.action_load_mapping_choices()
+        Mapping = self.env["apicenter.mapping"]
+        vat = self.backend.mapping_ids.filtered(lambda r: (r.table_name, r.key) == ("vat_code_av_mplus", "0"))
+        self.assertEqual((vat.key_label, vat.value_label), ("0 %", "0 %"))
+        with self.assertRaises(ValidationError) as refused:
+            vat.value = "2"  # AccountView's 0 % onto the till's 21 %
+        self.assertIn("0 is 0 % but 2 is 21 %", str(refused.exception))
+        with self.assertRaises(ValidationError) as refused:
+            Mapping.create({"backend_id": self.backend.id, "table_name": "warehouse_branch", "key": "NOPE",
+                            "value": "99"})  # fmt: skip
+        self.assertIn("“NOPE” is not one of", str(refused.exception))
+        self.backend.mapping_ids.filtered(lambda r: (r.table_name, r.key) == ("warehouse_branch", "WINKEL")).unlink()
+        with self.assertRaises(ValidationError) as refused:
+            Mapping.create({"backend_id": self.backend.id, "table_name": "warehouse_branch", "key": "WINKEL",
+                            "value": "99"})  # fmt: skip
+        self.assertIn("value “99” is not one of the MplusKASSA branch the systems list", str(refused.exception))
+        # Without choices loaded, only the form of a row is checked (a table of the user's own: anything).
+        Mapping.create({"backend_id": self.backend.id, "table_name": "my_table", "key": "NOPE", "value": "99"})
 
     def test_loading_choices_is_a_managers_act(self):
         user = new_test_user(self.env, login="apic_map_user", groups="apicenter_connector.group_apicenter_user")
@@ -82,11 +106,27 @@ class TestMappings(ApicenterCase):
         branch = self.env["apicenter.mapping.choice"].search(
             [("backend_id", "=", self.backend.id), ("kind", "=", "mplus_branch")], limit=1
         )
+        # A warehouse neither system lists is refused on save, naming the table and what is allowed.
+        with self.assertRaises(ValidationError) as refused:
+            wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",
+                                                  "key": "MAGAZIJN3", "value": branch.value})]})  # fmt: skip
+        self.assertIn("Warehouses → MplusKASSA branches (warehouse_branch)", str(refused.exception))
+        self.assertIn("“MAGAZIJN3” is not one of the AccountView warehouse the systems list", str(refused.exception))
+        self.assertIn("HOOFD (Hoofdmagazijn), WINKEL (Winkel Utrecht)", str(refused.exception))
+        self.backend.mapping_ids.filtered(lambda r: (r.table_name, r.key) == ("warehouse_branch", "WINKEL")).unlink()
         wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",
-                                              "key": "MAGAZIJN3", "value": branch.value})]})  # fmt: skip
+                                              "key": "WINKEL", "value": branch.value})]})  # fmt: skip
+        # Activate runs the connection check first: it refutes the seeded non-numeric SKU (the wizard's default
+        # non_numeric_sku), so nothing is scheduled until the administrator accepts that problem.
         wizard.action_activate()
+        self.assertEqual(wizard.state, "check")
+        self.assertEqual(wizard.check_problem_ids.mapped("check_key"), ["accountview.article.numeric_skus"])
+        self.assertFalse(self.backend.flow_ids.filtered("enabled"), "nothing scheduled before the check is accepted")
+        wizard.action_accept_and_activate()
         self.assertEqual(wizard.state, "done")
-        self.assertEqual(self.backend._store().mappings.lookup("warehouse_branch", "MAGAZIJN3"), branch.value)
+        self.assertEqual(wizard.check_report_id.accepted_check_ids, wizard.check_problem_ids)
+        self.assertEqual(sorted(self.backend.flow_ids.filtered("enabled").mapped("flow")), ["products", "stock"])
+        self.assertEqual(self.backend._store().mappings.lookup("warehouse_branch", "WINKEL"), branch.value)
         with self.assertRaises(ValidationError):
             wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",
                                                   "key": "MAGAZIJN4", "value": "twee"})]})  # fmt: skip

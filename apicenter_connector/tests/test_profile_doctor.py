@@ -7,6 +7,8 @@ import zipfile
 
 from apicenter_sandbox.accountview.variant import profile_file
 from apicenter_sandbox.runner import start_sandboxes
+from apicenter_sync.doctor import Check
+from apicenter_sync.doctor import Report as DoctorReport
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
@@ -62,8 +64,9 @@ class TestProfileAndDoctor(ApicenterCase):
         self.assertEqual(self.backend._api_profile().accountview.stock.code, "VRD1")
         self.assertTrue(self._line("accountview.stock.code").changed)
         self.assertEqual(self.backend.profile_changed_count, 1)
-        # The default sandbox has no VRD1: the stock run stops and names it.
-        run = self._run(self._flow("stock"))
+        # The default sandbox has no VRD1: the stock run stops and names it (a dry run: the changed profile makes the
+        # connection check stale, which holds every real run).
+        run = self._run(self._flow("stock"), "dry_run")
         self.assertEqual(run.state, "failed")
         self.assertIn("VRD1", run.error)
         with self.assertRaises(ValidationError):
@@ -118,10 +121,77 @@ class TestProfileAndDoctor(ApicenterCase):
         report.action_confirm()
         self.assertFalse(self.backend.doctor_hold)
         self.assertEqual(self._run(products).state, "done")
-        # Once a real run went through, a later refuted check informs but holds nothing.
+        # The latest check counts: a later refuted one holds again, even after real runs.
         report2 = self.env["apicenter.doctor.report"].browse(self.backend.action_check_connection()["res_id"])
         self.assertEqual(report2.state, "refuted")
+        self.assertTrue(self.backend.doctor_hold)
+        with self.assertRaises(UserError):
+            report.action_confirm()  # not the latest check any more
+
+    def test_problems_first_each_one_click_from_what_to_change(self):
+        self.backend._connect_accountview()  # fresh tokens: an earlier test's check rotated them, then rolled back
+        report = self.env["apicenter.doctor.report"].browse(self.backend.action_check_connection()["res_id"])
+        self.assertEqual(report.check_ids[:1].status, "refuted")
+        problem = report.problem_check_ids
+        self.assertEqual(problem.mapped("check_key"), ["accountview.article.numeric_skus"])
+        self.assertEqual(len(report.confirmed_check_ids), report.confirmed_count)
+        self.assertEqual(problem.target_label, "Setting: non_numeric_sku")
+        action = problem.with_user(self.manager).action_open_target()
+        self.assertEqual((action["res_model"], action["res_id"]), ("apicenter.flow", self._flow("products").id))
+        # A line naming a mapping table opens its rows; one naming a profile entry opens that entry.
+        table_line = report.check_ids.filtered(lambda c: c.profile_key == "vat_code_av_mplus")[:1]
+        action = table_line.action_open_target()
+        self.assertIn(("table_name", "=", "vat_code_av_mplus"), action["domain"])
+        entry = report.check_ids.filtered(lambda c: c.profile_key == "accountview.stock.code")[:1]
+        self.assertIn(("key", "=", "accountview.stock.code"), entry.action_open_target()["domain"])
+
+    def test_nothing_writes_before_a_confirmed_or_accepted_check(self):
+        Report = self.env["apicenter.doctor.report"]
+        self.backend._connect_accountview()  # fresh tokens: an earlier test's check rotated them, then rolled back
+        customers = self._flow("customers")
+        runs = self.env["apicenter.run"].search_count([("backend_id", "=", self.backend.id)])
+        # Never checked: held like refuted, and the message says how to lift it.
+        self.backend.doctor_report_ids.unlink()
+        self.assertEqual(self.backend.doctor_hold_reason, "never")
+        self._run(customers)
+        self.assertEqual(customers.last_state, "failed")
+        self.assertIn("has no connection check yet", customers.last_error)
+        self.assertEqual(self.env["apicenter.run"].search_count([("backend_id", "=", self.backend.id)]), runs,
+                         "nothing ran")  # fmt: skip
+        # A check that could not check something holds like a refuted one.
+        engine_report = DoctorReport(checks=[Check("mplus", "mplus.branch.9", "Branch 9", "unchecked", "no reply")])
+        Report._from_engine(self.backend, engine_report)
+        self.backend.invalidate_recordset()
+        self.assertEqual((self.backend.doctor_state, self.backend.doctor_hold_reason), ("unchecked", "problems"))
+        # A real check, refuted (the seeded non-numeric SKU): an administrator accepts its problems, listed.
+        report = Report.browse(self.backend.action_check_connection()["res_id"])
+        self.assertEqual(report.check_ids[:1].status, "refuted", "problems first")
+        report.with_user(self.env.ref("base.user_admin")).action_confirm()
+        self.assertEqual(report.accepted_check_ids.mapped("check_key"), ["accountview.article.numeric_skus"],
+                         report.accepted_check_ids.mapped("detail"))  # fmt: skip
+        note = self.backend.message_ids[:1]
+        self.assertIn("accepted by", note.body)
+        self.assertIn("1 problem(s)", note.body)
         self.assertFalse(self.backend.doctor_hold)
+        self.assertEqual(self._run(customers).state, "done")
+        # A changed API profile (or endpoint, or company) makes the check stale: held again, not acceptable.
+        self._line("mplus.sku_field").value = "pluNumber"
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.doctor_hold_reason, "stale")
+        self.assertTrue(report.stale)
+        self._run(customers)
+        self.assertIn("changed since the connection check", customers.last_error)
+        with self.assertRaises(UserError):
+            report.action_confirm()
+        self._line("mplus.sku_field").value = "articleNumber"
+        self.backend.invalidate_recordset()
+        self.assertFalse(self.backend.doctor_hold, "back to what was checked")
+        self.backend.sudo().mplus_url = self.sb.mplus_url + "/"  # the same endpoint, written differently
+        self.backend.invalidate_recordset()
+        self.assertFalse(self.backend.doctor_hold)
+        self.backend.av_company_id = "another"
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.doctor_hold_reason, "stale")
 
     def test_a_fixed_configuration_checks_clean(self):
         self.backend._store().settings.set("non_numeric_sku", "generate", "products")
@@ -134,7 +204,7 @@ class TestProfileAndDoctor(ApicenterCase):
         """Only the profile changes (the file), no code: the check confirms it and the flows run."""
         with start_sandboxes(size=30, variant="renamed") as sb:
             backend = configure_sandbox_backend(self.env, sb, name="Renamed tenant")
-            create_sandbox_flows(backend, {"products": {"non_numeric_sku": "generate"}})
+            create_sandbox_flows(backend, {"products": {"non_numeric_sku": "generate"}}, check=False)
             report = self.env["apicenter.doctor.report"].browse(backend.action_check_connection()["res_id"])
             refuted = report.check_ids.filtered(lambda c: c.status == "refuted")
             self.assertIn("accountview.stock.fields.sku", refuted.mapped("profile_key"))
@@ -159,7 +229,7 @@ class TestProfileAndDoctor(ApicenterCase):
         Report = self.env["apicenter.doctor.report"]
         with start_sandboxes(size=30, variant="reshaped") as sb:
             backend = configure_sandbox_backend(self.env, sb, name="Reshaped tenant")
-            create_sandbox_flows(backend, {"products": {"non_numeric_sku": "generate"}})
+            create_sandbox_flows(backend, {"products": {"non_numeric_sku": "generate"}}, check=False)
             report = Report.browse(backend.action_check_connection()["res_id"])
             self.assertEqual(report.state, "refuted")
             self.assertEqual(report.proposal_count, 28)

@@ -59,6 +59,7 @@ SPEC = {
     ("apicenter.accountview.company", "action_use"): ("user", "av_company", ()),
     ("apicenter.doctor.report", "action_confirm"): ("manager", "report", ()),
     ("apicenter.doctor.report", "action_view_proposals"): ("internal", "report", ()),
+    ("apicenter.doctor.check", "action_open_target"): ("internal", "check", ()),
     ("apicenter.doctor.proposal", "action_apply"): ("manager", "proposal", ()),
     ("apicenter.datamapper.line", "mapping_flows"): ("internal", "model", ()),
     ("apicenter.datamapper.line", "load_default_mapping"): ("user", "model", ("backend", "products")),
@@ -70,6 +71,8 @@ SPEC = {
     ("apicenter.setup.wizard", "action_load_mapping_choices"): ("manager", "wizard", ()),
     ("apicenter.setup.wizard", "action_connect_accountview"): ("manager", "wizard", ()),
     ("apicenter.setup.wizard", "action_activate"): ("manager", "wizard", ()),
+    ("apicenter.setup.wizard", "action_check_again"): ("manager", "wizard", ()),
+    ("apicenter.setup.wizard", "action_accept_and_activate"): ("manager", "wizard", ()),
     ("apicenter.setup.wizard", "action_open_dashboard"): ("manager", "wizard", ()),
 }
 # The engine's record: written by its code paths alone (as superuser), read by users and managers (T18).
@@ -127,10 +130,16 @@ class AccessFixture:
         cls.av_company = cls.env["apicenter.accountview.company"].create(
             {"backend_id": cls.backend.id, "av_id": "c2", "code": "2", "name": "Other"}
         )
-        cls.report = cls.env["apicenter.doctor.report"].create({"backend_id": cls.backend.id, "state": "refuted"})
+        cls.report = cls.env["apicenter.doctor.report"].create(
+            {"backend_id": cls.backend.id, "state": "refuted", "setup_fingerprint": cls.backend._setup_fingerprint()}
+        )
         cls.proposal = cls.env["apicenter.doctor.proposal"].create({
             "report_id": cls.report.id, "key": "accountview.stock.code", "current_value": "STK1",
             "proposed_value": "VRD1", "confidence": "high",
+        })  # fmt: skip
+        cls.check = cls.env["apicenter.doctor.check"].create({
+            "report_id": cls.report.id, "system": "mplus", "check_key": "mplus.payment_method.PIN", "subject": "s",
+            "status": "refuted", "profile_key": "payment_method_condition",
         })  # fmt: skip
         cls.transfer = cls.env["apicenter.profile.transfer"].create({"backend_id": cls.backend.id})
         cls.wizard = cls.env["apicenter.setup.wizard"].create({"backend_id": cls.backend.id, "name": "RPC"})
@@ -142,6 +151,7 @@ class AccessFixture:
             "av_company": cls.av_company,
             "report": cls.report,
             "proposal": cls.proposal,
+            "check": cls.check,
             "transfer": cls.transfer,
             "wizard": cls.wizard,
         }

@@ -88,8 +88,12 @@ class TestTour(TupleTimeouts, HttpCase):
             login="admin",
             timeout=120,
         )
-        # What the tour typed in the wizard's mapping step is a row of the backend the wizard created.
-        row = self.env["apicenter.mapping"].search([("table_name", "=", "warehouse_branch"), ("key", "=", "HOOFD")])
-        self.assertEqual(row.value, "1")
-        self.assertEqual(row.backend_id.name, "AccountView ↔ MplusKASSA")
-        self.assertTrue(row.backend_id.flow_ids.filtered("enabled"))
+        # The wizard edited the existing backend (no second one on the same pair); what the tour typed in the mapping
+        # step is its rows; the connection check ran and holds: nothing is scheduled.
+        backend = self.env["apicenter.backend"].search([])
+        self.assertEqual(backend.mapped("name"), ["Tour Backend"])
+        rows = {(r.table_name, r.key): r.value for r in backend.mapping_ids}
+        self.assertEqual(rows, {("warehouse_branch", "HOOFD"): "1", ("vat_code_av_mplus", "2"): "2"})
+        self.assertTrue(backend.doctor_report_id)
+        self.assertTrue(backend.doctor_hold)
+        self.assertFalse(backend.flow_ids.filtered("enabled"))

@@ -107,6 +107,14 @@ class _Stop(Exception):
         self.error = error
 
 
+# sales_between: the operation, the path to its items and what keeps the reply small, per kind of sale.
+_SALES = {
+    "order": ("getOrders", ("orderList", "order"), {"includeLineList": False}),
+    "receipt": ("getReceipts", ("receiptList", "receipt"), {}),
+    "invoice": ("getInvoices", ("invoiceList", "invoice"), {"includeLineList": False}),
+}
+
+
 def _items(reply: dict, *path: str) -> list:
     node: Any = reply
     for key in path:
@@ -655,6 +663,14 @@ class MplusClient(CallCounters):
         if through is not None:
             req["throughFinancialDate"] = through
         return _items(self.call("getCashCountList", request=req), "cashCountList", "cashCount")
+
+    def sales_between(self, kind: str, since: date, through: date, limit: int = 50) -> list[dict]:
+        """The first ``limit`` orders, receipts or invoices (``kind``) with a financial date in [since, through],
+        without their lines (orders and invoices; a receipt has them anyway): a look at what the till holds."""
+        operation, path, extra = _SALES[kind]
+        request = {"syncMarker": 0, "syncMarkerLimit": limit, "fromFinancialDate": since, "throughFinancialDate": through,
+                   "branchNumbers": [], "articlePluNumbers": text_list(()), "articleBarcodes": text_list(()), **extra}  # fmt: skip
+        return _items(self.call(operation, request=request), *path)
 
     def receipts_by_cash_count(self, cash_count_id: str) -> list[dict] | None:
         """getReceiptsByCashCount: the receipts a closing counted; None when the closing is not found."""

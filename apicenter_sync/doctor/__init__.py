@@ -16,6 +16,7 @@ import time
 
 from .accountview import AccountViewDoctor
 from .mplus import MplusDoctor
+from .pair import check_pair
 from .report import EXIT_REFUTED, EXIT_UNCHECKED, Check, Report
 
 DEFAULT_SECONDS = 60.0
@@ -44,6 +45,7 @@ def run_doctor(engine, *, seconds: float = DEFAULT_SECONDS, systems: tuple[str, 
         objects = {n: o for n, o in av.effective.items() if n not in av.gone}
     if "mplus" in systems:  # its mapping checks read AccountView's VAT codes and warehouses too (as found above)
         MplusDoctor(engine.mplus, engine.accountview, engine.profile, engine.store, report, deadline, objects).run()
+        check_pair(engine, report)  # the administration is served by this backend alone
     report.seconds = time.monotonic() - started
     return report
 

@@ -168,6 +168,7 @@ class MplusDoctor:
             return
         till = {int(g["vatCode"]): Decimal(str(g.get("vatPercentage") or 0)) for g in groups}
         by_rate = self.av_vat_by_rate()
+        av_rates = self.av_vat_rates()
         for code, pct in sorted(till.items()):
             subject = msg("doctor.mplus.vat_code", code=code, pct=pct)
             if self.profile.mplus.vat_lookup == "code":
@@ -181,35 +182,66 @@ class MplusDoctor:
                 if target is None and by_rate is None:
                     self.check(f"mplus.vat.{code}", subject, "unchecked", msg("doctor.mplus.av_vat_unreadable"))
                     continue
-            if target:
+            differ = self.vat_rates_differ(target, av_rates, code, till) if target else None
+            if differ:
+                self.check(f"mplus.vat.{code}", subject, "refuted", differ,
+                           msg("doctor.mplus.correct", where=table_ref(table)), table)  # fmt: skip
+            elif target:
                 self.check(f"mplus.vat.{code}", subject, "confirmed", msg("doctor.mplus.vat_target", code=target))
             else:
                 self.check(f"mplus.vat.{code}", subject, "refuted", msg("doctor.mplus.none_in", where=where),
                            msg("doctor.mplus.add_to", table=table_ref(table)), table)  # fmt: skip
         for av_code, mplus_code in sorted(self.table(VAT_CODE_AV_MPLUS).items()):
             ok = str(mplus_code).strip().isdigit() and int(mplus_code) in till
+            differ = self.vat_rates_differ(av_code, av_rates, mplus_code, till) if ok else None
+            ok = ok and not differ
             self.check(f"mplus.vat_mapping.{av_code}", msg("doctor.mplus.vat_mapping", code=av_code, mplus=mplus_code,
                                                            table=table_ref(VAT_CODE_AV_MPLUS)),
                        "confirmed" if ok else "refuted",
-                       "" if ok else msg("doctor.mplus.till_vat_codes", codes=sorted(till)),
+                       "" if ok else differ or msg("doctor.mplus.till_vat_codes", codes=sorted(till)),
                        "" if ok else msg("doctor.mplus.correct", where=table_ref(VAT_CODE_AV_MPLUS)),
                        VAT_CODE_AV_MPLUS)  # fmt: skip
 
-    def av_vat_by_rate(self) -> dict[Decimal, str] | None:
-        if self.av is None:
-            return None
+    def av_vat_rows(self) -> list[dict] | None:
+        """AccountView's VAT codes (read once), or None when they cannot be read."""
+        if getattr(self, "_av_vat_rows", False) is not False:
+            return self._av_vat_rows
+        self._av_vat_rows = None
         vat = self.objects.get("vat")
-        if vat is None:
+        if self.av is not None and vat is not None:
+            try:
+                self._av_vat_rows = list(self.av.iter_rows(vat.reader, vat.table, page_size=1000))
+            except SyncError:
+                pass
+        return self._av_vat_rows
+
+    def av_vat_by_rate(self) -> dict[Decimal, str] | None:
+        rows = self.av_vat_rows()
+        if rows is None:
             return None
-        try:
-            rows = list(self.av.iter_rows(vat.reader, vat.table, page_size=1000))
-        except SyncError:
-            return None
+        vat = self.objects["vat"]
         out: dict[Decimal, str] = {}
         for row in sorted(rows, key=lambda r: str(r.get(vat["code"]))):
             if not row.get(vat["reverse_charge"]):
                 out.setdefault(Decimal(str(row.get(vat["pct"]) or 0)).normalize(), str(row[vat["code"]]))
         return out
+
+    def av_vat_rates(self) -> dict[str, Decimal]:
+        """AccountView VAT code -> its percentage (empty when AccountView's VAT codes cannot be read)."""
+        rows = self.av_vat_rows() or []
+        vat = self.objects.get("vat")
+        return {str(r.get(vat["code"])).strip(): Decimal(str(r.get(vat["pct"]) or 0)).normalize() for r in rows}
+
+    def vat_rates_differ(self, av_code: str, av_rates: dict, mplus_code, till: dict) -> Text | None:
+        """A VAT row that maps one rate onto another (AccountView 0 % to the till's 21 %) books the wrong VAT."""
+        av_pct = av_rates.get(str(av_code).strip())
+        if av_pct is None or not str(mplus_code).strip().isdigit() or int(mplus_code) not in till:
+            return None
+        mplus_pct = till[int(mplus_code)].normalize()
+        if av_pct == mplus_pct:
+            return None
+        return msg("doctor.mplus.vat_rates_differ", av=av_code, av_pct=format(av_pct, "f"), mplus=mplus_code,
+                   mplus_pct=format(mplus_pct, "f"))  # fmt: skip
 
     def payment_methods(self) -> None:
         methods = self.read("mplus.payment_methods", msg("doctor.mplus.payment_methods"), self.mplus.payment_methods)

@@ -20,6 +20,7 @@ the sale, and booking both would book it twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 ORDER_STATUS = "order_status"  # Mplus state (any state field of the sale) -> send | skip
 COMPLETE = "ORDER-COMPLETE-STATE-COMPLETE"
@@ -93,3 +94,29 @@ def status_decision(kind: str, record: dict, table: dict[str, str]) -> tuple[boo
     if not record.get("finalized"):
         return False, "the invoice is not finalized yet (default rule)"
     return True, f"{states[0] or 'invoice'}, finalized: send (default rule)"
+
+
+# What the till sells with: the setup asks which sales to book, pre-selected from what the till holds lately.
+RECENT_DAYS = 30
+
+
+def recent_sales(mplus, today, days: int = RECENT_DAYS, limit: int = 50) -> dict[str, int]:
+    """How many orders, sale receipts and invoices (at most ``limit`` read of each) the till holds with a financial
+    date in the last ``days`` days up to ``today``. Read-only: three get… calls. Cash in/out receipts move money,
+    not goods, and are not counted."""
+    since = today - timedelta(days=days)
+    found = {}
+    for kind in ("order", "receipt", "invoice"):
+        items = mplus.sales_between(kind, since, today, limit)
+        if kind == "receipt":
+            items = [r for r in items if r.get("receiptType") in SALE_RECEIPTS]
+        found[kind] = len(items)
+    return found
+
+
+def sales_to_book(found: dict[str, int]) -> list[str]:
+    """The kinds to book for a till that holds ``found`` (``recent_sales``): those it has; a receipt or invoice made
+    from an order is skipped while orders are read, so both never book one sale twice. Nothing found: receipts,
+    what a till sells with."""
+    kinds = [kind for kind in ("order", "receipt", "invoice") if found.get(kind)]
+    return kinds or ["receipt"]

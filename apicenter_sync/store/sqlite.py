@@ -320,6 +320,16 @@ class SqliteStore:
             except (sqlite3.Error, RuntimeError):
                 return  # the store is closing; the lease ends with the run or expires by itself
 
+    def pair_served_elsewhere(self, pair: str) -> list[str]:
+        """Record that this backend serves ``pair`` (:func:`apicenter_sync.doctor.pair.pair_key`) and return the
+        other backends of this file that serve it too."""
+        with self.transaction():
+            self.execute("INSERT OR REPLACE INTO backend_pair (backend, pair, seen_at) VALUES (?, ?, ?)",
+                         (self.backend, pair, self.now()))  # fmt: skip
+        rows = self.query("SELECT backend FROM backend_pair WHERE pair = ? AND backend != ? ORDER BY backend",
+                          (pair, self.backend))  # fmt: skip
+        return [row[0] for row in rows]
+
     def flow_lock_held_elsewhere(self, flow: str) -> bool:
         """Whether another runner (another process, or another store on this file) holds a live lease of ``flow``."""
         holder = self.lock_holder(flow)

@@ -151,4 +151,19 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        5,
+        [
+            # Which AccountView company and MplusKASSA administration each backend of this file serves (recorded
+            # by the doctor): two backends on one pair would write the same records twice.
+            """CREATE TABLE backend_pair (
+                backend TEXT NOT NULL PRIMARY KEY,
+                pair TEXT NOT NULL,
+                seen_at TEXT NOT NULL
+            ) WITHOUT ROWID""",
+        ],
+    )
+)
+
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -115,6 +115,10 @@ registry.category("web_tour.tours").add("apicenter_connector_tour", {
             trigger: ".modal .o_apicenter_setup_wizard .o_statusbar_status:contains('Credentials')",
         },
         {
+            content: "where a backend exists, the wizard edits it (one backend per company and till)",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='name'] input:value('Tour Backend')",
+        },
+        {
             content: "AccountView URL (nothing answers there: the tour goes on without a connection)",
             trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='av_base_url'] input",
             run: "edit http://127.0.0.1:9",
@@ -131,6 +135,15 @@ registry.category("web_tour.tours").add("apicenter_connector_tour", {
             run: "click",
         },
         ...wizardNext("Flows"),
+        {
+            content: "the flows step asks which sales to book",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='book_receipts'] input",
+        },
+        ...["flow_customers", "flow_prices", "flow_orders"].map((name) => ({
+            content: `only products and stock: untick ${name}`,
+            trigger: `.modal .o_apicenter_setup_wizard .o_field_widget[name='${name}'] input:checked`,
+            run: "click",
+        })),
         ...wizardNext("Settings"),
         {
             content: "the settings step asks about blocked and deleted articles",
@@ -163,8 +176,46 @@ registry.category("web_tour.tours").add("apicenter_connector_tour", {
             run: "click",
         },
         {
-            content: "the wizard is done",
-            trigger: ".modal .o_apicenter_setup_wizard .o_statusbar_status .o_arrow_button_current:contains('Done')",
+            content: "refused: a table the chosen flows need is empty, and named",
+            trigger: ".modal:contains('Fill the mapping tables'):contains('vat_code_av_mplus') .modal-footer button.btn-primary",
+            run: "click",
+        },
+        {
+            content: "add the VAT row",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='mapping_ids'] .o_field_x2many_list_row_add a",
+            run: "click",
+        },
+        {
+            content: "pick its table",
+            trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='known_table'] select",
+            run: 'select "vat_code_av_mplus"',
+        },
+        {
+            content: "the AccountView VAT code",
+            trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='key'] input",
+            run: "edit 2",
+        },
+        {
+            content: "the till's VAT code",
+            trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='value'] input",
+            run: "edit 2",
+        },
+        {
+            content: "check and activate",
+            trigger: ".modal .modal-footer button[name='action_activate']",
+            run: "click",
+        },
+        {
+            content: "the connection check ran and shows its problems: nothing is scheduled",
+            trigger: ".modal .o_apicenter_setup_wizard .o_statusbar_status .o_arrow_button_current:contains('Check')",
+        },
+        {
+            content: "the problems are listed (nothing answers at 127.0.0.1:9)",
+            trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='check_problem_ids'] .o_data_row",
+        },
+        {
+            content: "accepting them is offered",
+            trigger: ".modal .modal-footer button[name='action_accept_and_activate']",
         },
         {
             content: "close the wizard",
