@@ -56,6 +56,11 @@ class ApicenterBackend(models.Model):
         string="Responsible Users",
         help="Notified when a flow of this backend fails.",
     )
+    no_responsible = fields.Boolean(
+        string="Nobody Notified",
+        compute="_compute_no_responsible",
+        help="No active responsible user: failure digests of this backend reach nobody.",
+    )
     # --- AccountView ------------------------------------------------------------------------------------------
     av_base_url = fields.Char(
         string="AccountView URL",
@@ -103,10 +108,10 @@ class ApicenterBackend(models.Model):
     # --- connection options -----------------------------------------------------------------------------------
     timeout_seconds = fields.Integer(default=60, help="Read timeout of every API call.")
     verify_tls = fields.Boolean(string="Verify TLS", default=True, groups="base.group_system")
-    allowed_hosts = setting_field("allowed_hosts", string="Allowed API Hosts", groups="base.group_system")
+    allowed_hosts = setting_field("allowed_hosts", tracking=True, string="Allowed API Hosts", groups="base.group_system")
     # --- global settings (registry) ---------------------------------------------------------------------------
-    payload_retention_days = setting_field("payload_retention_days")
-    metadata_retention_days = setting_field("metadata_retention_days")
+    payload_retention_days = setting_field("payload_retention_days", tracking=True)
+    metadata_retention_days = setting_field("metadata_retention_days", tracking=True)
     # --- children ---------------------------------------------------------------------------------------------
     flow_ids = fields.One2many("apicenter.flow", "backend_id", string="Flows")
     mapping_ids = fields.One2many("apicenter.mapping", "backend_id", string="Mapping Rows")
@@ -151,6 +156,11 @@ class ApicenterBackend(models.Model):
     _sql_constraints = [
         ("name_company_uniq", "unique(name, company_id)", "A backend with this name already exists in the company."),
     ]
+
+    @api.depends("responsible_user_ids.active")
+    def _compute_no_responsible(self):
+        for backend in self:
+            backend.no_responsible = not backend.responsible_user_ids.filtered("active")
 
     @api.depends_context("uid")
     def _compute_av_redirect_uri(self):

@@ -9,6 +9,7 @@ from apicenter_sync import mapping_tables
 from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, RUN_ORDER
 from apicenter_sync.errors import AuthError, SyncError
+from apicenter_sync.i18n import Msg, render, table_ref
 from apicenter_sync.redact import redact_text
 from markupsafe import Markup
 
@@ -121,7 +122,8 @@ class ApicenterSetupWizard(models.TransientModel):
                 rows = self.env._("%s rows", count) if count else self.env._("no rows yet")
                 items.append(
                     Markup("<li><b>%s</b> (<code>%s</code>, %s): %s</li>")
-                    % (table.label, table.name, rows, table.help)
+                    % (render(table_ref(table.name), self.env.lang), table.name, rows,
+                       render(Msg(f"tables.help.{table.name}"), self.env.lang))
                 )
             wizard.mapping_guide = Markup("<ul class='mb-0'>%s</ul>") % Markup("").join(items) if items else False
 
