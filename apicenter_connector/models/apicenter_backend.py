@@ -136,7 +136,11 @@ class ApicenterBackend(models.Model):
     )
     doctor_report_ids = fields.One2many("apicenter.doctor.report", "backend_id", string="Connection Checks")
     doctor_report_id = fields.Many2one(
-        "apicenter.doctor.report", string="Last Connection Check", compute="_compute_doctor", compute_sudo=True
+        "apicenter.doctor.report",
+        string="Last Connection Check",
+        compute="_compute_doctor",
+        compute_sudo=True,
+        search="_search_doctor_report_id",  # searchable: doctor_state and doctor_checked_at follow the report
     )
     doctor_state = fields.Selection(related="doctor_report_id.state", string="Last Check")
     doctor_checked_at = fields.Datetime(related="doctor_report_id.checked_at", string="Last Checked")
@@ -186,6 +190,11 @@ class ApicenterBackend(models.Model):
     def _compute_profile_changed_count(self):
         for backend in self:
             backend.profile_changed_count = len(backend.sudo().profile_line_ids.filtered("changed"))
+
+    def _search_doctor_report_id(self, operator, value):
+        # The backends of the report (a superset of those whose last report it is): what Odoo needs to recompute
+        # doctor_state / doctor_checked_at when a report changes.
+        return [("doctor_report_ids", operator, value)]
 
     def _compute_doctor(self):
         Report = self.env["apicenter.doctor.report"].sudo()

@@ -45,7 +45,7 @@ class ApicenterSale(models.Model):
     source_id = fields.Char(string="MplusKASSA Reference", readonly=True)
     target_id = fields.Char(string="AccountView Document", readonly=True)
     state = fields.Selection(SALE_STATES, readonly=True)
-    reason = fields.Text(readonly=True, help="Why it waits, was refused or was not booked; what was created (in "
+    reason = fields.Text(string="Reason (English)", readonly=True, help="Why it waits, was refused or was not booked; what was created (in "
                          "English, searchable).")  # fmt: skip
     reason_data = fields.Text(readonly=True)
     message = fields.Text(string="Reason", compute="_compute_message",
@@ -229,7 +229,13 @@ def _till_number(source, record):
 
 
 def _till_date(value):
-    """An Mplus date ({day, mon, year}, or a date-time with them) as a date; False when there is none."""
+    """The sale's day: an ISO date or date-time (as the client reads it), or Mplus's {day, mon, year}; False when
+    there is none."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return False
     if not isinstance(value, dict):
         return False
     value = value.get("date") if isinstance(value.get("date"), dict) else value
