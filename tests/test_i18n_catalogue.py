@@ -234,3 +234,14 @@ def _po(path: Path) -> dict[str, str]:
         join = lambda g: "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', g))  # noqa: E731
         found[join(m.group(1))] = join(m.group(2))
     return found
+
+
+def test_every_setting_and_table_has_its_help_in_every_language():
+    from apicenter_sync.mapping_tables import TABLES
+    from apicenter_sync.settings import SETTINGS
+
+    for setting in SETTINGS:
+        assert catalogue()[f"settings.help.{setting.name}"]["en"] == setting.help, setting.name
+    for table in TABLES:
+        assert catalogue()[f"tables.help.{table.name}"]["en"] == table.help, table.name
+    assert msg("settings.help.wait_days").render("nl") != str(msg("settings.help.wait_days"))
