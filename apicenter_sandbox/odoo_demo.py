@@ -45,6 +45,7 @@ backend.action_check_connection()
 # --lang: the admin user reads the screens in this language (the engine's texts too: apicenter_sync.i18n).
 LANG_SETUP = """
 env['res.lang']._activate_lang(params['lang'])
+env['ir.module.module'].search([('state', '=', 'installed')])._update_translations([params['lang']])
 env.ref('base.user_admin').lang = params['lang']
 """
 HOW_TO_GET_ODOO = """\
@@ -139,7 +140,8 @@ def _screenshots_in(odoo: OdooServer, ids: dict, folder: Path, lang: str) -> Non
     """What a bookkeeper reads, in ``lang``: the cards, the runs (those that wrote or failed) and Sales from the
     Till with one sale's form."""
     suffix = lang.split("_")[0]
-    sales = odoo.call("apicenter.sale", "search_read", [("source", "=", "receipt")], fields=["id"], limit=1)
+    sales = odoo.call("apicenter.sale", "search_read", [("source", "=", "invoice"), ("state", "=", "sent")],
+                      fields=["id"], limit=1)  # fmt: skip
     shots = {
         f"odoo_cards_{suffix}.png": "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard",
         f"odoo_runs_{suffix}.png": "/odoo/action-apicenter_connector.apicenter_run_action",
@@ -208,8 +210,17 @@ def _check(odoo: OdooServer, stop: dict, timeout: float = 600) -> int:
 
 
 def log_problems(text: str) -> list[str]:
-    """The ERROR, CRITICAL and WARNING lines of Odoo's log (a clean start and first runs have none)."""
-    return [line for line in text.splitlines() if re.search(r"^\S+ \S+ \d+ (ERROR|CRITICAL|WARNING) ", line)]
+    """The ERROR, CRITICAL and WARNING lines of Odoo's log (a clean start and first runs have none). Not counted:
+    a DeprecationWarning Odoo's own code raises against a library newer than Odoo pins (werkzeug.urls in
+    ir_qweb.py): the environment's, not the addon's; one from the addon's code (a path with apicenter) counts."""
+    problems = []
+    for line in text.splitlines():
+        if not re.search(r"^\S+ \S+ \d+ (ERROR|CRITICAL|WARNING) ", line):
+            continue
+        if "py.warnings:" in line and "DeprecationWarning" in line and "apicenter" not in line.split("py.warnings:")[1]:
+            continue
+        problems.append(line)
+    return problems
 
 
 if __name__ == "__main__":

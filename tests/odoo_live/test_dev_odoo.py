@@ -57,3 +57,7 @@ def test_the_check_fails_on_an_error_or_warning_line_of_odoos_log():
            "  Traceback line that says ERROR somewhere\n")  # fmt: skip
     assert [line.split()[3] for line in log_problems(log)] == ["WARNING", "ERROR"]
     assert log_problems("2026-12-07 10:00:00,000 42 INFO db odoo: fine\n") == []
+    core = ("2026-12-07 10:00:00,000 42 WARNING db py.warnings: /opt/odoo18/odoo/addons/base/models/ir_qweb.py:504: "
+            "DeprecationWarning: 'werkzeug.urls.url_encode' is deprecated\n")  # fmt: skip
+    ours = core.replace("/opt/odoo18/odoo/addons/base/models/ir_qweb.py", "/src/apicenter_connector/models/x.py")
+    assert log_problems(core) == [] and len(log_problems(ours)) == 1
