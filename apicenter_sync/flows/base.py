@@ -237,7 +237,7 @@ class Flow:
         if isinstance(exc, SyncError):
             message, retry = exc.text(), exc.transient or getattr(exc, "retry", False)
         elif isinstance(exc, MappingError):  # bad data, expected: the message names every field, no traceback
-            message, retry = msg("flows.cannot_map", detail=str(exc)), False
+            message, retry = msg("flows.cannot_map", detail=exc.text()), False
             _log.warning("%s %s cannot be mapped: %.500s", self.name, source_id, exc)
         else:
             message, retry = msg("flows.unexpected_error", error=f"{type(exc).__name__}: {exc}"), False

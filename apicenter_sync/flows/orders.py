@@ -324,7 +324,7 @@ class OrdersFlow(Flow):
         try:
             order: Order = self.mapper(SOURCES[kind].mapping).to_model(source, self.tables)
         except MappingError as exc:
-            raise record_error(msg("orders.cannot_map", label=label, detail=str(exc)), source_id=ref) from None
+            raise record_error(msg("orders.cannot_map", label=label, detail=exc.text()), source_id=ref) from None
         steps = [self.status_decision(record)[1]]
         shop_currency = str(self.settings.get("currency") or "EUR").upper()
         if order.currency and order.currency.strip().upper() != shop_currency:

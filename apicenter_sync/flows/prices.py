@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..clients.accountview_filters import rows_in
+from ..datamapper import MappingError
 from ..errors import AuthError
 from ..i18n import Text, msg, setting_ref, table_ref
 from ..models import Customer, Discount, PriceListPrice
@@ -200,7 +201,8 @@ class PricesFlow(Flow):
             try:
                 discount: Discount = self.mapper("discounts").to_model(row, self.tables)
             except ValueError as exc:  # a bad row fails the articles of its group only (plan_article)
-                self._bad_discounts[str(row.get(self.discount_group_field) or "").strip()] = str(exc)
+                self._bad_discounts[str(row.get(self.discount_group_field) or "").strip()] = (
+                    exc.text() if isinstance(exc, MappingError) else str(exc))
                 continue
             self._discounts.setdefault(discount.article_group or "", []).append(discount)
         return {g: self._discounts.get(g, []) for g in groups}
