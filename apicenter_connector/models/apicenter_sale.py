@@ -58,7 +58,7 @@ class ApicenterSale(models.Model):
     branch = fields.Char(compute="_compute_from_till", help="The till's branch (financial branch number).")
     total = fields.Float(compute="_compute_from_till", digits=(16, 2), help="Total including VAT, as the till has it.")
     customer = fields.Char(compute="_compute_from_till", help="The till's relation (name and number); empty: anonymous.")
-    ignored_by_id = fields.Many2one(related="line_id.ignored_by_id", string="Ignored By")
+    ignored_by_id = fields.Many2one(related="line_id.ignored_by_id")
     note = fields.Char(related="line_id.note", string="Ignored Because")
     next_retry_at = fields.Datetime(string="Next Retry", readonly=True)
     waiting_since = fields.Datetime(readonly=True, help="Retries stop wait_days (setting) after this.")

@@ -153,7 +153,7 @@ class TestSalesFromTheTill(SalesCase):
         # Ignore asks why: it stays listed as ignored, with the reason and who ignored it; Retry brings it back.
         action = sale.action_ignore()
         self.assertEqual(action["res_model"], "apicenter.sale.ignore")
-        ignore = self.env["apicenter.sale.ignore"].with_context(action["context"]).create({"reason": "booked by hand"})
+        ignore = self.env["apicenter.sale.ignore"].with_context(**action["context"]).create({"reason": "booked by hand"})
         ignore.action_confirm()
         sale = self.sales(source_id=receipt)
         self.assertEqual(sale.state, "ignored")
