@@ -104,7 +104,14 @@ def capture(url: str, login: str, password: str, out: Path, paths: list[str]) ->
             f"document.querySelector('input[name=password]').value = {json.dumps(password)};"
             "document.querySelector('form.oe_login_form').submit();"
         )
-        time.sleep(2)
+        # Logged in once the browser left the login page (a loaded machine can take longer than a fixed pause).
+        deadline = time.monotonic() + 60
+        time.sleep(1)
+        while time.monotonic() < deadline:
+            where = browser.evaluate("location.pathname").get("result", {}).get("value")
+            if where and where != "/web/login":
+                break
+            time.sleep(0.5)
         for n, spec in enumerate(paths or ["/odoo"], start=1):
             path, _, tab = spec.partition("@")
             browser.open(url + path, ready="document.querySelector('.o_action_manager .o_view_controller')")
