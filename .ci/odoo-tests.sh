@@ -15,6 +15,9 @@
 #   APICENTER_ODOO_DB_USER PostgreSQL superuser role for Odoo (default odoo; created if missing)
 #   APICENTER_ODOO_TEST_TAGS  Odoo --test-tags (default /apicenter_connector; e.g. /apicenter_connector:TestFlowJobs)
 set -euo pipefail
+# setuptools warns on every editable install ("Editable installation … folders with the same name"): expected
+# here (the packages are folders of this checkout), and it reads like an error, so it is not shown.
+export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore:Editable installation}"
 cd "$(dirname "$0")/.."
 
 DB_USER="${APICENTER_ODOO_DB_USER:-odoo}"

@@ -192,8 +192,12 @@ class OdooServer:
         ``{"backend": id, "flows": {name: id}}``."""
         creds = {k: getattr(sb, k) for k in ("accountview_url", "av_client_id", "av_client_secret", "mplus_url",
                                              "mplus_ident", "mplus_secret")}  # fmt: skip
+        # The helpers live beside the addon's tests (tests/common.py imports odoo.tests): said so to Odoo, which
+        # otherwise logs an ERROR for a test framework imported outside a test run (a clean log is checked).
         script = """
             from types import SimpleNamespace
+            from odoo.tools import config
+            config["test_enable"] = True
             from odoo.addons.apicenter_connector.tests.common import configure_sandbox_backend, create_sandbox_flows
             backend = configure_sandbox_backend(env, SimpleNamespace(**params["sb"]), timeout_seconds=60)
             flows = create_sandbox_flows(backend, params["settings"])

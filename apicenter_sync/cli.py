@@ -16,7 +16,7 @@ from .doctor import run_doctor
 from .doctor.propose import proposed_toml
 from .engine import FLOWS, RUN_ORDER, Engine, quiet_http_logs
 from .errors import SyncError
-from .flows.base import RunOptions, RunResult
+from .flows.base import RunOptions, RunResult, counts_text
 from .i18n import cli_language, msg, render
 from .store import SqliteStore
 from .store.sqlite_tokens import SqliteTokenStore
@@ -89,8 +89,18 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_mod.load(args.config)
         return COMMANDS[args.command](cfg, args)
     except SyncError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_t("cli.error", error=exc.text()), file=sys.stderr)
         return 2
+
+
+def _t(key: str, **args) -> str:
+    """A catalogue text in the language of the command line (the locale, or APICENTER_LANG)."""
+    return render(msg(key, **args), cli_language())
+
+
+def _shown(text) -> str:
+    """An engine text (a message or plain text) in the language of the command line."""
+    return render(text, cli_language())
 
 
 # --- commands --------------------------------------------------------------------------------------------------
@@ -142,12 +152,12 @@ def cmd_connect(cfg, args) -> int:
     engine = Engine.from_config(cfg, store, SqliteTokenStore(store))
 
     def ask(url: str) -> str:
-        print(f"Open this address, log in to AccountView and allow access:\n\n  {url}\n")
-        return input("Then paste the address your browser was sent back to: ")
+        print(_t("cli.connect.open", url=url) + "\n")
+        return input(_t("cli.connect.paste") + " ")
 
     authorize(engine.accountview.oauth, engine.accountview.token_store, ask=ask, verify_tls=cfg.accountview.verify_tls)
     company = choose_company(engine.accountview, cfg.accountview.company_id)
-    print(f"Connected to AccountView company {company.get('Description')} ({company.get('Code')}).")
+    print(_t("cli.connect.done", company=company.get("Description"), code=company.get("Code")))
     return 0
 
 
@@ -175,18 +185,20 @@ def cmd_run(cfg, args) -> int:
 
 def cmd_status(cfg, args) -> int:
     store = open_store(cfg)
-    print(f"{'flow':<10} {'enabled':<8} {'last run':<26} {'state':<8} {'open failures':>13}  watermark")
+    print(f"{_t('cli.col.flow'):<10} {_t('cli.col.enabled'):<8} {_t('cli.col.last_run'):<26} {_t('cli.col.state'):<8} "
+          f"{_t('cli.col.open_failures'):>13}  {_t('cli.col.watermark')}")  # fmt: skip
     for name in FLOWS:
         runs = store.log.list_runs(name, limit=1)
         last = runs[0] if runs else None
         failures = len(store.log.list_lines(flow=name, failed_only=True, limit=10_000))
         marks = store.watermarks.list(name)
         mark = ", ".join(f"{stream}={wm.value}" for stream, wm in marks.items()) or "-"
-        started = last.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if last else "never"
-        enabled = "yes" if store.settings.get("enabled", name) else "paused"
-        print(f"{name:<10} {enabled:<8} {started:<26} {(last.state if last else '-'):<8} {failures:>13}  {mark}")
+        started = last.started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if last else _t("cli.never")
+        enabled = _t("core.yes") if store.settings.get("enabled", name) else _t("cli.paused")
+        state = _t(f"runs.state.{last.state}") if last else "-"
+        print(f"{name:<10} {enabled:<8} {started:<26} {state:<8} {failures:>13}  {mark}")
         if last and last.counts:
-            print(f"{'':<10} last counts: " + ", ".join(f"{k} {v}" for k, v in sorted(last.counts.items())))
+            print(f"{'':<10} " + _t("cli.last_counts", counts=counts_text(last.counts, cli_language())))
     return 0
 
 
@@ -197,25 +209,25 @@ def cmd_log(cfg, args) -> int:
         when = ln.created_at.strftime("%Y-%m-%d %H:%M:%S") if ln.created_at else ""
         print(f"#{ln.id:<6} {when} {ln.flow:<9} {ln.entity:<8} {ln.source_id or '-':<16} {ln.action:<9} "
               f"{ln.state or '':<9} -> {ln.target_id or '-':<14} tries {ln.attempts}"
-              + (f"\n        {ln.error}" if ln.error else ""))  # fmt: skip
+              + (f"\n        {_shown(ln.error)}" if ln.error else ""))  # fmt: skip
         if args.payloads:
             for label, value in (("from source", ln.source_payload), ("sent", ln.target_payload), ("reply", ln.reply)):
                 if value is not None:
                     print(f"        {label}: {json.dumps(value, ensure_ascii=False, default=str)[:2000]}")
     if not lines:
-        print("no log lines match")
+        print(_t("cli.no_lines"))
     return 0
 
 
 def cmd_retry(cfg, args) -> int:
     n = open_store(cfg).log.mark_retry(args.line_ids)
-    print(f"{n} line(s) will be retried by the next run")
+    print(_t("cli.retried", count=n))
     return 0
 
 
 def cmd_ignore(cfg, args) -> int:
     n = open_store(cfg).log.mark_ignored(args.line_ids, args.note)
-    print(f"{n} line(s) ignored")
+    print(_t("cli.ignored", count=n))
     return 0
 
 
@@ -261,32 +273,35 @@ class Progress:
             self.stream.write("\r\033[K")
 
 
+
 def print_summary(results: list[RunResult]) -> None:
-    head = f"{'flow':<10}" + "".join(f"{a:>10}" for a in ACTIONS) + f"{'seconds':>9}  result"
+    head = (f"{_t('cli.col.flow'):<10}" + "".join(f"{_t(f'runs.count.{a}')[:9]:>10}" for a in ACTIONS)
+            + f"{_t('cli.col.seconds'):>9}  {_t('cli.col.result')}")  # fmt: skip
     print(head)
     print("-" * len(head))
     for r in results:
         cells = "".join(f"{r.counts.get(a, 0):>10}" for a in ACTIONS)
-        print(f"{r.flow:<10}{cells}{r.seconds:>9.2f}  {'ok' if r.ok else 'STOPPED: ' + (r.error or '')}")
+        result = _t("cli.ok") if r.ok else _t("cli.stopped", error=_shown(r.error))
+        print(f"{r.flow:<10}{cells}{r.seconds:>9.2f}  {result}")
 
 
 def print_failures(result: RunResult, limit: int = 20) -> None:
     if not result.failures:
         return
-    print(f"\n{result.flow}: {len(result.failures)} record(s) failed (see `apicenter-sync log --failed`):")
+    print("\n" + _t("cli.failures", flow=result.flow, count=len(result.failures)))
     for source_id, error in result.failures[:limit]:
-        print(f"  {source_id:<18} {error}")
+        print(f"  {source_id:<18} {_shown(error)}")
     if len(result.failures) > limit:
-        print(f"  … and {len(result.failures) - limit} more")
+        print("  " + _t("cli.more", count=len(result.failures) - limit))
 
 
 def print_planned(result: RunResult, limit: int) -> None:
     if not result.planned:
         return
-    print(f"\n{result.flow}: would write {len(result.planned)} record(s); the first {min(limit, len(result.planned))}:")
+    print("\n" + _t("cli.planned", flow=result.flow, count=len(result.planned), shown=min(limit, len(result.planned))))
     for out in result.planned[:limit]:
         payload = json.dumps(out.target_payload, ensure_ascii=False, default=str)
-        print(f"  {out.source_id:<18} {out.message or '':<7} {payload[:300]}")
+        print(f"  {out.source_id:<18} {_shown(out.message):<7} {payload[:300]}")
 
 
 def write_file(path: Path, text: str) -> None:

@@ -273,7 +273,7 @@ def test_map_table():
     assert run([T("map_table", table="vat_by_country")], "NL", tables=TABLES) == "2"
     # Missing key: required (the default) -> error naming the value and the table.
     assert run_error([T("map_table", table="vat_by_country")], "DE", tables=TABLES) == (
-        "line 1 (X -> extra.out): map_table: 'DE' is not in mapping table 'vat_by_country'"
+        "line 1 (X -> extra.out): map_table: 'DE' is not in mapping table “vat_by_country”"
     )
     # ... a default wins over required ...
     assert run([T("map_table", table="vat_by_country", default="5")], "US", tables=TABLES) == "5"
@@ -284,7 +284,7 @@ def test_map_table():
     assert run([T("map_table", table="vat_by_country", ignore_case=True)], "be", tables=TABLES) == "4"
     assert run([T("map_table", table="vat_by_country")], None, tables=TABLES) is None
     assert run_error([T("map_table", table="nope")], "NL", tables=TABLES) == (
-        "line 1 (X -> extra.out): map_table: mapping table 'nope' does not exist"
+        "line 1 (X -> extra.out): map_table: mapping table “nope” does not exist"
     )
 
 
@@ -559,6 +559,9 @@ def test_missing_required_default_and_all_errors_reported():
         "to_decimal",
     )
     assert str(exc.value).startswith("line 1 (ART_CODE -> sku): required value is empty; line 2 ")
+    # In the reader's language: the line and the reason are the catalogue's (a number's own words stay plain).
+    dutch = exc.value.text().render("nl")
+    assert dutch.startswith("regel 1 (ART_CODE -> sku): verplichte waarde is leeg, regel 2 (ART_DESC1 -> name)")
 
 
 def test_to_model_validation_errors_name_the_line():

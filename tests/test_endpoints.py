@@ -75,7 +75,7 @@ def test_patterns_are_checked():
     assert endpoints.check_pattern(" *.Example.com ") == "*.example.com"
     assert endpoints.check_pattern("[::1]") == "::1"
     for bad in ("*", "*.com", "https://x.nl/", "a b", "*.*.x.nl", "user@x.nl", ""):
-        with pytest.raises(ConfigError, match="allowed_hosts"):
+        with pytest.raises(ConfigError, match="Allowed API Hosts"):
             endpoints.check_pattern(bad)
 
 

@@ -7,6 +7,8 @@ from collections import Counter
 import httpx
 from flow_fixtures import Env, env_fixture, sandboxes_fixture  # noqa: F401 - fixtures "env", "sandboxes"
 
+from apicenter_sync.i18n import references
+
 VAT_METHODS = {"NL": "VAT-METHOD-INCLUSIVE", "BE": "VAT-METHOD-EXCLUSIVE", "DE": "VAT-METHOD-SHIFTED"}
 
 
@@ -102,9 +104,9 @@ def test_unmapped_price_list_is_a_clear_error_and_is_retried_once_mapped(env: En
     number = env.world.edge["company_customer"]
     assert debtor(env, number)["APX_LIST"].strip() == "HOR"
     errors = dict(result.failures)
-    assert errors[number] == (
-        f"price list 'HOR' of debtor {number} has no Mplus price group (mapping table customer_group_price_group)"
-    )
+    assert errors[number].startswith(f"price list 'HOR' of debtor {number} has no MplusKASSA price group (mapping "
+                                     "table “Price lists → MplusKASSA price groups”)")  # fmt: skip
+    assert references(errors[number]) == [("table", "customer_group_price_group")]
     hor = {c.number for c in env.world.customers if c.price_list == "HOR"}
     assert set(errors) == hor  # the others went on
     assert result.counts["created"] + result.counts["updated"] == len(env.world.customers) - len(hor)
@@ -133,7 +135,7 @@ def test_changed_debtor_is_exactly_one_update(env: Env):
 def test_dry_run_and_full(env: Env):
     dry = env.run("customers", dry_run=True)
     assert env.writes() == Counter()
-    assert {p.message for p in dry.planned} == {"create", "update"}
+    assert {p.message for p in dry.planned} == {"would be created", "would be updated"}
     assert len(dry.planned) == len(env.world.customers)
     env.run("customers")
     env.mp.reset_counters()
@@ -230,4 +232,5 @@ def test_customer_group_defaults_fill_what_the_debtor_leaves_empty(env: Env):
     result = env.run("customers")
     (line,) = [ln for ln in env.store.log.list_lines(flow="customers", run_id=result.run_id, limit=1000)
                if ln.source_id == number]  # fmt: skip
-    assert line.action == "failed" and "group_default_price_group['HOR'] = 'drie' is not a whole number" in line.error
+    assert line.action == "failed" and "row 'HOR': 'drie' is not a whole number" in line.error
+    assert references(line.error) == [("table", "group_default_price_group")]

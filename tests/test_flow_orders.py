@@ -23,6 +23,7 @@ from apicenter_sync.clients.mplus import MplusClient
 from apicenter_sync.engine import Engine
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.flows.order_amounts import sales_order_prices
+from apicenter_sync.i18n import references
 from apicenter_sync.retry import RetryPolicy
 from apicenter_sync.settings import SettingError
 from apicenter_sync.store import SqliteStore
@@ -272,7 +273,8 @@ def test_anonymous_sale_fails_clearly_without_default_debtor(env):
     result = env.run()
     assert result.ok
     [failed] = line_of(env, ref, "failed")
-    assert "anonymous sale" in failed.error and "default_debtor_mode" in failed.error and failed.retry_at is None
+    assert "anonymous sale" in failed.error and failed.retry_at is None
+    assert ("setting", "default_debtor_mode") in references(failed.error)
     assert not env.documents(ref)
 
 
@@ -396,7 +398,7 @@ def test_order_whose_lines_do_not_add_up_is_not_sent(env):
     ref = env.add_order("WEB-BAD", [("100002", 1, "10.00", "0", 21)], relation=rel, total_delta=1)
     env.run()
     [failed] = line_of(env, ref, "failed")
-    assert "add up to 10.00 but the order total is 10.01" in failed.error and failed.retry_at is None
+    assert "add up to 10.00 but its total is 10.01" in failed.error and failed.retry_at is None
     assert not env.documents(ref)
 
 
@@ -410,7 +412,8 @@ def test_order_status_mapping_table(env):
     assert result.counts["created"] == len(open_orders)
     assert all(env.documents(r) for r in open_orders)
     done = next(o.ext_order_id for o in env.sb.world.orders if o.status == "COMPLETE" and not o.already_booked)
-    assert "skip (mapping table order_status)" in line_of(env, done)[0].error
+    assert "skip (mapping table “Sale state → send or skip”)" in line_of(env, done)[0].error
+    assert references(line_of(env, done)[0].error) == [("table", "order_status")]
 
 
 def test_unknown_source_document_type_is_refused(env):

@@ -16,6 +16,7 @@ from apicenter_sync.clients.mplus import MplusClient
 from apicenter_sync.engine import Engine
 from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.flows.price_rules import price_group_list, same_entries, staffel_threshold, whole_percent
+from apicenter_sync.i18n import references
 from apicenter_sync.models import Discount, PriceListPrice
 from apicenter_sync.store import SqliteStore
 from apicenter_sync.store.sqlite_tokens import SqliteTokenStore
@@ -254,8 +255,9 @@ def test_unmapped_price_list_is_a_clear_error(env):
     assert {"price_list", "article"} <= by_entity
     price_list = next(line for line in failed if line.entity == "price_list")
     assert price_list.source_id == "HOR"
-    assert "customer_group_price_group" in price_list.error and "'HOR'" in price_list.error
-    assert all("customer_group_price_group" in line.error or "not in MplusKASSA yet" in line.error for line in failed)
+    assert ("table", "customer_group_price_group") in references(price_list.error) and "'HOR'" in price_list.error
+    assert all(("table", "customer_group_price_group") in references(line.error) or "not in MplusKASSA yet" in line.error
+               for line in failed)  # fmt: skip
     # Every priced article is in both lists: none got a partial list (which would hide the HOR prices).
     sku = staffel_sku(env.sb.world)
     assert sku in {line.source_id for line in failed}

@@ -10,11 +10,12 @@ import pytest
 from flow_fixtures import Env, cents, env_fixture, sandboxes_fixture  # noqa: F401 - fixtures "env", "sandboxes"
 
 from apicenter_sync.flows.products import GENERATED_NUMBERS
+from apicenter_sync.i18n import references
 
 NON_NUMERIC = "AB-0023"
 REJECT_TEXT = (
-    "SKU 'AB-0023' is not numeric: MplusKASSA article numbers are 64-bit integers "
-    "(set non_numeric_sku = generate to give it a generated number)"
+    "SKU 'AB-0023' is not numeric: MplusKASSA article numbers are whole numbers "
+    "(set Non-numeric SKU to “Generate an article number” to give it one)"
 )
 
 
@@ -225,9 +226,12 @@ def test_vat_code_mapping_and_missing_mapping(env: Env):
     errors = dict(result.failures)
     row = env.article_row("100006")
     assert row["VAT_CODE"].strip() == "2"
-    assert errors["100006"] == (
-        "AccountView VAT code '2' of article 100006 has no MplusKASSA VAT code (mapping table vat_code_av_mplus)"
+    assert errors["100006"].startswith(
+        "AccountView VAT code '2' of article 100006 has no MplusKASSA VAT code (mapping table “VAT codes AccountView → "
+        "MplusKASSA”)"
     )
+    assert errors["100006"].render("nl").startswith("AccountView-btw-code '2' van artikel 100006 heeft geen")
+    assert references(errors["100006"]) == [("table", "vat_code_av_mplus")]
     food = next(r for r in av_articles(env) if r["VAT_CODE"].strip() == "1" and str(r["ART_CODE"]).isdigit()
                 and (int(r["ART_CODE"]) - 100_000) % 3 == 0)  # fmt: skip
     assert env.mplus_article(int(food["ART_CODE"]))["vatCode"] == 1  # the batch went on
@@ -335,7 +339,7 @@ def test_incremental_full_and_dry_run(env: Env):
     dry = env.run("products", dry_run=True)
     assert env.writes() == Counter()
     assert dry.counts["dry_run"] > 0 and dry.planned
-    assert {p.message for p in dry.planned} == {"create", "update"}
+    assert {p.message for p in dry.planned} == {"would be created", "would be updated"}
     assert env.store.bindings.count("product") == 0
     real = env.run("products")  # the dry run moved no watermark: everything is done now
     assert real.counts["created"] + real.counts["updated"] == dry.counts["dry_run"]
@@ -349,7 +353,7 @@ def test_incremental_full_and_dry_run(env: Env):
     env.change_article("100005", PX_SELL=1.23)
     before = env.writes()
     dry2 = env.run("products", dry_run=True)
-    assert [(p.source_id, p.message) for p in dry2.planned] == [("100005", "update")]
+    assert [(p.source_id, p.message) for p in dry2.planned] == [("100005", "would be updated")]
     assert env.writes() == before
     assert env.mplus_article(100005)["priceExcl"] != 123
 

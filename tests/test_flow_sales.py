@@ -23,6 +23,7 @@ from apicenter_sandbox.runner import start_sandboxes
 from apicenter_sync.clients.accountview import Filter
 from apicenter_sync.errors import RecordError
 from apicenter_sync.flows.order_amounts import DISCOUNT_TYPES, line_value
+from apicenter_sync.i18n import references
 from apicenter_sync.models import OrderLine
 
 OTHER, ROUNDING, DEPOSIT = "DIVERS", "AFROND", "STATIEGELD"
@@ -169,7 +170,8 @@ def test_receipt_lines_that_cannot_be_booked_name_the_line_and_the_rest_goes_on(
     result = env.run()
     errors = dict(result.failures)
     assert "line 1 (Statiegeld)" in errors[no_article["receiptId"]]
-    assert "bpe_articles (BPE DEP-9)" in errors[no_article["receiptId"]]
+    assert "“Deposits (BPE) → articles” (row BPE DEP-9)" in errors[no_article["receiptId"]]
+    assert ("table", "bpe_articles") in references(errors[no_article["receiptId"]])
     assert len(env.documents(good["receiptId"])) == 1
     waiting = line_of(env, no_article["receiptId"], "failed")[0]
     assert waiting.wait == "mapping" and waiting.retry_at is not None
@@ -304,7 +306,7 @@ def test_a_closing_that_does_not_match_its_receipts_is_refused_naming_the_method
         stored["cashCountLineList"]["cashCountLine"][0]["addedAmount"] += 700
     result = env.run()
     error = dict(result.failures)[closing["cashCountId"]]
-    assert "does not reconcile" in error
+    assert "does not match its receipts" in error
     assert f"PIN: the closing added {paid(sale) + Decimal('7.00')}, its receipts paid {paid(sale)}" in error
     assert not env.documents(closing["cashCountId"], "DJ2P", "DJ_PAGE")
 

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from flow_fixtures import Env, env_fixture, sandboxes_fixture  # noqa: F401 - fixtures "env", "sandboxes"
 
+from apicenter_sync.i18n import references
+
 BRANCH = {"HOOFD": 1, "WINKEL": 2}
 
 
@@ -87,7 +89,9 @@ def test_warehouse_branch_mapping_and_unmapped_warehouse(env: Env):
     env.store.mappings.set_table("warehouse_branch", {"HOOFD": "1"})
     result = env.run("stock")
     errors = dict(result.failures)
-    assert errors["100005@WINKEL"] == "warehouse 'WINKEL' has no MplusKASSA branch (mapping table warehouse_branch)"
+    assert errors["100005@WINKEL"].startswith("warehouse 'WINKEL' has no MplusKASSA branch (mapping table “Warehouses → "
+                                             "MplusKASSA branches”)")  # fmt: skip
+    assert references(errors["100005@WINKEL"]) == [("table", "warehouse_branch")]
     assert {sid.split("@")[1] for sid in errors} == {"WINKEL"}
     assert result.counts["updated"] == len([r for r in env.av_rows("ART_STOCK") if r["WH_CODE"].strip() == "HOOFD"])
     q = level(env, "100005", "HOOFD")

@@ -172,3 +172,76 @@ def test_a_message_is_its_english_text():
     assert "without finishing" in m and m.startswith("receipt R1") and json.dumps([m]) == json.dumps([str(m)])
     for again in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
         assert isinstance(again, Msg) and again.render("nl") == m.render("nl")
+
+
+def _pseudo_checked(where: str, text) -> None:
+    """``text`` is a catalogue message whose every part is in the catalogue: in the pseudo-language it is marked."""
+    assert isinstance(text, Msg), f"{where}: plain text, not from the catalogue: {text!r}"
+    unknown = {key for key in text.keys() if key not in catalogue()}
+    assert not unknown, f"{where}: keys not in the catalogue: {unknown}"
+    shown = text.render(i18n.PSEUDO)
+    assert shown.startswith("⟦") and shown.endswith("⟧"), f"{where}: {shown!r}"
+
+
+def test_every_text_of_the_demo_run_is_from_the_catalogue(tmp_path, capsys):
+    """The pseudo-locale check: the demo (both sandboxes, every flow twice, the seeded bad records and the till's
+    sales) writes to the log only catalogue messages, complete in every language: no English left untranslated."""
+    from apicenter_sandbox.demo import main as demo
+
+    assert demo(["--size", "40", "--dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    store = SqliteStore(str(tmp_path / "apicenter.sqlite3"), "sandbox")
+    try:
+        lines = store.log.list_lines(limit=100_000)
+        texts = [ln for ln in lines if ln.error]
+        assert len(texts) > 50 and {ln.action for ln in texts} >= {"created", "updated", "skipped", "failed"}
+        for ln in texts:
+            _pseudo_checked(f"{ln.flow} {ln.action} {ln.source_id}", ln.error)
+            for lang in ("nl", "pl"):
+                assert ln.error.render(lang) != str(ln.error), f"{ln.flow} {ln.source_id}: not translated ({lang})"
+        for run in store.log.list_runs(limit=1000):
+            if run.error:
+                _pseudo_checked(f"run {run.flow}", run.error)
+    finally:
+        store.close()
+
+
+def test_a_table_and_a_setting_have_one_name_on_every_screen():
+    """The catalogue's name of a mapping table is the label of the Odoo selection and its translations (nl.po,
+    pl.po): the wizard, the lists and the messages call a table the same."""
+    from apicenter_sync.mapping_tables import KINDS, TABLES
+
+    for lang in ("nl", "pl"):
+        translated = _po(ROOT / "apicenter_connector" / "i18n" / f"{lang}.po")
+        for table in TABLES:
+            assert catalogue()[f"tables.{table.name}"]["en"] == table.label
+            assert catalogue()[f"tables.{table.name}"][lang] == translated[table.label], table.name
+            assert f"tables.help.{table.name}" in catalogue()
+        for kind in KINDS.values():
+            assert catalogue()[f"tables.kind.{kind.name}"][lang] == translated[kind.label], kind.name
+    from apicenter_sync.settings import SETTINGS
+
+    assert {f"settings.{s.name}" for s in SETTINGS} <= set(catalogue())
+    assert i18n.references(msg("flows.refused_after_waiting", days=1, setting=i18n.setting_ref("wait_days"),
+                                waits_for="x", error="y")) == [("setting", "wait_days")]
+    assert i18n.references(i18n.Msg("tables.help.order_status")) == []
+
+
+def _po(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    found = {}
+    for m in re.finditer(r'msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)msgstr ((?:"(?:[^"\\]|\\.)*"\n?)+)', text):
+        join = lambda g: "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', g))  # noqa: E731
+        found[join(m.group(1))] = join(m.group(2))
+    return found
+
+
+def test_every_setting_and_table_has_its_help_in_every_language():
+    from apicenter_sync.mapping_tables import TABLES
+    from apicenter_sync.settings import SETTINGS
+
+    for setting in SETTINGS:
+        assert catalogue()[f"settings.help.{setting.name}"]["en"] == setting.help, setting.name
+    for table in TABLES:
+        assert catalogue()[f"tables.help.{table.name}"]["en"] == table.help, table.name
+    assert msg("settings.help.wait_days").render("nl") != str(msg("settings.help.wait_days"))

@@ -14,6 +14,7 @@ from test_flow_orders import Env as OrdersEnv
 from apicenter_sandbox.runner import start_sandboxes
 from apicenter_sync.clients.accountview import Filter
 from apicenter_sync.engine import Engine
+from apicenter_sync.i18n import references
 from apicenter_sync.profile import ApiProfile
 
 
@@ -80,7 +81,7 @@ def test_a_sale_line_is_booked_on_the_sku_of_its_plu(sb):
         _, lines = env.one_document("PLU-1")
         assert sorted(str(ln["ART_CODE"]).strip() for ln in lines) == sorted([by_plu, by_binding])
         waiting = [f for f in result.failures if f[0] == "PLU-2"]
-        assert waiting and "has no PLU and no AccountView article is bound" in waiting[0][1]
+        assert waiting and "has no PLU and no AccountView article is linked" in waiting[0][1]
     finally:
         env.close()
 
@@ -139,7 +140,7 @@ def test_vat_by_the_tills_code_and_revenue_by_turnover_group(sb):
         accounts = {(str(r["VAT_CODE"]).strip(), str(r["ACCT_NR"]).strip(), Decimal(str(r["AMOUNT"]))) for r in rows}
         assert accounts == {("2", "8300", Decimal("12.1")), ("1", "8010", Decimal("10.9"))}
         failure = next(error for ref, error in result.failures if ref == "TG-2")
-        assert "MplusKASSA VAT code 7" in failure and "vat_code_mplus_av" in failure
+        assert "MplusKASSA VAT code 7" in failure and ("table", "vat_code_mplus_av") in references(failure)
         assert not list(env.av.iter_rows("DJ2P", "DJ_PAGE", filters=[Filter.equal("COMMENT1", "TG-2")]))
     finally:
         env.close()

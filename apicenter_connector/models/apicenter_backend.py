@@ -66,6 +66,11 @@ class ApicenterBackend(models.Model):
         string="Responsible Users",
         help="Notified when a flow of this backend fails.",
     )
+    no_responsible = fields.Boolean(
+        string="Nobody Notified",
+        compute="_compute_no_responsible",
+        help="No active responsible user: failure digests of this backend reach nobody.",
+    )
     # --- AccountView ------------------------------------------------------------------------------------------
     av_base_url = fields.Char(
         string="AccountView URL",
@@ -113,12 +118,12 @@ class ApicenterBackend(models.Model):
     # --- connection options -----------------------------------------------------------------------------------
     timeout_seconds = fields.Integer(default=60, help="Read timeout of every API call.")
     verify_tls = fields.Boolean(string="Verify TLS", default=True, groups="base.group_system")
-    allowed_hosts = setting_field("allowed_hosts", string="Allowed API Hosts", groups="base.group_system")
+    allowed_hosts = setting_field("allowed_hosts", tracking=True, string="Allowed API Hosts", groups="base.group_system")
     # --- global settings (registry) ---------------------------------------------------------------------------
-    payload_retention_days = setting_field("payload_retention_days")
-    metadata_retention_days = setting_field("metadata_retention_days")
-    call_deadline_seconds = setting_field("call_deadline_seconds", string="Deadline per API Call (seconds)")
-    max_reply_bytes = setting_field("max_reply_bytes", string="Largest Reply (bytes)")
+    payload_retention_days = setting_field("payload_retention_days", tracking=True)
+    metadata_retention_days = setting_field("metadata_retention_days", tracking=True)
+    call_deadline_seconds = setting_field("call_deadline_seconds", tracking=True, string="Deadline per API Call (seconds)")
+    max_reply_bytes = setting_field("max_reply_bytes", tracking=True, string="Largest Reply (bytes)")
     # --- children ---------------------------------------------------------------------------------------------
     flow_ids = fields.One2many("apicenter.flow", "backend_id", string="Flows")
     mapping_ids = fields.One2many("apicenter.mapping", "backend_id", string="Mapping Rows")
@@ -143,7 +148,11 @@ class ApicenterBackend(models.Model):
     )
     doctor_report_ids = fields.One2many("apicenter.doctor.report", "backend_id", string="Connection Checks")
     doctor_report_id = fields.Many2one(
-        "apicenter.doctor.report", string="Last Connection Check", compute="_compute_doctor", compute_sudo=True
+        "apicenter.doctor.report",
+        string="Last Connection Check",
+        compute="_compute_doctor",
+        compute_sudo=True,
+        search="_search_doctor_report_id",  # searchable: doctor_state and doctor_checked_at follow the report
     )
     doctor_state = fields.Selection(related="doctor_report_id.state", string="Last Check")
     doctor_checked_at = fields.Datetime(related="doctor_report_id.checked_at", string="Last Checked")
@@ -166,6 +175,11 @@ class ApicenterBackend(models.Model):
     _sql_constraints = [
         ("name_company_uniq", "unique(name, company_id)", "A backend with this name already exists in the company."),
     ]
+
+    @api.depends("responsible_user_ids.active")
+    def _compute_no_responsible(self):
+        for backend in self:
+            backend.no_responsible = not backend.responsible_user_ids.filtered("active")
 
     @api.depends_context("uid")
     def _compute_av_redirect_uri(self):
@@ -191,6 +205,11 @@ class ApicenterBackend(models.Model):
     def _compute_profile_changed_count(self):
         for backend in self:
             backend.profile_changed_count = len(backend.sudo().profile_line_ids.filtered("changed"))
+
+    def _search_doctor_report_id(self, operator, value):
+        # The backends of the report (a superset of those whose last report it is): what Odoo needs to recompute
+        # doctor_state / doctor_checked_at when a report changes.
+        return [("doctor_report_ids", operator, value)]
 
     def _compute_doctor(self):
         for backend in self:

@@ -230,11 +230,12 @@ class ApicenterDoctorCheck(models.Model):
     sequence = fields.Integer()
     system = fields.Selection([("accountview", "AccountView"), ("mplus", "MplusKASSA")], required=True)
     check_key = fields.Char(string="Check", required=True)
-    subject = fields.Char(required=True, help="What was checked, in English (searchable).")
+    subject = fields.Char(string="Subject (English)", required=True, help="What was checked, in English (searchable).")
     subject_data = fields.Text(readonly=True, help="The engine's message (JSON), shown in each reader's language.")
     subject_shown = fields.Char(string="Subject", compute="_compute_shown")
     status = fields.Selection(CHECK_STATES, required=True, index=True)
-    detail = fields.Text(help="What the server answered, or why it could not be checked (English).")
+    detail = fields.Text(string="Detail (English)",
+                         help="What the server answered, or why it could not be checked (English).")  # fmt: skip
     detail_data = fields.Text(readonly=True)
     detail_shown = fields.Text(string="Detail", compute="_compute_shown",
                                help="What the server answered, or why it could not be checked.")  # fmt: skip
@@ -328,7 +329,7 @@ class ApicenterDoctorProposal(models.Model):
     question = fields.Boolean(readonly=True, help="The check could not place this entry: decide it yourself in the "
                               "API Profile tab (the nearest names are in the evidence).")  # fmt: skip
     candidates = fields.Char(string="Nearest Names", readonly=True)
-    evidence = fields.Text(readonly=True, help="Why the check proposes it (English).")
+    evidence = fields.Text(string="Evidence (English)", readonly=True, help="Why the check proposes it (English).")
     evidence_data = fields.Text(readonly=True)
     evidence_shown = fields.Text(string="Evidence", compute="_compute_shown")
     applied = fields.Boolean(readonly=True)

@@ -7,14 +7,14 @@ import logging
 import shutil
 import tempfile
 import zipfile
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import psycopg2
 from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.errors import ConfigError
-from apicenter_sync.flows.base import RunOptions
+from apicenter_sync.flows.base import RunOptions, counts_text
 from apicenter_sync.outage import outage_of
 from apicenter_sync.redact import mask_emails, redact_text
 from markupsafe import Markup
@@ -185,16 +185,16 @@ class ApicenterFlow(models.Model):
         store=True,
     )
     # --- settings of the registry (types, defaults, choices and help from apicenter_sync.settings) -------------
-    enabled = setting_field("enabled", string="Enabled (scheduled)")
-    interval_minutes = setting_field("interval_minutes")
-    batch_size = setting_field("batch_size")
-    batches_per_job = setting_field("batches_per_job", string="Batches per Job")
-    dry_run = setting_field("dry_run", string="Dry Run Only")
-    max_attempts = setting_field("max_attempts")
-    retry_delay_seconds = setting_field("retry_delay_seconds")
-    overlap_seconds = setting_field("overlap_seconds")
-    order_type = setting_field("order_type")
-    source_document_type = setting_field("source_document_type", string="Sales Read")
+    enabled = setting_field("enabled", tracking=True, string="Enabled (scheduled)")
+    interval_minutes = setting_field("interval_minutes", tracking=True)
+    batch_size = setting_field("batch_size", tracking=True)
+    batches_per_job = setting_field("batches_per_job", tracking=True, string="Batches per Job")
+    dry_run = setting_field("dry_run", tracking=True, string="Dry Run Only")
+    max_attempts = setting_field("max_attempts", tracking=True)
+    retry_delay_seconds = setting_field("retry_delay_seconds", tracking=True)
+    overlap_seconds = setting_field("overlap_seconds", tracking=True)
+    order_type = setting_field("order_type", tracking=True)
+    source_document_type = setting_field("source_document_type", tracking=True, string="Sales Read")
     read_orders = fields.Boolean(
         string="Orders", compute="_compute_sales_read", inverse="_inverse_sales_read", help="getOrders"
     )
@@ -212,50 +212,50 @@ class ApicenterFlow(models.Model):
         compute="_compute_sales_read",
         help="What the orders flow reads from MplusKASSA, and what it does not: a kind not read is never booked.",
     )
-    receipt_booking = setting_field("receipt_booking")
-    closing_journal = setting_field("closing_journal")
-    wait_days = setting_field("wait_days", string="Wait for Master Data (days)")
-    employee_number = setting_field("employee_number")
-    default_debtor_mode = setting_field("default_debtor_mode")
-    default_debtor_number = setting_field("default_debtor_number")
-    shipping_article = setting_field("shipping_article")
-    non_numeric_sku = setting_field("non_numeric_sku", string="Non-numeric SKU")
-    inactive_articles = setting_field("inactive_articles", string="Blocked/Deleted Articles")
-    removed_check_hours = setting_field("removed_check_hours", string="Check for Deleted Articles (hours)")
-    company_rule = setting_field("company_rule", string="Company or Person")
+    receipt_booking = setting_field("receipt_booking", tracking=True)
+    closing_journal = setting_field("closing_journal", tracking=True)
+    wait_days = setting_field("wait_days", tracking=True, string="Wait for Master Data (days)")
+    employee_number = setting_field("employee_number", tracking=True)
+    default_debtor_mode = setting_field("default_debtor_mode", tracking=True)
+    default_debtor_number = setting_field("default_debtor_number", tracking=True)
+    shipping_article = setting_field("shipping_article", tracking=True)
+    non_numeric_sku = setting_field("non_numeric_sku", tracking=True, string="Non-numeric SKU")
+    inactive_articles = setting_field("inactive_articles", tracking=True, string="Blocked/Deleted Articles")
+    removed_check_hours = setting_field("removed_check_hours", tracking=True, string="Check for Deleted Articles (hours)")
+    company_rule = setting_field("company_rule", tracking=True, string="Company or Person")
     update_fields = fields.Many2many(
         "apicenter.update.field",
         default=_default_update_fields,
         help=registry.get_setting("update_fields").help,
     )
-    prices_include_vat = setting_field("prices_include_vat", string="Prices Include VAT")
-    currency = setting_field("currency")
-    filter_groups = setting_field("filter_groups")
-    filter_field = setting_field("filter_field")
-    filter_value = setting_field("filter_value")
-    generated_number_base = setting_field("generated_number_base")
-    stock_figure = setting_field("stock_figure")
-    stock_field = setting_field("stock_field")
-    manage_stock = setting_field("manage_stock", string="Manage Stock in MplusKASSA")
+    prices_include_vat = setting_field("prices_include_vat", tracking=True, string="Prices Include VAT")
+    currency = setting_field("currency", tracking=True)
+    filter_groups = setting_field("filter_groups", tracking=True)
+    filter_field = setting_field("filter_field", tracking=True)
+    filter_value = setting_field("filter_value", tracking=True)
+    generated_number_base = setting_field("generated_number_base", tracking=True)
+    stock_figure = setting_field("stock_figure", tracking=True)
+    stock_field = setting_field("stock_field", tracking=True)
+    manage_stock = setting_field("manage_stock", tracking=True, string="Manage Stock in MplusKASSA")
     # Every other setting of a flow is a field too (no JSON rows): typed, checked on save, with choices where the
     # systems list them (the *_choice_id pickers fill the code).
-    run_budget_seconds = setting_field("run_budget_seconds", string="Run Budget (seconds)")
-    write_concurrency = setting_field("write_concurrency", string="Parallel Writes")
-    sales_journal = setting_field("sales_journal")
+    run_budget_seconds = setting_field("run_budget_seconds", tracking=True, string="Run Budget (seconds)")
+    write_concurrency = setting_field("write_concurrency", tracking=True, string="Parallel Writes")
+    sales_journal = setting_field("sales_journal", tracking=True)
     sales_journal_choice_id = choice_picker("av_journal")
-    closing_overlap_days = setting_field("closing_overlap_days", string="Closing Overlap (days)")
+    closing_overlap_days = setting_field("closing_overlap_days", tracking=True, string="Closing Overlap (days)")
     closing_journal_choice_id = choice_picker("av_journal")
-    other_line_article = setting_field("other_line_article")
-    cash_rounding_article = setting_field("cash_rounding_article")
-    cash_rounding_account = setting_field("cash_rounding_account")
+    other_line_article = setting_field("other_line_article", tracking=True)
+    cash_rounding_article = setting_field("cash_rounding_article", tracking=True)
+    cash_rounding_account = setting_field("cash_rounding_account", tracking=True)
     cash_rounding_account_choice_id = choice_picker("av_account")
-    cash_rounding_vat_code = setting_field("cash_rounding_vat_code", string="Cash Rounding VAT Code")
+    cash_rounding_vat_code = setting_field("cash_rounding_vat_code", tracking=True, string="Cash Rounding VAT Code")
     cash_rounding_vat_code_choice_id = choice_picker("av_vat_code")
-    shipping_revenue_account = setting_field("shipping_revenue_account")
+    shipping_revenue_account = setting_field("shipping_revenue_account", tracking=True)
     shipping_revenue_account_choice_id = choice_picker("av_account")
-    skip_price_lists = setting_field("skip_price_lists")
-    sync_relation_pricing = setting_field("sync_relation_pricing")
-    default_price_group = setting_field("default_price_group")
+    skip_price_lists = setting_field("skip_price_lists", tracking=True)
+    sync_relation_pricing = setting_field("sync_relation_pricing", tracking=True)
+    default_price_group = setting_field("default_price_group", tracking=True)
     default_price_group_choice_id = choice_picker("mplus_price_group")
     setting_ids = fields.One2many("apicenter.setting", "flow_id", string="Other Settings")
     # --- state ------------------------------------------------------------------------------------------------
@@ -263,19 +263,35 @@ class ApicenterFlow(models.Model):
     last_run_at = fields.Datetime(readonly=True)
     last_success_at = fields.Datetime(readonly=True)
     last_state = fields.Selection(
-        [("never", "Never run"), ("done", "Done"), ("failed", "Failed")],
+        [("never", "Never run"), ("done", "Done"), ("partial", "Records failed"), ("failed", "Failed")],
         default="never",
         readonly=True,
+        help="Records failed: the run finished, but some of its records failed (it is not a success).",
     )
     last_error = fields.Text(readonly=True)
-    last_counts = fields.Char(readonly=True, help="Records per action of the last run.")
+    last_counts = fields.Char(readonly=True, help="Records per action of the last run (JSON).")
+    last_counts_display = fields.Char(string="Last Run Did", compute="_compute_last_run_counts")
+    last_created = fields.Integer(string="Created", compute="_compute_last_run_counts")
+    last_updated = fields.Integer(string="Updated", compute="_compute_last_run_counts")
+    last_skipped = fields.Integer(string="Skipped", compute="_compute_last_run_counts")
+    last_failed = fields.Integer(string="Failed", compute="_compute_last_run_counts",
+                                 help="Records of the last run that failed (waiting ones included).")  # fmt: skip
+    last_waiting = fields.Integer(string="Waiting", compute="_compute_last_run_counts",
+                                  help="Records of the last run that wait for master data (retried).")  # fmt: skip
+    today_created = fields.Integer(string="Created Today", compute="_compute_today")
+    today_updated = fields.Integer(string="Updated Today", compute="_compute_today")
+    today_failed = fields.Integer(string="Failed Today", compute="_compute_today",
+                                  help="Records that failed today (each record once).")  # fmt: skip
+    no_responsible = fields.Boolean(related="backend_id.no_responsible")
     run_ids = fields.One2many("apicenter.run", "flow_id", string="Runs")
     watermark_ids = fields.One2many("apicenter.watermark", compute="_compute_watermarks", string="Watermarks")
     watermark_display = fields.Text(string="Watermark", compute="_compute_watermarks")
     open_failure_count = fields.Integer(compute="_compute_open_failure_count")
     # --- dashboard --------------------------------------------------------------------------------------------
     failure_24h_count = fields.Integer(
-        string="Failures (24 h)", compute="_compute_dashboard", help="Records that failed in the last 24 hours."
+        string="Failures (24 h)",
+        compute="_compute_dashboard",
+        help="Records that failed in the last 24 hours (each record once, however often it was tried).",
     )
     failed_run_24h_count = fields.Integer(string="Failed Runs (24 h)", compute="_compute_dashboard")
     pending_binding_count = fields.Integer(
@@ -384,6 +400,51 @@ class ApicenterFlow(models.Model):
                 ]
             )
 
+    @api.depends("last_counts")
+    @api.depends_context("lang")
+    def _compute_last_run_counts(self):
+        for rec in self:
+            counts = _counts_of(rec.last_counts)
+            rec.last_counts_display = counts_text(counts, self.env.lang) or False
+            rec.last_created = counts.get("created", 0)
+            rec.last_updated = counts.get("updated", 0)
+            rec.last_skipped = counts.get("skipped", 0)
+            rec.last_failed = counts.get("failed", 0)
+            rec.last_waiting = counts.get("waiting", 0)
+
+    def _compute_today(self):
+        """Today's totals in records (today in the user's time zone): created and updated from the runs' counts,
+        failed as the records with a failed line today (each record once)."""
+        Run = self.env["apicenter.run"].sudo()
+        Line = self.env["apicenter.log.line"].sudo()
+        backends = self.backend_id._origin.ids
+        local_now = fields.Datetime.context_timestamp(self, fields.Datetime.now())
+        start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        since = fields.Datetime.to_datetime(start.astimezone(UTC).replace(tzinfo=None))
+        totals = {}
+        runs = Run.search_read(
+            [("backend_id", "in", backends), ("started_at", ">=", since), ("did_something", "=", True)],
+            ["backend_id", "flow", "counts"],
+        )
+        for run in runs:
+            key = (run["backend_id"][0], run["flow"])
+            for action, n in _counts_of(run["counts"]).items():
+                totals.setdefault(key, {}).setdefault(action, 0)
+                totals[key][action] += n
+        failed = {
+            (backend.id, flow): count
+            for backend, flow, count in Line._read_group(
+                [("backend_id", "in", backends), ("action", "=", "failed"), ("create_date", ">=", since)],
+                ["backend_id", "flow"],
+                ["source_id:count_distinct"],
+            )
+        }
+        for rec in self:
+            key = (rec.backend_id._origin.id, rec.flow)
+            rec.today_created = totals.get(key, {}).get("created", 0)
+            rec.today_updated = totals.get(key, {}).get("updated", 0)
+            rec.today_failed = failed.get(key, 0)
+
     def _compute_dashboard(self):
         Line = self.env["apicenter.log.line"].sudo()
         Binding = self.env["apicenter.binding"].sudo()
@@ -398,12 +459,12 @@ class ApicenterFlow(models.Model):
                 ["__count"],
             )
         }
-        recent = {
+        recent = {  # records, not attempts: a record retried three times is one failed record
             (backend.id, flow): count
             for backend, flow, count in Line._read_group(
                 [("backend_id", "in", backends), ("action", "=", "failed"), ("create_date", ">=", since)],
                 ["backend_id", "flow"],
-                ["__count"],
+                ["source_id:count_distinct"],
             )
         }
         failed_runs = {
@@ -451,7 +512,7 @@ class ApicenterFlow(models.Model):
             rec.failed_run_streak = streak
             if streak >= FAILED_RUN_STREAK or (threshold and opened >= threshold):
                 health = "danger"
-            elif rec.last_state == "failed" or opened:
+            elif rec.last_state in ("failed", "partial") or opened:
                 health = "warning"
             elif rec.last_state == "done":
                 health = "ok"
@@ -722,11 +783,14 @@ class ApicenterFlow(models.Model):
         """The flow's last run; ``notify``: a failure digest to the responsible users (an outage has notices of
         its own, apicenter_flow_outage.py)."""
         now = fields.Datetime.now()
+        failed = int(counts.get("failed") or 0) - int(counts.get("waiting") or 0)
+        if state == "done" and failed > 0:
+            state = "partial"  # records failed: not a success (waiting records are not failures yet)
         vals = {
             "last_run_at": now,
             "last_state": state,
             "last_error": mask_emails(redact_text(str(error))) if error else False,  # kept past the payloads
-            "last_counts": ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or False,
+            "last_counts": json.dumps({k: v for k, v in counts.items() if v}, sort_keys=True),
         }
         if state == "done":
             vals["last_success_at"] = now
@@ -825,3 +889,20 @@ class ApicenterFlow(models.Model):
                 parts.append(Markup("<p>%s</p><ul>%s</ul>") % (self.env._("First errors:"), items))
         parts.append(Markup("<p>%s</p>") % self.env._("Open APIcenter > Log Lines to retry or ignore them."))
         return Markup("").join(parts)
+
+
+def _counts_of(text):
+    """A run's counts ({action: records}) from their JSON; older rows kept them as "created: 1, failed: 2"."""
+    if not text:
+        return {}
+    try:
+        counts = json.loads(text)
+    except ValueError:
+        counts = dict(part.split(": ", 1) for part in text.split(", ") if ": " in part)
+    result = {}
+    for key, value in (counts or {}).items():
+        try:
+            result[str(key)] = int(value)
+        except (TypeError, ValueError):
+            continue
+    return result

@@ -58,6 +58,7 @@ class ApicenterLogLine(models.Model):
     error_data = fields.Text(readonly=True, help="The engine's message (JSON), shown in each reader's language.")
     message = fields.Text(compute="_compute_message")
     note = fields.Char(help="Why the failure was ignored.")
+    ignored_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     source_payload = fields.Text(help="JSON, secrets redacted.")
     target_payload = fields.Text(help="JSON, secrets redacted.")
     reply = fields.Text(help="JSON, secrets redacted.")

@@ -10,7 +10,9 @@ from decimal import Decimal, InvalidOperation
 
 from apicenter_sync import mapping_tables as registry
 from apicenter_sync.errors import SyncError
+from apicenter_sync.i18n import Msg, render, table_ref
 from apicenter_sync.redact import redact_text
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -83,7 +85,50 @@ class ApicenterMapping(models.Model):
         for vals in vals_list:  # a row made by picking its table (wizard, lists): the table is its name
             if not vals.get("table_name") and vals.get("known_table") not in (None, False, "other"):
                 vals["table_name"] = vals["known_table"]
-        return super().create(vals_list)
+        rows = super().create(vals_list)
+        rows._track_rows({row: None for row in rows})
+        return rows
+
+    def write(self, vals):
+        tracked = {"table_name", "key", "value"} & set(vals)
+        before = {row: (row.table_name, row.key, row.value) for row in self} if tracked else {}
+        result = super().write(vals)
+        if tracked:
+            self._track_rows(before)
+        return result
+
+    def unlink(self):
+        gone = [(row.backend_id, row.table_name, row.key, row.value) for row in self]
+        result = super().unlink()
+        for backend, table, key, value in gone:
+            self._post_change(backend, table, self.env._("row %(key)s removed (it was %(value)s)", key=key,
+                                                         value=value or "-"))  # fmt: skip
+        return result
+
+    def _track_rows(self, before):
+        """Every change of a mapping row on its backend's chatter: who (the author), when, the old and new value."""
+        for row, old in before.items():
+            if old is None:
+                change = self.env._("row %(key)s added: %(value)s", key=row.key, value=row.value or "-")
+            elif old == (row.table_name, row.key, row.value):
+                continue
+            elif old[1] != row.key:
+                change = self.env._("row %(old_key)s → %(key)s: %(old)s → %(value)s", old_key=old[1], key=row.key,
+                                    old=old[2] or "-", value=row.value or "-")  # fmt: skip
+            else:
+                change = self.env._("row %(key)s: %(old)s → %(value)s", key=row.key, old=old[2] or "-",
+                                    value=row.value or "-")  # fmt: skip
+            self._post_change(row.backend_id, row.table_name, change)
+
+    def _post_change(self, backend, table_name, change):
+        table = registry.get_table(table_name)
+        if self.env.context.get("apicenter_untracked") or (table and table.written_by_engine):
+            return
+        name = render(table_ref(table_name), self.env.lang) if registry.get_table(table_name) else table_name
+        body = Markup("%s <b>%s</b> (<code>%s</code>): %s") % (self.env._("Mapping table"), name, table_name, change)
+        backend.sudo().with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
+            body=body, message_type="notification", subtype_xmlid="mail.mt_note", author_id=self.env.user.partner_id.id
+        )
 
     @api.depends("table_name")
     def _compute_known_table(self):
@@ -102,12 +147,14 @@ class ApicenterMapping(models.Model):
             self.table_name = self.known_table
 
     @api.depends("table_name")
+    @api.depends_context("lang")
     def _compute_kinds(self):
         for rec in self:
             table = registry.get_table(rec.table_name or "")
             rec.key_kind = table.key if table else False
             rec.value_kind = table.value if table else False
-            rec.table_help = table.help if table else False
+            # In the reader's language, the words the wizard uses too (catalogue tables.help.<id>).
+            rec.table_help = render(Msg(f"tables.help.{table.name}"), self.env.lang) if table else False
 
     @api.onchange("key_choice_id")
     def _onchange_key_choice(self):

@@ -3,11 +3,17 @@
 
 import json
 
+from apicenter_sync.flows.base import counts_text
+
 from odoo import api, fields, models
 
 from .apicenter_flow import FLOW_SELECTION, MODES
 from .engine_record import check_log_kept
 from .engine_text import shown
+
+# What makes a run worth its own row in the runs list: it wrote, had records fail or skipped (a decision a
+# person may look at), or planned writes (a dry run). A run without any of these (nothing changed) is quiet.
+EFFECTS = ("created", "updated", "failed", "waiting", "refused", "skipped", "dry_run")
 
 
 class ApicenterRun(models.Model):
@@ -33,6 +39,21 @@ class ApicenterRun(models.Model):
     finished_at = fields.Datetime()
     counts = fields.Text(string="Counts (JSON)", default="{}", help="JSON: records per action.")
     counts_display = fields.Char(string="Counts", compute="_compute_counts_display")
+    did_something = fields.Boolean(
+        string="Wrote or Failed",
+        compute="_compute_did_something",
+        store=True,
+        index=True,
+        help="The run wrote records, had records fail, or stopped. Quiet runs (nothing to do) are folded into one "
+        "row that counts them (Quiet Runs).",
+    )
+    quiet_count = fields.Integer(
+        string="Quiet Runs",
+        default=0,
+        readonly=True,
+        help="Runs that found nothing to do, folded into this row (the newest of them); 0 for a run that did "
+        "something.",
+    )
     error = fields.Text(help="Why the run stopped, in English (searchable).")
     error_data = fields.Text(readonly=True, help="The engine's message of the error (JSON), shown in each reader's "
                              "language.")
@@ -64,11 +85,20 @@ class ApicenterRun(models.Model):
         for run in self:
             run.message = shown(self.env, run.error, run.error_data)
 
+    @api.depends("counts", "state")
+    def _compute_did_something(self):
+        for run in self:
+            counts = json.loads(run.counts or "{}")
+            run.did_something = run.state in ("failed", "aborted") or any(
+                counts.get(action) for action in EFFECTS
+            )
+
     @api.depends("counts")
+    @api.depends_context("lang")
     def _compute_counts_display(self):
         for run in self:
             counts = json.loads(run.counts or "{}")
-            run.counts_display = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if v)
+            run.counts_display = counts_text(counts, self.env.lang)  # in the reader's words (catalogue runs.count.*)
 
     def _compute_line_count(self):
         data = self.env["apicenter.log.line"]._read_group([("run_id", "in", self.ids)], ["run_id"], ["__count"])

@@ -6,8 +6,14 @@ booked), with the reason, the next automatic retry and Retry / Ignore.
 A read-only SQL query over ``apicenter.log.line``: nothing is stored twice, so the list can never disagree with
 the log. Retry and Ignore act on the sale's open log line, with that model's access checks."""
 
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+from .engine_text import shown
 
 SALE_ENTITIES = ("order", "receipt", "invoice", "closing")
 SALE_STATES = [
@@ -27,7 +33,7 @@ class ApicenterSale(models.Model):
     _description = "APIcenter Sale from the Till"
     _auto = False
     _order = "last_seen_at desc, id desc"
-    _rec_name = "source_id"
+    _rec_name = "display_number"
 
     line_id = fields.Many2one("apicenter.log.line", string="Latest Log Line", readonly=True)
     backend_id = fields.Many2one("apicenter.backend", readonly=True)
@@ -39,7 +45,21 @@ class ApicenterSale(models.Model):
     source_id = fields.Char(string="MplusKASSA Reference", readonly=True)
     target_id = fields.Char(string="AccountView Document", readonly=True)
     state = fields.Selection(SALE_STATES, readonly=True)
-    reason = fields.Text(readonly=True, help="Why it waits, was refused or was not booked; what was created.")
+    reason = fields.Text(string="Reason (English)", readonly=True, help="Why it waits, was refused or was not booked; what was created (in "
+                         "English, searchable).")  # fmt: skip
+    reason_data = fields.Text(readonly=True)
+    message = fields.Text(string="Reason", compute="_compute_message",
+                          help="Why it waits, was refused or was not booked; what was created.")  # fmt: skip
+    # What the till says about the sale (from the sale as it was read; empty once its payload is purged).
+    number = fields.Char(string="Receipt / Invoice No.", compute="_compute_from_till",
+                         help="The till's number of the sale: the receipt or invoice number, the order number.")  # fmt: skip
+    display_number = fields.Char(compute="_compute_from_till")
+    sale_date = fields.Date(compute="_compute_from_till")
+    branch = fields.Char(compute="_compute_from_till", help="The till's branch (financial branch number).")
+    total = fields.Float(compute="_compute_from_till", digits=(16, 2), help="Total including VAT, as the till has it.")
+    customer = fields.Char(compute="_compute_from_till", help="The till's relation (name and number); empty: anonymous.")
+    ignored_by_id = fields.Many2one(related="line_id.ignored_by_id")
+    note = fields.Char(related="line_id.note", string="Ignored Because")
     next_retry_at = fields.Datetime(string="Next Retry", readonly=True)
     waiting_since = fields.Datetime(readonly=True, help="Retries stop wait_days (setting) after this.")
     attempts = fields.Integer(readonly=True)
@@ -53,7 +73,8 @@ class ApicenterSale(models.Model):
         return f"""
             SELECT DISTINCT ON (l.backend_id, l.entity, l.source_id)
                 l.id AS id, l.id AS line_id, l.backend_id, l.company_id, l.entity AS source, l.source_id,
-                l.target_id, l.error AS reason, l.retry_at AS next_retry_at, l.waiting_since, l.attempts,
+                l.target_id, l.error AS reason, l.error_data AS reason_data, l.retry_at AS next_retry_at,
+                l.waiting_since, l.attempts,
                 l.create_date AS last_seen_at,
                 CASE
                     WHEN l.state = 'ignored' THEN 'ignored'
@@ -73,6 +94,32 @@ class ApicenterSale(models.Model):
             ORDER BY l.backend_id, l.entity, l.source_id, l.id DESC
         """
 
+    @api.depends("reason", "reason_data")
+    @api.depends_context("lang")
+    def _compute_message(self):
+        for sale in self:
+            sale.message = shown(self.env, sale.reason, sale.reason_data)
+
+    @api.depends("line_id")
+    def _compute_from_till(self):
+        payloads = {line.id: line.source_payload for line in self.sudo().line_id}  # read access is the sale's
+        for sale in self:
+            try:
+                record = json.loads(payloads.get(sale.line_id.id) or "{}") or {}
+            except ValueError:
+                record = {}
+            if not isinstance(record, dict):
+                record = {}
+            sale.number = _till_number(sale.source, record) or False
+            sale.display_number = sale.number or sale.source_id
+            sale.sale_date = _till_date(record.get("financialDate") or record.get("entryTimestamp"))
+            branch = record.get("financialBranchNumber") or record.get("branchNumber") or record.get("entryBranchNumber")
+            sale.branch = str(branch) if branch not in (None, "", 0) else False
+            sale.total = _cents(record.get("totalInclAmount"))
+            name = str(record.get("relationName") or (record.get("invoiceAddress") or {}).get("name") or "").strip()
+            number = record.get("relationNumber")
+            sale.customer = (f"{name} ({number})" if name and number else name or (str(number) if number else "")) or False
+
     def _open_lines(self):
         lines = self.sudo().line_id.filtered(lambda line: line.state in ("failed", "retry", "ignored"))
         if not lines:
@@ -81,18 +128,52 @@ class ApicenterSale(models.Model):
         return self.env["apicenter.log.line"].browse(lines.ids)
 
     def action_retry(self):
-        """Retry now: the sales' open log lines are marked for retry and the orders flow runs."""
+        """Retry now: the sales' open log lines are marked for retry and the orders flow runs; a notification says
+        so and the list reloads."""
         self.check_access("read")
-        result = self._open_lines().action_retry()
+        lines = self._open_lines()
+        lines.action_retry()
         self.invalidate_model()  # the rows are computed from the log lines just changed
-        return result
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("Retry started"),
+                "message": self.env._(
+                    "%s sale(s) will be sent again by the orders flow, which starts now. Their state here changes "
+                    "once it has run.",
+                    len(lines),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_ignore(self):
+        """Ignore asks why (apicenter.sale.ignore): the reason and the user are kept on the sale's log line."""
         self.check_access("read")
         lines = self._open_lines().filtered(lambda line: line.state != "ignored")
-        result = lines.action_ignore() if lines else True
-        self.invalidate_model()
-        return result
+        if not lines:
+            raise UserError(self.env._("These sales are ignored already."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Ignore sales"),
+            "res_model": "apicenter.sale.ignore",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_sale_ids": [fields.Command.set(self.ids)]},
+        }
+
+    def action_open_sale(self):
+        self.ensure_one()
+        self.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "apicenter.sale",
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "current",
+        }
 
     def action_open_line(self):
         self.ensure_one()
@@ -110,3 +191,62 @@ class ApicenterSale(models.Model):
         """{(backend id, state): number of sales} for the dashboard."""
         groups = self.sudo()._read_group([("backend_id", "in", backend_ids)], ["backend_id", "state"], ["__count"])
         return {(backend.id, state): count for backend, state, count in groups}
+
+
+class ApicenterSaleIgnore(models.TransientModel):
+    """Ignore sales with a reason: who ignored them and why stays on their log lines (and in the sales list)."""
+
+    _name = "apicenter.sale.ignore"
+    _description = "APIcenter: Ignore Sales"
+
+    sale_ids = fields.Many2many("apicenter.sale", string="Sales")
+    reason = fields.Text(required=True, help="Why these sales are not booked: kept with your name on each sale.")
+
+    def action_confirm(self):
+        self.ensure_one()
+        self.check_access("write")
+        self.sale_ids.check_access("read")
+        lines = self.sale_ids._open_lines().filtered(lambda line: line.state != "ignored")
+        note = self.env._("%(reason)s (ignored by %(user)s)", reason=self.reason.strip(), user=self.env.user.name)
+        lines.with_context(apicenter_ignore_note=note[:250]).action_ignore()
+        lines.sudo().write({"ignored_by_id": self.env.user.id})  # log lines are the store's: written as superuser
+        self.sale_ids.invalidate_model()
+        return {"type": "ir.actions.act_window_close"}
+
+
+def _till_number(source, record):
+    """The number a bookkeeper finds the sale by at the till: receipt or invoice number, order number."""
+    if source in ("receipt", "invoice"):
+        return str(record.get("transactionString") or "").strip()
+    if source == "order":
+        number = record.get("orderNumber") or {}
+        if isinstance(number, dict) and number.get("number"):
+            return f"{number.get('year')}-{number.get('number')}" if number.get("year") else str(number["number"])
+        return str(record.get("extOrderId") or "").strip()
+    if source == "closing":
+        return str(record.get("cashCountNumber") or record.get("cashCountId") or "").strip()
+    return ""
+
+
+def _till_date(value):
+    """The sale's day: an ISO date or date-time (as the client reads it), or Mplus's {day, mon, year}; False when
+    there is none."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return False
+    if not isinstance(value, dict):
+        return False
+    value = value.get("date") if isinstance(value.get("date"), dict) else value
+    try:
+        return date(int(value["year"]), int(value["mon"]), int(value["day"]))
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _cents(value):
+    try:
+        return float(Decimal(str(value)) / 100) if value not in (None, "") else 0.0
+    except (InvalidOperation, ValueError):
+        return 0.0

@@ -8,6 +8,7 @@ the registry default. Values are validated with ``apicenter_sync.settings.valida
 import json
 
 from apicenter_sync import settings as registry
+from apicenter_sync.i18n import Msg, render
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
@@ -55,9 +56,10 @@ class ApicenterSetting(models.Model):
             raise AccessError(self.env._("Only an administrator can set %s.", ", ".join(names)))
 
     @api.depends("name")
+    @api.depends_context("lang")
     def _compute_help(self):
-        for rec in self:
-            rec.help = registry.get_setting(rec.name).help if rec.name else False
+        for rec in self:  # in the reader's language (catalogue settings.help.<name>)
+            rec.help = render(Msg(f"settings.help.{rec.name}"), self.env.lang) if rec.name else False
 
     @api.constrains("backend_id", "flow_id", "name", "value")
     def _check_value(self):

@@ -377,7 +377,9 @@ def _check_text(table, key, value):
 class OdooMappingStore:
     def __init__(self, store):
         self._s = store
-        self._rows = store.model("apicenter.mapping")
+        # The engine's own writes (generated article numbers, a configuration loaded) are not a person's change:
+        # not posted on the backend's chatter (apicenter_mapping._track_rows).
+        self._rows = store.model("apicenter.mapping").with_context(apicenter_untracked=True)
         self._lines = store.model("apicenter.datamapper.line").with_context(active_test=False)
 
     def get_table(self, name):

@@ -17,3 +17,4 @@ from . import test_rpc_access
 from . import test_i18n
 from . import test_outage
 from . import test_odoo_series
+from . import test_cards

@@ -56,6 +56,8 @@ SPEC = {
     ("apicenter.sale", "action_retry"): ("internal", "sale", ()),
     ("apicenter.sale", "action_ignore"): ("internal", "sale", ()),
     ("apicenter.sale", "action_open_line"): ("internal", "sale", ()),
+    ("apicenter.sale", "action_open_sale"): ("internal", "sale", ()),
+    ("apicenter.sale.ignore", "action_confirm"): ("internal", "sale_ignore", ()),
     ("apicenter.accountview.company", "action_use"): ("user", "av_company", ()),
     ("apicenter.doctor.report", "action_confirm"): ("manager", "report", ()),
     ("apicenter.doctor.report", "action_view_proposals"): ("internal", "report", ()),
@@ -127,6 +129,7 @@ class AccessFixture:
         )
         cls.line = cls.env["apicenter.log.line"].browse(line_id)
         cls.sale = cls.env["apicenter.sale"].search([("line_id", "=", line_id)])
+        cls.sale_ignore = cls.env["apicenter.sale.ignore"].create({"sale_ids": cls.sale.ids, "reason": "test"})
         cls.av_company = cls.env["apicenter.accountview.company"].create(
             {"backend_id": cls.backend.id, "av_id": "c2", "code": "2", "name": "Other"}
         )
@@ -148,6 +151,7 @@ class AccessFixture:
             "flow": cls.flow,
             "line": cls.line,
             "sale": cls.sale,
+            "sale_ignore": cls.sale_ignore,
             "av_company": cls.av_company,
             "report": cls.report,
             "proposal": cls.proposal,

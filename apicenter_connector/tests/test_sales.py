@@ -124,8 +124,15 @@ class TestSalesFromTheTill(SalesCase):
                                                    ("body", "ilike", receipt)])  # fmt: skip
         self.assertFalse(digests)
         # Retry now: the line is marked and the orders flow is enqueued at once.
+        # What the till says about the sale: its receipt number, day, branch and total, as columns and on its form.
+        self.assertTrue(sale.number and sale.number != receipt, "the till's receipt number, not its id")
+        self.assertEqual(sale.display_number, sale.number)
+        self.assertTrue(sale.sale_date and sale.branch)
+        self.assertGreater(sale.total, 0)
+        self.assertEqual(sale.action_open_sale()["res_id"], sale.id)
         with trap_jobs() as trap:
-            sale.action_retry()
+            feedback = sale.action_retry()
+            self.assertEqual(feedback["tag"], "display_notification", "Retry now says what it did")
             self.assertTrue(trap.enqueued_jobs)
             self.assertEqual(self.sales(source_id=receipt).line_id.state, "retry")
             trap.perform_enqueued_jobs()
@@ -143,9 +150,15 @@ class TestSalesFromTheTill(SalesCase):
         digest = self.env["mail.message"].search([("model", "=", "apicenter.backend"), ("res_id", "=", self.backend.id),
                                                   ("body", "ilike", receipt)])  # fmt: skip
         self.assertTrue(digest, "a refused sale is reported")
-        # Ignore: it stays listed as ignored; Retry brings it back.
-        sale.action_ignore()
-        self.assertEqual(self.sales(source_id=receipt).state, "ignored")
+        # Ignore asks why: it stays listed as ignored, with the reason and who ignored it; Retry brings it back.
+        action = sale.action_ignore()
+        self.assertEqual(action["res_model"], "apicenter.sale.ignore")
+        ignore = self.env["apicenter.sale.ignore"].with_context(**action["context"]).create({"reason": "booked by hand"})
+        ignore.action_confirm()
+        sale = self.sales(source_id=receipt)
+        self.assertEqual(sale.state, "ignored")
+        self.assertEqual(sale.ignored_by_id, self.env.user)
+        self.assertIn("booked by hand", sale.note)
         engine = self.backend._engine()
         try:
             engine.accountview.create("AK1", "ARTICLE", {"ART_CODE": str(missing), "ART_DESC1": "Cadeaubon"})

@@ -12,6 +12,7 @@ from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, RUN_ORDER
 from apicenter_sync.errors import AuthError, SyncError
 from apicenter_sync.flows.order_sources import RECENT_DAYS, recent_sales, sales_to_book
+from apicenter_sync.i18n import Msg, render, table_ref
 from apicenter_sync.redact import redact_text
 from markupsafe import Markup
 
@@ -139,7 +140,6 @@ class ApicenterSetupWizard(models.TransientModel):
     def _compute_mapping_guide(self):
         """The mapping step as a checklist: the tables the chosen flows need first (required), the optional ones
         folded away with one sentence each."""
-        labels = dict(self.env["apicenter.mapping"]._fields["known_table"]._description_selection(self.env))
         for wizard in self:
             filled = {}
             for row in wizard.mapping_ids:
@@ -149,15 +149,16 @@ class ApicenterSetupWizard(models.TransientModel):
             for table in mapping_tables.tables_for(chosen):
                 count = filled.get(table.name, 0)
                 rows = self.env._("%s rows", count) if count else self.env._("no rows yet")
-                label = labels.get(table.name, table.label)
+                label = render(table_ref(table.name), self.env.lang)
+                help_text = render(Msg(f"tables.help.{table.name}"), self.env.lang)
                 if mapping_tables.is_required(table, chosen):
                     badge = (Markup("<span class='badge text-bg-success'>%s</span>") % self.env._("filled") if count
                              else Markup("<span class='badge text-bg-danger'>%s</span>") % self.env._("required"))  # fmt: skip
                     required.append(Markup("<li>%s <b>%s</b> (<code>%s</code>, %s): %s</li>")
-                                    % (badge, label, table.name, rows, table.help))  # fmt: skip
+                                    % (badge, label, table.name, rows, help_text))  # fmt: skip
                 else:
                     optional.append(Markup("<li><b>%s</b> (<code>%s</code>, %s): %s</li>")
-                                    % (label, table.name, rows, table.help.split(". ")[0].rstrip(".") + "."))  # fmt: skip
+                                    % (label, table.name, rows, help_text.split(". ")[0].rstrip(".") + "."))  # fmt: skip
             html = Markup("")
             if required:
                 html += Markup("<p class='mb-1'>%s</p><ul>%s</ul>") % (
@@ -173,8 +174,7 @@ class ApicenterSetupWizard(models.TransientModel):
         self.ensure_one()
         chosen = self._chosen_flows()
         filled = set(self.backend_id.mapping_ids.mapped("table_name"))
-        labels = dict(self.env["apicenter.mapping"]._fields["known_table"]._description_selection(self.env))
-        return [f"{labels.get(t.name, t.label)} ({t.name})" for t in mapping_tables.tables_for(chosen)
+        return [f"{render(table_ref(t.name), self.env.lang)} ({t.name})" for t in mapping_tables.tables_for(chosen)
                 if mapping_tables.is_required(t, chosen) and t.name not in filled]  # fmt: skip
 
     @api.onchange("backend_id")

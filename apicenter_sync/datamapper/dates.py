@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from ..i18n import msg
+
 __all__ = ["INPUT_FORMATS", "OUTPUT_FORMATS", "DateError", "formatter", "parser"]
 
 INPUT_FORMATS = ("auto", "accountview", "foxpro", "mplus", "iso")
@@ -38,25 +40,25 @@ def _from_mplus(value: Any) -> datetime:
         hour, minute, sec = (int(get(k) or 0) for k in ("hour", "min", "sec"))
         return datetime(year, mon, day, hour, minute, sec)
     except (TypeError, ValueError):
-        raise DateError(f"{value!r} is not an Mplus date {{day, mon, year}}") from None
+        raise DateError(msg("mapping.date_mplus", value=repr(value))) from None
 
 
 def _from_foxpro(text: str) -> datetime:
     match = _FOXPRO.match(text.strip())
     if not match:
-        raise DateError(f"{text!r} is not a FoxPro date like {{^2026-01-31}}")
+        raise DateError(msg("mapping.date_foxpro", value=repr(text)))
     parts = [int(p) if p else 0 for p in match.groups()]
     try:
         return datetime(*parts)
     except ValueError as exc:
-        raise DateError(f"{text!r} is not a valid date: {exc}") from None
+        raise DateError(msg("mapping.date_invalid", value=repr(text), error=str(exc))) from None
 
 
 def _from_iso(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text.strip())
     except ValueError:
-        raise DateError(f"{text!r} is not an ISO date like 2026-01-31T08:00:00") from None
+        raise DateError(msg("mapping.date_iso", value=repr(text))) from None
 
 
 def _is_empty_mplus(value: Any) -> bool:
@@ -77,7 +79,7 @@ def parser(fmt: str) -> Callable[[Any], datetime | None]:
         if fmt == "mplus" or (fmt == "auto" and not isinstance(value, str)):
             return None if _is_empty_mplus(value) else _from_mplus(value)
         if not isinstance(value, str):
-            raise DateError(f"{value!r} is not a date text")
+            raise DateError(msg("mapping.date_text", value=repr(value)))
         if fmt == "foxpro" or (fmt == "auto" and value.lstrip().startswith("{")):
             return _from_foxpro(value)
         if fmt in ("accountview", "iso", "auto"):
@@ -85,7 +87,7 @@ def parser(fmt: str) -> Callable[[Any], datetime | None]:
         try:
             return datetime.strptime(value.strip(), fmt)
         except ValueError:
-            raise DateError(f"{value!r} does not match the date format {fmt!r}") from None
+            raise DateError(msg("mapping.date_format", value=repr(value), format=fmt)) from None
 
     return parse
 

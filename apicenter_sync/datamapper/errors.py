@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import Text, msg
+
 __all__ = ["FieldError", "MappingDefinitionError", "MappingError"]
 
 
@@ -21,16 +23,20 @@ class MappingDefinitionError(ValueError):
 class FieldError:
     """One field of one record that could not be mapped."""
 
-    line: str  # "line 3 (PRICE -> price_excl)", with "[item 2]" inside a list
+    line: Text  # "line 3 (PRICE -> price_excl)", with "[item 2]" inside a list
     source: str | None
     target: str
     value: Any
-    message: str
+    message: Text
     transform: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.transform}: " if self.transform else ""
-        return f"{self.line}: {where}{self.message}"
+        return str(self.text())
+
+    def text(self) -> Text:
+        """The error for a person, in any language (the line, the transform, why)."""
+        where = msg("mapping.in_transform", transform=self.transform, message=self.message) if self.transform else None
+        return msg("core.error_at", where=self.line, message=where or self.message)
 
 
 class MappingError(ValueError):
@@ -39,3 +45,7 @@ class MappingError(ValueError):
     def __init__(self, errors: list[FieldError]):
         self.errors = errors
         super().__init__("; ".join(map(str, errors)))
+
+    def text(self) -> Text:
+        """Every failing field, in any language."""
+        return msg("mapping.errors", errors=[e.text() for e in self.errors])

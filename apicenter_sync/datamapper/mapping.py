@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import models
+from ..i18n import Msg, Text, msg
 from ..profile import ApiProfile
 from .errors import FieldError, MappingDefinitionError, MappingError
 from .paths import Context, PathError, SourcePath, read
@@ -89,8 +90,14 @@ class FlowMapping(BaseModel):
     lines: list[dict[str, Any] | FieldMapping] = Field(default_factory=list)
 
 
-def _label(position: int, source: Any, target: Any) -> str:
-    return f"line {position} ({source or '-'} -> {target or '?'})"
+def _label(position: int, source: Any, target: Any) -> Text:
+    return msg("mapping.line", n=position, source=str(source or "-"), target=str(target or "?"))
+
+
+def _reason(exc: Exception) -> Text:
+    """Why a transform failed: its message (a catalogue message where the transform gives one), else its text."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, Msg) else (str(exc) or repr(exc))
 
 
 class _Step:
@@ -117,15 +124,15 @@ class _Step:
             for name, fn in self.fns:  # noqa: B007 -- name is reported when fn raises
                 value = fn(value, ctx)
         except Exception as exc:  # a transform bug must still name the field, not kill the batch
-            label = self.label if item is None else f"{self.label} [item {item}]"
-            errors.append(FieldError(label, self.source, self.target, value, str(exc) or repr(exc), name))
+            label = self.label if item is None else msg("mapping.item", line=self.label, item=item)
+            errors.append(FieldError(label, self.source, self.target, value, _reason(exc), name))
             return
         if value is None or (type(value) is str and not value.strip()):
             if self.default is not None:
                 value = self.default
             elif self.required:
-                label = self.label if item is None else f"{self.label} [item {item}]"
-                errors.append(FieldError(label, self.source, self.target, value, "required value is empty"))
+                label = self.label if item is None else msg("mapping.item", line=self.label, item=item)
+                errors.append(FieldError(label, self.source, self.target, value, msg("mapping.required_empty")))
                 return
             else:
                 return  # empty values are left out; the model's defaults apply
@@ -228,7 +235,7 @@ class Mapper:
         if step is None:
             label = f"target {target!r}"
         else:
-            label = step.label if item is None else f"{step.label} [item {item}]"
+            label = step.label if item is None else msg("mapping.item", line=step.label, item=item)
         value = err.get("input")
         return FieldError(label, step.source if step else None, target, value, f"{err.get('msg')} (value {value!r})")
 

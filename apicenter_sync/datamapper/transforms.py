@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import units
+from ..i18n import msg, table_ref
 from . import addresses, dates
 from .paths import Context, PathError
 
@@ -162,7 +163,7 @@ def _text(value: Any) -> str:
         return value
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
-    raise TransformError(f"{value!r} is not a text")
+    raise TransformError(msg("mapping.not_text", value=repr(value)))
 
 
 def _empty(value: Any) -> bool:
@@ -278,7 +279,7 @@ def _str(p, bctx):
             return "true" if value else "false"
         if isinstance(value, int | Decimal | float):
             return str(value)
-        raise TransformError(f"{value!r} cannot be turned into text")
+        raise TransformError(msg("mapping.no_text", value=repr(value)))
 
     return run
 
@@ -323,7 +324,7 @@ def _nl_postcode(p, bctx):
         if formatted is not None and (addresses.is_valid_nl_postcode(formatted) or not strict):
             return formatted
         if strict:
-            raise TransformError(f"{value!r} is not a valid Dutch postcode (expected 1234 AB)")
+            raise TransformError(msg("mapping.postcode", value=repr(value)))
         return text.strip()
 
     return run
@@ -411,7 +412,7 @@ def _bool(p, bctx):
         if isinstance(value, int | Decimal):
             if value in (0, 1):
                 return bool(value)
-            raise TransformError(f"{value!r} is not a yes/no value")
+            raise TransformError(msg("mapping.not_yes_no", value=repr(value)))
         text = _text(value).strip().lower()
         if not text:
             return None
@@ -419,7 +420,7 @@ def _bool(p, bctx):
             return True
         if text in falses:
             return False
-        raise TransformError(f"{value!r} is not a yes/no value")
+        raise TransformError(msg("mapping.not_yes_no", value=repr(value)))
 
     return run
 
@@ -486,7 +487,7 @@ def _map_table(p, bctx):
     fallback, required, passthrough, fold = p["default"], p["required"], p["passthrough"], p["ignore_case"]
     if inline is not None and fold:
         inline = {k.lower(): v for k, v in inline.items()}
-    label = f"mapping table {table_name!r}" if table_name else "the inline table"
+    label = msg("mapping.the_table", table=table_ref(table_name)) if table_name else msg("mapping.inline_table")
 
     def run(value: Any, ctx: Context) -> Any:
         if value is None:
@@ -496,7 +497,7 @@ def _map_table(p, bctx):
         else:
             table = ctx.tables.get(table_name)
             if table is None:
-                raise TransformError(f"mapping table {table_name!r} does not exist")
+                raise TransformError(msg("mapping.table_missing", table=table_ref(table_name)))
             if fold:
                 table = {str(k).lower(): v for k, v in table.items()}
         key = _table_key(value)
@@ -508,7 +509,7 @@ def _map_table(p, bctx):
         if passthrough:
             return value
         if required:
-            raise TransformError(f"{value!r} is not in {label}")
+            raise TransformError(msg("mapping.not_in_table", value=repr(value), table=label))
         return None
 
     return run

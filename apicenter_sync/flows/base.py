@@ -24,7 +24,7 @@ from typing import Any
 
 from ..datamapper import Mapper, MappingError, compile_mapping, load_default_mapping
 from ..errors import AuthError, ConfigError, RecordError, SyncError
-from ..i18n import Text, bounded
+from ..i18n import Text, bounded, msg, render, setting_ref
 from ..profile import ApiProfile
 from ..store import Binding, LogLine, Store, payload_hash
 from ..store.interfaces import Action, BindingConflict, Direction
@@ -177,7 +177,7 @@ class Flow:
         except SyncError:
             raise
         except Exception as exc:  # a stored definition that no longer compiles
-            raise ConfigError(f"the datamapper of flow '{flow}' is invalid: {exc}") from exc
+            raise ConfigError(msg("flows.datamapper_invalid", flow=flow, error=str(exc))) from exc
         if flow == self.name:
             self._mapper = mapper
         else:
@@ -237,10 +237,10 @@ class Flow:
         if isinstance(exc, SyncError):
             message, retry = exc.text(), exc.transient or getattr(exc, "retry", False)
         elif isinstance(exc, MappingError):  # bad data, expected: the message names every field, no traceback
-            message, retry = f"{type(exc).__name__}: {exc}", False
+            message, retry = msg("flows.cannot_map", detail=exc.text()), False
             _log.warning("%s %s cannot be mapped: %.500s", self.name, source_id, exc)
         else:
-            message, retry = f"{type(exc).__name__}: {exc}", False
+            message, retry = msg("flows.unexpected_error", error=f"{type(exc).__name__}: {exc}"), False
             # exc_info from the exception itself: failure() is also called outside its except block.
             _log.error("unexpected error on %s %s", self.name, source_id, exc_info=exc)
         message = bounded(message, MAX_ERROR_TEXT)  # messages quote values: a huge value must not make a huge line
@@ -264,11 +264,11 @@ class Flow:
                 busy = self._needed_running()
                 if busy is None:
                     return self._run()
-                message = f"{self.name} waits for {busy}: a run of {busy} is in progress in another process"
+                message = msg("flows.waits_for", flow=self.name, busy=busy)
                 _log.warning("flow %s", message)
                 return RunResult(self.name, None, mode, error=message, transient=True, locked_out=True)
         _log.warning("flow %s: another run is in progress; this one does nothing", self.name)
-        return RunResult(self.name, None, mode, error=f"another run of {self.name} is in progress",
+        return RunResult(self.name, None, mode, error=msg("flows.already_running", flow=self.name),
                          transient=True, locked_out=True)  # fmt: skip
 
     def _needed_running(self) -> str | None:
@@ -325,12 +325,12 @@ class Flow:
                 if self.options.progress:
                     self.options.progress(self.name, done, None)
         except (SyncError, OSError) as exc:
-            result.error = exc.text() if isinstance(exc, SyncError) else str(exc)
+            result.error = exc.text() if isinstance(exc, SyncError) else msg("flows.system_error", error=str(exc))
             result.transient = isinstance(exc, OSError) or bool(getattr(exc, "transient", False))
             result.system, result.auth = getattr(exc, "system", ""), isinstance(exc, AuthError)
             _log.warning("flow %s stopped: %s", self.name, exc)
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never swallowed silently
-            result.error = f"{type(exc).__name__}: {exc}"
+            result.error = msg("flows.unexpected_error", error=f"{type(exc).__name__}: {exc}")
             _log.exception("flow %s crashed", self.name)
         if self._refused:
             result.counts["refused"] += self._refused
@@ -370,7 +370,7 @@ class Flow:
                 if gone and not self.dry_run:
                     # Deleted at the source since it failed: close the failure instead of retrying it forever.
                     lines = [
-                        LogLine(self.name, entity, self.direction, sid, "skipped", error="no longer in the source")
+                        LogLine(self.name, entity, self.direction, sid, "skipped", error=msg("flows.gone_at_source"))
                         for sid in sorted(gone)
                     ]
                     self.store.log.add_lines(self.run_id, lines)
@@ -388,8 +388,9 @@ class Flow:
         if expired and not self.dry_run:
             refused = [
                 LogLine(self.name, ln.entity, self.direction, ln.source_id, "failed",
-                        error=f"refused after waiting {days} days (setting wait_days) for {ln.wait}: {ln.error or ''}"
-                        [:MAX_ERROR_TEXT], source_payload=ln.source_payload)  # fmt: skip
+                        error=bounded(msg("flows.refused_after_waiting", days=days, setting=setting_ref("wait_days"),
+                                          waits_for=msg(f"flows.wait.{ln.wait}"), error=ln.error or ""),
+                                      MAX_ERROR_TEXT), source_payload=ln.source_payload)  # fmt: skip
                 for ln in expired
             ]
             self.store.log.add_lines(self.run_id, refused)
@@ -441,10 +442,9 @@ class Flow:
                     self.store.bindings.upsert_many(out.bindings)
             except BindingConflict as exc:
                 _log.error("flow %s: %s %s not bound: %s", self.name, out.entity, out.source_id, exc)
-                done = f"{out.action} {out.target_id or ''}".strip()
+                done = msg(f"flows.done.{out.action}", target=out.target_id or "")
                 out.action, out.retry, out.wait = "failed", False, None
-                out.error = (f"{done}, but its link could not be recorded: {exc}; it is not retried, so that nothing "
-                             "is written twice: a person must look")  # fmt: skip
+                out.error = msg("flows.link_not_recorded", done=done, error=str(exc))
 
     def _add_lines(self, result: RunResult, outcomes: list[Outcome]) -> None:
         now = self.now()
@@ -480,11 +480,21 @@ class Flow:
             self.store.log.add_lines(result.run_id, lines)
 
 
+COUNT_ORDER = ("created", "updated", "failed", "waiting", "refused", "skipped", "unchanged", "dry_run", "budget_spent")
+
+
+def counts_text(counts: dict[str, int], lang: str | None = None) -> str:
+    """A run's counts in words, in ``lang``: "created 1, failed 1, waiting 1" (catalogue runs.count.<name>)."""
+    order = {name: i for i, name in enumerate(COUNT_ORDER)}
+    shown = sorted((k for k, v in counts.items() if v), key=lambda k: (order.get(k, len(order)), k))
+    return ", ".join(render(msg("runs.count", what=msg(f"runs.count.{k}"), n=counts[k]), lang) for k in shown)
+
+
 def synced(entity: str, source_id: str, target_id: str, digest: str) -> Binding:
     return Binding(entity=entity, source_id=source_id, target_id=str(target_id), payload_hash=digest, state="synced")
 
 
-def record_error(message: str, *, retry: bool = False, source_id: str = "", wait: str | None = None) -> RecordError:
+def record_error(message: Text, *, retry: bool = False, source_id: str = "", wait: str | None = None) -> RecordError:
     """A per-record error; ``retry`` marks causes that may go away by themselves (retried automatically); ``wait``
     ("articles", "mapping") marks a record that waits for master data a person adds (retried for as long as the
     setting wait_days says, with backoff)."""

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..errors import TransientError
+from ..i18n import msg, table_ref
 from ..models import Address, Customer
 from .av_source import changed_batches, rows_by_keys
 from .base import Flow, Outcome, record_error, synced
@@ -90,7 +91,8 @@ class CustomersFlow(Flow):
             return Outcome(action="unchanged", target_id=binding.target_id, **base)
         target = binding.target_id if binding and binding.target_id else self.find_existing(sid, customer.email)
         if self.dry_run:
-            return Outcome(action="dry_run", target_id=target, message="update" if target else "create", **base)
+            note = msg("flows.would_update") if target else msg("flows.would_create")
+            return Outcome(action="dry_run", target_id=target, message=note, **base)
         if target:
             reply = self.mplus.update_relation({"relationNumber": int(target), **payload})
             return Outcome(action="updated", target_id=str(target), reply=reply,
@@ -153,13 +155,13 @@ class CustomersFlow(Flow):
             rel["companyName"] = rel["contact"] = ""  # a relation that was a company becomes a person
         debtor = self.names.debtor
         if not rel.get("name"):
-            raise record_error(f"debtor {sid} has no name ({debtor['name']} is empty)", source_id=sid)
+            raise record_error(msg("customers.no_name", debtor=sid, field=debtor["name"]), source_id=sid)
         if c.email and not _valid_email(c.email):
             # Matching is by e-mail (SPEC §1.2): a malformed address would create a relation nobody finds again.
             # The address itself is not repeated: the error outlives the payloads (docs/privacy.md); the debtor
             # number finds it in AccountView.
-            raise record_error(f"debtor {sid}: the e-mail address ({debtor['email']}) is not valid: "
-                               f"{_why_invalid(c.email)}", source_id=sid)  # fmt: skip
+            raise record_error(msg("customers.email_invalid", debtor=sid, field=debtor["email"],
+                                   why=_why_invalid(c.email)), source_id=sid)  # fmt: skip
         _put(rel, "email", c.email)
         _put(rel, "telephone", c.phone)
         _put(rel, "mobile", c.mobile)
@@ -179,8 +181,8 @@ class CustomersFlow(Flow):
             group = self.tables.get(PRICE_GROUP_BY_CUSTOMER_GROUP, {}).get(c.price_group)
             if group is None:
                 raise record_error(
-                    f"price list '{c.price_group}' of debtor {sid} has no Mplus price group "
-                    f"(mapping table {PRICE_GROUP_BY_CUSTOMER_GROUP})",
+                    msg("customers.price_list_unmapped", price_list=c.price_group, debtor=sid,
+                        table=table_ref(PRICE_GROUP_BY_CUSTOMER_GROUP)),
                     retry=True,  # retried automatically: it succeeds once the mapping is added
                     source_id=sid,
                 )
@@ -229,16 +231,16 @@ def _whole(value, sid: str, table: str, key: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise record_error(f"{table}['{key}'] = {str(value)[:40]!r} is not a whole number (debtor {sid})",
-                           wait="mapping", source_id=sid) from None  # fmt: skip
+        raise record_error(msg("customers.row_not_whole", table=table_ref(table), key=key, value=repr(str(value)[:40]),
+                               debtor=sid), wait="mapping", source_id=sid) from None  # fmt: skip
 
 
 def _decimal(value, sid: str, table: str, key: str) -> Decimal:
     try:
         return Decimal(str(value).strip().replace(",", "."))
     except ArithmeticError:
-        raise record_error(f"{table}['{key}'] = {str(value)[:40]!r} is not a number (debtor {sid})",
-                           wait="mapping", source_id=sid) from None  # fmt: skip
+        raise record_error(msg("customers.row_not_number", table=table_ref(table), key=key, value=repr(str(value)[:40]),
+                               debtor=sid), wait="mapping", source_id=sid) from None  # fmt: skip
 
 
 def _put(target: dict, key: str, value) -> None:
@@ -267,16 +269,16 @@ def _valid_email(email: str) -> bool:
     )
 
 
-def _why_invalid(email: str) -> str:
+def _why_invalid(email: str):
     """What is wrong with an address, without repeating it."""
     local, at, domain = email.partition("@")
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in email):
-        return "it contains a blank or a control character"
+        return msg("customers.email_blank")
     if not at or not local:
-        return "it has no @ with a name before it"
+        return msg("customers.email_no_at")
     if "@" in domain:
-        return "it has more than one @"
-    return "its domain after the @ has no dot"
+        return msg("customers.email_two_at")
+    return msg("customers.email_no_dot")
 
 
 def _email_key(email: str | None) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..i18n import Text, msg
 from ..models import Order, OrderLine
 from .base import record_error
 
@@ -66,12 +67,12 @@ class PricedLine:
     is_rounding: bool = False  # the cash-rounding line
 
 
-def line_value(line: OrderLine, prices_include_vat: bool, label: str) -> tuple[Decimal, str]:
+def line_value(line: OrderLine, prices_include_vat: bool, label: Text) -> tuple[Decimal, str]:
     """(the line's value incl. VAT, the rule that gave it)."""
-    where = f"{label}: line {line.sku or line.description or '-'}"
+    where = msg("orders.amounts.line_of", label=label, line=line.sku or line.description or "-")
     if line.discount_type and line.discount_type not in DISCOUNT_TYPES:
-        raise record_error(f"{where} has discountType {line.discount_type!r}, which this version does not know "
-                           "(a newer MplusKASSA API?); not sent", source_id=label)  # fmt: skip
+        raise record_error(msg("orders.amounts.discount_type", line=where, type=line.discount_type),
+                           source_id=label)  # fmt: skip
     if line.total_incl is not None:
         return line.total_incl, "the till's line total"
     pct = line.vat_pct
@@ -81,7 +82,7 @@ def line_value(line: OrderLine, prices_include_vat: bool, label: str) -> tuple[D
     if prices_include_vat:
         price = line.unit_price_incl
         if price is None:
-            raise record_error(f"{where} has no price", source_id=label)
+            raise record_error(msg("orders.amounts.no_price", line=where), source_id=label)
         gross = money(qty * price)
         if line.discount_amount is not None:
             return gross - line.discount_amount, "quantity × price − discount amount"
@@ -91,7 +92,7 @@ def line_value(line: OrderLine, prices_include_vat: bool, label: str) -> tuple[D
     # VAT-exclusive sale: the line is priced excl. VAT and its VAT is added per line.
     price = line.unit_price_excl if line.unit_price_excl is not None else line.unit_price_incl
     if price is None or pct is None:
-        raise record_error(f"{where} has no price or VAT rate", source_id=label)
+        raise record_error(msg("orders.amounts.no_price_or_vat", line=where), source_id=label)
     net = money(qty * price)
     discount = line.discount_amount_excl if line.discount_amount_excl is not None else line.discount_amount
     if discount is not None:
@@ -103,29 +104,22 @@ def line_value(line: OrderLine, prices_include_vat: bool, label: str) -> tuple[D
     return money(net * (1 + pct / 100)), rule
 
 
-def reconcile(order: Order, lines: list[PricedLine], label: str) -> Decimal:
+def reconcile(order: Order, lines: list[PricedLine], label: Text) -> Decimal:
     """The sale's total; a record error when the lines do not add up to it to the cent (``label``: "order X")."""
     total = sum((pl.total for pl in lines), ZERO)
     if order.total_incl is None:
         return total  # the source gave no total to compare with (a custom mapping): the lines are the total
     if total != order.total_incl:
-        raise record_error(
-            f"{label}: the lines add up to {total} but the {label.split()[0]} total is {order.total_incl} "
-            f"(difference {order.total_incl - total}); not sent — check the line prices, discounts and the "
-            "datamapper",
-            source_id=label,
-        )
+        raise record_error(msg("orders.amounts.not_reconciled", label=label, lines=total, total=order.total_incl,
+                               difference=order.total_incl - total), source_id=label)  # fmt: skip
     return total
 
 
-def sales_order_prices(quantity: Decimal, total: Decimal, label: str, sku: str) -> list[tuple[Decimal, Decimal]]:
+def sales_order_prices(quantity: Decimal, total: Decimal, label: Text, sku: str) -> list[tuple[Decimal, Decimal]]:
     """(quantity, unit price) pairs whose ``round(qty × price, 2)`` add up to ``total`` exactly."""
     if quantity == 0:
         if total != 0:
-            raise record_error(
-                f"{label}: line {sku} has quantity 0 but amount {total}; a sales-order line cannot carry it",
-                source_id=label,
-            )
+            raise record_error(msg("orders.amounts.zero_quantity", label=label, sku=sku, total=total), source_id=label)
         return [(quantity, ZERO)]
     price = (total / quantity).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
     if money(quantity * price) == total:

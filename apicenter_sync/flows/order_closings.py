@@ -47,6 +47,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ..errors import RecordError, SyncError, TransientError
+from ..i18n import Text, msg, setting_ref, table_ref
 from ..store import Binding
 from .base import Batch, Outcome, record_error, synced
 from .order_amounts import ZERO, money
@@ -154,8 +155,7 @@ class Closings:
         yield Batch([listed.get(ref) or {"cashCountId": ref} for ref in pending], stream=CLOSING)
         left = [b.source_id for b in flow.store.bindings.iter(CLOSING, state="pending")]
         if left and not flow.dry_run:
-            raise TransientError(f"closing(s) {', '.join(left[:10])} may be booked in AccountView but could not be "
-                                 "looked up; no receipt is booked before they are settled (next run)")  # fmt: skip
+            raise TransientError(msg("orders.closing.unsettled", closings=left[:10]))
 
     # --- booking ----------------------------------------------------------------------------------------------
     def process_batch(self, records: list[dict]) -> list[Outcome]:
@@ -177,9 +177,8 @@ class Closings:
             elif not flow.per_closing:
                 outcomes.append(self.left_to_receipts(record, ref))
             elif ref in self.unlisted:
-                outcomes.append(flow.failure(record, record_error(
-                    f"closing {ref} is not in AccountView and MplusKASSA no longer lists it (getCashCountList); "
-                    "it was not booked: book its receipts by hand or retry it", source_id=ref)))  # fmt: skip
+                outcomes.append(flow.failure(record, record_error(msg("orders.closing.unlisted", ref=ref),
+                                                                  source_id=ref)))  # fmt: skip
             else:
                 outcomes.append(flow.guarded(record, lambda rec, ref=ref: self.book(rec, ref, bindings.get(ref))))
         return outcomes
@@ -187,10 +186,10 @@ class Closings:
     def left_to_receipts(self, record: dict, ref: str) -> Outcome:
         """receipt_booking = each (or receipts not read): a closing is not booked, its receipts are booked one by
         one. Closes the closing's open failure, if it had one."""
-        why = ("receipts are booked one by one (receipt_booking = each)" if "receipt" in self.flow.kinds
-               else "receipts are not read (source_document_type)")  # fmt: skip
+        why = (msg("orders.closing.each", setting=setting_ref("receipt_booking")) if "receipt" in self.flow.kinds
+               else msg("orders.closing.receipts_not_read", setting=setting_ref("source_document_type")))  # fmt: skip
         return Outcome(entity=CLOSING, source_id=ref, action="skipped", source_payload=record,
-                       message=f"closing {closing_name(record)} is not in AccountView and is not booked: {why}")  # fmt: skip
+                       message=msg("orders.closing.not_booked", name=closing_name(record), why=why))  # fmt: skip
 
     def found(self, record: dict, ref: str, row: dict, binding) -> Outcome:
         """The closing's page is in AccountView already (an earlier attempt whose reply was lost, or a full run):
@@ -205,17 +204,17 @@ class Closings:
 
     def book(self, record: dict, ref: str, binding) -> Outcome:
         flow = self.flow
-        label = f"closing {closing_name(record)}"
+        label = msg("orders.label.closing", ref=closing_name(record))
         base = {"entity": CLOSING, "source_id": ref, "source_payload": record}
         if settled(binding) and not flow.options.full:
-            done = f"already booked: {self.doc.code} {binding.target_id}" if binding.target_id else "nothing to book"
+            done = (msg("orders.closing.already_booked", object=self.doc.code, target=binding.target_id)
+                    if binding.target_id else msg("orders.closing.nothing_to_book"))  # fmt: skip
             return Outcome(action="skipped", target_id=binding.target_id, message=done, **base)
         if not record.get("isFinalized", True):
-            raise record_error(f"{label} is not finalized yet; it is booked once the till finalizes it",
-                               retry=True, source_id=ref)  # fmt: skip
+            raise record_error(msg("orders.closing.not_finalized", label=label), retry=True, source_id=ref)
         receipts = flow.mplus.receipts_by_cash_count(ref)
         if receipts is None:
-            raise record_error(f"{label}: MplusKASSA does not find this closing (getReceiptsByCashCount)", source_id=ref)
+            raise record_error(msg("orders.closing.not_found", label=label), source_id=ref)
         steps: list[str] = []
         revenue: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
         paid: dict[str, Decimal] = defaultdict(lambda: ZERO)  # booked, per payment method
@@ -243,8 +242,8 @@ class Closings:
                 raise _within(label, exc) from None
             payments = sum((p.amount for p in sale.order.payments), ZERO)
             if payments != sale.total:
-                raise record_error(f"{label}: {sale.label} is paid {payments} of {sale.total}; a closing books paid "
-                                   "receipts only", source_id=ref)  # fmt: skip
+                raise record_error(msg("orders.closing.not_paid", label=label, sale=sale.label, paid=payments,
+                                       total=sale.total), source_id=ref)  # fmt: skip
             for account, vat, amount in lines:
                 revenue[(account, vat)] += amount
             for p in sale.order.payments:
@@ -253,28 +252,28 @@ class Closings:
             _step(steps, f"{sale.label} ({receipt.get('transactionString') or ''}): {sale.total}")
         self._reconcile(record, label, paid, left_out, ref)
         if not booked_ids:
-            return Outcome(action="skipped", message=f"{label}: no sales to book ({len(receipts)} receipts, all left "
-                                                     "out)", reply={"steps": steps},
+            return Outcome(action="skipped", message=msg("orders.closing.no_sales", label=label, receipts=len(receipts)),
+                           reply={"steps": steps},
                            bindings=[*alone, nothing_to_book(ref)], **base)  # fmt: skip
         header, rows = self._page(record, ref, label, revenue, paid)
         if document_total(self.doc, "booking", rows) != ZERO:  # the encoding must never unbalance the page
-            raise record_error(f"{label}: the page would not balance; not sent", source_id=ref)
+            raise record_error(msg("orders.closing.unbalanced", label=label), source_id=ref)
         payload = {"business_object": self.doc.code, self.doc.table.upper(): [header],
                    self.doc.detail_table.upper(): rows}  # fmt: skip
         base["target_payload"] = payload
         total = sum(paid.values(), ZERO)
-        summary = f"{len(booked_ids)} receipts, {total} in {len(paid)} payment method(s)"
+        summary = msg("orders.closing.summary", receipts=len(booked_ids), total=total, methods=len(paid))
         if flow.dry_run:
-            return Outcome(action="dry_run", message=f"would book {label}: {summary}", reply={"steps": steps}, **base)
+            return Outcome(action="dry_run", message=msg("orders.closing.would_book", label=label, summary=summary),
+                           reply={"steps": steps}, **base)  # fmt: skip
         digest = flow.hash(payload)
         flow.store.bindings.mark_pending(CLOSING, ref, payload_hash=digest)
         try:
             reply = flow.av.create(self.doc.code, self.doc.table, header, detail_table=self.doc.detail_table,
                                    detail_rows=rows)  # fmt: skip
         except TransientError as exc:
-            raise record_error(f"{label}: POST {self.doc.code} failed ({exc}); it may have reached AccountView, so "
-                               f"the next attempt looks it up by {self.doc['reference']} first", retry=True,
-                               source_id=ref) from None  # fmt: skip
+            raise record_error(msg("orders.post_failed", label=label, object=self.doc.code, error=exc.text(),
+                                   field=self.doc["reference"]), retry=True, source_id=ref) from None  # fmt: skip
         except SyncError as exc:
             flow.store.bindings.mark_failed(CLOSING, ref, str(exc))
             raise
@@ -285,7 +284,8 @@ class Closings:
             flow.store.bindings.upsert_many([synced(CLOSING, ref, target, digest)]
                                             + [synced("receipt", rid, f"{target}:{rid}", "") for rid in booked_ids])  # fmt: skip
         steps.append(f"created {self.doc.code} {stored.get(self.doc['invoice_number']) or target}")
-        return Outcome(action="created", target_id=target, message=f"{label} booked: {summary}",
+        return Outcome(action="created", target_id=target, message=msg("orders.closing.booked", label=label,
+                                                                       summary=summary),
                        reply={"steps": steps, "stored": stored}, bindings=alone, **base)  # fmt: skip
 
     def _booked_alone(self, receipts: list[dict], bound: dict[str, Binding]) -> list[Binding]:
@@ -313,7 +313,7 @@ class Closings:
             return f"already on page {page}" if on_page else f"already booked on its own: {bound.target_id}"
         return None
 
-    def _reconcile(self, record: dict, label: str, paid: dict, left_out: dict, ref: str) -> None:
+    def _reconcile(self, record: dict, label: Text, paid: dict, left_out: dict, ref: str) -> None:
         """Per payment method, the closing's added amount = its receipts' payments (booked + left out)."""
         lines = (record.get("cashCountLineList") or {}).get("cashCountLine") or []
         added = {str(line.get("paymentMethod") or ""): _cents(line.get("addedAmount")) for line in lines}
@@ -321,20 +321,19 @@ class Closings:
         for method in sorted(set(added) | set(paid) | set(left_out)):
             receipts = paid.get(method, ZERO) + left_out.get(method, ZERO)
             if added.get(method, ZERO) != receipts:
-                problems.append(f"{method or '(no method)'}: the closing added {added.get(method, ZERO)}, its "
-                                f"receipts paid {receipts} (booked {paid.get(method, ZERO)}, left out "
-                                f"{left_out.get(method, ZERO)})")  # fmt: skip
+                problems.append(msg("orders.closing.method_differs", method=method or "-", added=added.get(method, ZERO),
+                                    receipts=receipts, booked=paid.get(method, ZERO), left_out=left_out.get(method, ZERO)))
         if problems:
-            raise record_error(f"{label} does not reconcile with its receipts: {'; '.join(problems)}; not booked",
+            raise record_error(msg("orders.closing.not_reconciled", label=label, problems=problems),
                                source_id=ref)  # fmt: skip
 
-    def _page(self, record: dict, ref: str, label: str, revenue: dict, paid: dict) -> tuple[dict, list[dict]]:
+    def _page(self, record: dict, ref: str, label: Text, revenue: dict, paid: dict) -> tuple[dict, list[dict]]:
         flow, bk = self.flow, self.doc
         accounts = flow.tables.get(PAYMENT_ACCOUNT, {})
         missing = sorted(m for m, amount in paid.items() if amount and not accounts.get(m))
         if missing:
-            raise record_error(f"{label}: payment method(s) {', '.join(missing)} have no ledger account in mapping "
-                               f"table {PAYMENT_ACCOUNT}", source_id=ref, wait="mapping")  # fmt: skip
+            raise record_error(msg("orders.closing.methods_unmapped", label=label, methods=missing,
+                                   table=table_ref(PAYMENT_ACCOUNT)), source_id=ref, wait="mapping")  # fmt: skip
         described = bk.line_fields["description"].length or 40
         header = {
             bk["journal"]: str(flow.settings.get("closing_journal") or "MEM"),
@@ -360,9 +359,9 @@ class Closings:
         return header, rows
 
 
-def _within(label: str, exc: RecordError) -> RecordError:
+def _within(label: Text, exc: RecordError) -> RecordError:
     """A receipt's error as the closing's: the closing is booked whole or not at all."""
-    err = record_error(f"{label}: {exc.message}", retry=bool(getattr(exc, "retry", False)), source_id=label,
+    err = record_error(msg("core.error_at", where=label, message=exc.message), retry=bool(getattr(exc, "retry", False)), source_id=label,
                        wait=getattr(exc, "wait", None))  # fmt: skip
     return err
 

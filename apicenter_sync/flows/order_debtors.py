@@ -21,6 +21,7 @@ import re
 from ..clients.accountview import Filter
 from ..clients.accountview_filters import rows_in
 from ..errors import SyncError, TransientError
+from ..i18n import msg, setting_ref
 from ..models import Customer
 from ..profile import ObjectSpec
 from .base import record_error
@@ -82,15 +83,12 @@ class Debtors:
             steps.append(f"debtor: default debtor {default} (default_debtor_mode = always)")
             return default
         if customer is None or not email_key(email):
-            why = "anonymous sale" if customer is None else "the customer has no e-mail address"
+            why = msg("orders.anonymous") if customer is None else msg("orders.no_email")
             if mode == "when_no_customer":
                 steps.append(f"debtor: default debtor {default} ({why})")
                 return default
-            raise record_error(
-                f"{label}: {why}, so no debtor can be found by e-mail and default_debtor_mode is 'never' "
-                "(set it to 'when_no_customer' with a default_debtor_number to book such orders)",
-                source_id=label,
-            )
+            raise record_error(msg("orders.no_debtor", label=label, why=why, mode=setting_ref("default_debtor_mode"),
+                                   number=setting_ref("default_debtor_number")), source_id=label)  # fmt: skip
         wanted = debtor_row(customer, self.debtor)
         row = self.find(email)
         if row is not None:
@@ -126,8 +124,7 @@ class Debtors:
         except TransientError as exc:
             self._rows.pop(key, None)  # maybe created: whoever needs this e-mail next looks it up again first
             raise record_error(
-                f"{label}: creating the debtor of its customer failed ({exc}); it may have been created, so the "
-                "next attempt looks it up by e-mail before creating it",
+                msg("orders.debtor_create_failed", label=label, error=exc.text()),
                 retry=True,
                 source_id=label,
             ) from None
@@ -137,7 +134,7 @@ class Debtors:
         row = (reply.get(self.debtor.table.upper()) or [{}])[0]
         number = str(row.get(self.key) or "").strip()
         if not number:
-            raise record_error(f"{label}: AccountView created a debtor but answered no {self.key}", source_id=label)
+            raise record_error(msg("orders.debtor_no_number", label=label, field=self.key), source_id=label)
         store.bindings.upsert(ENTITY, key, target_id=number, payload_hash=self.flow.hash(wanted))
         self._rows[key] = {**wanted, self.key: number}
         steps.append(f"debtor: created {kind} {number} for {key}")
@@ -182,7 +179,7 @@ def debtor_row(c: Customer, debtor: ObjectSpec) -> dict:
     values["vat_number"] = c.vat_number or ""
     values["search_code"] = re.sub(r"[^0-9A-Z]", "", name.upper()) or "MPLUS"
     if not name:
-        raise record_error(f"customer {c.source_id or '?'} has no name: a debtor needs {debtor['name']}")
+        raise record_error(msg("orders.customer_no_name", customer=c.source_id or "?", field=debtor["name"]))
     row = {}
     for logical, value in values.items():
         if value and value.strip():

@@ -21,6 +21,7 @@ import re
 from ..clients.accountview import Filter
 from ..clients.accountview_filters import rows_in
 from ..errors import TransientError
+from ..i18n import msg
 from ..models import Address, Order
 from .base import record_error
 
@@ -80,13 +81,12 @@ class DeliveryAddresses:
             reply = self.flow.av.create(self.spec.code, self.spec.table, wanted)
         except TransientError as exc:
             self._rows.pop(debtor, None)  # it may have been created: look again next time
-            raise record_error(f"{label}: creating the delivery address failed ({exc}); the next attempt looks "
-                               "for it before creating it", retry=True, source_id=label) from None  # fmt: skip
+            raise record_error(msg("orders.delivery_create_failed", label=label, error=exc.text()), retry=True,
+                               source_id=label) from None  # fmt: skip
         stored = (reply.get(self.spec.table.upper()) or [{}])[0]
         record_id = str(stored.get(self.spec.key_field) or "").strip()
         if not record_id:
-            raise record_error(f"{label}: AccountView created a delivery address but answered no "
-                               f"{self.spec.key_field}", source_id=label)  # fmt: skip
+            raise record_error(msg("orders.delivery_no_id", label=label, field=self.spec.key_field), source_id=label)
         self._rows.setdefault(debtor, []).append({**wanted, self.spec.key_field: record_id})
         steps.append(f"delivery address: created {record_id} for debtor {debtor}")
         return record_id

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..i18n import msg, profile_ref, setting_ref, table_ref
 from ..models import Order
 from ..profile import ApiProfile, ObjectSpec
 from .base import record_error
@@ -76,22 +77,19 @@ class DocumentBuilder:
             code = self._table(VAT_BY_MPLUS_CODE).get(till_code)
             if not code:
                 raise record_error(
-                    f"{label}: line {pl.sku or '-'} has MplusKASSA VAT code {till_code or '(none)'}, which is not "
-                    f"in mapping table {VAT_BY_MPLUS_CODE} (API profile mplus.vat_lookup = code)",
+                    msg("orders.vat_code_unmapped", label=label, sku=pl.sku or "-", code=till_code or "-",
+                        table=table_ref(VAT_BY_MPLUS_CODE), profile=profile_ref("mplus.vat_lookup")),
                     source_id=label, wait="mapping",
                 )  # fmt: skip
             return code
         pct = pl.vat_pct
         if pct is None:
-            raise record_error(f"{label}: a line has no VAT rate, so no VAT code can be chosen", source_id=label)
+            raise record_error(msg("orders.no_vat_rate", label=label), source_id=label)
         key = format(pct.normalize(), "f")
         code = self._table(VAT_BY_RATE).get(key) or self.vat_by_pct.get(pct.normalize())
         if not code:
-            raise record_error(
-                f"{label}: no AccountView VAT code for {key} % (mapping table {VAT_BY_RATE}, or a VAT code with "
-                "that percentage in AccountView)",
-                source_id=label, wait="mapping",
-            )  # fmt: skip
+            raise record_error(msg("orders.no_vat_code", label=label, rate=key, table=table_ref(VAT_BY_RATE)),
+                               source_id=label, wait="mapping")  # fmt: skip
         return code
 
     def payment_condition(self, order: Order, steps: list[str]) -> str | None:
@@ -177,8 +175,9 @@ class DocumentBuilder:
         if pl.is_rounding:
             account = str(self.settings.get("cash_rounding_account") or "").strip()
             if not account:
-                raise record_error(f"{label}: the cash rounding of {pl.total} needs a ledger account (setting "
-                                   "cash_rounding_account)", source_id=label, wait="mapping")  # fmt: skip
+                raise record_error(msg("orders.rounding_account", label=label, total=pl.total,
+                                       setting=setting_ref("cash_rounding_account")),
+                                   source_id=label, wait="mapping")  # fmt: skip
             return account
         tables = [REVENUE_BY_COUNTRY, REVENUE_BY_VAT]
         account = None
@@ -187,10 +186,10 @@ class DocumentBuilder:
             account = self._table(REVENUE_BY_TURNOVER_GROUP).get(str(pl.line.turnover_group or ""))
         account = account or self._table(REVENUE_BY_COUNTRY).get(country or "") or self._table(REVENUE_BY_VAT).get(vat)
         if not account:
-            group = f" / turnover group {pl.line.turnover_group or '?'}" if len(tables) == 3 else ""
+            group = msg("orders.turnover_group", group=pl.line.turnover_group or "?") if len(tables) == 3 else ""
             raise record_error(
-                f"{label}: no revenue account for country {country or '?'} / VAT code {vat}{group} "
-                f"(mapping tables {', '.join(tables)})",
+                msg("orders.no_revenue_account", label=label, country=country or "?", vat=vat, group=group,
+                    tables=[msg("orders.quoted", name=table_ref(t)) for t in tables]),
                 source_id=label, wait="mapping",
             )  # fmt: skip
         return account

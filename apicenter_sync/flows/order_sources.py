@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ..i18n import Text, msg, table_ref
+
 ORDER_STATUS = "order_status"  # Mplus state (any state field of the sale) -> send | skip
 COMPLETE = "ORDER-COMPLETE-STATE-COMPLETE"
 NOT_CANCELLED = ("", "ORDER-CANCEL-STATE-NOTHING")
@@ -68,7 +70,7 @@ def ids_of(record: dict, field: str) -> list[str]:
     return [str(i) for i in ids or () if str(i).strip()]
 
 
-def status_decision(kind: str, record: dict, table: dict[str, str]) -> tuple[bool, str]:
+def status_decision(kind: str, record: dict, table: dict[str, str]) -> tuple[bool, Text]:
     """(book it?, why): the first state of the record that ``table`` (order_status) names decides; else the
     default rule of its source."""
     source = SOURCES[kind]
@@ -76,24 +78,26 @@ def status_decision(kind: str, record: dict, table: dict[str, str]) -> tuple[boo
     for state in states:
         if state and state in table:
             verdict = table[state].strip().lower()
-            return verdict == "send", f"status {state}: {verdict} (mapping table {ORDER_STATUS})"
+            verdict_text = msg("orders.status.send") if verdict == "send" else msg("orders.status.skip")
+            return verdict == "send", msg("orders.status.by_table", state=state, verdict=verdict_text,
+                                          table=table_ref(ORDER_STATUS))  # fmt: skip
     if kind == "order":
         cancel, complete, _ = states
         if cancel not in NOT_CANCELLED:
-            return False, f"status {cancel}: cancelled orders are not sent (default rule)"
+            return False, msg("orders.status.cancelled", state=cancel)
         if complete != COMPLETE:
-            return False, f"status {complete or 'unknown'}: only completed orders are sent (default rule)"
-        return True, f"status {complete}: send (default rule)"
+            return False, msg("orders.status.not_complete", state=complete or "-")
+        return True, msg("orders.status.complete", state=complete)
     if kind == "receipt":
         receipt_type, state = states
         if receipt_type not in SALE_RECEIPTS:
-            return False, f"{receipt_type or 'no receipt type'}: not a sale (cash in/out moves money, not goods)"
+            return False, msg("orders.status.not_a_sale", type=receipt_type or "-")
         if state not in PAID_RECEIPTS:
-            return False, f"status {state or 'unknown'}: only paid receipts are sent (default rule)"
-        return True, f"{receipt_type}, {state}: send (default rule)"
+            return False, msg("orders.status.not_paid", state=state or "-")
+        return True, msg("orders.status.paid", type=receipt_type, state=state)
     if not record.get("finalized"):
-        return False, "the invoice is not finalized yet (default rule)"
-    return True, f"{states[0] or 'invoice'}, finalized: send (default rule)"
+        return False, msg("orders.status.not_finalized")
+    return True, msg("orders.status.finalized", state=states[0] or "-")
 
 
 # What the till sells with: the setup asks which sales to book, pre-selected from what the till holds lately.

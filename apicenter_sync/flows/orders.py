@@ -41,6 +41,7 @@ from ..clients.accountview_filters import key_filters
 from ..clients.mplus_reader import UNREADABLE
 from ..datamapper import MappingError
 from ..errors import AuthError, ConfigError, SyncError, TransientError
+from ..i18n import Text, msg, profile_ref, setting_ref, table_ref
 from ..models import ContactPerson, Order, OrderLine
 from ..profile import ObjectSpec
 from ..profile.defaults import ORDER_TYPE_ALIASES
@@ -86,16 +87,17 @@ class OrdersFlow(Flow):
     def prepare(self) -> None:
         problems = consistency_errors(self.settings)
         if problems:
-            raise ConfigError("; ".join(problems))
+            raise ConfigError(msg("orders.settings_inconsistent", problems=problems))
         chosen = self.settings.get("source_document_type") or ["order"]
         self.kinds = [kind for kind in SOURCES if kind in chosen]
         bad = {k: v for k, v in self.tables.get(ORDER_STATUS, {}).items() if v.strip().lower() not in ("send", "skip")}
         if bad:
-            raise ConfigError(f"mapping table {ORDER_STATUS} may only hold 'send' or 'skip', not {bad}")
+            raise ConfigError(msg("orders.status_values", table=table_ref(ORDER_STATUS), bad=str(bad)))
         order_type = str(self.settings.get("order_type", "sales_order"))
         self.order_type = ORDER_TYPE_ALIASES.get(order_type, order_type)
         if self.order_type not in ORDER_TYPES:
-            raise ConfigError(f"order_type {order_type!r} is not one of {', '.join(ORDER_TYPES)}")
+            raise ConfigError(msg("orders.order_type_unknown", setting=setting_ref("order_type"), value=order_type,
+                                  allowed=list(ORDER_TYPES)))  # fmt: skip
         self.doc = document(self.profile, self.order_type)
         self.post_object, self.read_object = self.doc.code, self.doc.reader
         self.header, self.detail, self.key = self.doc.table.upper(), self.doc.detail_table.upper(), self.doc.key_field
@@ -112,7 +114,8 @@ class OrdersFlow(Flow):
             found = self.av.get_one(debtor.code, debtor.table, [Filter.equal(debtor.key_field, number)],
                                     fields=[debtor.key_field])  # fmt: skip
             if found is None:
-                raise ConfigError(f"default_debtor_number {number} is not a debtor in AccountView ({debtor.code})")
+                raise ConfigError(msg("orders.default_debtor_missing", setting=setting_ref("default_debtor_number"),
+                                      number=number, object=debtor.code))  # fmt: skip
 
     @property
     def builder(self) -> DocumentBuilder:
@@ -202,17 +205,17 @@ class OrdersFlow(Flow):
         outcomes: dict[int, Outcome] = {}
         todo: list[int] = []
         for i, (record, ref, kind) in enumerate(zip(records, refs, kinds, strict=True)):
-            label = f"{kind} {ref or '?'}"
+            label = sale_label(kind, ref or "?")
             base = {"entity": kind, "source_id": ref or "?", "source_payload": record}
             if UNREADABLE in record:
                 # Retried: the next runs read it again by its id, until MplusKASSA sends it readable (or a person
                 # ignores it). The other sales of the page go on.
-                why = f"MplusKASSA sent {label} in a form that cannot be read ({record[UNREADABLE]})"
+                why = msg("orders.unreadable", label=label, error=str(record[UNREADABLE]))
                 outcomes[i] = Outcome(action="failed", error=why, retry=bool(ref), **base)
                 continue
             if not ref:
-                what = "neither extOrderId nor orderId" if kind == "order" else f"no {SOURCES[kind].id_field}"
-                outcomes[i] = Outcome(action="failed", error=f"{kind} has {what}", **base)
+                fields = "extOrderId, orderId" if kind == "order" else SOURCES[kind].id_field
+                outcomes[i] = Outcome(action="failed", error=msg("orders.no_id", label=label, fields=fields), **base)
                 continue
             send, why = self.status_decision(record)
             if send:
@@ -222,7 +225,7 @@ class OrdersFlow(Flow):
                 continue
             bound = bindings[kind].get(ref)
             if bound and bound.state == "synced" and bound.target_id and not self.options.full:
-                note = f"already booked: {bound.target_id} (binding of an earlier run)"
+                note = msg("orders.already_booked", target=bound.target_id)
                 outcomes[i] = Outcome(action="skipped", target_id=bound.target_id, message=note, **base)
                 continue
             todo.append(i)
@@ -248,22 +251,22 @@ class OrdersFlow(Flow):
         try:
             return fn(record)
         except NothingSold as exc:
-            return Outcome(kind_of(record), self.source_id(record), "skipped", source_payload=record, message=str(exc))
+            why = exc.args[0] if exc.args else str(exc)
+            return Outcome(kind_of(record), self.source_id(record), "skipped", source_payload=record, message=why)
         except AuthError:
             raise
         except Exception as exc:  # noqa: BLE001 - one sale fails, the batch goes on
             return self.failure(record, exc)
 
-    def status_decision(self, record: dict) -> tuple[bool, str]:
+    def status_decision(self, record: dict) -> tuple[bool, Text]:
         """Send or skip by the sale's states (:func:`.order_sources.status_decision`)."""
         return status_decision(kind_of(record), record, self.tables.get(ORDER_STATUS, {}))
 
-    def booked_elsewhere(self, record: dict, kind: str, why: str) -> tuple[bool, str]:
+    def booked_elsewhere(self, record: dict, kind: str, why: Text) -> tuple[bool, Text]:
         """A receipt or invoice made from an order is not booked when orders are read too: the order is the sale."""
         orders = ids_of(record, "extOrderIds") or ids_of(record, "orderIds")
         if kind != "order" and orders and "order" in self.kinds:
-            return False, (f"made from order {', '.join(orders)}, which the order stream books (source_document_type "
-                           "includes order): not booked twice")  # fmt: skip
+            return False, msg("orders.made_from_order", orders=orders, setting=setting_ref("source_document_type"))
         return True, why
 
     # --- batch lookups --------------------------------------------------------------------------------------
@@ -305,29 +308,29 @@ class OrdersFlow(Flow):
         base = {"entity": kind, "source_id": ref, "source_payload": record, "target_id": target,
                 "bindings": [synced(kind, ref, target, "")]}  # fmt: skip
         if binding is not None and binding.state == "pending":
-            note = (f"recovered: {doc.code} {target} was written by an earlier attempt whose reply was lost; "
-                    f"found by {doc['reference']} and bound, not created again")  # fmt: skip
+            note = msg("orders.recovered", object=doc.code, target=target, field=doc["reference"])
             return Outcome(action="created", message=note, **base)
-        return Outcome(action="skipped", message=f"already exists in AccountView: {doc.reader} {target} "
-                                                 f"with {doc['reference']} = {ref}", **base)  # fmt: skip
+        return Outcome(action="skipped", message=msg("orders.already_exists", object=doc.reader, target=target,
+                                                     field=doc["reference"], ref=ref), **base)  # fmt: skip
 
     def prepare_sale(self, record: dict, ref: str, document_type: str | None = None) -> Prepared:
         """The sale mapped by its source's datamapper, enriched, every line valued, reconciled to its total;
         ``document_type`` (default: the setting order_type) decides whether each line needs an article."""
         needs_articles = (document_type or self.order_type) == "sales_order"
         kind = kind_of(record)
-        label = f"{kind} {ref}"
+        label = sale_label(kind, ref)
         relation = self.relation(record)
         source = {**record, "relation": relation} if relation else record
         try:
             order: Order = self.mapper(SOURCES[kind].mapping).to_model(source, self.tables)
         except MappingError as exc:
-            raise record_error(f"{label} cannot be mapped: {exc}", source_id=ref) from None
+            raise record_error(msg("orders.cannot_map", label=label, detail=exc.text()), source_id=ref) from None
         steps = [self.status_decision(record)[1]]
         shop_currency = str(self.settings.get("currency") or "EUR").upper()
         if order.currency and order.currency.strip().upper() != shop_currency:
-            raise record_error(f"{label} is in {order.currency}, not in the shop's currency {shop_currency} "
-                               "(setting currency): foreign-currency sales are not booked", source_id=ref)  # fmt: skip
+            raise record_error(msg("orders.other_currency", label=label, currency=order.currency,
+                                   shop_currency=shop_currency, setting=setting_ref("currency")),
+                               source_id=ref)  # fmt: skip
         self.enrich(order, relation, steps)
         lines = self.price_lines(order, label, steps, needs_articles)
         total = reconcile(order, lines, label)
@@ -348,8 +351,8 @@ class OrdersFlow(Flow):
             return None
         sku = str(self.settings.get("cash_rounding_article") or "").strip()
         if needs_articles and not sku:
-            raise record_error(f"{label}: the payments round the total {total} to {paid}; the rounding of "
-                               f"{difference} needs an AccountView article (setting cash_rounding_article)",
+            raise record_error(msg("orders.rounding_article", label=label, total=total, paid=paid,
+                                   difference=difference, setting=setting_ref("cash_rounding_article")),
                                source_id=label, wait="mapping")  # fmt: skip
         line = OrderLine(description="Kasafronding", quantity=Decimal(1), unit_price_incl=difference,
                          unit_price_excl=difference, vat_pct=ZERO, total_incl=difference)  # fmt: skip
@@ -401,10 +404,11 @@ class OrdersFlow(Flow):
         priced = []
         for n, line in enumerate(lines, start=1):
             number = (line.sku or "").strip()
-            what = f"line {n} ({line.description or 'article ' + (number or '-')})"
+            what = (msg("orders.line", n=n, description=line.description) if line.description
+                    else msg("orders.line_article", n=n, number=number or "-"))  # fmt: skip
             if line.price_type in EXCHANGE_PRICE_TYPES:
-                raise record_error(f"{label}: {what} exchanges foreign currency ({line.price_type}); "
-                                   "foreign-currency sales are not booked", source_id=label)  # fmt: skip
+                raise record_error(msg("orders.line_exchange", label=label, line=what, price_type=line.price_type),
+                                   source_id=label)  # fmt: skip
             if line.line_kind in INFORMATIVE_LINE_KINDS:
                 steps.append(f"{what}: {line.line_kind} sells nothing, left out")
                 continue
@@ -414,8 +418,8 @@ class OrdersFlow(Flow):
                 sku = (shipping.get(number) or self.settings.get("shipping_article") or "").strip()
                 if not sku and needs_articles:
                     raise record_error(
-                        f"{label}: shipping line (Mplus article {number or '-'}) needs an AccountView article: "
-                        f"set the setting shipping_article or the mapping table {SHIPPING_ARTICLES}",
+                        msg("orders.shipping_article", label=label, number=number or "-",
+                            setting=setting_ref("shipping_article"), table=table_ref(SHIPPING_ARTICLES)),
                         source_id=label, wait="mapping",
                     )  # fmt: skip
             elif line.bpe_id or not number or number == "0" or number in others:
@@ -429,27 +433,28 @@ class OrdersFlow(Flow):
                 sku = self.sku_of(line, number, generated, label)
             priced.append(PricedLine(line, sku, value, line.vat_pct, is_shipping, rule))
         if not lines:
-            raise record_error(f"{label} has no lines", source_id=label)
+            raise record_error(msg("orders.no_lines", label=label), source_id=label)
         if not priced:
             if not order.total_incl:
-                raise NothingSold(f"{label}: nothing sold (only lines without an amount): nothing to book")
-            raise record_error(f"{label} has no lines that sell something, but a total of {order.total_incl}",
+                raise NothingSold(msg("orders.nothing_sold", label=label))
+            raise record_error(msg("orders.nothing_sold_but_total", label=label, total=order.total_incl),
                                source_id=label)  # fmt: skip
         return priced
 
-    def other_line_article(self, line: OrderLine, number: str, what: str, label: str, required: bool = True) -> str:
+    def other_line_article(self, line: OrderLine, number: str, what: Text, label: Text, required: bool = True) -> str:
         """The AccountView article of a line without an article of its own: a deposit/BPE line, a text line with an
         amount, or a till article the books know under another code (a service, a gift card)."""
         if line.bpe_id:
             sku = self.tables.get(BPE_ARTICLES, {}).get(line.bpe_id.strip())
-            source = f"mapping table {BPE_ARTICLES} (BPE {line.bpe_id})"
+            source = msg("orders.row_of", table=table_ref(BPE_ARTICLES), key=f"BPE {line.bpe_id}")
         else:
             sku = self.tables.get(LINE_ARTICLES, {}).get(number)
-            source = f"mapping table {LINE_ARTICLES} (article {number})" if number not in ("", "0") else ""
+            source = msg("orders.row_of", table=table_ref(LINE_ARTICLES), key=number) if number not in ("", "0") else ""
         sku = (sku or self.settings.get("other_line_article") or "").strip()
         if not sku and required:
-            where = f"{source} or the setting other_line_article" if source else "the setting other_line_article"
-            raise record_error(f"{label}: {what} has no AccountView article of its own: set {where}",
+            setting = msg("orders.the_setting", setting=setting_ref("other_line_article"))
+            where = msg("orders.either", first=source, second=setting) if source else setting
+            raise record_error(msg("orders.line_without_article", label=label, line=what, where=where),
                                source_id=label, wait="mapping")  # fmt: skip
         return sku
 
@@ -463,11 +468,8 @@ class OrdersFlow(Flow):
         bound = self.store.bindings.get_by_target("article", number) if number else None
         if bound is not None:
             return bound.source_id
-        raise record_error(
-            f"{label}: line with MplusKASSA article {number or '-'} has no PLU and no AccountView article is bound "
-            "to it (API profile mplus.sku_field = pluNumber); retried automatically after the products flow ran",
-            source_id=label, wait="articles",
-        )
+        raise record_error(msg("orders.no_plu", label=label, number=number or "-", profile=profile_ref("mplus.sku_field")),
+                           source_id=label, wait="articles")  # fmt: skip
 
     def send(self, record: dict, ref: str, p: Prepared, articles: set[str]) -> Outcome:
         retries_before = _retries(self.av) + _retries(self.mplus)
@@ -475,11 +477,8 @@ class OrdersFlow(Flow):
         steps = list(p.steps)
         missing = sorted({pl.sku for pl in p.lines if pl.sku and pl.sku not in articles})
         if missing:
-            raise record_error(
-                f"{label}: article(s) not in AccountView ({self.names.article.code}): {', '.join(missing)} — "
-                "retried automatically until they exist",
-                source_id=ref, wait="articles",
-            )  # fmt: skip
+            raise record_error(msg("orders.articles_missing", label=label, object=self.names.article.code, skus=missing),
+                               source_id=ref, wait="articles")  # fmt: skip
         steps.append(f"articles: all {len({pl.sku for pl in p.lines if pl.sku})} exist in AccountView")
         if self.order_type == "sales_order":
             header, rows = self.builder.sales_order(p.order, ref, label, p.lines, steps)
@@ -487,11 +486,8 @@ class OrdersFlow(Flow):
             header, rows = self.builder.booking(p.order, ref, label, p.lines, p.total, steps)
         planned_total = document_total(self.doc, self.order_type, rows)
         if planned_total != p.total:  # the encoding must never change the total
-            raise record_error(
-                f"{label}: the {self.post_object} document would total {planned_total} instead of {p.total}; "
-                "not sent",
-                source_id=ref,
-            )
+            raise record_error(msg("orders.total_changed", label=label, object=self.post_object, planned=planned_total,
+                                   total=p.total), source_id=ref)  # fmt: skip
         debtor = self.debtors.resolve(p.order.customer, label, steps)
         if self.order_type == "sales_order":
             header.update({self.doc["invoice_debtor"]: debtor or "(new)", self.doc["delivery_debtor"]: debtor or "(new)"})
@@ -504,7 +500,7 @@ class OrdersFlow(Flow):
         base = {"entity": kind, "source_id": ref, "source_payload": record, "target_payload": payload}
         if self.dry_run:
             steps.append(f"would create {self.post_object} for {p.total}")
-            return Outcome(action="dry_run", message=f"would create {self.post_object}, total {p.total}",
+            return Outcome(action="dry_run", message=msg("orders.would_create", object=self.post_object, total=p.total),
                            reply={"steps": steps}, **base)  # fmt: skip
         digest = self.hash(payload)
         # Committed before the POST: a crash or a lost reply leaves "pending", and the next attempt looks first.
@@ -513,8 +509,8 @@ class OrdersFlow(Flow):
             reply = self.av.create(self.post_object, self.header, header, detail_table=self.detail, detail_rows=rows)
         except TransientError as exc:
             raise record_error(
-                f"{label}: POST {self.post_object} failed ({exc}); it may have reached AccountView, so the next "
-                f"attempt looks the {kind} up by {self.reference_field} before creating it",
+                msg("orders.post_failed", label=label, object=self.post_object, error=exc.text(),
+                    field=self.reference_field),
                 retry=True,
                 source_id=ref,
             ) from None
@@ -527,15 +523,21 @@ class OrdersFlow(Flow):
         stored_total = document_total(self.doc, self.order_type, reply.get(self.detail) or rows)
         number_field = self.doc["order_number" if self.order_type == "sales_order" else "invoice_number"]
         number = stored.get(number_field) or target
-        note = f"{self.post_object} {number} created, total {stored_total}"
+        note = msg("orders.created", object=self.post_object, number=number, total=stored_total)
         if stored_total != p.total:
-            note += f" — WARNING: AccountView stored {stored_total}, the {kind} total is {p.total}"
+            note = msg("orders.created_other_total", object=self.post_object, number=number, total=stored_total,
+                       label=label, sale_total=p.total)  # fmt: skip
         retries = _retries(self.av) + _retries(self.mplus) - retries_before
         steps.append(f"created {self.post_object} {number} ({self.key} {target})")
         if retries:
             steps.append(f"HTTP requests retried by the clients for this {kind}: {retries}")
         return Outcome(action="created", target_id=target, message=note, reply={"steps": steps, "stored": stored},
                        **base)  # fmt: skip
+
+
+def sale_label(kind: str, ref: str) -> Text:
+    """A sale as a person names it: "order POS-1", "receipt 42", "invoice F-7" (in the reader's language)."""
+    return msg(f"orders.label.{kind}", ref=ref) if kind in SOURCES else f"{kind} {ref}"
 
 
 def _in_filters(field_name: str, values: list[str]):

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..i18n import msg
 from ..models import Discount, PriceListPrice
 from ..units import to_cents
 from .base import record_error
@@ -43,9 +44,7 @@ def price_field(price: PriceListPrice, include_vat: bool, sku: str) -> tuple[str
     the setting ``prices_include_vat`` says whether the figure is entered including VAT."""
     incl, excl = price.price_incl, price.price_excl
     if incl is None and excl is None:
-        raise record_error(
-            f"price list '{price.price_list}' has a row for article {sku} without a price", source_id=sku
-        )
+        raise record_error(msg("prices.row_without_price", price_list=price.price_list, sku=sku), source_id=sku)
     if incl is not None and (excl is None or include_vat):
         return "priceIncl", to_cents(incl)
     return ("priceIncl" if include_vat else "priceExcl"), to_cents(excl)
@@ -71,11 +70,8 @@ def price_group_list(
         if known is not None and known != entry:
             # Two price lists mapped to one price group (or a duplicated staffel row) would silently overwrite
             # each other in the till: make the conflict visible instead.
-            raise record_error(
-                f"article {sku}: price lists '{origin[key]}' and '{price.price_list}' both give MplusKASSA price "
-                f"group {group} from quantity {step or 1} a different price",
-                source_id=sku,
-            )
+            raise record_error(msg("prices.lists_conflict", sku=sku, first=origin[key], second=price.price_list,
+                                   group=group, quantity=step or 1), source_id=sku)  # fmt: skip
         entries[key] = entry
         origin[key] = price.price_list
     for group, pct in _group_discounts(sku, discounts).items():
@@ -96,17 +92,11 @@ def _group_discounts(sku: str, discounts: Iterable[tuple[int, Discount]]) -> dic
     for group, discount in discounts:
         pct = whole_percent(discount.pct)
         if not 0 <= pct <= 100:
-            raise record_error(
-                f"discount group '{discount.customer_group}' gives article group '{discount.article_group}' "
-                f"{discount.pct} % discount: MplusKASSA accepts 0 to 100",
-                source_id=sku,
-            )
+            raise record_error(msg("prices.group_discount_out_of_range", group=discount.customer_group,
+                                   article_group=discount.article_group, discount=discount.pct), source_id=sku)  # fmt: skip
         if group in found and found[group] != pct:
-            raise record_error(
-                f"article {sku}: discount groups '{source[group]}' and '{discount.customer_group}' both map to "
-                f"MplusKASSA price group {group} with a different discount",
-                source_id=sku,
-            )
+            raise record_error(msg("prices.discounts_conflict", sku=sku, first=source[group],
+                                   second=discount.customer_group, group=group), source_id=sku)  # fmt: skip
         found[group], source[group] = pct, discount.customer_group or ""
     return found
 

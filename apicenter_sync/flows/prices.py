@@ -29,7 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..clients.accountview_filters import rows_in
+from ..datamapper import MappingError
 from ..errors import AuthError
+from ..i18n import Text, msg, setting_ref, table_ref
 from ..models import Customer, Discount, PriceListPrice
 from .av_source import changed_batches, rows_by_keys
 from .base import Batch, Flow, Outcome, record_error, synced
@@ -128,24 +130,24 @@ class PricesFlow(Flow):
         code = self.source_id(record)
         base = {"entity": "price_list", "source_id": code, "source_payload": record}
         if code.upper() in self.skip_lists:
-            return Outcome(action="skipped", message="excluded by skip_price_lists", **base)
-        group = self.price_group(code, f"price list '{code}'")
-        return Outcome(action="unchanged", target_id=str(group), message=f"MplusKASSA price group {group}", **base)
+            return Outcome(action="skipped", message=msg("prices.list_skipped", setting=setting_ref("skip_price_lists")),
+                           **base)  # fmt: skip
+        group = self.price_group(code, msg("prices.price_list", code=code))
+        return Outcome(action="unchanged", target_id=str(group), message=msg("prices.price_group", group=group), **base)
 
-    def price_group(self, code: str, what: str, sid: str = "") -> int:
+    def price_group(self, code: str, what: Text, sid: str = "") -> int:
         """The existing Mplus price group of a price list / discount group code, or a clear record error."""
         group = self.tables.get(PRICE_GROUP_BY_CUSTOMER_GROUP, {}).get(code)
         if group is None:
             raise record_error(
-                f"{what} has no MplusKASSA price group: add '{code}' to mapping table {PRICE_GROUP_BY_CUSTOMER_GROUP} "
-                "(MplusKASSA price groups cannot be created through its API) or list it in skip_price_lists",
+                msg("prices.group_unmapped", what=what, code=code, table=table_ref(PRICE_GROUP_BY_CUSTOMER_GROUP),
+                    setting=setting_ref("skip_price_lists")),
                 source_id=sid or code,
             )
         number = int(group)
         if number not in self.mplus_groups():
             raise record_error(
-                f"{what} maps to MplusKASSA price group {number} (mapping table {PRICE_GROUP_BY_CUSTOMER_GROUP}), "
-                "which does not exist in MplusKASSA",
+                msg("prices.group_not_in_mplus", what=what, group=number, table=table_ref(PRICE_GROUP_BY_CUSTOMER_GROUP)),
                 source_id=sid or code,
             )
         return number
@@ -199,7 +201,8 @@ class PricesFlow(Flow):
             try:
                 discount: Discount = self.mapper("discounts").to_model(row, self.tables)
             except ValueError as exc:  # a bad row fails the articles of its group only (plan_article)
-                self._bad_discounts[str(row.get(self.discount_group_field) or "").strip()] = str(exc)
+                self._bad_discounts[str(row.get(self.discount_group_field) or "").strip()] = (
+                    exc.text() if isinstance(exc, MappingError) else str(exc))
                 continue
             self._discounts.setdefault(discount.article_group or "", []).append(discount)
         return {g: self._discounts.get(g, []) for g in groups}
@@ -235,19 +238,20 @@ class PricesFlow(Flow):
         """An outcome when nothing is to be written, else what to write."""
         source = {"article": row, "prices": rows}
         if row is None:
-            return self._out(sku, "skipped", source=source, message="article is not in AccountView")
+            return self._out(sku, "skipped", source=source, message=msg("prices.article_not_in_av"))
         if self.article_filter.active and not self.article_filter.matches(row):
-            return self._out(sku, "skipped", source=source, message="excluded by the article filter")
+            return self._out(sku, "skipped", source=source, message=msg("flows.article_filtered"))
         group = str(row.get(self.names.article["group"]) or "").strip()
         if group in self._bad_discounts:
-            raise record_error(f"a discount row of article group '{group}' is invalid: {self._bad_discounts[group]}")
+            raise record_error(msg("prices.discount_row_invalid", group=group, error=self._bad_discounts[group]))
         prices = []
         for price_row in rows:
             price: PriceListPrice = self.mapper().to_model(price_row, self.tables)
             if price.price_list.upper() not in self.skip_lists:
-                prices.append((self.price_group(price.price_list, f"price list '{price.price_list}'", sku), price))
+                prices.append((self.price_group(price.price_list, msg("prices.price_list", code=price.price_list), sku),
+                               price))  # fmt: skip
         group_discounts = [
-            (self.price_group(d.customer_group or "", f"discount group '{d.customer_group}'", sku), d)
+            (self.price_group(d.customer_group or "", msg("prices.discount_group", code=d.customer_group), sku), d)
             for d in discounts.get(group, [])
             if (d.customer_group or "").upper() not in self.skip_lists
         ]
@@ -258,7 +262,7 @@ class PricesFlow(Flow):
         if self.unchanged(binding, digest):
             return self._out(sku, "unchanged", number, source, payload)
         if not entries and binding is None:
-            return self._out(sku, "skipped", number, source, payload, message="no B2B prices")
+            return self._out(sku, "skipped", number, source, payload, message=msg("prices.no_prices"))
         return {"number": number, "payload": payload, "digest": digest, "source": source}
 
     def article_number(self, sku: str, numbers) -> int:
@@ -270,9 +274,7 @@ class PricesFlow(Flow):
         generated = self.tables.get(GENERATED_NUMBERS, {}).get(sku)
         if generated:
             return int(generated)
-        raise record_error(
-            f"article '{sku}' is not in MplusKASSA yet: the products flow must sync it first", retry=True, source_id=sku
-        )
+        raise record_error(msg("flows.article_not_in_mplus", sku=sku), retry=True, source_id=sku)
 
     def write_articles(self, wanted: dict[str, dict]) -> list[Outcome]:
         # One getProducts for the batch: the product number each updateProduct needs, and what Mplus holds now.
@@ -285,13 +287,12 @@ class PricesFlow(Flow):
             bind = [synced(ARTICLE_PRICES, sku, number, w["digest"])]
             if current is None:
                 outcomes.append(self._out(sku, "failed", number, source, payload, retry=True,
-                                          error=f"article '{sku}' ({number}) is not in MplusKASSA yet: "
-                                          "the products flow must sync it first"))  # fmt: skip
+                                          error=msg("prices.article_not_in_mplus", sku=sku, number=number)))
                 continue
             held = (current.get("priceGroupList") or {}).get("priceGroup") or []
             if not self.options.full and same_entries(held, entries):
                 outcomes.append(self._out(sku, "unchanged", number, source, payload, bindings=bind,
-                                          message="MplusKASSA already holds these prices"))  # fmt: skip
+                                          message=msg("prices.already_held")))  # fmt: skip
                 continue
             if self.dry_run:
                 outcomes.append(self._out(sku, "dry_run", number, source, payload))
@@ -344,24 +345,25 @@ class PricesFlow(Flow):
         sid = self.source_id(row)
         base = {"entity": "debtor", "source_id": sid, "source_payload": row}
         if relation is None or not relation.target_id:
-            return Outcome(action="skipped", message="debtor is not in MplusKASSA yet (customers flow)", **base)
+            return Outcome(action="skipped", message=msg("prices.debtor_not_in_mplus"), **base)
         customer: Customer = self.mapper("customers").to_model(row, self.tables)
         number = int(relation.target_id)
         payload: dict = {"relationNumber": number}
         code = (customer.price_group or "").strip()
         if code and code.upper() not in self.skip_lists:
-            payload["priceGroupNumber"] = self.price_group(code, f"price list '{code}' of debtor {sid}", sid)
+            payload["priceGroupNumber"] = self.price_group(code, msg("prices.debtor_price_list", code=code, debtor=sid),
+                                                           sid)  # fmt: skip
         elif not code and int(self.settings.get("default_price_group") or 0):
             payload["priceGroupNumber"] = int(self.settings["default_price_group"])
         # Sent also when 0: a discount removed in AccountView must be removed from the relation.
         payload["discountPercentage"] = whole_percent(customer.discount_pct)
         if not 0 <= payload["discountPercentage"] <= 100:
-            raise record_error(f"debtor {sid} has {customer.discount_pct} % discount: MplusKASSA accepts 0 to 100")
+            raise record_error(msg("prices.discount_out_of_range", debtor=sid, discount=customer.discount_pct))
         digest = self.hash(payload)
         note = None
         if customer.customer_group and code and customer.customer_group != code:
             # One price group per relation: the group discounts it gets are those of its price list.
-            note = f"discount group '{customer.customer_group}' differs from price list '{code}'"
+            note = msg("prices.group_differs", group=customer.customer_group, code=code)
         if self.unchanged(binding, digest):
             return Outcome(action="unchanged", target_id=str(number), target_payload=payload, message=note, **base)
         return {"relationNumber": number, "payload": payload, "digest": digest, "note": note}
@@ -382,7 +384,7 @@ class PricesFlow(Flow):
         bind = [synced(RELATION_PRICING, sid, number, plan["digest"])]
         held = current.get(number)
         if held is not None and all((held.get(k) or 0) == (v or 0) for k, v in payload.items()):
-            return Outcome(action="unchanged", bindings=bind, message=plan["note"] or "MplusKASSA already holds these",
+            return Outcome(action="unchanged", bindings=bind, message=plan["note"] or msg("prices.already_held"),
                            **base)  # fmt: skip
         if self.dry_run:
             return Outcome(action="dry_run", message=plan["note"], **base)

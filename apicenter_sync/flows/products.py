@@ -40,6 +40,7 @@ from typing import Any
 
 from ..clients.accountview_filters import rows_in
 from ..errors import TransientError
+from ..i18n import msg, profile_ref, setting_ref, table_ref
 from ..models import Article, Category
 from ..store.interfaces import Binding
 from ..units import to_cents
@@ -144,10 +145,8 @@ class ProductsFlow(Flow):
             return self.deactivate_removed([self.source_id(r) for r in batch.records])
         if batch.stream == REMOVED + ":refused":
             found = batch.records[0]
-            return [Outcome(REMOVED, "*", "failed", error=(
-                f"{found['count']} of the {found['of']} synced articles are no longer in AccountView: more than "
-                f"{REMOVED_MAX_SHARE:.0%}, so none was deactivated (a read that misses articles, e.g. a changed API "
-                "profile, must not empty the till; deactivate them in MplusKASSA, or check the profile)"))]
+            return [Outcome(REMOVED, "*", "failed", error=msg(
+                "products.removed_refused", count=found["count"], of=found["of"], share=f"{REMOVED_MAX_SHARE:.0%}"))]
         return self.sync_articles(batch.records)
 
     def guarded_group(self, record: dict) -> Outcome:
@@ -163,7 +162,8 @@ class ProductsFlow(Flow):
         category: Category = self.mapper("categories").to_model(record, self.tables)
         base = {"entity": "group", "source_id": code, "source_payload": record}
         if self.article_filter.groups and code.upper() not in self.article_filter.groups:
-            return Outcome(action="skipped", message="group excluded by filter_groups", **base)
+            return Outcome(action="skipped", message=msg("products.group_filtered", setting=setting_ref("filter_groups")),
+                           **base)  # fmt: skip
         payload = {"name": (category.name or code)[:50], "text": category.name or code}
         parent_code = (category.parent_code or "").strip()
         parent = self.parent_number(code, parent_code)
@@ -183,16 +183,17 @@ class ProductsFlow(Flow):
             # Matched by name and already as AccountView has it: bind it, nothing to write.
             self._planned_groups[code] = target
             return Outcome(action="unchanged", target_id=str(target), bindings=[synced("group", code, target, digest)],
-                           message="matched by name", **base)  # fmt: skip
+                           message=msg("products.group_matched"), **base)  # fmt: skip
         if self.dry_run:
             self._planned_groups[code] = target or 0
-            message = "update" if target else "create"
+            message = msg("flows.would_update") if target else msg("flows.would_create")
             return Outcome(action="dry_run", target_id=str(target or ""), message=message, **base)
         if target:
             self.mplus.update_article_group(target, **payload)
             action = "updated"
             if self._group_parent.get(target, parent) != parent:
-                action, base["message"] = "updated", f"moved under group {parent or 'top level'}"
+                moved = msg("products.group_moved", group=parent) if parent else msg("products.group_moved_top")
+                action, base["message"] = "updated", moved
             self._group_parent[target] = parent
         else:
             self.store.bindings.mark_pending("group", code, payload_hash=digest)
@@ -212,7 +213,7 @@ class ProductsFlow(Flow):
         if not parent_code:
             return 0
         if parent_code.upper() == code.upper():
-            raise record_error(f"article group '{code}' is its own parent", source_id=code)
+            raise record_error(msg("products.group_own_parent", group=code), source_id=code)
         if parent_code.upper() in self._group_targets:
             return self._group_targets[parent_code.upper()]
         bound = self.store.bindings.get("group", parent_code)
@@ -220,8 +221,7 @@ class ProductsFlow(Flow):
             return int(bound.target_id)
         if self.dry_run and parent_code in self._planned_groups:
             return self._planned_groups[parent_code]
-        raise record_error(f"parent group '{parent_code}' of article group '{code}' is not in MplusKASSA yet "
-                           "(it is synced first; this group follows on the next run)", retry=True,
+        raise record_error(msg("products.parent_group_missing", parent=parent_code, group=code), retry=True,
                            source_id=code)  # fmt: skip
 
     def match_group(self, code: str, parent: int, name: str) -> int | None:
@@ -360,11 +360,8 @@ class ProductsFlow(Flow):
         if number:
             return number
         if not self.by_plu and self.settings.get("non_numeric_sku", "reject") != "generate":
-            raise record_error(
-                f"SKU '{sku}' is not numeric: MplusKASSA article numbers are 64-bit integers "
-                "(set non_numeric_sku = generate to give it a generated number)",
-                source_id=sku,
-            )
+            raise record_error(msg("products.sku_not_numeric", sku=sku, setting=setting_ref("non_numeric_sku")),
+                               source_id=sku)  # fmt: skip
         if self.dry_run:
             return 0
         # Stored before the write, so a retry after a lost reply reuses the same number.
@@ -406,7 +403,7 @@ class ProductsFlow(Flow):
         if self.unchanged(binding, digest):
             return failed + [self._line(row, "unchanged", p, product, target) for row, p in mine]
         if self.dry_run:
-            note = "update" if target else "create"
+            note = msg("flows.would_update") if target else msg("flows.would_create")
             return failed + [self._line(row, "dry_run", p, product, target, message=note) for row, p in mine]
         update = None
         if target:
@@ -442,7 +439,7 @@ class ProductsFlow(Flow):
             source_payload=row,
             target_payload=product,
             reply=reply,
-            message=message or (f"product {product_number}" if product_number else None),
+            message=message or (msg("products.product", product=product_number) if product_number else None),
         )
 
     # --- canonical → Mplus -----------------------------------------------------------------------------------
@@ -462,8 +459,9 @@ class ProductsFlow(Flow):
         p["active"] = a.active and not a.blocked if self.deactivate else True
         p["stockArticle"] = self.manage_stock and a.stock_article is not False
         if a.currency and a.currency.strip().upper() != self.currency:
-            raise record_error(f"article {a.sku} is priced in {a.currency.strip().upper()}, not in the shop's "
-                               f"currency {self.currency} (setting currency)", source_id=a.sku)  # fmt: skip
+            raise record_error(msg("products.other_currency", sku=a.sku, currency=a.currency.strip().upper(),
+                                   shop_currency=self.currency, setting=setting_ref("currency")),
+                               source_id=a.sku)  # fmt: skip
         include_vat, price = self.sales_price(a)
         if price is not None:
             p["priceIncl" if include_vat else "priceExcl"] = to_cents(price)
@@ -473,8 +471,7 @@ class ProductsFlow(Flow):
             vat = self.tables.get(VAT_CODE_AV_MPLUS, {}).get(a.vat_code)
             if vat is None:
                 raise record_error(
-                    f"AccountView VAT code '{a.vat_code}' of article {a.sku} has no MplusKASSA VAT code "
-                    f"(mapping table {VAT_CODE_AV_MPLUS})",
+                    msg("products.vat_code_unmapped", vat_code=a.vat_code, sku=a.sku, table=table_ref(VAT_CODE_AV_MPLUS)),
                     retry=True,  # retried automatically: it succeeds once the mapping is added
                     source_id=a.sku,
                 )
@@ -505,9 +502,8 @@ class ProductsFlow(Flow):
         kind = self.custom_fields().get(name)
         if kind is None:
             raise record_error(
-                f"article {sku}: '{name}' ({str(value)[:40]!r}) has no place in MplusKASSA: the till defines no "
-                f"article custom field '{name}' (define it in MplusKASSA, or send the attribute to one of the "
-                "article's own fields with the API profile's mplus.attribute_fields)",
+                msg("products.custom_field_missing", sku=sku, name=name, value=repr(str(value)[:40]),
+                    profile=profile_ref("mplus.attribute_fields")),
                 wait="mapping",
                 source_id=sku,
             )
@@ -525,12 +521,10 @@ class ProductsFlow(Flow):
                     raise ValueError
                 converted = int(number)
             else:
-                raise record_error(f"article {sku}: custom field '{name}' is of type {kind} in MplusKASSA, which this "
-                                   "connector does not fill (strings, whole numbers, decimals and booleans)",
-                                   source_id=sku)  # fmt: skip
+                raise record_error(msg("products.custom_field_type", sku=sku, name=name, kind=kind), source_id=sku)
         except (ValueError, ArithmeticError):
-            raise record_error(f"article {sku}: {str(value)[:40]!r} does not fit MplusKASSA custom field '{name}' "
-                               f"of type {kind}", source_id=sku) from None  # fmt: skip
+            raise record_error(msg("products.custom_field_value", sku=sku, value=repr(str(value)[:40]), name=name,
+                                   kind=kind), source_id=sku) from None  # fmt: skip
         field = {"fieldName": name, "dataType": kind, element: converted}
         if kind == "DATA-TYPE-DECIMAL":
             field["decimalPlaces"] = DECIMAL_PLACES
@@ -543,9 +537,8 @@ class ProductsFlow(Flow):
         if mapped is None and code.isdigit():
             mapped = code
         if mapped is None or not str(mapped).strip().isdigit():
-            raise record_error(f"discount group '{code}' of article {sku} has no MplusKASSA article discount group "
-                               f"(mapping table {ARTICLE_DISCOUNT_GROUP})", wait="mapping",
-                               source_id=sku)  # fmt: skip
+            raise record_error(msg("products.discount_group_unmapped", group=code, sku=sku,
+                                   table=table_ref(ARTICLE_DISCOUNT_GROUP)), wait="mapping", source_id=sku)  # fmt: skip
         return int(mapped)
 
     def sales_price(self, a: Article) -> tuple[bool, Any]:
@@ -573,7 +566,7 @@ class ProductsFlow(Flow):
                 continue
             if not bound or not bound.target_id:
                 raise record_error(
-                    f"article group '{code}' is not in MplusKASSA yet (it failed or was filtered out)",
+                    msg("products.group_missing", group=code),
                     retry=True,
                     source_id=first.sku,
                 )
@@ -633,7 +626,7 @@ class ProductsFlow(Flow):
         """Deactivate the till articles of articles deleted in AccountView (one product update per product)."""
         bindings = self.store.bindings.get_many("article", skus)
         numbers = {sku: int(b.target_id) for sku, b in bindings.items() if b.target_id}
-        outcomes = [Outcome(REMOVED, sku, "skipped", message="never synced to MplusKASSA")
+        outcomes = [Outcome(REMOVED, sku, "skipped", message=msg("products.removed_never_synced"))
                     for sku in skus if sku not in numbers]  # fmt: skip
         if not numbers:
             return outcomes
@@ -642,10 +635,11 @@ class ProductsFlow(Flow):
         for sku, number in numbers.items():
             article = in_mplus.get(number)
             if self.dry_run:
-                outcomes.append(Outcome(REMOVED, sku, "dry_run", target_id=str(number), message="deactivate"))
+                outcomes.append(Outcome(REMOVED, sku, "dry_run", target_id=str(number),
+                                        message=msg("products.would_deactivate")))  # fmt: skip
             elif article is None:
                 outcomes.append(Outcome(REMOVED, sku, "skipped", target_id=str(number),
-                                        message="deleted in AccountView; not in MplusKASSA either",
+                                        message=msg("products.removed_gone_both"),
                                         bindings=[_removed(sku, number)]))  # fmt: skip
             else:
                 by_product.setdefault(int(article["productNumber"]), []).append(sku)
@@ -665,8 +659,7 @@ class ProductsFlow(Flow):
                     lines.append(synced("product", product_binding.source_id, product, REMOVED))
                 outcomes.append(Outcome(REMOVED, sku, "updated", target_id=str(numbers[sku]), target_payload=update,
                                         reply=reply, bindings=lines,
-                                        message=f"deleted in AccountView: deactivated in MplusKASSA (product "
-                                                f"{product})"))  # fmt: skip
+                                        message=msg("products.removed_deactivated", product=product)))
         return outcomes
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from ..clients.mplus_errors import NotFoundError
 from ..errors import ConfigError
+from ..i18n import msg, setting_ref, table_ref
 from ..models import StockLevel
 from .av_source import changed_batches, rows_by_keys
 from .base import Flow, Outcome, record_error, synced
@@ -35,11 +36,8 @@ class StockFlow(Flow):
         shared = {b: sorted(w) for b, w in by_branch.items() if len(w) > 1}
         if shared:
             # setStock is absolute per branch: two warehouses would overwrite each other's figure.
-            raise ConfigError(
-                f"mapping table {WAREHOUSE_BRANCH}: "
-                + "; ".join(f"warehouses {', '.join(w)} all map to branch {b}" for b, w in sorted(shared.items()))
-                + " — setStock sets one absolute figure per branch, so each branch takes one warehouse"
-            )
+            raise ConfigError(msg("stock.branch_shared", table=table_ref(WAREHOUSE_BRANCH), shared=[
+                msg("stock.branch_warehouses", warehouses=w, branch=b) for b, w in sorted(shared.items())]))
 
     def read_batches(self):
         if self.available("stock"):  # else switched off, said once at the start of the run (Flow.switched_off)
@@ -62,7 +60,8 @@ class StockFlow(Flow):
         records = batch.records
         if not self.settings.get("manage_stock", True):
             return [
-                Outcome(self.entity, self.source_id(r), "skipped", source_payload=r, message="manage_stock is off")
+                Outcome(self.entity, self.source_id(r), "skipped", source_payload=r,
+                        message=msg("stock.not_managed", setting=setting_ref("manage_stock")))
                 for r in records
             ]
         levels = {}
@@ -83,7 +82,7 @@ class StockFlow(Flow):
                 continue
             if level.sku not in keep:
                 outcomes.append(Outcome(self.entity, self.source_id(r), "skipped", source_payload=r,
-                                        message="article excluded by the article filter"))  # fmt: skip
+                                        message=msg("flows.article_filtered")))  # fmt: skip
                 continue
             outcomes.append(self.guarded(r, lambda rec, lv=level: self.sync_one(rec, lv, articles, stock)))
         return outcomes
@@ -93,7 +92,7 @@ class StockFlow(Flow):
         branch = self.tables.get(WAREHOUSE_BRANCH, {}).get(level.warehouse or "")
         if branch is None:
             raise record_error(
-                f"warehouse '{level.warehouse}' has no MplusKASSA branch (mapping table {WAREHOUSE_BRANCH})",
+                msg("stock.warehouse_unmapped", warehouse=level.warehouse, table=table_ref(WAREHOUSE_BRANCH)),
                 retry=True,  # retried automatically: it succeeds once the mapping is added
                 source_id=sid,
             )
@@ -104,7 +103,7 @@ class StockFlow(Flow):
             number = int(level.sku)  # numeric SKUs are the Mplus article number (SPEC §1.3)
         else:
             raise record_error(
-                f"article '{level.sku}' is not in MplusKASSA yet: the products flow must sync it first",
+                msg("flows.article_not_in_mplus", sku=level.sku),
                 retry=True,
                 source_id=sid,
             )
@@ -124,7 +123,7 @@ class StockFlow(Flow):
         except NotFoundError as exc:
             # Usually the article: not synced yet (it failed, or the products flow has not run): retried later.
             raise record_error(
-                f"article {number} ('{level.sku}') or branch {branch} is not in MplusKASSA yet ({exc})",
+                msg("stock.article_or_branch_missing", number=number, sku=level.sku, branch=branch, error=str(exc)),
                 retry=True,
                 source_id=sid,
             ) from None
@@ -142,9 +141,11 @@ class StockFlow(Flow):
             try:
                 return Decimal(str(record[name]).strip())
             except KeyError:
-                raise record_error(f"stock_field '{name}' is not a field of {self.names.stock.table}") from None
+                raise record_error(msg("stock.field_unknown", setting=setting_ref("stock_field"), name=name,
+                                       table=self.names.stock.table)) from None  # fmt: skip
             except InvalidOperation:
-                raise record_error(f"stock_field '{name}' holds {record[name]!r}, not a number") from None
+                raise record_error(msg("stock.field_not_number", setting=setting_ref("stock_field"), name=name,
+                                       value=repr(record[name]))) from None  # fmt: skip
         return level.available  # on hand - reserved
 
 

@@ -112,6 +112,8 @@ def references(text: Any) -> list[tuple[str, str]]:
             area, _, rest = value.key.partition(".")
             if area == "profile" and not rest.startswith(PROFILE_SYSTEMS):
                 area = ""  # profile.meaning.* and profile.off.* are words about the profile, not entries of it
+            if area in ("tables", "settings") and "." in rest:
+                area = ""  # tables.help.*, tables.kind.*: words about a table, not a table
             if area in REFERENCE_AREAS and not value.args and (REFERENCE_AREAS[area], rest) not in found:
                 found.append((REFERENCE_AREAS[area], rest))
             stack.extend(value.args.values())

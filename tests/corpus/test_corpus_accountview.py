@@ -12,7 +12,7 @@ from flow_fixtures import Env, env_fixture, sandboxes_fixture  # noqa: F401 - fi
 
 from apicenter_sync.flows.av_source import MAX_FUTURE, plausible
 
-NOT_NUMERIC = "is not numeric: MplusKASSA article numbers are 64-bit integers"
+NOT_NUMERIC = "is not numeric: MplusKASSA article numbers are whole numbers"
 XML_CHARS = "request violates the WSDL: All strings must be XML compatible"
 HUGE = 20 * 1024 * 1024
 
@@ -87,7 +87,7 @@ def test_hostile_debtor_rows_fail_one_by_one(env: Env):
         "90004": ({"ACCT_NAME": rtl, "MAIL_BUS": "ahmed@example.nl"}, ("created", None)),
         "90005": ({"ACCT_NAME": "Bad\x00Name\x1b[2J"}, ("failed", XML_CHARS)),
         "90006": ({"DISC_PCT": "lots"}, ("failed", "to_decimal: value 'lots' is not a number")),
-        "90007": ({"APX_LIST": "UNKNOWN"}, ("failed", "price list 'UNKNOWN' of debtor 90007 has no Mplus price group")),
+        "90007": ({"APX_LIST": "UNKNOWN"}, ("failed", "price list 'UNKNOWN' of debtor 90007 has no MplusKASSA price group")),
         "90008": ({"DISC_PCT": 1e30}, ("failed", "to_decimal: value 1e+30 is out of range")),
         "90009": ({"ACCT_NAME": ["a", "b"]}, ("failed", "strip: ['a', 'b'] is not a text")),
         "90010": ({"CNT_CODE": "ZZ"}, ("created", None)),  # unknown countries pass as they are (no list to check)
@@ -132,7 +132,8 @@ def test_hostile_stock_rows_fail_one_by_one(env: Env):
 
     lines = lines_by_source(env, "stock", result.run_id)
     expected = {f"{sku}@HOOFD": outcome for sku, (_, outcome) in cases.items()}
-    expected["100007@NOPE"] = ("failed", "warehouse 'NOPE' has no MplusKASSA branch (mapping table warehouse_branch)")
+    expected["100007@NOPE"] = ("failed", "warehouse 'NOPE' has no MplusKASSA branch (mapping table “Warehouses → "
+                                          "MplusKASSA branches”)")  # fmt: skip
     expected["AB-12@HOOFD"] = ("failed", "article 'AB-12' is not in MplusKASSA yet")
     assert not mismatches(lines, expected)
     assert env.mplus_stock(100001, 1) == -5 and env.mplus_stock(100006, 1) == 7.25
@@ -221,4 +222,5 @@ def test_a_single_object_instead_of_a_row_list_is_read_as_one_row(env: Env):
     env.run("products")
     raw_reply(env.av_app, "GET AK1", '{"ARTICLE": {"ART_CODE": "990200", "CNG_DATE": "2026-01-01T00:00:00"}}')
     result = env.engine.run("products")
-    assert result.failures == [("990200", "MappingError: line 2 (ART_DESC1 -> name): required value is empty")]
+    assert result.failures == [("990200", "the record cannot be mapped: line 2 (ART_DESC1 -> name): required value is "
+                                         "empty")]  # fmt: skip

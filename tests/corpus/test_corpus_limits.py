@@ -136,7 +136,7 @@ def test_slow_drip_accountview_ends_at_the_call_deadline(server, where):
     client = av_client(srv.url, CallLimits(deadline_s=1.0))
     started = time.monotonic()
     with pytest.raises(TransientError, match=r"no complete reply within the call deadline of 1 s "
-                                             r"\(setting call_deadline_seconds\)"):  # fmt: skip
+                                             r"\(setting Call Deadline Seconds\)"):  # fmt: skip
         client.companies()
     assert time.monotonic() - started < 2.5
     client.close()
@@ -211,7 +211,7 @@ def test_huge_reply_is_refused_at_the_cap_while_streaming_accountview(server):
     tracemalloc.start()
     started = time.monotonic()
     try:
-        with pytest.raises(ReplyTooLargeError, match=r"larger than 2,097,152 bytes \(setting max_reply_bytes\)"):
+        with pytest.raises(ReplyTooLargeError, match=r"larger than 2,097,152 bytes \(setting Max Reply Bytes\)"):
             client.companies()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -228,7 +228,7 @@ def test_huge_reply_is_refused_at_the_cap_while_streaming_mplus(server):
     tracemalloc.start()
     started = time.monotonic()
     try:
-        with pytest.raises(MplusReplyTooLargeError, match=r"larger than 2,097,152 bytes \(setting max_reply_bytes\)"):
+        with pytest.raises(MplusReplyTooLargeError, match=r"larger than 2,097,152 bytes \(setting Max Reply Bytes\)"):
             client.api_version()
         peak = tracemalloc.get_traced_memory()[1]
     finally:

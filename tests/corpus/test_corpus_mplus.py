@@ -69,7 +69,7 @@ def test_hostile_orders_fail_one_by_one(oenv: OrdersEnv):
         "OK-QTY0-FREE": ("created", "total 2.00"),  # a free zero line is harmless: booked, amounts exact
         "BAD-ABSURD": ("failed", "amount in cents 200000000000000 is out of range"),
         "BAD-NEG-ABSURD": ("failed", "quantity -1000000000000 is out of range"),
-        "BAD-TOTAL": ("failed", "the lines add up to 5.00 but the order total is 5.01 (difference 0.01); not sent"),
+        "BAD-TOTAL": ("failed", "the lines add up to 5.00 but its total is 5.01 (difference 0.01); not sent"),
         "BAD-NOART": ("failed", "article(s) not in AccountView (AK1): 999999999"),
         "GOOD-1": ("created", "total 10.00"),
     }  # fmt: skip
@@ -96,7 +96,7 @@ def test_a_reply_with_an_unknown_state_and_an_order_without_ids_fails_only_those
     assert lines["GOOD-2"].action == "created"
     assert lines["ODD-STATE"].action == "skipped"
     assert "status ORDER-COMPLETE-STATE-EXPLODED: only completed orders are sent" in lines["ODD-STATE"].error
-    assert lines["?"].action == "failed" and lines["?"].error == "order has neither extOrderId nor orderId"
+    assert lines["?"].action == "failed" and lines["?"].error == "order ? has no id (extOrderId, orderId are empty)"
 
 
 BROKEN_LEAVES = {
@@ -124,7 +124,7 @@ def test_an_order_that_does_not_parse_fails_alone_and_is_retried(oenv: OrdersEnv
     assert lines["GOOD-4"].action == "created" and len(oenv.documents("GOOD-4")) == 1
     failed = lines["BROKEN"]
     assert failed.action == "failed" and failed.retry_at is not None
-    assert failed.error == f"MplusKASSA sent order BROKEN in a form that cannot be read (order: {reason})"
+    assert failed.error == f"MplusKASSA sent order BROKEN in a form that cannot be read (order: {reason}); retried automatically"
     assert not oenv.documents("BROKEN")
     assert oenv.store.watermarks.get("orders", "order").value == str(HIGH + 1), "the page was read to its end"
     # MplusKASSA answers readably again: the retry (by extOrderId) books it, once.

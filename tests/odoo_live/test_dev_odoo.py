@@ -43,6 +43,7 @@ def test_dev_odoo_opens_a_working_app_with_every_flow_green(series):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"==> Odoo {series} at" in done.stdout
     assert "Login:        admin / admin" in done.stdout and "/odoo/action-" in done.stdout
+    assert "Odoo's log: clean" in done.stdout, "an ERROR or WARNING line in Odoo's log:\n" + done.stdout[-3000:]
     board = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[-5:]}
     assert set(board) == {"customers", "orders", "prices", "products", "stock"}
     assert all(state == ["done", "ok"] for state in board.values()), board
@@ -51,3 +52,18 @@ def test_dev_odoo_opens_a_working_app_with_every_flow_green(series):
     dbs = subprocess.run(["su", "postgres", "-c", "psql -Atc 'select datname from pg_database'"],
                          capture_output=True, text=True).stdout.split()  # fmt: skip
     assert db not in dbs  # its own database only: other runs on this machine may have theirs
+
+
+def test_the_check_fails_on_an_error_or_warning_line_of_odoos_log():
+    from apicenter_sandbox.odoo_demo import log_problems
+
+    log = ("2026-12-07 10:00:00,000 42 INFO db odoo.modules.loading: loaded\n"
+           "2026-12-07 10:00:01,000 42 WARNING db py.warnings: a field is not searchable\n"
+           "2026-12-07 10:00:02,000 42 ERROR db odoo.http: Couldn't bind the websocket\n"
+           "  Traceback line that says ERROR somewhere\n")  # fmt: skip
+    assert [line.split()[3] for line in log_problems(log)] == ["WARNING", "ERROR"]
+    assert log_problems("2026-12-07 10:00:00,000 42 INFO db odoo: fine\n") == []
+    core = ("2026-12-07 10:00:00,000 42 WARNING db py.warnings: /opt/odoo18/odoo/addons/base/models/ir_qweb.py:504: "
+            "DeprecationWarning: 'werkzeug.urls.url_encode' is deprecated\n")  # fmt: skip
+    ours = core.replace("/opt/odoo18/odoo/addons/base/models/ir_qweb.py", "/src/apicenter_connector/models/x.py")
+    assert log_problems(core) == [] and len(log_problems(ours)) == 1
