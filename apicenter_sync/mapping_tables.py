@@ -179,7 +179,8 @@ TABLES = (
     MappingTable("shipping_method", "Shipping methods → AccountView", ("orders",), "mplus_delivery_method",
                  "av_shipping_method", "A sale's delivery method → the AccountView shipping method."),
     MappingTable("shipping_articles", "Shipping articles", ("orders",), "mplus_article", "av_article_or_empty",
-                 "A till article that is a shipping line → its AccountView article (empty: shipping_article)."),
+                 "A till article that is a shipping line → its AccountView article (empty: shipping_article). "
+                 "No row: no till line is a shipping line; add your till's shipping articles."),
     MappingTable("line_articles", "Till articles without an AccountView article", ("orders",), "mplus_article",
                  "av_article", "A till article (gift card, service) → the AccountView article it is booked on."),
     MappingTable("bpe_articles", "Deposits (BPE) → articles", ("orders",), "bpe_id", "av_article",

@@ -61,7 +61,6 @@ BPE_ARTICLES = "bpe_articles"  # a line's BPE id (deposit, breakage, own use) ->
 EXCHANGE_PRICE_TYPES = ("PRICE-TYPE-EXCHANGE-RATE-BUY", "PRICE-TYPE-EXCHANGE-RATE-SELL")
 INFORMATIVE_LINE_KINDS = ("LINE-KIND-SUBTOTAL", "LINE-KIND-HEADER", "LINE-KIND-SECONDARY-HEADER")
 CASH_ROUNDING_MAX = Decimal("0.02")  # rounding a cash total to 5 cents moves it at most 2 cents (ASSUMPTION)
-DEFAULT_SHIPPING_ARTICLES = {"999000": ""}  # the seeded "Verzendkosten" article, when the table is empty
 GENERATED_NUMBERS = "generated_article_numbers"  # products flow: non-numeric SKU -> generated Mplus number
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -351,7 +350,8 @@ class OrdersFlow(Flow):
             raise record_error(f"{label}: the payments round the total {total} to {paid}; the rounding of "
                                f"{difference} needs an AccountView article (setting cash_rounding_article)",
                                source_id=label, wait="mapping")  # fmt: skip
-        line = OrderLine(description="Kasafronding", quantity=Decimal(1), unit_price_incl=difference,
+        # No description of its own: AccountView shows the rounding article's (the engine has no words for the books).
+        line = OrderLine(description="", quantity=Decimal(1), unit_price_incl=difference,
                          unit_price_excl=difference, vat_pct=ZERO, total_incl=difference)  # fmt: skip
         steps.append(f"cash rounding: paid {paid} for a total of {total}, {difference} on a line of its own")
         return PricedLine(line, sku, difference, ZERO, rule="cash rounding", is_rounding=True)
@@ -389,14 +389,15 @@ class OrdersFlow(Flow):
                     needs_articles: bool = True) -> list[PricedLine]:
         """Every line that sells something, with its value and the AccountView article it is booked on."""
         steps = steps if steps is not None else []
-        shipping = self.tables.get(SHIPPING_ARTICLES) or DEFAULT_SHIPPING_ARTICLES
+        shipping = self.tables.get(SHIPPING_ARTICLES) or {}  # empty (the default): no till article is shipping
         others = self.tables.get(LINE_ARTICLES, {})
         generated = {v: k for k, v in self.tables.get(GENERATED_NUMBERS, {}).items()}
         lines = list(order.lines)
         if order.shipping_cost:
             # A mapping that gives shipping as an amount instead of a line: one extra line at the main VAT rate.
             rate = max((ln.vat_pct for ln in lines if ln.vat_pct is not None), default=None)
-            lines.append(OrderLine(description="Verzendkosten", quantity=Decimal(1), unit_price_incl=order.shipping_cost,
+            # No description: AccountView shows the shipping article's own (the engine has no words of its own).
+            lines.append(OrderLine(description="", quantity=Decimal(1), unit_price_incl=order.shipping_cost,
                                    unit_price_excl=order.shipping_cost, vat_pct=rate, is_shipping=True))  # fmt: skip
         priced = []
         for n, line in enumerate(lines, start=1):
