@@ -41,16 +41,17 @@ from ..clients.accountview_filters import key_filters
 from ..clients.mplus_reader import UNREADABLE
 from ..datamapper import MappingError
 from ..errors import AuthError, ConfigError, SyncError, TransientError
-from ..models import ContactPerson, Order, OrderLine
+from ..i18n import msg, table_ref
+from ..models import Address, ContactPerson, Order, OrderLine
 from ..profile import ObjectSpec
 from ..profile.defaults import ORDER_TYPE_ALIASES
 from ..settings import consistency_errors
 from .base import Batch, Flow, Outcome, record_error, synced
 from .order_amounts import ZERO, PricedLine, line_value, reconcile
 from .order_closings import Closings
-from .order_debtors import Debtors
+from .order_debtors import REVENUE_CATEGORY_BY_COUNTRY, VAT_BY_COUNTRY, Debtors
 from .order_delivery import DeliveryAddresses
-from .order_documents import ORDER_TYPES, DocumentBuilder, document, document_total
+from .order_documents import ORDER_TYPES, REVENUE_BY_COUNTRY, DocumentBuilder, document, document_total
 from .order_sources import CLOSING, ORDER_STATUS, SOURCES, NothingSold, ids_of, kind_of, status_decision
 
 ENTITY = "order"
@@ -61,6 +62,9 @@ BPE_ARTICLES = "bpe_articles"  # a line's BPE id (deposit, breakage, own use) ->
 EXCHANGE_PRICE_TYPES = ("PRICE-TYPE-EXCHANGE-RATE-BUY", "PRICE-TYPE-EXCHANGE-RATE-SELL")
 INFORMATIVE_LINE_KINDS = ("LINE-KIND-SUBTOTAL", "LINE-KIND-HEADER", "LINE-KIND-SECONDARY-HEADER")
 CASH_ROUNDING_MAX = Decimal("0.02")  # rounding a cash total to 5 cents moves it at most 2 cents (ASSUMPTION)
+# The tables a customer's country is looked up in: a sale of a customer whose country nobody knows waits while any has
+# rows (no country is assumed).
+COUNTRY_TABLES = (VAT_BY_COUNTRY, REVENUE_BY_COUNTRY, REVENUE_CATEGORY_BY_COUNTRY)
 GENERATED_NUMBERS = "generated_article_numbers"  # products flow: non-numeric SKU -> generated Mplus number
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -328,6 +332,7 @@ class OrdersFlow(Flow):
             raise record_error(f"{label} is in {order.currency}, not in the shop's currency {shop_currency} "
                                "(setting currency): foreign-currency sales are not booked", source_id=ref)  # fmt: skip
         self.enrich(order, relation, steps)
+        self.customer_country(order, label, ref, steps)
         lines = self.price_lines(order, label, steps, needs_articles)
         total = reconcile(order, lines, label)
         steps.append(f"amounts: {len(lines)} lines add up to the {kind} total {total}")
@@ -384,6 +389,27 @@ class OrdersFlow(Flow):
                     customer.contact = ContactPerson(name=str(relation["contact"]).strip())
             if customer.billing_address is None:
                 customer.billing_address = order.billing_address
+
+    def customer_country(self, order: Order, label: str, ref: str, steps: list[str]) -> None:
+        """The country of a sale's customer drives the VAT code and revenue look-ups (``COUNTRY_TABLES``): the
+        sale's or the relation's; else the ``order_defaults`` country; else, while a look-up table has rows, the
+        sale waits. An anonymous sale has no customer and no country: its lines go by their VAT rate."""
+        customer = order.customer
+        known = (order.billing_address, customer and customer.billing_address, order.delivery_address)
+        if customer is None or any(address and address.country for address in known):
+            return
+        country = str(self.tables.get(ORDER_DEFAULTS, {}).get("country") or "").strip().upper()
+        if country:
+            address = customer.billing_address or Address()
+            address.country = country
+            customer.billing_address = address
+            steps.append(msg("orders.country_from_defaults", country=country, table=table_ref(ORDER_DEFAULTS)))
+            return
+        used = [name for name in COUNTRY_TABLES if self.tables.get(name)]
+        if used:
+            raise record_error(msg("orders.country_unknown", sale=label, tables=[table_ref(t) for t in used],
+                                   defaults=table_ref(ORDER_DEFAULTS)),
+                               source_id=ref, wait="mapping")  # fmt: skip
 
     def price_lines(self, order: Order, label: str, steps: list[str] | None = None,
                     needs_articles: bool = True) -> list[PricedLine]:
