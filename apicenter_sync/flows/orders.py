@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .. import record_filters
 from ..clients.accountview import Filter
 from ..clients.accountview_filters import key_filters
 from ..clients.mplus_reader import UNREADABLE
@@ -92,6 +93,10 @@ class OrdersFlow(Flow):
             raise ConfigError("; ".join(problems))
         chosen = self.settings.get("source_document_type") or ["order"]
         self.kinds = [kind for kind in SOURCES if kind in chosen]
+        try:
+            self.conditions = record_filters.conditions(self.tables, "orders")  # the till's sales to book
+        except ValueError as exc:
+            raise ConfigError(exc.args[0]) from None
         bad = {k: v for k, v in self.tables.get(ORDER_STATUS, {}).items() if v.strip().lower() not in ("send", "skip")}
         if bad:
             raise ConfigError(f"mapping table {ORDER_STATUS} may only hold 'send' or 'skip', not {bad}")
@@ -216,6 +221,11 @@ class OrdersFlow(Flow):
             if not ref:
                 what = "neither extOrderId nor orderId" if kind == "order" else f"no {SOURCES[kind].id_field}"
                 outcomes[i] = Outcome(action="failed", error=f"{kind} has {what}", **base)
+                continue
+            failing = record_filters.first_failing(self.conditions, record_filters.sale_value(record))
+            if failing is not None:
+                why = msg("filters.left_out", name=failing.name, condition=failing.text())
+                outcomes[i] = Outcome(action="skipped", message=why, **base)
                 continue
             send, why = self.status_decision(record)
             if send:
