@@ -98,7 +98,7 @@ class ApicenterSetupWizard(models.TransientModel):
     )
     prices_include_vat = setting_field("prices_include_vat", string="Prices Include VAT")
     manage_stock = setting_field("manage_stock", string="Manage Stock in MplusKASSA")
-    stock_drift = fields.Text(compute="_compute_stock_drift", string="Stock Drift")
+    stock_drift = fields.Text(compute="_compute_stock_drift")
     # --- mappings -----------------------------------------------------------------------------------------------
     mapping_ids = fields.One2many(related="backend_id.mapping_ids", readonly=False, string="Mapping Rows")
     mapping_guide = fields.Html(compute="_compute_mapping_guide", sanitize=False)
