@@ -54,6 +54,7 @@ from .order_debtors import REVENUE_CATEGORY_BY_COUNTRY, VAT_BY_COUNTRY, Debtors
 from .order_delivery import DeliveryAddresses
 from .order_documents import ORDER_TYPES, REVENUE_BY_COUNTRY, DocumentBuilder, document, document_total
 from .order_sources import CLOSING, ORDER_STATUS, SOURCES, NothingSold, ids_of, kind_of, status_decision
+from .stock_sales import note_orders_start
 
 ENTITY = "order"
 ORDER_DEFAULTS = "order_defaults"  # payment_method / shipping_method / country -> value when the order has none
@@ -151,6 +152,7 @@ class OrdersFlow(Flow):
         """The sales of one source changed since its sync marker (its own watermark stream)."""
         mark = self.store.watermarks.get(self.name, kind)
         since = 0 if self.from_start or not mark.value else int(mark.value) + 1
+        note_orders_start(self, kind, since)  # the stock flow counts what this flow reads and does not book
         size = int(self.settings.get("batch_size") or 100)
         read = {"order": self.mplus.iter_orders, "receipt": self.mplus.iter_receipts,
                 "invoice": self.mplus.iter_invoices}[kind]  # fmt: skip

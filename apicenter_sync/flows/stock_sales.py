@@ -68,13 +68,25 @@ def drift_reasons(orders: dict, stock: dict) -> list:
     return reasons
 
 
+def floor_stream(kind: str) -> str:
+    """The watermark stream (of the orders flow, so that its full run starts both over) of the stock flow's floor."""
+    return f"stock_floor_{kind}"
+
+
+def note_orders_start(flow, kind: str, since: int) -> None:
+    """The orders flow starts reading ``kind`` at ``since``: where the stock flow's floor begins, when it has none
+    yet, so a sale the orders flow reads and skips (a receipt not fully paid) is still counted until it is booked."""
+    if kind in MOVING_SOURCES and not flow.dry_run and not flow.store.watermarks.get(ORDERS, floor_stream(kind)).value:
+        flow.store.watermarks.set(ORDERS, floor_stream(kind), str(since))
+
+
 def till_sales_not_booked(flow) -> dict[tuple[int, int], Decimal]:
     """(branch, till article number) -> quantity sold at the till (returns negative) not yet booked.
 
-    Each source is read from a floor of its own (watermark ``stock``/``till_<source>``): the lowest sync marker
-    of a sale that moved stock and was not booked at the last look, else the next marker after the last one read.
-    Without one yet, the orders flow's position (the sales before it are its business), else 0 (the orders flow
-    too reads from the start then). The floor only saves reading: every sale read is judged by its binding."""
+    Each source is read from a floor of its own (watermark ``orders``/``stock_floor_<source>``): the lowest sync
+    marker of a sale that moved stock and was not booked at the last look, else the next marker after the last one
+    read. It begins where the orders flow began reading (``note_orders_start``); without that, at the orders
+    flow's position, else 0. The floor only saves reading: every sale read is judged by its binding."""
     store, mplus = flow.store, flow.mplus
     kinds = [k for k in booked_sources(store.settings.all(ORDERS)) if k in MOVING_SOURCES]
     size = int(flow.settings.get("batch_size") or 200)
@@ -86,7 +98,7 @@ def till_sales_not_booked(flow) -> dict[tuple[int, int], Decimal]:
         conds = []  # the orders flow stops on it and says why
     for kind in kinds:
         id_field = SOURCES[kind].id_field
-        floor = store.watermarks.get(flow.name, f"till_{kind}").value
+        floor = store.watermarks.get(ORDERS, floor_stream(kind)).value
         if not floor:
             mark = store.watermarks.get(ORDERS, kind).value
             floor = str(int(mark) + 1) if mark else "0"
@@ -119,8 +131,8 @@ def till_sales_not_booked(flow) -> dict[tuple[int, int], Decimal]:
             marker = int(sale.get("syncMarker") or 0)
             if moves and marker >= int(floor) and (lowest is None or marker < lowest):
                 lowest = marker
-        if not flow.dry_run:  # a full run starts it over from the orders flow's position
-            store.watermarks.set(flow.name, f"till_{kind}", str(lowest if lowest is not None else last + 1))
+        if not flow.dry_run:
+            store.watermarks.set(ORDERS, floor_stream(kind), str(lowest if lowest is not None else last + 1))
     return {k: v for k, v in totals.items() if v}
 
 
