@@ -21,7 +21,6 @@ CENT = Decimal("0.01")
 COMPLETE, NOT_CANCELLED = "ORDER-COMPLETE-STATE-COMPLETE", ("", "ORDER-CANCEL-STATE-NOTHING")
 SALE_RECEIPTS = ("RECEIPT-TYPE-RECEIPT", "RECEIPT-TYPE-CREDIT-RECEIPT")
 PAID = ("RECEIPT-STATE-PAID", "RECEIPT-STATE-HANDLED")
-SHIPPING_NUMBER = "999000"  # the till's shipping article (seeded)
 ROUNDING_MAX = Decimal("0.02")
 EXCHANGE = ("PRICE-TYPE-EXCHANGE-RATE-BUY", "PRICE-TYPE-EXCHANGE-RATE-SELL")
 
@@ -56,6 +55,8 @@ class SalesCheck:
         self.rounding = str(get("cash_rounding_article", "orders") or "").strip()
         tables = rec.store.mappings
         self.bpe = tables.get_table("bpe_articles") if "bpe_articles" in tables.list_tables() else {}
+        # Till articles that are shipping lines: only what the configuration says (the engine assumes none).
+        self.shipping_articles = tables.get_table("shipping_articles") if "shipping_articles" in tables.list_tables() else {}
         self.closing_journal = str(get("closing_journal", "orders") or "MEM")
         mail = self.n.debtor["email"]
         self.debtor_by_mail: dict[str, str] = {}  # the lowest debtor number per e-mail address
@@ -121,8 +122,8 @@ class SalesCheck:
             return self.bpe.get(str(data["bpeId"]).strip()) or self.other
         if number == "0":
             return self.other if int(data.get("totalInclAmount") or 0) else None
-        if number == SHIPPING_NUMBER:
-            return self.shipping
+        if number in self.shipping_articles:
+            return (self.shipping_articles[number] or "").strip() or self.shipping
         return number
 
     # --- the check ---------------------------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ class SalesCheck:
                 self.report.duplicates.append(f"{what} sells nothing but is in AccountView")
             return
         missing = sorted({str(ln["articleNumber"]) for ln in lines if not ln["data"].get("bpeId")
-                          and str(ln.get("articleNumber") or 0) not in ("0", SHIPPING_NUMBER)
+                          and str(ln.get("articleNumber") or 0) not in ("0", *self.shipping_articles)
                           and str(ln["articleNumber"]) not in self.rec.articles})  # fmt: skip
         if missing:
             self.rec.expected_open[("orders", ref)] = f"not in AccountView ({self.n.article.code})"

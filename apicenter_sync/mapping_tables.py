@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
+from . import record_filters
+
 VAT_METHODS = ("VAT-METHOD-INCLUSIVE", "VAT-METHOD-EXCLUSIVE", "VAT-METHOD-SHIFTED", "VAT-METHOD-NONE")
 
 
@@ -72,6 +74,15 @@ def _any(text: str) -> str | None:
     return None
 
 
+def _filter_key(text: str) -> str | None:
+    flow, _, name = text.partition(".")
+    return None if flow in record_filters.FLOWS and name.strip() else record_filters.check(text, "x empty")
+
+
+def _filter_condition(text: str) -> str | None:
+    return record_filters.check("products.row", text)
+
+
 @dataclass(frozen=True)
 class Kind:
     """What a key or value is. ``choices``: the MplusClient method that lists the possibilities and the fields
@@ -120,6 +131,8 @@ KINDS = {k.name: k for k in (
          _one_of("payment_method", "shipping_method", "country")),
     Kind("bpe_id", "BPE id (deposit, breakage, own use)", _text),
     Kind("text", "Text", _text),
+    Kind("filter_key", "Flow and name (products.…, customers.…, orders.…)", _filter_key),
+    Kind("filter_condition", "Condition: field operator value (group in A, B)", _filter_condition),
 )}  # fmt: skip
 
 
@@ -190,7 +203,8 @@ TABLES = (
     MappingTable("shipping_method", "Shipping methods → AccountView", ("orders",), "mplus_delivery_method",
                  "av_shipping_method", "A sale's delivery method → the AccountView shipping method."),
     MappingTable("shipping_articles", "Shipping articles", ("orders",), "mplus_article", "av_article_or_empty",
-                 "A till article that is a shipping line → its AccountView article (empty: shipping_article)."),
+                 "A till article that is a shipping line → its AccountView article (empty: shipping_article). "
+                 "No row: no till line is a shipping line; add your till's shipping articles."),
     MappingTable("line_articles", "Till articles without an AccountView article", ("orders",), "mplus_article",
                  "av_article", "A till article (gift card, service) → the AccountView article it is booked on."),
     MappingTable("bpe_articles", "Deposits (BPE) → articles", ("orders",), "bpe_id", "av_article",
@@ -208,6 +222,10 @@ TABLES = (
                  "A customer's country → the revenue account of booking lines."),
     MappingTable("revenue_account_by_vat_code", "VAT code → revenue account", ("orders",), "av_vat_code",
                  "av_account", "A line's VAT code → its revenue account (after the country)."),
+    MappingTable("record_filters", "Record filters", ("products", "customers", "orders"), "filter_key",
+                 "filter_condition", "Which records a flow syncs: every condition of its flow must hold (products "
+                 "also for stock and prices; orders: the till's sales by branch, workplace, state…). Operators "
+                 "=, !=, <, >, in, not in, empty, not empty."),
     MappingTable("revenue_category_by_country", "Country → debtor revenue category", ("orders",), "country",
                  "av_code", "A debtor created from a sale gets the revenue category of its country."),
 )

@@ -32,6 +32,7 @@ from apicenter_sync.store.sqlite_tokens import SqliteTokenStore
 CENT = Decimal("0.01")
 SHIP = "VERZEND"  # AccountView article of shipping lines, created by the fixture
 DEFAULT_DEBTOR = "10001"
+SHIP_TILL = "999000"  # the till's seeded shipping article (MplusKASSA sandbox)
 
 
 def money(v) -> Decimal:
@@ -59,6 +60,7 @@ class Env:
         s.set("retry_delay_seconds", 0, "orders")
         self.store.mappings.set_table("payment_method_condition", {"ACCOUNT": "14", "CASH": "0", "PIN": "0"})
         self.store.mappings.set_table("shipping_method", {"POSTNL": "POSTNL", "PICKUP": "PICKUP"})
+        self.store.mappings.set_table("shipping_articles", {SHIP_TILL: ""})  # the engine assumes no shipping article
 
     def run(self, **options):
         return self.engine.run("orders", RunOptions(**options))

@@ -237,3 +237,21 @@ class TestSetupWizard(TupleTimeouts, TransactionCase):
         perform_chained_jobs(orders)
         sale = self.env["apicenter.sale"].search([("backend_id", "=", backend.id), ("source_id", "=", receipt)])
         self.assertEqual((sale.source, sale.state), ("receipt", "sent"), sale.reason)
+
+    def test_settings_step_flags_stock_that_must_drift(self):
+        """Stock from AccountView while till sales are booked without article lines: the settings step says so,
+        in the user's language, with what to choose (the doctor's stock_drift)."""
+        wizard = self._wizard(flow_stock=True, flow_orders=True, manage_stock=True, stock_figure="available",
+                              order_type="sales_order")  # fmt: skip
+        self.assertFalse(wizard.stock_drift)
+        wizard.order_type = "booking"
+        self.assertIn("the till's stock must drift", wizard.stock_drift)
+        self.assertIn("= sales_order", wizard.stock_drift)  # what to choose
+        dutch = wizard.with_context(lang="nl_NL")
+        self.env["res.lang"]._activate_lang("nl_NL")
+        dutch.invalidate_recordset(["stock_drift"])
+        self.assertIn("voorraad in de kassa moet afwijken", dutch.stock_drift)
+        wizard.manage_stock = False  # stock kept in the till: nothing drifts
+        self.assertFalse(wizard.stock_drift)
+        wizard.manage_stock, wizard.order_type, wizard.stock_figure = True, "sales_order", "on_hand"
+        self.assertIn("does not subtract what sales orders reserve", wizard.stock_drift)

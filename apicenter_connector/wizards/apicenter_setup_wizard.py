@@ -12,7 +12,8 @@ from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, RUN_ORDER
 from apicenter_sync.errors import AuthError, SyncError
 from apicenter_sync.flows.order_sources import RECENT_DAYS, recent_sales, sales_to_book
-from apicenter_sync.i18n import Msg, render, table_ref
+from apicenter_sync.flows.stock_sales import drift_reasons
+from apicenter_sync.i18n import Msg, msg, render, setting_ref, table_ref
 from apicenter_sync.redact import redact_text
 from markupsafe import Markup
 
@@ -116,6 +117,7 @@ class ApicenterSetupWizard(models.TransientModel):
     )
     prices_include_vat = setting_field("prices_include_vat", string="Prices Include VAT")
     manage_stock = setting_field("manage_stock", string="Manage Stock in MplusKASSA")
+    stock_drift = fields.Text(compute="_compute_stock_drift")
     # --- mappings -----------------------------------------------------------------------------------------------
     mapping_ids = fields.One2many(related="backend_id.mapping_ids", readonly=False, string="Mapping Rows")
     mapping_guide = fields.Html(compute="_compute_mapping_guide", sanitize=False)
@@ -188,6 +190,25 @@ class ApicenterSetupWizard(models.TransientModel):
     def _compute_check_problem_ids(self):
         for wizard in self:
             wizard.check_problem_ids = wizard.check_report_id.check_ids.filtered(lambda c: c.status != "confirmed")
+
+    @api.depends("flow_stock", "flow_orders", "manage_stock", "stock_figure", "order_type")
+    def _compute_stock_drift(self):
+        """The doctor's stock_drift on the settings step: stock from AccountView with sales booked so that they never
+        lower AccountView's stock (flows/stock_sales.py), in the user's language with what to choose."""
+        for wizard in self:
+            orders_flow = wizard.backend_id.flow_ids.filtered(lambda f: f.flow == "orders")[:1]
+            orders = {"order_type": wizard.order_type}
+            if orders_flow:
+                orders["receipt_booking"] = read_setting(orders_flow, "receipt_booking")
+                orders["source_document_type"] = read_setting(orders_flow, "source_document_type")
+            reasons = []
+            if wizard.flow_stock and wizard.flow_orders and wizard.manage_stock:
+                reasons = drift_reasons(orders, {"stock_figure": wizard.stock_figure})
+            hint = msg("doctor.mplus.stock_drift_hint", order_type=setting_ref("order_type"),
+                       receipt_booking=setting_ref("receipt_booking"), stock_figure=setting_ref("stock_figure"),
+                       manage_stock=setting_ref("manage_stock"))  # fmt: skip
+            said = msg("doctor.mplus.stock_drifts", reasons=reasons)
+            wizard.stock_drift = f"{render(said, self.env.lang)} → {render(hint, self.env.lang)}" if reasons else False
 
     @api.model
     def default_get(self, fields_list):

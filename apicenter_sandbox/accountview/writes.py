@@ -17,6 +17,7 @@ from .store import Store, equal_text
 from .values import coerce, wire_date, wire_datetime
 
 API_USER = "API"  # INP_USR / CNG_USR of rows written through the API (ASSUMPTION)
+SALES_ORDER_LINES = "SO_LINE"  # the lines whose quantities a posted sales order reserves
 
 Written = dict[str, list[str]]  # table -> keys, in request order
 
@@ -66,7 +67,30 @@ class Writer:
             for key, row in rows.items():
                 target.insert(row, header_key=parents.get(table, {}).get(key))
             written[table] = list(rows)
+        for row in pending.get(SALES_ORDER_LINES, {}).values():
+            self._reserve(str(row.get("ART_CODE") or ""), float(row.get("ORD_QTY") or 0.0), now)
         return written
+
+    def _reserve(self, article: str, quantity: float, now: str) -> None:
+        """ASSUMPTION (docs/sandbox-accountview.md, docs/assumptions.md "Stock"): a posted sales order reserves
+        its quantities at once, in the article's first warehouse (by code) that has a stock row, so the stock
+        figure ``available`` (on hand − reserved) drops; a return (negative quantity) gives it back. Journal
+        bookings (DJ2) move no stock. The change stamps the row, so an incremental read sees it."""
+        f = A.STOCK.fields
+        stock = self.store[A.STOCK.table]
+        keys = stock.keys_equal(f["sku"].name, [equal_text(article)]) if article and quantity else set()
+        rows = sorted((stock.get(k) for k in keys), key=lambda r: str(r.get(f["warehouse"].name) or ""))
+        if not rows:
+            return  # not a stock article in the books (a service, shipping or rounding article)
+        row = rows[0]
+        key = row[A.STOCK.key]
+        reserved = round(float(row.get(f["reserved"].name) or 0.0) + quantity, 6)  # no float dust in the figure
+        changes = {f["reserved"].name: reserved,
+                   "CNG_DATE": now, "CNG_USR": API_USER, "CNG_NR": int(row.get("CNG_NR", 0)) + 1}  # fmt: skip
+        schema = SCHEMAS[A.STOCK.table]
+        changes = {k: v for k, v in changes.items() if k in schema.fields}
+        changes.update(self._computed(A.STOCK.table, {**row, **changes}))
+        stock.update(key, changes)
 
     def _header_of(self, table: str, row_in: RowIn, by_row_id: dict[str, str], header_keys: list[str]) -> str:
         if row_in.header_id is None:

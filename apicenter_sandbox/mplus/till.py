@@ -94,6 +94,7 @@ ROUNDED_METHODS = ("CASH",)  # ASSUMPTION: cash payments round the total to 5 ce
 KINDS = {"receipt": "RECEIPT-TYPE-RECEIPT", "credit_receipt": "RECEIPT-TYPE-CREDIT-RECEIPT", "invoice": None,
          "cash_in": "RECEIPT-TYPE-CASH-INFLOW", "cash_out": "RECEIPT-TYPE-CASH-OUTFLOW"}
 MONEY_ONLY = ("cash_in", "cash_out")  # money into or out of the drawer: payments, no lines
+EXCHANGE_PRICE_TYPES = ("PRICE-TYPE-EXCHANGE-RATE-BUY", "PRICE-TYPE-EXCHANGE-RATE-SELL")  # money, not goods
 RECEIPT_STATES = ("RECEIPT-STATE-OUTSTANDING", "RECEIPT-STATE-PARTLY-PAID", "RECEIPT-STATE-PAID")
 
 
@@ -189,6 +190,7 @@ def ring_up(sb, sale: dict) -> dict:
             invoice["extInvoiceId"] = sale["extId"]
             store.invoice_by_ext[sale["extId"]] = invoice_id
         store.invoices[invoice_id] = invoice
+        _lower_stock(sb, branch, counted)
         sb.stats.write("invoice")
         return invoice
     receipt_id = str(uuid.uuid4())
@@ -206,8 +208,22 @@ def ring_up(sb, sale: dict) -> dict:
     if sale.get("orderIds"):
         receipt["orderIds"] = {"id": list(sale["orderIds"])}
     store.receipts[receipt_id] = receipt
+    if kind in ("receipt", "credit_receipt"):
+        _lower_stock(sb, branch, counted)
     sb.stats.write("receipt")
     return receipt
+
+
+def _lower_stock(sb, branch: int, lines: list[dict]) -> None:
+    """Every sale and return at the till moves the till's own stock of its articles at once (a return, with its
+    negative quantity, puts it back). ASSUMPTION (docs/sandbox-mplus.md): the branch of the sale keeps the stock;
+    lines without an article (0) and non-stock articles move nothing; foreign-currency lines exchange money."""
+    from .operations.stock import sold  # here: the operations import this module's pricing
+
+    for line in lines:
+        number, data = int(line.get("articleNumber") or 0), line["data"]
+        if number and data.get("priceType") not in EXCHANGE_PRICE_TYPES:
+            sold(sb, branch, number, from_quantity(data["quantity"], data.get("decimalPlaces")))
 
 
 def close_shift(sb, request: dict) -> dict:

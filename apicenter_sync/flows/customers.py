@@ -20,7 +20,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..errors import TransientError
+from .. import record_filters
+from ..errors import ConfigError, TransientError
 from ..i18n import msg, table_ref
 from ..models import Address, Customer
 from .av_source import changed_batches, rows_by_keys
@@ -60,6 +61,10 @@ class CustomersFlow(Flow):
         self._delivery: dict[str, Address] = {}  # debtor -> its first delivery address, per batch
         self.company_rule = str(self.settings.get("company_rule") or "contact_or_ids")
         self._condition_days: dict[str, int] | None = None  # AccountView payment conditions, read when first needed
+        try:
+            self.conditions = record_filters.conditions(self.tables, "customers")
+        except ValueError as exc:
+            raise ConfigError(exc.args[0]) from None
 
     def read_batches(self):
         return changed_batches(self, self.names.debtor)
@@ -75,7 +80,16 @@ class CustomersFlow(Flow):
         ids = [self.source_id(r) for r in records]
         bindings = self.store.bindings.get_many(self.entity, ids)
         self._delivery = debtor_delivery_addresses(self, [i for i in ids if i])
-        return [self.guarded(r, lambda rec: self.sync_one(rec, bindings.get(self.source_id(rec)))) for r in records]
+        return [self.left_out(r) or self.guarded(r, lambda rec: self.sync_one(rec, bindings.get(self.source_id(rec))))
+                for r in records]  # fmt: skip
+
+    def left_out(self, record: dict) -> Outcome | None:
+        """Skipped when a record filter of customers does not hold for the debtor (``record_filters``)."""
+        failing = record_filters.first_failing(self.conditions, record_filters.row_value(record, self.names.debtor))
+        if failing is None:
+            return None
+        return Outcome(self.entity, self.source_id(record), "skipped", source_payload=record,
+                       message=msg("filters.left_out", name=failing.name, condition=failing.text()))  # fmt: skip
 
     # --- one debtor ----------------------------------------------------------------------------------------
     def sync_one(self, record: dict, binding) -> Outcome:

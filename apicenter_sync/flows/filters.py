@@ -1,10 +1,13 @@
-"""Which AccountView articles are synced at all (settings ``filter_groups``, ``filter_field``, ``filter_value``)."""
+"""Which AccountView articles are synced at all: settings ``filter_groups``, ``filter_field``, ``filter_value``, and
+the ``products`` rows of the mapping table ``record_filters`` (``apicenter_sync/record_filters.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import record_filters
 from ..clients.accountview_filters import rows_in
+from ..errors import ConfigError
 
 _TRUE = {"true", "1", "yes", "y", "t", "j", "ja"}
 
@@ -15,22 +18,30 @@ class ArticleFilter:
     field: str
     value: str
     flow: object = None  # the flow, to read article rows when only SKUs are known
+    conditions: tuple = ()  # record_filters rows of products: every one must hold
 
     @classmethod
     def from_settings(cls, flow) -> ArticleFilter:
         s = flow.settings
         groups = frozenset(g.strip().upper() for g in s.get("filter_groups") or () if g.strip())
-        return cls(groups, (s.get("filter_field") or "").strip(), str(s.get("filter_value", "true")), flow)
+        try:
+            conds = tuple(record_filters.conditions(flow.tables, "products"))
+        except ValueError as exc:
+            raise ConfigError(exc.args[0]) from None
+        return cls(groups, (s.get("filter_field") or "").strip(), str(s.get("filter_value", "true")), flow, conds)
 
     @property
     def active(self) -> bool:
-        return bool(self.groups or self.field)
+        return bool(self.groups or self.field or self.conditions)
 
     def matches(self, article_row: dict) -> bool:
         if self.groups and str(article_row.get(self.flow.names.article["group"], "")).strip().upper() not in self.groups:
             return False
-        if self.field:
-            return _same(article_row.get(self.field), self.value)
+        if self.field and not _same(article_row.get(self.field), self.value):
+            return False
+        if self.conditions:
+            value_of = record_filters.row_value(article_row, self.flow.names.article)
+            return record_filters.first_failing(list(self.conditions), value_of) is None
         return True
 
     def allowed(self, skus: list[str]) -> set[str]:

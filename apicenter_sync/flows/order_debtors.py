@@ -143,9 +143,13 @@ class Debtors:
 
     def country_defaults(self, country: str | None, steps: list[str]) -> dict:
         """A new debtor's VAT code and revenue category by its country (mapping tables vat_code_by_country and
-        revenue_category_by_country; the administration's own defaults where a country has no row)."""
-        country = (country or "NL").strip().upper()
+        revenue_category_by_country; the administration's own defaults where a country has no row). Without a
+        country nothing is looked up (none is assumed; the orders flow made such a sale wait while the tables have
+        rows, see OrdersFlow.customer_country)."""
+        country = (country or "").strip().upper()
         values = {}
+        if not country:
+            return values
         for logical, table in (("vat_code", VAT_BY_COUNTRY), ("revenue_category", REVENUE_CATEGORY_BY_COUNTRY)):
             value = str(self.flow.tables.get(table, {}).get(country) or "").strip()
             if value and logical in self.debtor.fields:

@@ -36,23 +36,25 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .. import record_filters
 from ..clients.accountview import Filter
 from ..clients.accountview_filters import key_filters
 from ..clients.mplus_reader import UNREADABLE
 from ..datamapper import MappingError
 from ..errors import AuthError, ConfigError, SyncError, TransientError
 from ..i18n import Text, msg, profile_ref, setting_ref, table_ref
-from ..models import ContactPerson, Order, OrderLine
+from ..models import Address, ContactPerson, Order, OrderLine
 from ..profile import ObjectSpec
 from ..profile.defaults import ORDER_TYPE_ALIASES
 from ..settings import consistency_errors
 from .base import Batch, Flow, Outcome, record_error, synced
 from .order_amounts import ZERO, PricedLine, line_value, reconcile
 from .order_closings import Closings
-from .order_debtors import Debtors
+from .order_debtors import REVENUE_CATEGORY_BY_COUNTRY, VAT_BY_COUNTRY, Debtors
 from .order_delivery import DeliveryAddresses
-from .order_documents import ORDER_TYPES, DocumentBuilder, document, document_total
+from .order_documents import ORDER_TYPES, REVENUE_BY_COUNTRY, DocumentBuilder, document, document_total
 from .order_sources import CLOSING, ORDER_STATUS, SOURCES, NothingSold, ids_of, kind_of, status_decision
+from .stock_sales import note_orders_start
 
 ENTITY = "order"
 ORDER_DEFAULTS = "order_defaults"  # payment_method / shipping_method / country -> value when the order has none
@@ -62,7 +64,9 @@ BPE_ARTICLES = "bpe_articles"  # a line's BPE id (deposit, breakage, own use) ->
 EXCHANGE_PRICE_TYPES = ("PRICE-TYPE-EXCHANGE-RATE-BUY", "PRICE-TYPE-EXCHANGE-RATE-SELL")
 INFORMATIVE_LINE_KINDS = ("LINE-KIND-SUBTOTAL", "LINE-KIND-HEADER", "LINE-KIND-SECONDARY-HEADER")
 CASH_ROUNDING_MAX = Decimal("0.02")  # rounding a cash total to 5 cents moves it at most 2 cents (ASSUMPTION)
-DEFAULT_SHIPPING_ARTICLES = {"999000": ""}  # the seeded "Verzendkosten" article, when the table is empty
+# The tables a customer's country is looked up in: a sale of a customer whose country nobody knows waits while any has
+# rows (no country is assumed).
+COUNTRY_TABLES = (VAT_BY_COUNTRY, REVENUE_BY_COUNTRY, REVENUE_CATEGORY_BY_COUNTRY)
 GENERATED_NUMBERS = "generated_article_numbers"  # products flow: non-numeric SKU -> generated Mplus number
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -90,6 +94,10 @@ class OrdersFlow(Flow):
             raise ConfigError(msg("orders.settings_inconsistent", problems=problems))
         chosen = self.settings.get("source_document_type") or ["order"]
         self.kinds = [kind for kind in SOURCES if kind in chosen]
+        try:
+            self.conditions = record_filters.conditions(self.tables, "orders")  # the till's sales to book
+        except ValueError as exc:
+            raise ConfigError(exc.args[0]) from None
         bad = {k: v for k, v in self.tables.get(ORDER_STATUS, {}).items() if v.strip().lower() not in ("send", "skip")}
         if bad:
             raise ConfigError(msg("orders.status_values", table=table_ref(ORDER_STATUS), bad=str(bad)))
@@ -146,6 +154,7 @@ class OrdersFlow(Flow):
         """The sales of one source changed since its sync marker (its own watermark stream)."""
         mark = self.store.watermarks.get(self.name, kind)
         since = 0 if self.from_start or not mark.value else int(mark.value) + 1
+        note_orders_start(self, kind, since)  # the stock flow counts what this flow reads and does not book
         size = int(self.settings.get("batch_size") or 100)
         read = {"order": self.mplus.iter_orders, "receipt": self.mplus.iter_receipts,
                 "invoice": self.mplus.iter_invoices}[kind]  # fmt: skip
@@ -216,6 +225,11 @@ class OrdersFlow(Flow):
             if not ref:
                 fields = "extOrderId, orderId" if kind == "order" else SOURCES[kind].id_field
                 outcomes[i] = Outcome(action="failed", error=msg("orders.no_id", label=label, fields=fields), **base)
+                continue
+            failing = record_filters.first_failing(self.conditions, record_filters.sale_value(record))
+            if failing is not None:
+                why = msg("filters.left_out", name=failing.name, condition=failing.text())
+                outcomes[i] = Outcome(action="skipped", message=why, **base)
                 continue
             send, why = self.status_decision(record)
             if send:
@@ -332,6 +346,7 @@ class OrdersFlow(Flow):
                                    shop_currency=shop_currency, setting=setting_ref("currency")),
                                source_id=ref)  # fmt: skip
         self.enrich(order, relation, steps)
+        self.customer_country(order, label, ref, steps)
         lines = self.price_lines(order, label, steps, needs_articles)
         total = reconcile(order, lines, label)
         steps.append(f"amounts: {len(lines)} lines add up to the {kind} total {total}")
@@ -354,7 +369,8 @@ class OrdersFlow(Flow):
             raise record_error(msg("orders.rounding_article", label=label, total=total, paid=paid,
                                    difference=difference, setting=setting_ref("cash_rounding_article")),
                                source_id=label, wait="mapping")  # fmt: skip
-        line = OrderLine(description="Kasafronding", quantity=Decimal(1), unit_price_incl=difference,
+        # No description of its own: AccountView shows the rounding article's (the engine has no words for the books).
+        line = OrderLine(description="", quantity=Decimal(1), unit_price_incl=difference,
                          unit_price_excl=difference, vat_pct=ZERO, total_incl=difference)  # fmt: skip
         steps.append(f"cash rounding: paid {paid} for a total of {total}, {difference} on a line of its own")
         return PricedLine(line, sku, difference, ZERO, rule="cash rounding", is_rounding=True)
@@ -388,18 +404,40 @@ class OrdersFlow(Flow):
             if customer.billing_address is None:
                 customer.billing_address = order.billing_address
 
+    def customer_country(self, order: Order, label: str, ref: str, steps: list[str]) -> None:
+        """The country of a sale's customer drives the VAT code and revenue look-ups (``COUNTRY_TABLES``): the
+        sale's or the relation's; else the ``order_defaults`` country; else, while a look-up table has rows, the
+        sale waits. An anonymous sale has no customer and no country: its lines go by their VAT rate."""
+        customer = order.customer
+        known = (order.billing_address, customer and customer.billing_address, order.delivery_address)
+        if customer is None or any(address and address.country for address in known):
+            return
+        country = str(self.tables.get(ORDER_DEFAULTS, {}).get("country") or "").strip().upper()
+        if country:
+            address = customer.billing_address or Address()
+            address.country = country
+            customer.billing_address = address
+            steps.append(msg("orders.country_from_defaults", country=country, table=table_ref(ORDER_DEFAULTS)))
+            return
+        used = [name for name in COUNTRY_TABLES if self.tables.get(name)]
+        if used:
+            raise record_error(msg("orders.country_unknown", sale=label, tables=[table_ref(t) for t in used],
+                                   defaults=table_ref(ORDER_DEFAULTS)),
+                               source_id=ref, wait="mapping")  # fmt: skip
+
     def price_lines(self, order: Order, label: str, steps: list[str] | None = None,
                     needs_articles: bool = True) -> list[PricedLine]:
         """Every line that sells something, with its value and the AccountView article it is booked on."""
         steps = steps if steps is not None else []
-        shipping = self.tables.get(SHIPPING_ARTICLES) or DEFAULT_SHIPPING_ARTICLES
+        shipping = self.tables.get(SHIPPING_ARTICLES) or {}  # empty (the default): no till article is shipping
         others = self.tables.get(LINE_ARTICLES, {})
         generated = {v: k for k, v in self.tables.get(GENERATED_NUMBERS, {}).items()}
         lines = list(order.lines)
         if order.shipping_cost:
             # A mapping that gives shipping as an amount instead of a line: one extra line at the main VAT rate.
             rate = max((ln.vat_pct for ln in lines if ln.vat_pct is not None), default=None)
-            lines.append(OrderLine(description="Verzendkosten", quantity=Decimal(1), unit_price_incl=order.shipping_cost,
+            # No description: AccountView shows the shipping article's own (the engine has no words of its own).
+            lines.append(OrderLine(description="", quantity=Decimal(1), unit_price_incl=order.shipping_cost,
                                    unit_price_excl=order.shipping_cost, vat_pct=rate, is_shipping=True))  # fmt: skip
         priced = []
         for n, line in enumerate(lines, start=1):

@@ -6,6 +6,9 @@ by sales orders (default), on hand, economic = on hand − reserved + incoming
 ``stock`` object (an assumption: docs/assumptions.md); without it the flow is switched off. Warehouses map to branches through
 the ``warehouse_branch`` table. ``setStock`` is absolute, so a repeat after a
 lost reply is harmless; a figure equal to the last one sent is not sent again.
+
+The figure sent is AccountView's minus what the till sold and the books do not show yet (``stock_sales``): the
+till lowers its own stock on every sale, and an absolute figure must not put those units back.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .av_source import changed_batches, rows_by_keys
 from .base import Flow, Outcome, record_error, synced
 from .filters import ArticleFilter
 from .products import _numeric
+from .stock_sales import till_sales_not_booked
 
 WAREHOUSE_BRANCH = "warehouse_branch"  # AccountView warehouse code -> Mplus branch number
 
@@ -30,6 +34,7 @@ class StockFlow(Flow):
 
     def prepare(self) -> None:
         self.article_filter = ArticleFilter.from_settings(self)
+        self._not_booked: dict[tuple[int, int], Decimal] | None = None  # read once per run, when first needed
         by_branch: dict[str, list[str]] = {}
         for warehouse, branch in self.tables.get(WAREHOUSE_BRANCH, {}).items():
             by_branch.setdefault(str(branch).strip(), []).append(warehouse)
@@ -108,11 +113,19 @@ class StockFlow(Flow):
                 source_id=sid,
             )
         figure = self.figure(record, level)
+        steps = []
+        sold = self.not_booked().get((int(branch), number), Decimal(0))
+        if sold:
+            steps.append(msg("stock.till_sales_not_booked", figure=_plain(figure), sold=_plain(sold),
+                             sent=_plain(figure - sold)))  # fmt: skip
+            figure -= sold
         # The figure as a plain number (12.50 and 12.5 are the same figure: no second write for a new notation).
         payload = {"branchNumber": int(branch), "articleNumber": number, "amount": _plain(figure)}
         digest = self.hash(payload)
         base = {"entity": self.entity, "source_id": sid, "source_payload": record, "target_payload": payload}
         binding = stock.get(sid)
+        if steps:
+            base["reply"] = {"steps": steps}
         if self.unchanged(binding, digest):
             return Outcome(action="unchanged", target_id=binding.target_id, **base)
         target = f"{number}@{branch}"
@@ -127,8 +140,15 @@ class StockFlow(Flow):
                 retry=True,
                 source_id=sid,
             ) from None
-        return Outcome(action="updated", target_id=target, reply={"stockId": stock_id},
-                       bindings=[synced(self.entity, sid, target, digest)], **base)  # fmt: skip
+        base["reply"] = {**base.get("reply", {}), "stockId": stock_id}
+        return Outcome(action="updated", target_id=target, bindings=[synced(self.entity, sid, target, digest)],
+                       **base)  # fmt: skip
+
+    def not_booked(self) -> dict[tuple[int, int], Decimal]:
+        """(branch, till article) -> units sold at the till that AccountView's figure does not show yet."""
+        if self._not_booked is None:
+            self._not_booked = till_sales_not_booked(self)
+        return self._not_booked
 
     def figure(self, record: dict, level: StockLevel) -> Decimal:
         mode = self.settings.get("stock_figure", "available")

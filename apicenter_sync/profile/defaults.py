@@ -406,3 +406,10 @@ OPTIONAL_STEPS: dict[str, tuple[tuple[str, tuple[str, str] | None], ...]] = {
 
 # Values of the orders setting ``order_type`` before the profile named the documents: the business-object codes.
 ORDER_TYPE_ALIASES = {"SO1": "sales_order", "DJ2": "booking"}
+
+# ASSUMPTION (docs/assumptions.md "Which documents move AccountView's stock", docs/profile.md): the documents the
+# orders flow writes that move AccountView's stock figure, and the stock field each moves when it is posted. A
+# sales order with article lines reserves its quantities at once (stock.reserved), so the figures that subtract
+# what is reserved (stock_figure available, economic) show the sale; it leaves on_hand when AccountView delivers
+# it. A journal booking (a booking per receipt or per till closing) has no article lines and moves no stock.
+STOCK_MOVING_DOCUMENTS = {"sales_order": "reserved"}

@@ -29,7 +29,18 @@ def get_stock(sb, params: dict) -> dict:
     return {"articleStocks": rows}
 
 
-def _change(sb, req: dict, prefix: str, relative: bool) -> dict:
+def sold(sb, branch: int, number: int, amount: Decimal) -> None:
+    """The till sold (``amount`` > 0) or took back (< 0) a stock article at ``branch``: its free stock goes down
+    (up), as a sale does at a real till (stock history type SALES). Non-stock and unknown articles are left alone."""
+    article = sb.store.article(number)
+    if article is None or not article.get("stockArticle", True) or not amount:
+        return
+    mantissa, places = quantity(-amount)
+    _change(sb, {"branchNumber": branch, "articleNumber": number, "amountChanged": mantissa, "decimalPlaces": places},
+            "UPDATE-STOCK-RESULT", relative=True, kind="SALES")  # fmt: skip
+
+
+def _change(sb, req: dict, prefix: str, relative: bool, kind: str = "API") -> dict:
     store = sb.store
     branch, number = req["branchNumber"], req["articleNumber"]
     places = req.get("decimalPlaces") or 0
@@ -60,7 +71,7 @@ def _change(sb, req: dict, prefix: str, relative: bool) -> dict:
     store.stock_history.append({
         "stockId": stock_id, "branchNumber": branch, "articleNumber": number, "relative": relative,
         "amount": mantissa, "decimalPlaces": dp, "employeeNumber": req.get("employeeNumber"),
-        "reference": req.get("reference"),
+        "reference": req.get("reference"), "type": f"STOCK-HISTORY-TYPE-{kind}",
     })  # fmt: skip
     sb.stats.write("stock")
     return {"result": f"{prefix}-OK", "stockId": stock_id}
