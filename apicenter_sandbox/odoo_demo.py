@@ -163,6 +163,7 @@ def _screenshots_in(odoo: OdooServer, ids: dict, folder: Path, lang: str) -> Non
     """What a bookkeeper reads, in ``lang``: the cards, the runs (those that wrote or failed) and Sales from the
     Till with one sale's form."""
     suffix = lang.split("_")[0]
+    folder.mkdir(parents=True, exist_ok=True)
     sales = odoo.call("apicenter.sale", "search_read", [("source", "=", "invoice"), ("state", "=", "sent")],
                       fields=["id"], limit=1)  # fmt: skip
     shots = {

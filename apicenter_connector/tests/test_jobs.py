@@ -50,8 +50,11 @@ class TestFlowJobs(ApicenterCase):
             run = self.env["apicenter.run"].search([("backend_id", "=", self.backend.id), ("flow", "=", name)])
             self.assertEqual(len(run), 1, name)
             self.assertEqual(run.state, "done", f"{name}: {run.error}")
-            self.assertEqual(flow.last_state, "done")
-            self.assertTrue(flow.last_success_at)
+            # The sandbox seeds bad records (a non-numeric SKU…): a run whose records failed is not a success.
+            counts = json.loads(run.counts)
+            failed = counts.get("failed", 0) - counts.get("waiting", 0)
+            self.assertEqual(flow.last_state, "partial" if failed else "done", f"{name}: {counts}")
+            self.assertEqual(bool(flow.last_success_at), not failed, name)
             self.assertTrue(run.line_ids, name)
             self.assertEqual(run.flow_id, flow)
         bindings = self.env["apicenter.binding"].search([("backend_id", "=", self.backend.id)])

@@ -86,7 +86,7 @@ class TestOutages(ApicenterCase):
         # AccountView is back: the outage ends with the last flow that had it.
         self._restart_accountview(self.sb.accountview)
         self.assertFalse(self._run(self.products))
-        self.assertEqual(self.products.last_state, "done")
+        self.assertIn(self.products.last_state, ("done", "partial"), "it ran to its end (seeded bad records fail)")
         self.assertFalse(self.products.outage_since)
         self.assertEqual(self._notices(), started, "customers still waits for its run")
         self.assertFalse(self._run(self.customers))

@@ -58,7 +58,7 @@ registry.category("web_tour.tours").add("apicenter_connector_tour", {
         },
         {
             content: "a flow card shows its counters",
-            trigger: ".o_apicenter_dashboard .o_kanban_record:contains('Products'):contains('Backlog')",
+            trigger: ".o_apicenter_dashboard .o_kanban_record:contains('Products'):contains('Last run, in records')",
         },
         {
             content: "the failing flow is flagged",
