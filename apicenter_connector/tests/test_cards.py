@@ -5,7 +5,7 @@ notifies nobody says so."""
 from apicenter_sync.i18n import msg
 from apicenter_sync.store.interfaces import LogLine
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 
@@ -108,10 +108,8 @@ class TestCards(TransactionCase):
         return self.env["mail.message"].search([("model", "=", model), ("res_id", "=", res_id), ("body", "ilike", text)])
 
     def test_every_change_of_a_mapping_row_is_on_the_backend(self):
-        user = self.env["res.users"].create({
-            "name": "Bookkeeper", "login": "apic_cards_bk",
-            "groups_id": [(6, 0, [self.env.ref("apicenter_connector.group_apicenter_manager").id])],
-        })  # fmt: skip
+        user = new_test_user(self.env, login="apic_cards_bk", name="Bookkeeper",
+                             groups="apicenter_connector.group_apicenter_manager")  # fmt: skip
         Mapping = self.env["apicenter.mapping"].with_user(user)
         row = Mapping.create({"backend_id": self.backend.id, "table_name": "vat_code_av_mplus", "key": "2",
                               "value": "2"})  # fmt: skip

@@ -185,11 +185,7 @@ registry.category("web_tour.tours").add("apicenter_connector_tour", {
             trigger: ".modal .o_apicenter_setup_wizard .o_field_widget[name='mapping_ids'] .o_field_x2many_list_row_add a",
             run: "click",
         },
-        {
-            content: "pick its table",
-            trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='known_table'] select",
-            run: 'select "vat_code_av_mplus"',
-        },
+        ...pickSelection("known_table", "vat_code_av_mplus", "VAT codes AccountView → MplusKASSA"),
         {
             content: "the AccountView VAT code",
             trigger: ".modal .o_field_widget[name='mapping_ids'] .o_selected_row .o_field_widget[name='key'] input",
