@@ -23,6 +23,7 @@ from apicenter_sync.connect import authorize, choose_company
 from apicenter_sync.doctor import run_doctor
 from apicenter_sync.engine import FLOWS, RUN_ORDER, Engine
 from apicenter_sync.flows.base import RunOptions
+from apicenter_sync.i18n import cli_language, render
 from apicenter_sync.store.sqlite_tokens import SqliteTokenStore
 
 from .runner import (
@@ -96,13 +97,18 @@ def ring_till_sales(sb: Sandboxes) -> list[tuple[str, str]]:
     return made
 
 
+def _words(text) -> str:
+    """An engine text in the reader's language (the locale, as the CLI does)."""
+    return render(text, cli_language()) if text else ""
+
+
 def print_till_stories(store, till: list[tuple[str, str]]) -> None:
     print("\nSales rung up at the till (receipts and invoices are read too: source_document_type):")
     for story, ref in till:
         lines = store.log.list_lines(flow="orders", source_id=ref, limit=1)
         if lines:
             ln = lines[0]
-            print(f"  {story:<38} {ln.action:<9} {ln.error or ''}"[:200])
+            print(f"  {story:<38} {ln.action:<9} {_words(ln.error)}"[:200])
 
 
 def print_order_stories(store, sb: Sandboxes) -> None:
@@ -113,7 +119,7 @@ def print_order_stories(store, sb: Sandboxes) -> None:
         lines = store.log.list_lines(flow="orders", source_id=ref, limit=1) if ref else []
         if lines:
             ln = lines[0]
-            detail = ln.error or (f"-> {ln.target_id}" if ln.target_id else "")
+            detail = _words(ln.error) or (f"-> {ln.target_id}" if ln.target_id else "")
             print(f"  {ref:<18} {story:<32} {ln.action:<9} {detail}"[:200])
 
 
