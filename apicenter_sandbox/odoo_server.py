@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -42,6 +43,11 @@ class OdooInstall:
 
     def odoo_bin(self) -> list[str]:
         return [str(self.python), str(self.home / "odoo-bin")]
+
+    def series(self) -> int:
+        """The major version of this Odoo (its odoo/release.py)."""
+        found = re.search(r"^version_info = \((\d+)", (self.home / "odoo" / "release.py").read_text(), re.M)
+        return int(found.group(1)) if found else 18
 
 
 SERIES = (19, 18)  # the Odoo series the addon runs on, the current one first (docs/odoo-series.md)
@@ -106,6 +112,10 @@ class OdooServer:
         self._uid: int | None = None
         self._write_config()
 
+    def without_demo(self) -> str:
+        # 18 takes "all" (or a list of modules); 19 made it a boolean and warns on "all".
+        return "True" if self.install.series() >= 19 else "all"
+
     # --- set-up ---------------------------------------------------------------------------------------------
     def _write_config(self) -> None:
         user = self.install.db_user
@@ -129,7 +139,7 @@ class OdooServer:
             limit_time_cpu = {self.limit_time_real}
             limit_memory_soft = 4294967296
             limit_memory_hard = 8589934592
-            without_demo = all
+            without_demo = {self.without_demo()}
             logfile = {self.log_path}
             log_level = info
 

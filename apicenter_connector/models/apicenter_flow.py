@@ -126,11 +126,12 @@ def check_setting_values(record, names, flow):
             raise ValidationError(str(exc)) from None
 
 
-def choice_picker(kind):
-    """A picker of the codes of ``kind`` loaded for the backend (Load Choices); choosing one fills the setting."""
+def choice_picker(kind, string):
+    """A picker of the codes of ``kind`` loaded for the backend (Load Choices); choosing one fills the setting.
+    Each has its own label: Odoo warns about two fields of a model with the same one."""
     return fields.Many2one(
         "apicenter.mapping.choice",
-        string="Pick",
+        string=string,
         store=False,
         domain=f"[('backend_id', '=', backend_id), ('kind', '=', '{kind}')]",
         help="The codes loaded from the systems (backend: Load Choices); picking one fills the setting.",
@@ -242,21 +243,21 @@ class ApicenterFlow(models.Model):
     run_budget_seconds = setting_field("run_budget_seconds", tracking=True, string="Run Budget (seconds)")
     write_concurrency = setting_field("write_concurrency", tracking=True, string="Parallel Writes")
     sales_journal = setting_field("sales_journal", tracking=True)
-    sales_journal_choice_id = choice_picker("av_journal")
+    sales_journal_choice_id = choice_picker("av_journal", "Pick a Sales Journal")
     closing_overlap_days = setting_field("closing_overlap_days", tracking=True, string="Closing Overlap (days)")
-    closing_journal_choice_id = choice_picker("av_journal")
+    closing_journal_choice_id = choice_picker("av_journal", "Pick a Closing Journal")
     other_line_article = setting_field("other_line_article", tracking=True)
     cash_rounding_article = setting_field("cash_rounding_article", tracking=True)
     cash_rounding_account = setting_field("cash_rounding_account", tracking=True)
-    cash_rounding_account_choice_id = choice_picker("av_account")
+    cash_rounding_account_choice_id = choice_picker("av_account", "Pick a Cash Rounding Account")
     cash_rounding_vat_code = setting_field("cash_rounding_vat_code", tracking=True, string="Cash Rounding VAT Code")
-    cash_rounding_vat_code_choice_id = choice_picker("av_vat_code")
+    cash_rounding_vat_code_choice_id = choice_picker("av_vat_code", "Pick a Cash Rounding VAT Code")
     shipping_revenue_account = setting_field("shipping_revenue_account", tracking=True)
-    shipping_revenue_account_choice_id = choice_picker("av_account")
+    shipping_revenue_account_choice_id = choice_picker("av_account", "Pick a Shipping Revenue Account")
     skip_price_lists = setting_field("skip_price_lists", tracking=True)
     sync_relation_pricing = setting_field("sync_relation_pricing", tracking=True)
     default_price_group = setting_field("default_price_group", tracking=True)
-    default_price_group_choice_id = choice_picker("mplus_price_group")
+    default_price_group_choice_id = choice_picker("mplus_price_group", "Pick a Default Price Group")
     setting_ids = fields.One2many("apicenter.setting", "flow_id", string="Other Settings")
     # --- state ------------------------------------------------------------------------------------------------
     next_run_at = fields.Datetime(help="The scheduler enqueues the flow once this time has passed (empty: now).")
