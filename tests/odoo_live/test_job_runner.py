@@ -138,9 +138,11 @@ def test_scheduled_flows_run_through_the_job_runner(live):
     stock_open = [ln for ln in open_lines if ln["flow"] == "stock"]
     assert all(json.loads(ln["source_payload"])["ART_CODE"].strip() in rejected for ln in stock_open), stock_open
     for name, rec in flows.items():
-        assert rec["last_state"] == "done", f"{name}: {rec['last_error']}"
-        assert rec["last_success_at"] and rec["next_run_at"], rec
-        assert rec["health"] in ("ok", "warning"), rec
+        # A run whose records failed (the seeded non-numeric SKU, and so its stock) is not a success.
+        assert rec["last_state"] in ("done", "partial"), f"{name}: {rec['last_error']}"
+        assert rec["next_run_at"] and (rec["last_success_at"] or rec["last_state"] == "partial"), rec
+        assert rec["health"] in ("ok", "warning") if rec["last_state"] == "done" else rec["health"] != "ok", rec
+    assert flows["products"]["last_state"] == "partial"
     # The seeded non-numeric SKU is rejected: the dashboard counts the failure.
     assert flows["products"]["failure_24h_count"] >= 1 and flows["products"]["health"] == "warning"
     m = sb.mplus.app.store
