@@ -118,12 +118,12 @@ class ApicenterBackend(models.Model):
     # --- connection options -----------------------------------------------------------------------------------
     timeout_seconds = fields.Integer(default=60, help="Read timeout of every API call.")
     verify_tls = fields.Boolean(string="Verify TLS", default=True, groups="base.group_system")
-    allowed_hosts = setting_field("allowed_hosts", tracking=True, string="Allowed API Hosts", groups="base.group_system")
+    allowed_hosts = setting_field("allowed_hosts", string="Allowed API Hosts", groups="base.group_system")
     # --- global settings (registry) ---------------------------------------------------------------------------
-    payload_retention_days = setting_field("payload_retention_days", tracking=True)
-    metadata_retention_days = setting_field("metadata_retention_days", tracking=True)
-    call_deadline_seconds = setting_field("call_deadline_seconds", tracking=True, string="Deadline per API Call (seconds)")
-    max_reply_bytes = setting_field("max_reply_bytes", tracking=True, string="Largest Reply (bytes)")
+    payload_retention_days = setting_field("payload_retention_days")
+    metadata_retention_days = setting_field("metadata_retention_days")
+    call_deadline_seconds = setting_field("call_deadline_seconds", string="Deadline per API Call (seconds)")
+    max_reply_bytes = setting_field("max_reply_bytes", string="Largest Reply (bytes)")
     # --- children ---------------------------------------------------------------------------------------------
     flow_ids = fields.One2many("apicenter.flow", "backend_id", string="Flows")
     mapping_ids = fields.One2many("apicenter.mapping", "backend_id", string="Mapping Rows")

@@ -46,9 +46,15 @@ def _is_big_int(setting):
     return any(v > INT4_MAX for v in values)
 
 
-def setting_field(name, **kwargs):
-    """The Odoo field of registry setting ``name``: type, default, choices and help come from the registry."""
+def setting_field(name, tracked=True, **kwargs):
+    """The Odoo field of registry setting ``name``: type, default, choices and help come from the registry.
+
+    Settings are tracked (who changed what, when) on the models that keep them; a wizard, which has no chatter,
+    declares its answers with ``tracked=False``.
+    """
     setting = registry.get_setting(name)
+    if tracked:
+        kwargs.setdefault("tracking", True)
     kwargs.setdefault("help", setting.help)
     if setting.type is bool:
         return fields.Boolean(default=setting.default, **kwargs)

@@ -2,6 +2,7 @@
 """The dashboard's cards answer "did it work?" in records, quiet runs fold into one row, and a backend that
 notifies nobody says so."""
 
+from apicenter_sync import settings as settings_registry
 from apicenter_sync.i18n import msg
 from apicenter_sync.store.interfaces import LogLine
 
@@ -126,6 +127,13 @@ class TestCards(TransactionCase):
         self.store.mappings.set_value("generated_article_numbers", "AB-1", "9000001")
         self.store.mappings.set_value("warehouse_branch", "HOOFD", "1")
         self.assertEqual(self.env["mail.message"].search_count([("model", "=", "apicenter.backend")]), before)
+
+    def test_every_setting_the_flow_and_backend_keep_is_tracked(self):
+        names = {s.name for s in settings_registry.SETTINGS}
+        for model in ("apicenter.flow", "apicenter.backend"):
+            kept = {name for name in self.env[model]._fields if name in names}
+            self.assertGreater(len(kept), 3, model)
+            self.assertEqual(kept - set(self.env[model]._track_get_fields()), set(), f"{model}: untracked settings")
 
     def test_a_changed_setting_is_tracked_with_its_old_and_new_value(self):
         flow = self.flow.with_context(tracking_disable=False, mail_notrack=False)

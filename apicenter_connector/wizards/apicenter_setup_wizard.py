@@ -23,6 +23,12 @@ from odoo.exceptions import UserError
 from ..models.apicenter_backend import CALLBACK_PATH
 from ..models.setting_fields import field_value, read_setting, setting_field
 
+
+def answer_field(name, **kwargs):
+    """A setting asked by the wizard: a transient answer, so nothing to track."""
+    return setting_field(name, tracked=False, **kwargs)
+
+
 STEPS = [
     ("credentials", "Credentials"),
     ("test", "Test"),
@@ -94,19 +100,19 @@ class ApicenterSetupWizard(models.TransientModel):
     book_orders = fields.Boolean(
         string="Orders", help="Orders (getOrders); a receipt or invoice made from an order is then skipped."
     )
-    receipt_booking = setting_field("receipt_booking", string="Book Receipts")
+    receipt_booking = answer_field("receipt_booking", string="Book Receipts")
     sales_found = fields.Char(string="The Till Holds", readonly=True)
     # --- settings (registry fields: same type, default, choices and help as on the flow) --------------------------
-    interval_minutes = setting_field("interval_minutes", string="Run every (minutes)")
-    batch_size = setting_field("batch_size")
-    order_type = setting_field("order_type")
-    default_debtor_mode = setting_field("default_debtor_mode", string="Use the default debtor")
-    default_debtor_number = setting_field("default_debtor_number")
-    employee_number = setting_field("employee_number")
-    stock_figure = setting_field("stock_figure")
-    non_numeric_sku = setting_field("non_numeric_sku", string="Non-numeric SKU")
-    inactive_articles = setting_field("inactive_articles", string="Blocked/Deleted Articles")
-    company_rule = setting_field("company_rule", string="Company or Person")
+    interval_minutes = answer_field("interval_minutes", string="Run every (minutes)")
+    batch_size = answer_field("batch_size")
+    order_type = answer_field("order_type")
+    default_debtor_mode = answer_field("default_debtor_mode", string="Use the default debtor")
+    default_debtor_number = answer_field("default_debtor_number")
+    employee_number = answer_field("employee_number")
+    stock_figure = answer_field("stock_figure")
+    non_numeric_sku = answer_field("non_numeric_sku", string="Non-numeric SKU")
+    inactive_articles = answer_field("inactive_articles", string="Blocked/Deleted Articles")
+    company_rule = answer_field("company_rule", string="Company or Person")
     update_fields = fields.Many2many(
         "apicenter.update.field",
         relation="apicenter_setup_wizard_update_field_rel",
@@ -115,8 +121,8 @@ class ApicenterSetupWizard(models.TransientModel):
         ),
         help=registry.get_setting("update_fields").help,
     )
-    prices_include_vat = setting_field("prices_include_vat", string="Prices Include VAT")
-    manage_stock = setting_field("manage_stock", string="Manage Stock in MplusKASSA")
+    prices_include_vat = answer_field("prices_include_vat", string="Prices Include VAT")
+    manage_stock = answer_field("manage_stock", string="Manage Stock in MplusKASSA")
     stock_drift = fields.Text(compute="_compute_stock_drift")
     # --- mappings -----------------------------------------------------------------------------------------------
     mapping_ids = fields.One2many(related="backend_id.mapping_ids", readonly=False, string="Mapping Rows")
