@@ -63,6 +63,13 @@ class ApicenterLogLine(models.Model):
     target_payload = fields.Text(help="JSON, secrets redacted.")
     reply = fields.Text(help="JSON, secrets redacted.")
     payload_purged = fields.Boolean(readonly=True)
+    # A sale's facts as the till has them (apicenter_sync.flows.sale_facts): kept after the payload is purged, so
+    # Sales from the Till still shows and finds them; the customer, personal data, goes with the payload.
+    till_number = fields.Char(string="Receipt / Invoice No.", readonly=True, index=True)
+    till_date = fields.Date(string="Sale Date", readonly=True)
+    till_branch = fields.Char(string="Branch", readonly=True)
+    till_total = fields.Float(string="Total", digits=(16, 2), readonly=True)
+    till_customer = fields.Char(string="Customer", readonly=True)
     retry_at = fields.Datetime(help="Failed lines: earliest automatic retry; empty = waits for a user.")
     wait = fields.Selection(
         [("articles", "Articles"), ("mapping", "A mapping or setting")],

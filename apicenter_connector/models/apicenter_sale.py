@@ -6,16 +6,13 @@ booked), with the reason, the next automatic retry and Retry / Ignore.
 A read-only SQL query over ``apicenter.log.line``: nothing is stored twice, so the list can never disagree with
 the log. Retry and Ignore act on the sale's open log line, with that model's access checks."""
 
-import json
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from apicenter_sync.flows.sale_facts import SALE_ENTITIES
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .engine_text import shown
 
-SALE_ENTITIES = ("order", "receipt", "invoice", "closing")
 SALE_STATES = [
     ("sent", "Sent"),
     ("waiting_articles", "Waiting for articles"),
@@ -50,14 +47,15 @@ class ApicenterSale(models.Model):
     reason_data = fields.Text(readonly=True)
     message = fields.Text(string="Reason", compute="_compute_message",
                           help="Why it waits, was refused or was not booked; what was created.")  # fmt: skip
-    # What the till says about the sale (from the sale as it was read; empty once its payload is purged).
-    number = fields.Char(string="Receipt / Invoice No.", compute="_compute_from_till",
+    # What the till says about the sale, kept on its log lines (apicenter_sync.flows.sale_facts).
+    number = fields.Char(string="Receipt / Invoice No.", readonly=True,
                          help="The till's number of the sale: the receipt or invoice number, the order number.")  # fmt: skip
-    display_number = fields.Char(compute="_compute_from_till")
-    sale_date = fields.Date(compute="_compute_from_till")
-    branch = fields.Char(compute="_compute_from_till", help="The till's branch (financial branch number).")
-    total = fields.Float(compute="_compute_from_till", digits=(16, 2), help="Total including VAT, as the till has it.")
-    customer = fields.Char(compute="_compute_from_till", help="The till's relation (name and number); empty: anonymous.")
+    display_number = fields.Char(compute="_compute_display_number")
+    sale_date = fields.Date(readonly=True)
+    branch = fields.Char(readonly=True, help="The till's branch (financial branch number).")
+    total = fields.Float(readonly=True, digits=(16, 2), help="Total including VAT, as the till has it.")
+    customer = fields.Char(readonly=True, help="The till's relation (name and number); empty: anonymous, or removed "
+                           "with the sale's data after the payload retention.")  # fmt: skip
     ignored_by_id = fields.Many2one(related="line_id.ignored_by_id")
     note = fields.Char(related="line_id.note", string="Ignored Because")
     next_retry_at = fields.Datetime(string="Next Retry", readonly=True)
@@ -75,7 +73,8 @@ class ApicenterSale(models.Model):
                 l.id AS id, l.id AS line_id, l.backend_id, l.company_id, l.entity AS source, l.source_id,
                 l.target_id, l.error AS reason, l.error_data AS reason_data, l.retry_at AS next_retry_at,
                 l.waiting_since, l.attempts,
-                l.create_date AS last_seen_at,
+                l.create_date AS last_seen_at, l.till_number AS number, l.till_date AS sale_date,
+                l.till_branch AS branch, l.till_total AS total, l.till_customer AS customer,
                 CASE
                     WHEN l.state = 'ignored' THEN 'ignored'
                     WHEN l.state IN ('failed', 'retry') AND l.wait = 'articles'
@@ -100,25 +99,10 @@ class ApicenterSale(models.Model):
         for sale in self:
             sale.message = shown(self.env, sale.reason, sale.reason_data)
 
-    @api.depends("line_id")
-    def _compute_from_till(self):
-        payloads = {line.id: line.source_payload for line in self.sudo().line_id}  # read access is the sale's
+    @api.depends("number", "source_id")
+    def _compute_display_number(self):
         for sale in self:
-            try:
-                record = json.loads(payloads.get(sale.line_id.id) or "{}") or {}
-            except ValueError:
-                record = {}
-            if not isinstance(record, dict):
-                record = {}
-            sale.number = _till_number(sale.source, record) or False
             sale.display_number = sale.number or sale.source_id
-            sale.sale_date = _till_date(record.get("financialDate") or record.get("entryTimestamp"))
-            branch = record.get("financialBranchNumber") or record.get("branchNumber") or record.get("entryBranchNumber")
-            sale.branch = str(branch) if branch not in (None, "", 0) else False
-            sale.total = _cents(record.get("totalInclAmount"))
-            name = str(record.get("relationName") or (record.get("invoiceAddress") or {}).get("name") or "").strip()
-            number = record.get("relationNumber")
-            sale.customer = (f"{name} ({number})" if name and number else name or (str(number) if number else "")) or False
 
     def _open_lines(self):
         lines = self.sudo().line_id.filtered(lambda line: line.state in ("failed", "retry", "ignored"))
@@ -213,40 +197,3 @@ class ApicenterSaleIgnore(models.TransientModel):
         self.sale_ids.invalidate_model()
         return {"type": "ir.actions.act_window_close"}
 
-
-def _till_number(source, record):
-    """The number a bookkeeper finds the sale by at the till: receipt or invoice number, order number."""
-    if source in ("receipt", "invoice"):
-        return str(record.get("transactionString") or "").strip()
-    if source == "order":
-        number = record.get("orderNumber") or {}
-        if isinstance(number, dict) and number.get("number"):
-            return f"{number.get('year')}-{number.get('number')}" if number.get("year") else str(number["number"])
-        return str(record.get("extOrderId") or "").strip()
-    if source == "closing":
-        return str(record.get("cashCountNumber") or record.get("cashCountId") or "").strip()
-    return ""
-
-
-def _till_date(value):
-    """The sale's day: an ISO date or date-time (as the client reads it), or Mplus's {day, mon, year}; False when
-    there is none."""
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return False
-    if not isinstance(value, dict):
-        return False
-    value = value.get("date") if isinstance(value.get("date"), dict) else value
-    try:
-        return date(int(value["year"]), int(value["mon"]), int(value["day"]))
-    except (KeyError, TypeError, ValueError):
-        return False
-
-
-def _cents(value):
-    try:
-        return float(Decimal(str(value)) / 100) if value not in (None, "") else 0.0
-    except (InvalidOperation, ValueError):
-        return 0.0

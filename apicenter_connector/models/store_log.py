@@ -11,6 +11,7 @@ import json
 from datetime import UTC, timedelta
 from typing import get_args
 
+from apicenter_sync.flows.sale_facts import sale_facts
 from apicenter_sync.redact import bound_texts, mask_emails, redact, redact_text
 from apicenter_sync.store.interfaces import Action, Direction, LogLine, PurgeResult, Run, RunMode, RunState
 from apicenter_sync.store.sqlite_log import ABANDONED
@@ -27,6 +28,7 @@ _MODES = get_args(RunMode)
 _RUN_STATES = get_args(RunState)
 OPEN_STATES = ("failed", "retry")
 
+TILL_FACTS = ("till_number", "till_date", "till_branch", "till_total", "till_customer")
 _LINE_FIELDS = [
     "run_id",
     "flow",
@@ -55,6 +57,23 @@ _LINE_FIELDS = [
 def _payload(value):
     # Bounded too: a 20 MB description must cost kilobytes per attempt, not 20 MB (redact.bound_texts).
     return False if value is None else json.dumps(bound_texts(redact(value)), ensure_ascii=False, default=str)
+
+
+def _till_facts(line, earlier):
+    """The sale's till facts for its new log line: from the sale read now, or kept from its earlier open line (a
+    line written without the sale, e.g. refused after waiting once the payload was purged)."""
+    facts = sale_facts(line.entity, line.source_payload) if line.flow == "orders" else None
+    if facts is None:
+        if not earlier:
+            return {}
+        return {name: earlier[name] for name in TILL_FACTS}
+    return {
+        "till_number": facts.number or False,
+        "till_date": facts.day or False,
+        "till_branch": facts.branch or False,
+        "till_total": float(facts.total) if facts.total is not None else 0.0,
+        "till_customer": facts.customer or False,
+    }
 
 
 def _text(value):
@@ -240,6 +259,7 @@ class OdooActivityLog:
             superseded = open_lines.filtered(lambda r: seen[(r.flow, r.entity, r.source_id)] == "failed")
             superseded.write({"state": "superseded"})
             (open_lines - superseded).write({"state": "resolved"})
+            facts_of = {(r.flow, r.entity, r.source_id): r for r in open_lines if r.till_number or r.till_date}
             vals_list = []
             for i, line in enumerate(lines):
                 key = keys[i]
@@ -273,6 +293,7 @@ class OdooActivityLog:
                         "retry_at": naive(line.retry_at),
                         "wait": waiting or False,
                         "waiting_since": since,
+                        **_till_facts(line, facts_of.get(key)),
                     }
                 )
             created = self._lines.create(vals_list)
@@ -378,13 +399,16 @@ class OdooActivityLog:
                     ("payload_purged", "=", False),
                     "|",
                     "|",
+                    "|",
                     ("source_payload", "!=", False),
                     ("target_payload", "!=", False),
                     ("reply", "!=", False),
+                    ("till_customer", "!=", False),
                 )
             )
             with_payload.write(
-                {"source_payload": False, "target_payload": False, "reply": False, "payload_purged": True}
+                {"source_payload": False, "target_payload": False, "reply": False, "payload_purged": True,
+                 "till_customer": False}  # fmt: skip
             )
             # Open failures stay (their payloads are gone by now) so a failed record is never silently dropped.
             old_lines = self._lines.search(

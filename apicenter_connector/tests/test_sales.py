@@ -137,8 +137,20 @@ class TestSalesFromTheTill(SalesCase):
             self.assertEqual(self.sales(source_id=receipt).line_id.state, "retry")
             trap.perform_enqueued_jobs()
         self.assertEqual(self.sales(source_id=receipt).state, "waiting_articles")
-        # wait_days pass: the next run refuses it, keeps it in the list and tells the responsible users.
+        # The till's facts outlive the payload retention; the customer, personal data, does not.
+        number, day, total = sale.number, sale.sale_date, sale.total
         line = self.sales(source_id=receipt).line_id
+        line.sudo().till_customer = "J. Jansen (42)"
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE apicenter_log_line SET create_date = create_date - interval '40 days' "
+                            "WHERE backend_id = %s", [self.backend.id])  # fmt: skip
+        self.env.invalidate_all()
+        self.backend._store().log.purge(payload_days=30, metadata_days=365)
+        self.assertTrue(line.payload_purged and not line.source_payload)
+        sale = self.sales(source_id=receipt)
+        self.assertEqual((sale.number, sale.sale_date, sale.total), (number, day, total))
+        self.assertFalse(sale.customer)
+        # wait_days pass: the next run refuses it, keeps it in the list and tells the responsible users.
         past = fields.Datetime.now() - timedelta(days=8)
         line.sudo().write({"waiting_since": past, "retry_at": past})
         self.orders.last_alert_at = False
@@ -146,6 +158,8 @@ class TestSalesFromTheTill(SalesCase):
         sale = self.sales(source_id=receipt)
         self.assertEqual(sale.state, "refused")
         self.assertIn("refused after waiting 7 days", sale.reason)
+        self.assertNotEqual(sale.line_id, line, "a new line, written without the purged sale")
+        self.assertEqual((sale.number, sale.sale_date, sale.total), (number, day, total), "kept from its last line")
         self.assertIn("refused", self.orders.run_ids.sorted("id")[-1].counts)
         digest = self.env["mail.message"].search([("model", "=", "apicenter.backend"), ("res_id", "=", self.backend.id),
                                                   ("body", "ilike", receipt)])  # fmt: skip
