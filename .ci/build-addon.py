@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """The addon of one Odoo series from the one source (docs/odoo-series.md), and its package.
 
-The source's manifest version has no series ("1.4.0": Odoo adds the running one). A package needs it: whool derives
+The source's manifest version has no series ("1.5.0": Odoo adds the running one). A package needs it: whool derives
 the Odoo series, and with it the `odoo` and `odoo-addon-queue_job` requirements, from the version. This copies
 apicenter_connector/ with "<series>.0." written in front of the manifest version, and builds the wheel from the copy.
 
-    .ci/build-addon.py 19 dist/          odoo_addon_apicenter_connector-19.0.1.4.0-py3-none-any.whl in dist/
+    .ci/build-addon.py 19 dist/          odoo_addon_apicenter_connector-19.0.1.5.0-py3-none-any.whl in dist/
     .ci/build-addon.py 18 dist/ --tree   only the addon tree: dist/apicenter_connector (e.g. for pylint-odoo)
 """
 

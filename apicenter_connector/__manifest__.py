@@ -2,9 +2,9 @@
 {
     "name": "APIcenter Connector (AccountView ↔ MplusKASSA)",
     "summary": "Sync AccountView and MplusKASSA from Odoo: flows, mappings, queued jobs, activity log",
-    # No series here: Odoo puts the running series in front (18.0.1.4.0 on 18, 19.0.1.4.0 on 19), as it does for
+    # No series here: Odoo puts the running series in front (18.0.1.5.0 on 18, 19.0.1.5.0 on 19), as it does for
     # any x.y.z version; the packages get it from .ci/build-addon.py (docs/odoo-series.md).
-    "version": "1.4.0",
+    "version": "1.5.0",
     "category": "Connector",
     "license": "LGPL-3",
     "author": "APIcenter Connector contributors",

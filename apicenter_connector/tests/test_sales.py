@@ -3,7 +3,9 @@
 flow's queue jobs under faults, reconciled strictly; and the Sales from the Till list: what waits and why, the
 next retry, Retry now and Ignore, the dashboard counts, refusal after wait_days with a notification."""
 
+import importlib.util
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
 
 import httpx
@@ -184,6 +186,26 @@ class TestSalesFromTheTill(SalesCase):
         sale = self.sales(source_id=receipt)
         self.assertEqual(sale.state, "sent")
         self.assertTrue(sale.target_id)
+
+    def test_upgrading_to_1_5_0_fills_the_till_columns_of_earlier_lines(self):
+        """1.5.0: lines written before the till columns existed get them from their payload."""
+        self.run_orders()
+        sales = self.sales().filtered("number")
+        self.assertTrue(sales)
+        shown = {sale.id: (sale.number, sale.sale_date, sale.branch, sale.total) for sale in sales}
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE apicenter_log_line SET till_number = NULL, till_date = NULL, till_branch = NULL, "
+                            "till_total = NULL WHERE backend_id = %s", [self.backend.id])  # fmt: skip
+        self.env.invalidate_all()
+        self.assertFalse(self.sales().filtered("number"))
+        path = Path(__file__).parents[1] / "migrations" / "1.5.0" / "post-migration.py"
+        spec = importlib.util.spec_from_file_location("apicenter_migration_1_5_0", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(self.env.cr, "18.0.1.4.0")
+        self.env.invalidate_all()
+        after = {s.id: (s.number, s.sale_date, s.branch, s.total) for s in self.sales() if s.id in shown}
+        self.assertEqual(after, shown)
 
     def test_the_list_is_for_apicenter_users_only(self):
         self.run_orders()
