@@ -1,4 +1,4 @@
-"""A real Odoo 18 with queue_job's job runner (``server_wide_modules=base,web,queue_job``, prefork workers) runs
+"""A real Odoo (each series installed: 19 and 18) with queue_job's job runner (``server_wide_modules=base,web,queue_job``, prefork workers) runs
 the flows against the sandboxes: what the Odoo test runner, which has no job runner, cannot show.
 
 1. Scheduled: the scheduled action enqueues every enabled flow; the job runner dispatches the jobs to the
@@ -11,7 +11,8 @@ the flows against the sandboxes: what the Odoo test runner, which has no job run
 4. Secrets over RPC: APIcenter users and managers read backends, flows and log lines over XML-RPC without ever
    seeing a credential or token; reading a secret field or the token model is refused.
 
-Skipped, with the reason, where no Odoo 18 is installed (``APICENTER_ODOO_HOME``, see README).
+Each series is skipped, with the reason, where it is not installed (``APICENTER_ODOO19_HOME``/``APICENTER_ODOO18_HOME``,
+see README).
 """
 
 from __future__ import annotations
@@ -27,13 +28,11 @@ from collections import Counter
 import httpx
 import pytest
 
-from apicenter_sandbox.odoo_server import OdooServer, find_odoo, why_no_odoo
+from apicenter_sandbox.odoo_server import SERIES, OdooServer, find_odoo, why_no_odoo
 from apicenter_sandbox.runner import start_sandboxes
 
 SIZE = 120
 KILLS = 2  # the job runner finds a dead job within about a minute
-INSTALL = find_odoo()
-pytestmark = pytest.mark.skipif(INSTALL is None, reason=f"ODOO LIVE TESTS SKIPPED: {why_no_odoo()}")
 
 FLOW_FIELDS = ["flow", "last_state", "last_success_at", "last_counts", "health", "failure_24h_count",
                "backlog_count", "open_failure_count", "next_run_at", "last_error"]  # fmt: skip
@@ -54,10 +53,13 @@ TWINS_SCRIPT = """
 """
 
 
-@pytest.fixture(scope="module")
-def live():
+@pytest.fixture(scope="module", params=SERIES, ids=lambda series: f"odoo{series}")
+def live(request):
+    install = find_odoo(request.param)
+    if install is None:
+        pytest.skip(f"ODOO LIVE TESTS SKIPPED: {why_no_odoo(request.param)}")
     sb = start_sandboxes(size=SIZE, seed=1)
-    server = OdooServer(INSTALL, workers=2,
+    server = OdooServer(install, workers=2,
                         channels="root:2,root.apicenter:2,root.apicenter.accountview:2,root.apicenter.mplus:1")  # fmt: skip
     try:
         server.prepare()
@@ -225,8 +227,9 @@ def test_secrets_stay_hidden_from_non_admins_over_rpc(live):
         (ref,) = server.call("ir.model.data", "search_read", [("module", "=", "apicenter_connector"), ("name", "=", group)],
                              fields=["res_id"])  # fmt: skip
         login = f"rpc_{group}"
+        groups = "group_ids" if server.install.series() >= 19 else "groups_id"  # renamed in Odoo 19
         server.call("res.users", "create", {"name": login, "login": login, "password": f"{login}-pw",
-                                            "groups_id": [(6, 0, [ref["res_id"]])]})  # fmt: skip
+                                            groups: [(6, 0, [ref["res_id"]])]})  # fmt: skip
         common = xmlrpc.client.ServerProxy(f"{server.url}/xmlrpc/2/common")
         uid = common.authenticate(server.db, login, f"{login}-pw", {})
         assert uid, login
