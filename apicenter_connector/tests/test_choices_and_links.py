@@ -118,7 +118,7 @@ class TestLinksToWhatMustChange(ApicenterCase):
             filter_lang=["nl_NL"], overwrite=True
         )
         sale.invalidate_recordset()
-        self.assertEqual(sale.with_context(lang="nl_NL").target_label, "Mappingtabel: Statiegeld (BPE) → artikelen")
+        self.assertEqual(sale.with_context(lang="nl_NL").target_label, "Koppeltabel: Statiegeld (BPE) → artikelen")
 
     def test_a_sale_waiting_for_a_setting_opens_the_orders_flow(self):
         self.orders.cash_rounding_article = False
