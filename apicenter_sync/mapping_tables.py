@@ -105,7 +105,7 @@ KINDS = {k.name: k for k in (
          av_choices=("payment_condition", "code", "description")),
     Kind("av_shipping_method", "AccountView shipping method", _code(10),
          av_choices=("shipping_method", "code", "description")),
-    Kind("av_article", "AccountView article code", _code(20)),
+    Kind("av_article", "AccountView article code", _code(20), av_choices=("article", "sku", "description")),
     Kind("av_article_or_empty", "AccountView article code (empty: the setting)", _any),
     Kind("av_account", "AccountView ledger account", _code(10), av_choices=("ledger", "number", "name")),
     Kind("av_journal", "AccountView journal", _code(10), av_choices=("journal", "code", "name")),

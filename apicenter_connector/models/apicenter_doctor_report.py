@@ -10,8 +10,6 @@ shown in the reader's language. Where the doctor found the tenant's own name of 
 changes the backend's API profile (recorded in its chatter) and runs the check again.
 """
 
-from apicenter_sync import mapping_tables
-from apicenter_sync import settings as settings_registry
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.i18n import render, stored_data
 from apicenter_sync.profile import ApiProfile
@@ -20,7 +18,8 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .apicenter_profile_line import default_entries, entry_name, from_text, group_of, group_selection, to_text
+from .apicenter_profile_line import entry_name, from_text, group_of, group_selection, to_text
+from .change_target import NONE, open_target, target_label, target_of_key, target_of_text
 from .engine_text import shown
 
 STATES = [("confirmed", "All confirmed"), ("refuted", "Refuted"), ("unchecked", "Not everything checked")]
@@ -248,58 +247,26 @@ class ApicenterDoctorCheck(models.Model):
 
     target_label = fields.Char(string="What to Change", compute="_compute_target")
 
-    @api.depends("profile_key")
+    @api.depends("profile_key", "hint", "hint_data", "detail", "detail_data")
     @api.depends_context("lang")
     def _compute_target(self):
-        tables = dict(self.env["apicenter.mapping"]._fields["known_table"]._description_selection(self.env))
         for check in self:
-            kind, name = check._target()
-            if kind == "table":
-                check.target_label = self.env._("Mapping table: %s", tables.get(name, name))
-            elif kind == "setting":
-                check.target_label = self.env._("Setting: %s", name)
-            elif kind == "profile":
-                check.target_label = self.env._("API profile: %s", entry_name(self.env, name))
-            else:
-                check.target_label = False
+            check.target_label = target_label(self.env, *check._target())
 
     def _target(self):
-        """What this line names to change: ("table" | "setting" | "profile", name), or (False, False)."""
+        """What this line names to change: its profile key, else the first thing its hint or detail names."""
         self.ensure_one()
-        key = (self.profile_key or "").strip()
-        if not key:
-            return False, False
-        if mapping_tables.get_table(key):
-            return "table", key
-        if key in {s.name for s in settings_registry.SETTINGS}:
-            return "setting", key
-        if key in default_entries():
-            return "profile", key
-        return False, False
+        for found in (target_of_key(self.profile_key), target_of_text(self.hint, self.hint_data),
+                      target_of_text(self.detail, self.detail_data)):  # fmt: skip
+            if found != NONE:
+                return found
+        return NONE
 
     def action_open_target(self):
-        """One click from a problem to what must change: the mapping table's rows, the flow (or backend) holding
-        the setting, or the API-profile entry (administrators)."""
+        """One click from a problem to what must change (change_target: the same for log lines and sales)."""
         self.ensure_one()
         self.check_access("read")
-        backend = self.report_id.backend_id
-        kind, name = self._target()
-        if kind == "table":
-            action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_mapping_action")
-            action["domain"] = [("backend_id", "=", backend.id), ("table_name", "=", name)]
-            action["context"] = {"default_backend_id": backend.id, "default_table_name": name}
-            return action
-        if kind == "setting":
-            setting = settings_registry.get_setting(name)
-            flow = backend.flow_ids.filtered(lambda f: f.flow in setting.flows)[:1]
-            record = flow or backend
-            return {"type": "ir.actions.act_window", "res_model": record._name, "res_id": record.id,
-                    "view_mode": "form", "views": [(False, "form")]}  # fmt: skip
-        if kind == "profile":
-            action = backend.action_open_profile()
-            action["domain"] = [("backend_id", "=", backend.id), ("key", "=", name)]
-            return action
-        raise UserError(self.env._("This line names nothing to change here."))
+        return open_target(self.env, self.report_id.backend_id, *self._target())
 
     @api.depends("subject", "subject_data", "detail", "detail_data", "hint", "hint_data")
     @api.depends_context("lang")

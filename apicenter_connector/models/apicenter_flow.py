@@ -24,6 +24,7 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .apicenter_mapping import allowed_text
 from .apicenter_sale import WAITING_STATES
 from .engine_record import check_engine_fields
 from .odoo_series import sql_constraints
@@ -109,7 +110,13 @@ SETTING_CHOICES = {
     "cash_rounding_vat_code": "av_vat_code",
     "shipping_revenue_account": "av_account",
     "default_price_group": "mplus_price_group",
+    "shipping_article": "av_article",
+    "other_line_article": "av_article",
+    "cash_rounding_article": "av_article",
+    "skip_price_lists": "customer_group",  # a list: each code must be listed (the tags picker below)
 }
+# ...those of one code, each with a "<name>_choice_id" picker.
+PICKED_SETTINGS = [name for name in SETTING_CHOICES if registry.get_setting(name).type is not list]
 
 
 def check_setting_values(record, names, flow):
@@ -145,19 +152,24 @@ def check_setting_choices(record, kinds, flow):
         setting = registry.get_setting(name)
         if flow is not None and flow not in setting.flows:
             continue
-        value = str(read_setting(record, name) or "").strip()
-        if not value or value == str(setting.default):  # empty, or the shipped default: the doctor checks those
-            continue
+        value = read_setting(record, name)
+        values = value if isinstance(value, list) else [str(value or "").strip()]
+        if setting.type is not list and values[0] in ("", str(setting.default)):
+            continue  # empty, or the shipped default: the doctor checks those
         choices = {c.value: c.label for c in Choice.search([("backend_id", "=", record.backend_id.id), ("kind", "=", kind)])}
-        if choices and value not in choices:
-            shown = [f"{v} ({lb})" if lb and lb != v else v for v, lb in sorted(choices.items())]
+        if setting.type is list:  # the prices flow compares price-list codes in capitals
+            listed = {v.upper() for v in choices}
+            value = next((v for v in values if v.upper() not in listed), "")
+        else:
+            value = values[0]
+        if choices and value and value not in choices:
             raise ValidationError(
                 record.env._(
                     "%(setting)s: “%(value)s” is not one the systems list. Allowed: %(allowed)s. (Load Choices again if "
                     "it was added there since.)",
                     setting=record._fields[name].get_description(record.env)["string"],
                     value=value,
-                    allowed=", ".join(shown[:25]) + (", …" if len(shown) > 25 else ""),
+                    allowed=allowed_text(choices, value),
                 )
             )
 
@@ -220,6 +232,7 @@ class ApicenterFlow(models.Model):
     default_debtor_mode = setting_field("default_debtor_mode")
     default_debtor_number = setting_field("default_debtor_number")
     shipping_article = setting_field("shipping_article")
+    shipping_article_choice_id = choice_picker("av_article", "Pick a Shipping Article")
     non_numeric_sku = setting_field("non_numeric_sku", string="Non-numeric SKU")
     inactive_articles = setting_field("inactive_articles", string="Blocked/Deleted Articles")
     removed_check_hours = setting_field("removed_check_hours", string="Check for Deleted Articles (hours)")
@@ -248,7 +261,9 @@ class ApicenterFlow(models.Model):
     closing_overlap_days = setting_field("closing_overlap_days", string="Closing Overlap (days)")
     closing_journal_choice_id = choice_picker("av_journal", "Pick a Closing Journal")
     other_line_article = setting_field("other_line_article")
+    other_line_article_choice_id = choice_picker("av_article", "Pick an Article for Other Lines")
     cash_rounding_article = setting_field("cash_rounding_article")
+    cash_rounding_article_choice_id = choice_picker("av_article", "Pick a Cash Rounding Article")
     cash_rounding_account = setting_field("cash_rounding_account")
     cash_rounding_account_choice_id = choice_picker("av_account", "Pick a Cash Rounding Account")
     cash_rounding_vat_code = setting_field("cash_rounding_vat_code", string="Cash Rounding VAT Code")
@@ -256,6 +271,16 @@ class ApicenterFlow(models.Model):
     shipping_revenue_account = setting_field("shipping_revenue_account")
     shipping_revenue_account_choice_id = choice_picker("av_account", "Pick a Shipping Revenue Account")
     skip_price_lists = setting_field("skip_price_lists")
+    # The same setting as tags of the price lists AccountView lists (Load Choices); the comma text stays what the
+    # engine reads, and a code without a loaded choice is kept (the text shows it, the check on save names it).
+    skip_price_list_choice_ids = fields.Many2many(
+        "apicenter.mapping.choice",
+        string="Pick Price Lists to Skip",
+        compute="_compute_skip_price_list_choices",
+        inverse="_inverse_skip_price_list_choices",
+        domain="[('backend_id', '=', backend_id), ('kind', '=', 'customer_group')]",
+        help="The price lists loaded from AccountView (backend: Load Choices) whose prices are not sent.",
+    )
     sync_relation_pricing = setting_field("sync_relation_pricing")
     default_price_group = setting_field("default_price_group")
     default_price_group_choice_id = choice_picker("mplus_price_group", "Pick a Default Price Group")
@@ -524,9 +549,29 @@ class ApicenterFlow(models.Model):
             rec.health = health
             rec.color = HEALTH_COLOR[health]
 
-    @api.onchange(*(f"{name}_choice_id" for name in SETTING_CHOICES))
+    @api.depends("backend_id", "skip_price_lists")
+    def _compute_skip_price_list_choices(self):
+        Choice = self.env["apicenter.mapping.choice"]
+        for rec in self:
+            codes = {c.upper() for c in read_setting(rec, "skip_price_lists")}
+            choices = Choice.search([("backend_id", "=", rec.backend_id.id), ("kind", "=", "customer_group")]) if codes else Choice
+            rec.skip_price_list_choice_ids = choices.filtered(lambda c, codes=codes: c.value.upper() in codes)
+
+    def _inverse_skip_price_list_choices(self):
+        Choice = self.env["apicenter.mapping.choice"]
+        for rec in self:
+            listed = {c.upper() for c in Choice.search([("backend_id", "=", rec.backend_id.id),
+                                                       ("kind", "=", "customer_group")]).mapped("value")}  # fmt: skip
+            kept = [c for c in read_setting(rec, "skip_price_lists") if c.upper() not in listed]
+            rec.skip_price_lists = ",".join(rec.skip_price_list_choice_ids.mapped("value") + kept) or False
+
+    @api.onchange("skip_price_list_choice_ids")
+    def _onchange_skip_price_list_choices(self):
+        self._inverse_skip_price_list_choices()
+
+    @api.onchange(*(f"{name}_choice_id" for name in PICKED_SETTINGS))
     def _onchange_setting_choice(self):
-        for name in SETTING_CHOICES:
+        for name in PICKED_SETTINGS:
             choice = self[f"{name}_choice_id"]
             if choice:
                 self[name] = field_value(self, name, registry.get_setting(name).validate(choice.value, self.flow))

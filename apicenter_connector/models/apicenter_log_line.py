@@ -7,6 +7,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from .apicenter_flow import FLOW_SELECTION
+from .change_target import open_target, target_label, target_of_text
 from .engine_text import shown
 
 OPEN_STATES = ("failed", "retry")
@@ -57,6 +58,8 @@ class ApicenterLogLine(models.Model):
     error = fields.Text(help="The error or note in English (searchable).")
     error_data = fields.Text(readonly=True, help="The engine's message (JSON), shown in each reader's language.")
     message = fields.Text(compute="_compute_message")
+    target_label = fields.Char(string="What to Change", compute="_compute_target",
+                               help="The mapping table, setting or API-profile entry the error names.")  # fmt: skip
     note = fields.Char(help="Why the failure was ignored.")
     ignored_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     source_payload = fields.Text(help="JSON, secrets redacted.")
@@ -99,6 +102,18 @@ class ApicenterLogLine(models.Model):
     def _compute_message(self):
         for line in self:
             line.message = shown(self.env, line.error, line.error_data)
+
+    @api.depends("error", "error_data")
+    @api.depends_context("lang")
+    def _compute_target(self):
+        for line in self:
+            line.target_label = target_label(self.env, *target_of_text(line.error, line.error_data))
+
+    def action_open_target(self):
+        """One click from the error to what must change (the same as the connection check's lines)."""
+        self.ensure_one()
+        self.check_access("read")
+        return open_target(self.env, self.backend_id, *target_of_text(self.error, self.error_data), flow=self.flow)
 
     @api.depends("source_payload", "target_payload", "reply")
     def _compute_pretty_payloads(self):

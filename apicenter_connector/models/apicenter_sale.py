@@ -11,6 +11,7 @@ from apicenter_sync.flows.sale_facts import SALE_ENTITIES
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .change_target import open_target, target_label, target_of_text
 from .engine_text import shown
 
 SALE_STATES = [
@@ -47,6 +48,8 @@ class ApicenterSale(models.Model):
     reason_data = fields.Text(readonly=True)
     message = fields.Text(string="Reason", compute="_compute_message",
                           help="Why it waits, was refused or was not booked; what was created.")  # fmt: skip
+    target_label = fields.Char(string="What to Change", compute="_compute_target",
+                               help="The mapping table or setting the reason names: Open shows it.")  # fmt: skip
     # What the till says about the sale, kept on its log lines (apicenter_sync.flows.sale_facts).
     number = fields.Char(string="Receipt / Invoice No.", readonly=True,
                          help="The till's number of the sale: the receipt or invoice number, the order number.")  # fmt: skip
@@ -98,6 +101,19 @@ class ApicenterSale(models.Model):
     def _compute_message(self):
         for sale in self:
             sale.message = shown(self.env, sale.reason, sale.reason_data)
+
+    @api.depends("reason", "reason_data")
+    @api.depends_context("lang")
+    def _compute_target(self):
+        for sale in self:
+            sale.target_label = target_label(self.env, *target_of_text(sale.reason, sale.reason_data))
+
+    def action_open_target(self):
+        """What the sale waits for, one click away: the mapping table, the setting on the orders flow's form, or the
+        API-profile entry its reason names (the same as the connection check's lines)."""
+        self.ensure_one()
+        self.check_access("read")
+        return open_target(self.env, self.backend_id, *target_of_text(self.reason, self.reason_data), flow="orders")
 
     @api.depends("number", "source_id")
     def _compute_display_number(self):

@@ -18,3 +18,4 @@ from . import test_i18n
 from . import test_outage
 from . import test_odoo_series
 from . import test_cards
+from . import test_choices_and_links

@@ -135,7 +135,7 @@ class TestProfileAndDoctor(ApicenterCase):
         problem = report.problem_check_ids
         self.assertEqual(problem.mapped("check_key"), ["accountview.article.numeric_skus"])
         self.assertEqual(len(report.confirmed_check_ids), report.confirmed_count)
-        self.assertEqual(problem.target_label, "Setting: non_numeric_sku")
+        self.assertEqual(problem.target_label, "Setting: Non-numeric SKU")
         action = problem.with_user(self.manager).action_open_target()
         self.assertEqual((action["res_model"], action["res_id"]), ("apicenter.flow", self._flow("products").id))
         # A line naming a mapping table opens its rows; one naming a profile entry opens that entry.
