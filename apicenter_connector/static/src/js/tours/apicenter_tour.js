@@ -555,7 +555,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour", {
         openDashboard(),
         {
             content: "the dashboard shows the shop's flows, paused and held",
-            trigger: ".o_apicenter_dashboard .o_kanban_record:contains('Tour Shop') .text-danger",
+            trigger: ".o_apicenter_dashboard .o_kanban_record:contains('Tour Shop') .o_apicenter_hold",
         },
         noEnglish("the dashboard of a held backend"),
     ],
@@ -578,7 +578,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour_accept",
         },
         {
             content: "open the latest check",
-            trigger: ".o_list_view .o_data_row:first td:not(.o_list_record_selector)",
+            trigger: ".o_list_view .o_data_row:first td[name='checked_at']",
             run: "click",
         },
         noEnglish("the connection check's report"),
@@ -599,7 +599,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour_accept",
         openDashboard(),
         {
             content: "the cards hold no more",
-            trigger: ".o_apicenter_dashboard:has(.o_kanban_record:contains('Tour Shop')):not(:has(.o_kanban_record .text-danger))",
+            trigger: ".o_apicenter_dashboard:has(.o_kanban_record:contains('Tour Shop')):not(:has(.o_apicenter_hold))",
         },
         {
             content: "resume the products flow",
