@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from apicenter_sandbox.runner import start_sandboxes
-from apicenter_sync.i18n import catalogue, msg
+from apicenter_sync.i18n import catalogue, msg, setting_ref
 from apicenter_sync.store.interfaces import LogLine
 
 from odoo.tests import HttpCase, tagged
@@ -79,7 +79,7 @@ class TourCase(TupleTimeouts, HttpCase):
     def _use_language(self, lang):
         """The language installed (Odoo's own terms too, so that only the addon's could be left English) and the
         administrator's."""
-        if lang != "en_US":
+        if lang != "en_US" and lang not in [code for code, _name in self.env["res.lang"].get_installed()]:
             self.env["res.lang"]._activate_lang(lang)
             modules = self.env["ir.module.module"].search([("state", "=", "installed")])
             modules._update_translations(filter_lang=[lang])
@@ -127,7 +127,7 @@ def seed_tour_data(env):
                 "av_to_mplus",
                 "AB-1",
                 "failed",
-                error="SKU 'AB-1' is not numeric",
+                error=msg("products.sku_not_numeric", sku="AB-1", setting=setting_ref("non_numeric_sku")),
                 source_payload={"ArtCode": "AB-1", "Description": "Chair", "SalesPrice": 12.5},
                 target_payload={"articleNumber": None, "text": "Chair"},
                 reply={"result": "GET-ARTICLE-FAILED"},
@@ -163,7 +163,8 @@ class TestTour(TourCase):
     """The dashboard, a backend, a failed log line, the sales from the till and the wizard on an existing backend."""
 
     def _tour(self, lang):
-        seed_tour_data(self.env)
+        self._use_language(lang)  # the data is made in the user's language, as the user would make it
+        seed_tour_data(self.env(context=dict(self.env.context, lang=lang)))
         self.run_tour("apicenter_connector_tour", lang)
         # The wizard edited the existing backend (no second one on the same pair); what the tour typed in the mapping
         # step is its rows; the connection check ran and holds: nothing is scheduled.
