@@ -5,11 +5,15 @@ In Dutch and Polish a tour fails on English text on the screens and in the messa
 the English texts of the addon (its .po files) and of the engine's catalogue whose translation differs, and looks
 for them among what is visible (``noEnglish`` steps)."""
 
+import base64
 import json
 import logging
+import os
 import re
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import httpx
 from apicenter_sandbox.runner import start_sandboxes
@@ -17,7 +21,7 @@ from apicenter_sync.i18n import catalogue, msg, setting_ref
 from apicenter_sync.store.interfaces import LogLine
 
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import _find_executable
+from odoo.tests.common import ChromeBrowser, _find_executable
 from odoo.tools.translate import PoFileReader
 
 from .common import TupleTimeouts, perform_chained_jobs
@@ -93,9 +97,34 @@ class TourCase(TupleTimeouts, HttpCase):
             name: dict(env[model]._fields[field]._description_selection(env)) for name, (model, field) in PICKED.items()
         }
         fixture["exact"], fixture["fragments"] = english_texts(lang) if lang != "en_US" else ([], [])
+        # APICENTER_TOUR_SCREENSHOTS=<folder>: the tour's shot() steps save the screen there as <name>-<lang>.png
+        # (docs/screenshots: the first hour in Dutch).
+        folder = os.environ.get("APICENTER_TOUR_SCREENSHOTS")
+        fixture["screenshots"] = bool(folder)
         self.env["ir.config_parameter"].sudo().set_param(FIXTURE_KEY, json.dumps(fixture))
-        self.start_tour(url or "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard", tour,
-                        login="admin", timeout=180)  # fmt: skip
+        shots = mock.patch.object(ChromeBrowser, "_handle_console", _screenshots(folder, lang)) if folder else None
+        with shots or nullcontext():
+            self.start_tour(url or "/odoo/action-apicenter_connector.apicenter_flow_action_dashboard", tour,
+                            login="admin", timeout=180)  # fmt: skip
+
+
+def _screenshots(folder, lang):
+    """Odoo's console handler, which also saves the screen when the tour logs ``apicenter-screenshot <name>``."""
+    handle = ChromeBrowser._handle_console
+    code = lang.split("_")[0]
+
+    def handler(browser, type, args=None, **kw):  # noqa: A002 - Odoo's signature
+        text = (args or [{}])[0].get("value") if type == "log" else None
+        if isinstance(text, str) and text.startswith("apicenter-screenshot "):
+            path = Path(folder) / f"{text.split()[1]}-{code}.png"
+
+            def save(future):
+                path.write_bytes(base64.b64decode(future.result(timeout=0)["data"]))
+
+            browser._websocket_send("Page.captureScreenshot", with_future=True).add_done_callback(save)
+        return handle(browser, type, args, **kw)
+
+    return handler
 
 
 def seed_tour_data(env):

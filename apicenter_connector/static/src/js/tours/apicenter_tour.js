@@ -84,6 +84,20 @@ function noEnglish(where) {
     };
 }
 
+/** With APICENTER_TOUR_SCREENSHOTS set (tests/test_tour.py), the test saves the screen as ``name``-<lang>.png. */
+function shot(name) {
+    return {
+        content: `screenshot ${name}`,
+        trigger: "body",
+        async run() {
+            if (fixture.screenshots) {
+                console.log(`apicenter-screenshot ${name}`);
+                await new Promise((resolve) => setTimeout(resolve, 1500));
+            }
+        },
+    };
+}
+
 /** Pick ``value`` of the selection field ``field`` inside ``widget`` (a selector of the field's widget). */
 function pick(widget, field, value) {
     if (ODOO_SERIES < 19) {
@@ -455,6 +469,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour", {
         },
         {trigger: `${WIZARD} .o_field_widget[name='mplus_ok'] input:checked`},
         noEnglish("the wizard's connection test"),
+        shot("odoo_setup_wizard_test"),
         ...wizardNext("flows"),
         {
             content: "the till sold at the counter lately: its till receipts are pre-selected",
@@ -470,6 +485,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour", {
             trigger: `${WIZARD} .o_field_widget[name='receipt_booking'] input:checked`,
         },
         noEnglish("the wizard's flows: which sales to book"),
+        shot("odoo_setup_wizard_sales"),
         ...["flow_customers", "flow_stock", "flow_prices"].map((name) => ({
             content: `products and orders: untick ${name}`,
             trigger: `${WIZARD} .o_field_widget[name='${name}'] input:checked`,
@@ -489,6 +505,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour", {
             trigger: `${WIZARD} .o_field_widget[name='mapping_guide'] .badge.text-bg-danger`,
         },
         noEnglish("the wizard's mapping checklist"),
+        shot("odoo_setup_wizard_mappings"),
         // AccountView's VAT code 0 (0 %) onto the till's code 2 (21 %): refused on save.
         ...editRow("vat_code_av_mplus", "0", "2"),
         {
@@ -496,6 +513,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour", {
             trigger: ".modal .modal-footer button[name='action_activate']",
             run: "click",
         },
+        shot("odoo_setup_wizard_vat_refused"),
         ...refused("refused: 0 % onto 21 %, the table named", "vat_code_av_mplus", "21"),
         ...editRow("vat_code_av_mplus", "0", "0"),
         // A branch the till does not list: refused on save, naming the table and what is allowed.
@@ -523,6 +541,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour", {
             trigger: ".modal .modal-footer button[name='action_accept_and_activate']",
         },
         noEnglish("the wizard's connection check"),
+        shot("odoo_setup_wizard_check"),
         {
             content: "close the wizard without accepting: the flows stay held",
             trigger: ".modal .modal-footer button[special='cancel']",
@@ -548,6 +567,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour", {
             trigger: ".modal .modal-footer button[name='action_next']",
             run: "click",
         },
+        shot("odoo_setup_wizard_second_backend"),
         ...refused("refused: the pair is served by Tour Shop, named", "Tour Shop"),
         {
             content: "close the wizard",
@@ -561,6 +581,7 @@ registry.category("web_tour.tours").add("apicenter_connector_first_hour", {
             trigger: ".o_apicenter_dashboard .o_kanban_record:contains('Tour Shop') .o_apicenter_hold",
         },
         noEnglish("the dashboard of a held backend"),
+        shot("odoo_dashboard_held"),
     ],
 });
 
