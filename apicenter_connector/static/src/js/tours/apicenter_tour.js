@@ -108,14 +108,20 @@ function pick(widget, field, value) {
         {
             content: `pick ${field} = ${value}`,
             trigger: ".o_select_menu_item",
-            run() {
+            async run(helpers) {
                 const label = (fixture.labels[field] || {})[value];
-                const items = [...document.querySelectorAll(".o_select_menu_item")];
-                const item = items.find((el) => el.textContent.trim() === label);
+                let item;
+                for (let tries = 0; !item && tries < 40; tries++) {
+                    const items = [...document.querySelectorAll(".o_select_menu_item")];
+                    item = items.find((el) => el.textContent.trim() === label);
+                    if (!item) {
+                        await new Promise((resolve) => setTimeout(resolve, 50));
+                    }
+                }
                 if (!item) {
                     throw new Error(`no choice “${label}” (${value}) for ${field}`);
                 }
-                item.click();
+                await helpers.click(item);
             },
         },
     ];
@@ -236,7 +242,7 @@ function editRow(table, key, value) {
         {
             content: `open the row ${key} of ${table}`,
             trigger: `${WIZARD} .o_field_widget[name='mapping_ids'] .o_data_row td[name='key']`,
-            run() {
+            async run(helpers) {
                 const label = fixture.labels.known_table[table];
                 const rows = document.querySelectorAll(`${WIZARD} .o_field_widget[name='mapping_ids'] .o_data_row`);
                 const row = [...rows].find(
@@ -245,7 +251,7 @@ function editRow(table, key, value) {
                 if (!row) {
                     throw new Error(`no row ${key} in ${label}`);
                 }
-                row.querySelector("td[name='value']").click();
+                await helpers.click(row.querySelector("td[name='value']"));
             },
         },
         {
