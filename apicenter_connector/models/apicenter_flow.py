@@ -15,6 +15,7 @@ from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.flows.base import RunOptions, counts_text
+from apicenter_sync.i18n import msg
 from apicenter_sync.outage import outage_of
 from apicenter_sync.redact import mask_emails, redact_text
 from markupsafe import Markup
@@ -27,6 +28,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from .apicenter_mapping import allowed_text
 from .apicenter_sale import WAITING_STATES
 from .engine_record import check_engine_fields
+from .engine_text import data_text, shown
 from .odoo_series import sql_constraints
 from .setting_fields import field_value, read_setting, setting_field
 
@@ -295,7 +297,10 @@ class ApicenterFlow(models.Model):
         readonly=True,
         help="Records failed: the run finished, but some of its records failed (it is not a success).",
     )
-    last_error = fields.Text(readonly=True)
+    last_error = fields.Text(readonly=True, help="Why the last run failed, in English (searchable).")
+    last_error_data = fields.Text(readonly=True, help="The engine's message of the error (JSON), shown in each reader's "
+                                  "language.")  # fmt: skip
+    last_error_shown = fields.Text(string="Last Error", compute="_compute_last_error_shown")
     last_counts = fields.Char(readonly=True, help="Records per action of the last run (JSON).")
     last_counts_display = fields.Char(string="Last Run Did", compute="_compute_last_run_counts")
     last_created = fields.Integer(string="Created", compute="_compute_last_run_counts")
@@ -362,6 +367,12 @@ class ApicenterFlow(models.Model):
     def write(self, vals):
         check_engine_fields(self, [vals])
         return super().write(vals)
+
+    @api.depends("last_error", "last_error_data")
+    @api.depends_context("lang")
+    def _compute_last_error_shown(self):
+        for flow in self:
+            flow.last_error_shown = shown(self.env, flow.last_error, flow.last_error_data)
 
     @api.depends("backend_id.name", "flow")
     def _compute_name(self):
@@ -754,11 +765,7 @@ class ApicenterFlow(models.Model):
                 flow._record_result(state="failed", error=message, counts={})
                 return message
         if backend.mplus_needs_test:
-            message = self.env._(
-                "Held: the MplusKASSA endpoint of %s changed. A manager must run Test MplusKASSA on the backend "
-                "before the flows use it.",
-                backend.name,
-            )
+            message = msg("runs.held_mplus_endpoint", backend=backend.name)
             flow._record_result(state="failed", error=message, counts={})
             return message
         store = backend._store()
@@ -837,6 +844,7 @@ class ApicenterFlow(models.Model):
             "last_run_at": now,
             "last_state": state,
             "last_error": mask_emails(redact_text(str(error))) if error else False,  # kept past the payloads
+            "last_error_data": data_text(error) if error else False,  # shown in the reader's language
             "last_counts": json.dumps({k: v for k, v in counts.items() if v}, sort_keys=True),
         }
         if state == "done":

@@ -326,6 +326,7 @@ class ApicenterMappingChoice(models.Model):
         still applies). An AccountView that cannot be read (not connected yet) is left out, not an error."""
         backend.check_access("write")
         counts = {}
+        kinds = dict(self._fields["kind"]._description_selection(self.env))  # in the reader's language
         client = backend._mplus_client()
         try:
             for kind in registry.KINDS.values():
@@ -337,7 +338,7 @@ class ApicenterMappingChoice(models.Model):
                         if value not in (None, ""):
                             found[str(value)] = (f"{_rate(label)} %" if kind.name == "mplus_vat_code"
                                                  else str(label or ""))  # fmt: skip
-                    counts[kind.label] = self._replace(backend, kind.name, found)
+                    counts[kinds[kind.name]] = self._replace(backend, kind.name, found)
         finally:
             client.close()
         av_kinds = [k for k in registry.KINDS.values() if k.av_choices]
@@ -360,7 +361,7 @@ class ApicenterMappingChoice(models.Model):
                         raw = row.get(obj[label_field])
                         label = "" if raw is None else str(raw).strip()
                         found[value] = f"{_rate(label)} %" if kind.name == "av_vat_code" and label else label
-                counts[kind.label] = self._replace(backend, kind.name, found)
+                counts[kinds[kind.name]] = self._replace(backend, kind.name, found)
         except SyncError as exc:
             counts[self.env._("AccountView not read: %s", redact_text(str(exc)))] = 0
         finally:

@@ -74,7 +74,7 @@ class TestSetupWizard(TupleTimeouts, TransactionCase):
         # match one to one (VAT codes by rate; several at 0 %: the same code), the optional ones folded away.
         wizard.action_next()
         self.assertEqual(wizard.state, "mappings")
-        self.assertIn("Pre-filled where both systems match one to one: vat_code_av_mplus (5)", wizard.choices_message)
+        self.assertIn("VAT codes AccountView → MplusKASSA (vat_code_av_mplus: 5)", wizard.choices_message)
         rows = {(r.table_name, r.key): r.value for r in backend.mapping_ids}
         self.assertEqual({k: v for (t, k), v in rows.items() if t == "vat_code_av_mplus"},
                          {"0": "0", "1": "1", "2": "2", "4": "4", "5": "5"})  # fmt: skip

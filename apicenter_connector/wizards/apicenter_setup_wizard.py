@@ -321,7 +321,8 @@ class ApicenterSetupWizard(models.TransientModel):
         filled = self.env["apicenter.mapping"]._prefill(self.backend_id, tables)
         if filled:
             message += " " + self.env._("Pre-filled where both systems match one to one: %s.",
-                                        ", ".join(f"{name} ({n})" for name, n in filled.items()))  # fmt: skip
+                                        ", ".join(f"{render(table_ref(name), self.env.lang)} ({name}: {n})"
+                                                  for name, n in filled.items()))  # fmt: skip
         self.choices_message = message
 
     def action_connect_accountview(self):
