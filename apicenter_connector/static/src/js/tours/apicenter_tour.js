@@ -162,6 +162,8 @@ function wizardAt(step) {
     return {
         content: `the wizard shows the ${step} step`,
         trigger: `${WIZARD} .o_statusbar_status .o_arrow_button_current[data-value='${step}']`,
+        // A step may wait for both systems (a connection test retries a refused connection with backoff).
+        timeout: 30000,
     };
 }
 
