@@ -1,6 +1,6 @@
 """B2B prices: AccountView price lists, staffel prices and group discounts → MplusKASSA price groups (SPEC §1.5).
 
-Four streams per run, each with its own change-date watermark (objects of the API profile, all but the debtors
+Four streams per run (five with discounts per debtor and article), each with its own change-date watermark (objects of the API profile, all but the debtors
 assumed: docs/assumptions.md):
 
 - ``price_list`` (``price_list``): checks that every price list maps to an
