@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="AccountView tenant names: default (our assumptions), renamed (every assumed object, table and field "
         "renamed, no group discounts; apicenter_sandbox/variants/renamed.toml configures the engine for it) or "
         "reshaped (other names and descriptions, renamed keys, shorter fields, no payment conditions or shipping "
-        "methods); `apicenter-sync doctor --propose FILE` writes the profile of either",
+        "methods) or discounts (our names, and discounts per debtor and article: variants/discounts.toml); "
+        "`apicenter-sync doctor --propose FILE` writes the profile of either",
     )  # fmt: skip
     p.add_argument(
         "--from-capture", metavar="DIR",

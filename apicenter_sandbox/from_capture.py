@@ -76,13 +76,16 @@ def variant_of(profile: ApiProfile) -> Variant | None:
     """The rename of our (default) names into the profile's, as a sandbox variant; None when they are ours."""
     ours = ApiProfile.default().accountview
     theirs = profile.accountview
-    objects, tables, fields, absent, absent_tables = {}, {}, {}, set(), set()
+    objects, tables, fields, absent, absent_tables, keeps = {}, {}, {}, set(), set(), set()
     for name, mine in ours.objects.items():
         other = theirs.objects[name]
         if other.optional and not other.available:
-            absent.add(mine.code.upper())
-            absent_tables.add(mine.table.upper())
+            if mine.available:  # absent by default (kept by some tenants only) needs no saying
+                absent.add(mine.code.upper())
+                absent_tables.add(mine.table.upper())
             continue
+        if not mine.available:
+            keeps.add(mine.code.upper())
         for a, b in ((mine.code, other.code), (mine.read_code, other.read_code)):
             if a and b and a.upper() != b.upper():
                 objects[a.upper()] = b.upper()
@@ -94,9 +97,10 @@ def variant_of(profile: ApiProfile) -> Variant | None:
                 renamed = getattr(other, group)[logical].name.upper()
                 if renamed != spec.name.upper():
                     fields.setdefault(table.upper(), {})[spec.name.upper()] = renamed
-    if not (objects or tables or fields or absent):
+    if not (objects or tables or fields or absent or keeps):
         return None
-    return Variant("captured", objects, tables, fields, absent=frozenset(absent), absent_tables=frozenset(absent_tables))
+    return Variant("captured", objects, tables, fields, absent=frozenset(absent), absent_tables=frozenset(absent_tables),
+                   keeps=frozenset(keeps))  # fmt: skip
 
 
 def load(folder: str | Path) -> CapturedTenant:

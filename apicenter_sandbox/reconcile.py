@@ -22,7 +22,7 @@ from apicenter_sync.flows.base import RunOptions
 from apicenter_sync.flows.customers import CustomersFlow
 from apicenter_sync.flows.price_rules import same_entries, whole_percent
 from apicenter_sync.flows.products import ALWAYS, ARTICLE_GROUPS, PRODUCT_GROUPS, STATUS, ProductsFlow, _numeric
-from apicenter_sync.flows.stock_sales import booked_sources, drift_reasons
+from apicenter_sync.flows.stock_sales import booked_sources, drift_reasons, sale_ref
 from apicenter_sync.profile import ApiProfile
 from apicenter_sync.units import to_cents
 
@@ -253,14 +253,16 @@ class Reconciler:
         branches = self.store.mappings.get_table("warehouse_branch")
         st = self.n.stock
         sold = self.till_sales()
-        drifts = bool(drift_reasons(self.store.settings.all("orders"), self.store.settings.all("stock")))
+        mode = self.store.settings.all("stock").get("stock_figure") or "available"
         for row in self.rows("stock"):
             sku, wh = str(row[st["sku"]]).strip(), str(row[st["warehouse"]]).strip()
             self.report.records["stock"] += 1
             if not _numeric(sku):
                 self.expected_open[("stock", f"{sku}@{wh}")] = "is not in MplusKASSA yet"
                 continue
-            figure = Decimal(str(row[st["on_hand"]])) - Decimal(str(row[st["reserved"]]))  # stock_figure = available
+            on_hand, reserved = Decimal(str(row[st["on_hand"]])), Decimal(str(row[st["reserved"]]))
+            figure = {"on_hand": on_hand, "economic": on_hand - reserved + Decimal(str(row[st["incoming"]] or 0))}.get(
+                mode, on_hand - reserved)  # the setting stock_figure (default available)
             held = self.m.stock.get((int(branches[wh]), int(sku)))
             if held is None:
                 self.report.lost.append(f"stock {sku}@{wh} never set in Mplus")
@@ -269,41 +271,48 @@ class Reconciler:
             key = (int(branches[wh]), int(sku))
             if key in sold:
                 # The till sold it: never above the books' figure minus its sales not booked yet. (A row the books
-                # did not change after the last sale keeps the till's lower figure.) Booked without article lines,
-                # AccountView never shows the sale and the till's figure must drift (the doctor's stock_drift, the
-                # wizard's warning): nothing to hold it to. tests/test_flow_stock_sales.py checks those modes.
-                if drifts:
-                    continue
+                # did not change after the last sale keeps the till's lower figure.) This holds in a configuration
+                # that must drift too (sales booked without article lines: the doctor's stock_drift): AccountView
+                # never shows those sales, but the stock flow subtracts every sale not booked, so the till's figure
+                # is never above; only a return booked there (the till took the units back, AccountView never will)
+                # raises the bound, as till_sales counts it.
                 if actual > figure - sold[key]:
                     self.mismatch(f"stock {sku}@{wh}", "amountFree (at most)", figure - sold[key], actual)
             elif actual != figure:
                 self.mismatch(f"stock {sku}@{wh}", "amountFree", figure, actual)
 
     def till_sales(self) -> dict[tuple[int, int], Decimal]:
-        """(branch, article) -> units of the till's receipts and invoices not booked (0 for an article that was sold
-        and all of it booked): the rows whose till figure the till moved itself."""
+        """(branch, article) -> units of the till's receipts and invoices, and what its orders delivered, not booked
+        (0 for an article that was sold and all of it booked): the rows whose till figure the till moved itself. Every
+        source counts: one the orders flow does not book never reaches AccountView (returns there raise the bound)."""
         sold: dict[tuple[int, int], Decimal] = {}
         sources = booked_sources(self.store.settings.all("orders"))  # a source never booked drifts: the doctor's
         drifts = bool(drift_reasons(self.store.settings.all("orders"), self.store.settings.all("stock")))
-        for kind, sales in (("receipt", self.m.receipts), ("invoice", self.m.invoices)):
-            if kind not in sources:
-                continue
-            for sid, sale in sales.items():
-                if (sale.get("orderIds") or {}).get("id"):
-                    continue
-                binding = self.store.bindings.get(kind, sid)
+        for kind, sales in (("receipt", self.m.receipts), ("invoice", self.m.invoices), ("order", self.m.orders)):
+            never = kind not in sources  # never booked: AccountView never shows these sales (they drift)
+            for sale in sales.values():
+                if kind != "order" and (sale.get("orderIds") or {}).get("id"):
+                    continue  # its stock moves with the order
+                binding = self.store.bindings.get(kind, sale_ref(kind, sale,
+                                                                 self.profile.mplus.order_reference == "extOrderId"))
                 booked = binding is not None and binding.state == "synced"
                 branch = int(sale.get("financialBranchNumber") or 0)
                 for line in sale["lineList"]["line"]:
                     number, data = int(line.get("articleNumber") or 0), line["data"]
                     if not number or str(data.get("priceType") or "").startswith("PRICE-TYPE-EXCHANGE"):
                         continue
-                    qty = _quantity(data["quantity"], data.get("decimalPlaces"))
-                    if booked and qty < 0 and drifts:
-                        # A return booked without article lines: the till took the units back, AccountView never
-                        # will (the doctor's stock_drift), so the till may stay that much above.
-                        booked = False
-                    sold[(branch, number)] = sold.get((branch, number), Decimal(0)) + (0 if booked else qty)
+                    qty = (_quantity(data.get("deliveredQuantity") or 0, data.get("deliveredDecimalPlaces"))
+                           if kind == "order" else _quantity(data["quantity"], data.get("decimalPlaces")))
+                    if not qty:
+                        continue
+                    # A return booked without article lines, or of a source never booked: the till took the units
+                    # back, AccountView never will (the doctor's stock_drift), so the till may stay that much above:
+                    # counted as not booked. A sale there only lowers the till: within the bound, not counted.
+                    if never and qty > 0:
+                        sold.setdefault((branch, number), Decimal(0))  # held to "at most", not to equality
+                        continue
+                    counted = not booked or (qty < 0 and (drifts or never))
+                    sold[(branch, number)] = sold.get((branch, number), Decimal(0)) + (qty if counted else 0)
         return sold
 
     # --- prices ------------------------------------------------------------------------------------------------

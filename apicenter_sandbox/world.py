@@ -149,6 +149,15 @@ class GroupDiscount:
 
 
 @dataclass
+class DebtorDiscount:
+    """A discount per debtor and article, as only some tenants keep them (the variant ``discounts`` serves them)."""
+
+    customer: str  # AccountView SUB_NR
+    sku: str
+    pct: Decimal
+
+
+@dataclass
 class Warehouse:
     code: str
     name: str
@@ -231,6 +240,7 @@ class World:
     delivery_methods: list[DeliveryMethod]
     orders: list[Order]
     edge: dict[str, str] = field(default_factory=dict)  # name of an edge case -> the id that carries it
+    debtor_discounts: list[DebtorDiscount] = field(default_factory=list)
 
 
 FIRST = "Jan Piet Klaas Sanne Fleur Daan Emma Lotte Bram Sophie Mila Noah Lucas Julia Tess Sem Anna Finn Ruben Eva".split()
@@ -538,10 +548,20 @@ def generate(size: int = 100, seed: int = 1, orders: int | None = None) -> World
             method = payment_methods[3]
         order.payments = [Payment(method.code, total)]
 
+    # Discounts per debtor and article (served by the variant "discounts" only): the first three companies, two
+    # articles the till already sells each. Taken from what exists, without the random generator, so the rest of
+    # the world stays as it was.
+    companies = [c for c in customers if c.company][:3]
+    debtor_discounts = [
+        DebtorDiscount(cust.number, sellable[(i * 2 + k) % len(sellable)].sku, Decimal(10 + 5 * ((i + k) % 3)))
+        for i, cust in enumerate(companies) for k in range(2)
+    ]  # fmt: skip
+
     return World(
         size=size, seed=seed, company_name="Demo Winkel B.V.", vat_codes=vat_codes, ledger=ledger,
         journals=journals, warehouses=warehouses, groups=groups, articles=articles, price_lists=price_lists,
         price_items=price_items, group_discounts=group_discounts, customers=customers, employees=employees,
         payment_methods=payment_methods, delivery_methods=delivery_methods, orders=orders, edge=edge,
+        debtor_discounts=debtor_discounts,
     )  # fmt: skip
 

@@ -68,9 +68,12 @@ def test_everything_confirmed_on_a_tenant_that_matches_the_profile(sb):
     assert report.exit_status() == 0
     keys = {c.id for c in report.checks}
     profile = ApiProfile.default()
+    off = tuple(f"accountview.{name}." for name in profile.optional_off())  # absent by default: per-debtor discounts
     entries = [k for k in profile.flat() if k.startswith("accountview.") and not k.endswith((".length", ".available"))
-               and ".dictionary." not in k and k != "accountview.default_key"]  # fmt: skip
+               and ".dictionary." not in k and k != "accountview.default_key" and not k.startswith(off)]  # fmt: skip
     assert set(entries) <= keys, sorted(set(entries) - keys)  # one check per profile entry
+    # A switched-off object is checked by whether the tenant has it after all; this one has none.
+    assert off and all(next(c for c in report.checks if c.id == f"{o}available").status == "confirmed" for o in off)
     assert {"accountview.token", "accountview.company", "mplus.credentials", "mplus.employee"} <= keys
     assert {f"mplus.operation.{op}" for op in OPERATIONS_USED} <= keys
     article_ean = next(c for c in report.checks if c.id == "accountview.article.fields.ean")

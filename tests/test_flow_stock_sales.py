@@ -169,6 +169,65 @@ def test_the_stock_flow_says_what_it_subtracted(env):
     assert f"minus 2 sold at the till and not booked yet: {int(before) + 3}" in step  # whole units here
 
 
+def test_an_order_delivered_at_the_till_is_not_put_back_before_it_is_booked(env):
+    """Orders (the default source) move the till's stock when delivered (the sandbox till, docs/sandbox-mplus.md):
+    delivered and not complete, the orders flow does not book it and the stock flow subtracts what it delivered;
+    paid and complete, it is booked as a sales order, AccountView's figure shows it and the two agree."""
+    import uuid
+
+    w = env.sb.world
+    in_seeded_orders = {ln.sku for o in w.orders for ln in o.lines}  # booked by the first run, moving AccountView
+    sku = next(a.sku for a in w.articles if a.in_mplus and a.in_accountview and a.sku.isdigit() and not a.blocked
+               and a.sku not in in_seeded_orders and any(s.warehouse == "HOOFD" and s.on_hand > 5 for s in a.stock))
+    assert env.engine.run("stock", RunOptions(full=True)).ok
+    start = till_figure(env, sku)
+    relation = next(c.mplus_relation for c in env.sb.world.customers if c.in_mplus)
+    created = env.mp.create_order({"extOrderId": "ST-ORDER-1", "relationNumber": relation, "entryBranchNumber": 1,
+                                   "lineList": {"line": [{"articleNumber": int(sku), "data": {"quantity": 2}}]}},
+                                  str(uuid.uuid4()))  # fmt: skip
+    assert till_figure(env, sku) == start  # reserved, still in the shop
+    delivered = env.mp.call("deliverOrder", idempotent=False, request={"orderId": created["orderId"]})
+    assert delivered["result"] == "DELIVER-ORDER-RESULT-OK"
+    assert till_figure(env, sku) == start - 2
+    for step in ("orders", "stock", "full"):
+        result = env.run() if step == "orders" else env.engine.run("stock", RunOptions(full=step == "full"))
+        assert result.ok, result.error
+        assert env.store.bindings.get("order", "ST-ORDER-1") is None  # not complete: not booked (bound by reference)
+        assert till_figure(env, sku) == av_figure(env, sku) - 2, step
+    paid = env.mp.call("payOrder", idempotent=False, request={
+        "orderId": created["orderId"], "prepay": False,
+        "paymentList": {"payment": [{"method": "PIN", "amount": created["order"]["totalInclAmount"]}]}})  # fmt: skip
+    assert paid["result"] == "PAY-ORDER-RESULT-OK"
+    assert env.run().ok and env.engine.run("stock", RunOptions()).ok
+    assert env.store.bindings.get("order", "ST-ORDER-1").state == "synced"
+    assert till_figure(env, sku) == av_figure(env, sku)
+
+
+def test_the_reconciliation_holds_a_configuration_that_must_drift_to_the_invariant(env):
+    """Receipts booked per till closing never reach AccountView's stock (must drift), yet the till's figure of a
+    sold article is not skipped: it is held to AccountView's figure minus the sales not booked, and one above is
+    flagged (apicenter_sandbox/reconcile.py, as the chaos and corpus runs use it)."""
+    from apicenter_sandbox.reconcile import reconcile
+
+    closing_setup(env)
+    env.store.mappings.set_table("vat_code_av_mplus", {c: c for c in ("0", "1", "2", "4", "5")})  # to read the rest
+    env.store.mappings.set_table("customer_group_price_group", {"MKB": "2", "HOR": "3"})
+    sku = stock_article(env)
+    seeded = set(env.sb.mplus.app.store.article_product)
+    shop = Shop(env, sku, returns=False)
+    assert env.engine.run("stock", RunOptions(full=True)).ok
+    for step in ("sale", "orders", "stock", "sale"):
+        shop.step(step, per_closing=True)
+    assert shop.not_booked() == 2  # the second sale: not in a closing yet
+    key = f"stock {sku}@HOOFD"
+    report = reconcile(env.sb, env.store, env.av, env.mp, seeded)
+    assert not [m for m in report.mismatches if m.startswith(key)], report.mismatches
+    reply = env.mp.call("updateStock", request={"branchNumber": 1, "articleNumber": int(sku), "amountChanged": 3})
+    assert reply["result"] == "UPDATE-STOCK-RESULT-OK"  # the till now holds more than the books minus not booked
+    report = reconcile(env.sb, env.store, env.av, env.mp, seeded)
+    assert [m for m in report.mismatches if m.startswith(f"{key} amountFree (at most)")], report.mismatches
+
+
 @pytest.mark.parametrize(
     ("orders", "stock", "drifts"),
     [

@@ -223,6 +223,37 @@ def test_relation_crud_and_pricing(client, app, world):
         client.create_relation({"relationNumber": number, "name": "dubbel"})
 
 
+def test_relation_article_discounts_are_kept_as_the_wsdl_describes_them(client, world):
+    """What getRelation returns after set_relation_article_discounts (WSDL RelationArticleDiscount): each entry with
+    the relation's number and an id of the till's own, which an unchanged entry keeps; a list sent again replaces
+    the stored one whole (no duplicates), an empty one removes every entry, a partial update leaves it alone."""
+    number = client.create_relation({"name": "Korting BV", "email": "korting@example.nl"})["relationNumber"]
+    first, second = sorted({int(a.sku) for a in world.articles if a.in_mplus and a.sku.isdigit()})[:2]
+
+    def held() -> list[dict]:
+        return (client.get_relation(number).get("relationArticleDiscountList") or {}).get("relationArticleDiscount") or []
+
+    client.set_relation_article_discounts(number, [{"articleNumber": first, "discountPercentage": 10},
+                                                   {"articleNumber": second, "discountPercentage": 15}])  # fmt: skip
+    stored = held()
+    assert [(d["articleNumber"], d["discountPercentage"], d["relationNumber"]) for d in stored] == [
+        (first, 10, number), (second, 15, number)]
+    ids = {d["articleNumber"]: d["relationArticleDiscountId"] for d in stored}
+    assert len(set(ids.values())) == 2 and all(ids.values())
+    client.set_relation_article_discounts(number, [{"articleNumber": first, "discountPercentage": 12}])
+    again = held()
+    assert [(d["articleNumber"], d["discountPercentage"], d["relationArticleDiscountId"]) for d in again] == [
+        (first, 12, ids[first])]
+    client.update_relation({"relationNumber": number, "city": "Gouda"})
+    assert len(held()) == 1
+    client.set_relation_article_discounts(number, [])
+    assert held() == []
+    with pytest.raises(MplusResultError, match="articleNumber or an articleDiscountGroupNumber"):
+        client.set_relation_article_discounts(number, [{"discountPercentage": 5}])
+    with pytest.raises(MplusResultError, match="discountPercentage"):
+        client.set_relation_article_discounts(number, [{"articleNumber": first, "discountPercentage": 101}])
+
+
 def test_find_relation_returns_only_exact_email_matches(client):
     partial = client.create_relation({"name": "Dejan", "email": "dejan@probe.example"})["relationNumber"]
     exact = client.create_relation({"name": "Jan", "email": "jan@probe.example"})["relationNumber"]

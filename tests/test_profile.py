@@ -115,7 +115,7 @@ def test_overrides_rename_and_switch_off():
     assert (stock.code, stock.table, stock["sku"], stock.fields["warehouse"].length) == ("VRD1", "VOORRAAD", "ARTCODE", 6)
     assert stock.fields["warehouse"].meaning == ApiProfile.default().accountview.stock.fields["warehouse"].meaning
     assert profile.accountview.change_date.name == "MUT_DATUM"
-    assert profile.optional_off() == ["group_discount"]
+    assert profile.optional_off() == ["group_discount", "debtor_article_discount"]  # the latter absent by default
     assert profile.accountview.table_keys()["VOORRAAD"] == "REC_ID"
     assert profile.mplus.branches == [2, 3]
     # the same profile through flat keys, TOML and JSON files

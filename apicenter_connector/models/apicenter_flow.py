@@ -45,7 +45,7 @@ FLOW_BINDING_ENTITIES = {
     "products": ("product", "article", "group"),
     "customers": ("relation",),
     "stock": ("stock",),
-    "prices": ("article_prices", "relation_pricing"),
+    "prices": ("article_prices", "relation_pricing", "relation_article_discounts"),
     "orders": ("order", "debtor"),
 }
 HEALTH = [("never", "Not run yet"), ("ok", "Healthy"), ("warning", "Attention"), ("danger", "Failing")]

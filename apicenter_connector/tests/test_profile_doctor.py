@@ -95,6 +95,19 @@ class TestProfileAndDoctor(ApicenterCase):
         with self.assertRaises(UserError):
             wizard.action_import()
 
+    def test_discounts_per_debtor_and_article_are_off_until_a_tenant_profile_says_so(self):
+        """The optional object is absent by default; a tenant that keeps such discounts switches it on (here with the
+        sandbox's discounts tenant's profile file) and the prices flow then reads them."""
+        line = self._line("accountview.debtor_article_discount.available")
+        self.assertEqual((line.value, line.default_value, line.changed), ("false", "false", False))
+        self.assertFalse(self.backend._api_profile().accountview.debtor_article_discount.available)
+        wizard = self.env["apicenter.profile.transfer"].browse(self.backend.action_profile_transfer()["res_id"])
+        wizard.write({"data": base64.b64encode(profile_file("discounts").read_bytes()), "filename": "discounts.toml"})
+        wizard.action_import()
+        self.assertTrue(self.backend._api_profile().accountview.debtor_article_discount.available)
+        self.assertEqual(self._line("accountview.debtor_article_discount.available").value, "true")
+        self.assertEqual(self._line("accountview.debtor_article_discount.table").value, "DEB_DISC")
+
     # --- the connection check ----------------------------------------------------------------------------------
     def test_check_connection_keeps_a_dated_report_and_holds_the_first_real_run(self):
         with self.assertRaises(AccessError):

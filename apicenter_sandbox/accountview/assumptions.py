@@ -174,6 +174,18 @@ SHIPPING_METHOD = AssumedObject(
     },
 )  # fmt: skip
 
+# Kept by some tenants only: the default sandbox and the variants renamed and reshaped do not have it (their API
+# refuses its code and table, the dictionary lacks it); the variant ``discounts`` has it with seeded rows.
+DEBTOR_ARTICLE_DISCOUNT = AssumedObject(
+    "DDS1", "DEB_DISC", "REC_ID", "discount % per debtor and article (only some tenants keep it)",
+    {
+        "record_id": _f("REC_ID", "C", 10, "record id", label="Unieke code"),
+        "debtor": _f("SUB_NR", "C", 10, "debtor (CONTACT.SUB_NR)", True, label="Debiteurnummer"),
+        "sku": _f("ART_CODE", "C", 20, "article (ARTICLE.ART_CODE)", True, label="Artikelcode"),
+        "pct": _f("DISC_PCT", "N", 9, "discount percentage", label="Kortingspercentage"),
+    },
+)  # fmt: skip
+
 OBJECTS: dict[str, AssumedObject] = {
     "price_list": PRICE_LIST,
     "price_list_item": PRICE_LIST_ITEM,
@@ -182,7 +194,10 @@ OBJECTS: dict[str, AssumedObject] = {
     "stock": STOCK,
     "payment_condition": PAYMENT_CONDITION,
     "shipping_method": SHIPPING_METHOD,
+    "debtor_article_discount": DEBTOR_ARTICLE_DISCOUNT,
 }
+# The objects of OBJECTS only some tenants keep (business-object codes): absent unless a variant keeps them.
+TENANT_ONLY: frozenset[str] = frozenset({DEBTOR_ARTICLE_DISCOUNT.code})
 
 # --- ASSUMPTION: which known field carries which meaning ----------------------------------
 # (table, field) pairs; the fields exist in the dictionary or in client code, their use here is assumed.

@@ -105,6 +105,8 @@ REFERENCES: dict[str, dict[str, str]] = {
     A.PRICE_LIST_ITEM.table: {"PL_CODE": A.PRICE_LIST.table, "ART_CODE": "ARTICLE"},
     A.GROUP_DISCOUNT.table: {"AG_CODE": "ART_GRP"},
     A.STOCK.table: {"ART_CODE": "ARTICLE", "WH_CODE": A.WAREHOUSE.table},
+    A.DEBTOR_ARTICLE_DISCOUNT.table: {A.DEBTOR_ARTICLE_DISCOUNT.fields["debtor"].name: "CONTACT",
+                                      A.DEBTOR_ARTICLE_DISCOUNT.fields["sku"].name: "ARTICLE"},
 }  # fmt: skip
 
 # Mandatory in the dictionary but filled in by the business object when absent

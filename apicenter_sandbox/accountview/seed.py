@@ -134,6 +134,13 @@ def _prices(store: Store, world: World, moment: datetime) -> None:
             pi["sku"].name: item.sku, pi["min_qty"].name: float(item.min_qty), pi["price_excl"].name: float(item.price_excl),
             **base,
         })  # fmt: skip
+    dd = A.DEBTOR_ARTICLE_DISCOUNT.fields
+    per_debtor = store[A.DEBTOR_ARTICLE_DISCOUNT.table]  # served by the variant "discounts" only
+    for disc in world.debtor_discounts:
+        per_debtor.insert({
+            dd["record_id"].name: store.next_rec_id(per_debtor.name), dd["debtor"].name: disc.customer,
+            dd["sku"].name: disc.sku, dd["pct"].name: float(disc.pct), **base,
+        })  # fmt: skip
     discounts = store[A.GROUP_DISCOUNT.table]
     for disc in world.group_discounts:
         discounts.insert({

@@ -45,6 +45,7 @@ class Variant:
     absent_tables: frozenset[str] = frozenset()
     lengths: dict[str, dict[str, int]] = field(default_factory=dict)  # our table -> {our field: the tenant's length}
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # our table -> {our field: the tenant's FLD_DESC}
+    keeps: frozenset[str] = frozenset()  # our codes of objects only some tenants keep (A.TENANT_ONLY) this one has
     _objects_in: dict[str, str] = field(init=False, default_factory=dict)
     _tables_in: dict[str, str] = field(init=False, default_factory=dict)
     _fields_in: dict[str, dict[str, str]] = field(init=False, default_factory=dict)
@@ -52,6 +53,10 @@ class Variant:
     _out: dict[str, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        # An object only some tenants keep is absent unless this tenant keeps it.
+        lacking = {obj.code: obj.table for obj in A.OBJECTS.values() if obj.code in A.TENANT_ONLY - self.keeps}
+        self.absent = frozenset(self.absent | set(lacking))
+        self.absent_tables = frozenset(self.absent_tables | set(lacking.values()))
         self._objects_in = {v: k for k, v in self.objects.items()}
         self._tables_in = {v: k for k, v in self.tables.items()}
         self._fields_in = {t: {v: k for k, v in f.items()} for t, f in self.fields.items()}
@@ -205,6 +210,8 @@ class Variant:
     # --- replies --------------------------------------------------------------------------------------------
     def tables_out(self, body: dict) -> dict:
         """A ``{table: rows}`` reply with the tenant's names."""
+        if not self.tables and not self.fields:
+            return body  # nothing renamed (the default tenant)
         out = {}
         for table, rows in body.items():
             renames = self.fields.get(table, {})
@@ -302,13 +309,21 @@ def _reshaped(name: str) -> Variant:
                    labels=labels)  # fmt: skip
 
 
-VARIANTS = {"renamed": _renamed, "reshaped": _reshaped}
+def _discounts(name: str) -> Variant:
+    """The ``discounts`` variant: the sandbox's own names, and a tenant that keeps discounts per debtor and article
+    (``DDS1``/``DEB_DISC``, seeded from the world's ``debtor_discounts``); ``variants/discounts.toml`` switches
+    the profile's ``debtor_article_discount`` on."""
+    return Variant(name, {}, {}, {}, keeps=frozenset({A.DEBTOR_ARTICLE_DISCOUNT.code}))
 
 
-def variant(name: str | None) -> Variant | None:
-    """The variant of this name (None or "default": the sandbox's own names)."""
+VARIANTS = {"renamed": _renamed, "reshaped": _reshaped, "discounts": _discounts}
+
+
+def variant(name: str | None) -> Variant:
+    """The variant of this name (None or "default": the sandbox's own names, without the objects only some
+    tenants keep)."""
     if name in (None, "", "default"):
-        return None
+        return Variant("default", {}, {}, {})
     try:
         return VARIANTS[name](name)
     except KeyError:

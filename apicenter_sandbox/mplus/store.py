@@ -220,6 +220,7 @@ class MplusStore:
     plu_index: PluIndex = field(default_factory=PluIndex)
     relation_text: dict[str, TextIndex] = field(default_factory=dict)  # field -> its index, made on first search
     highest: dict[str, Highest] = field(default_factory=_highest)  # "product", "article", "relation"
+    last_relation_discount_id: int = 0  # the till numbers every RelationArticleDiscount it stores
 
     def bump(self, entity: str) -> int:
         self.markers[entity] += 1

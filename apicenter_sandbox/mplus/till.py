@@ -208,10 +208,22 @@ def ring_up(sb, sale: dict) -> dict:
     if sale.get("orderIds"):
         receipt["orderIds"] = {"id": list(sale["orderIds"])}
     store.receipts[receipt_id] = receipt
-    if kind in ("receipt", "credit_receipt"):
+    if sale.get("orderIds"):
+        _deliver_orders(sb, sale["orderIds"])  # the goods leave with the orders, once (not again by the receipt)
+    elif kind in ("receipt", "credit_receipt"):
         _lower_stock(sb, branch, counted)
     sb.stats.write("receipt")
     return receipt
+
+
+def _deliver_orders(sb, order_ids) -> None:
+    """A receipt paying orders at the till hands their goods over: what they did not deliver yet leaves the stock."""
+    from .operations.orders import DELIVERED, deliver, store_order
+
+    for order_id in order_ids:
+        order = sb.store.orders.get(str(order_id))
+        if order is not None and order.get("deliveryState") != DELIVERED:
+            store_order(sb.store, deliver(sb, order))
 
 
 def _lower_stock(sb, branch: int, lines: list[dict]) -> None:

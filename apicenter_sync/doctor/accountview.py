@@ -31,7 +31,8 @@ from .finder import DictField, Dictionary, family
 from .report import Check, Proposal, Report
 
 SYSTEM = "accountview"
-INCREMENTAL = ("article", "article_group", "debtor", "price_list", "price_list_item", "group_discount", "stock")
+INCREMENTAL = ("article", "article_group", "debtor", "price_list", "price_list_item", "group_discount", "stock",
+               "debtor_article_discount")
 PROBE = "apicenter-doctor-probe"  # a value no record holds: a filter on it answers nothing, but must be accepted
 MAX_SKU_PAGES = 200  # article codes read for the numeric-SKU count (1000 a page)
 MAX_PROBES = 40  # business objects of the list read (one row each) to learn which table a code answers with

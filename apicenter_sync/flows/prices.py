@@ -1,6 +1,6 @@
 """B2B prices: AccountView price lists, staffel prices and group discounts → MplusKASSA price groups (SPEC §1.5).
 
-Four streams per run, each with its own change-date watermark (objects of the API profile, all but the debtors
+Four streams per run (five with discounts per debtor and article), each with its own change-date watermark (objects of the API profile, all but the debtors
 assumed: docs/assumptions.md):
 
 - ``price_list`` (``price_list``): checks that every price list maps to an
@@ -13,6 +13,9 @@ assumed: docs/assumptions.md):
   per changed article.
 - ``debtor`` (``debtor``): the relation's price group and blanket discount
   (``updateRelation``), for debtors the customers flow already bound.
+- ``debtor_discount`` (``debtor_article_discount``, absent by default: only some tenants keep a discount per
+  debtor and article): the debtors touched are re-read whole and their rows sent as the relation's
+  ``relationArticleDiscountList``, which the till replaces whole (an empty list removes every entry).
 
 An object the profile marks absent (``available = false``) switches its stream off with a notice in the log;
 without price lists and price rows only group discounts are sent, without group discounts only prices.
@@ -43,6 +46,10 @@ GENERATED_NUMBERS = "generated_article_numbers"  # non-numeric SKU -> Mplus arti
 # Bindings of this flow: what was last sent per article / per debtor (the products and customers flows own
 # "article", "product" and "relation").
 ARTICLE_PRICES, RELATION_PRICING = "article_prices", "relation_pricing"
+RELATION_DISCOUNTS = "relation_article_discounts"  # what was last sent per debtor as its relation's article discounts
+# Entity and stream of a debtor whose article discounts are (re)sent whole: its retries, and on a full resync the
+# debtors that had discounts and have no rows any more. The stream of changed discount rows is "debtor_discount".
+DEBTOR_DISCOUNTS = "debtor_article_discount"
 CHUNK = 50  # keys per IN filter
 SMALL_LOOKUP = 25  # fewer relations than this are read one by one instead of paging all relations
 
@@ -66,6 +73,8 @@ class PricesFlow(Flow):
                                      or names.group_discount["article_group"])  # fmt: skip
         self.has_prices = self.available("price_list_item")
         self.has_discounts = self.available("group_discount")
+        self.has_debtor_discounts = self.available("debtor_article_discount")
+        self._discounts_done: set[str] = set()  # debtors whose article discounts were handled this run
 
     # --- reading -------------------------------------------------------------------------------------------
     def read_batches(self) -> Iterator[Batch]:
@@ -79,8 +88,12 @@ class PricesFlow(Flow):
             yield from changed_batches(self, names.group_discount, stream="discount")
         if self.settings.get("sync_relation_pricing", True):
             yield from changed_batches(self, names.debtor, stream="debtor")
+        if self.has_debtor_discounts:
+            yield from changed_batches(self, names.debtor_article_discount, stream="debtor_discount")
         if self.options.full:
             yield from self.orphan_batches()
+            if self.has_debtor_discounts:
+                yield from self.orphan_discount_batches()
 
     def orphan_batches(self) -> Iterator[Batch]:
         """Full resync: articles that had B2B prices but no price row or discount reaches any more (deleted)."""
@@ -96,7 +109,23 @@ class PricesFlow(Flow):
             if rows:
                 yield Batch(rows, stream="article")
 
+    def orphan_discount_batches(self) -> Iterator[Batch]:
+        """Full resync: debtors whose relation got article discounts that no row of theirs holds any more (deleted
+        in AccountView): their relation's list is sent again, empty."""
+        empty = self.hash([])
+        left = [b.source_id for b in self.store.bindings.iter(RELATION_DISCOUNTS)
+                if b.source_id not in self._discounts_done and b.payload_hash != empty]  # fmt: skip
+        size = int(self.settings.get("batch_size") or 100)
+        for start in range(0, len(left), size):
+            chunk = left[start : start + size]
+            yield Batch([{self.names.debtor.key_field: sid} for sid in chunk], stream=DEBTOR_DISCOUNTS)
+
     def fetch_by_ids(self, source_ids, entity):
+        if entity == DEBTOR_DISCOUNTS:  # the debtor's rows are read again whole (sync_article_discounts)
+            if not self.has_debtor_discounts:
+                return None
+            return [{self.names.debtor.key_field: r[self.names.debtor.key_field]}
+                    for r in rows_by_keys(self, self.names.debtor, source_ids)]  # fmt: skip
         if entity == "debtor":
             return rows_by_keys(self, self.names.debtor, source_ids)
         if entity == "price_list":
@@ -119,6 +148,11 @@ class PricesFlow(Flow):
             return [self.isolated(r, self.check_price_list, "price_list") for r in batch.records]
         if batch.stream == "debtor":
             return self.sync_debtors(batch.records)
+        if batch.stream == "debtor_discount":
+            field = self.names.debtor_article_discount["debtor"]
+            return self.sync_article_discounts([str(r.get(field) or "").strip() for r in batch.records])
+        if batch.stream == DEBTOR_DISCOUNTS:
+            return self.sync_article_discounts([self.source_id(r) for r in batch.records])
         if batch.stream == "price":
             return self.sync_articles(self.article_rows(sorted({self.price_sku(r) for r in batch.records})))
         if batch.stream == "discount":
@@ -396,3 +430,87 @@ class PricesFlow(Flow):
         if self._relations is not None:
             self._relations[number] = {**self._relations.get(number, {}), **payload}
         return Outcome(action="updated", reply=reply, bindings=bind, message=plan["note"], **base)
+
+    # --- debtors → relation article discounts (an optional object, absent by default) ------------------------
+    def sync_article_discounts(self, debtors: list[str]) -> list[Outcome]:
+        """Each debtor's discount rows, read whole, as its relation's ``relationArticleDiscountList``."""
+        sids = [d for d in dict.fromkeys(debtors) if d and d not in self._discounts_done]
+        self._discounts_done.update(sids)
+        if not sids:
+            return []
+        obj = self.names.debtor_article_discount
+        debtor_field = obj["debtor"]
+        rows: dict[str, list[dict]] = {s: [] for s in sids}
+        for row in rows_in(self.av, obj.reader, obj.table, debtor_field, sids, chunk=CHUNK, page_size=1000):
+            rows.setdefault(str(row.get(debtor_field) or "").strip(), []).append(row)
+        relations = self.store.bindings.get_many("relation", sids)
+        bindings = self.store.bindings.get_many(RELATION_DISCOUNTS, sids)
+        skus = sorted({str(r.get(obj["sku"]) or "").strip() for rs in rows.values() for r in rs} - {""})
+        numbers = self.store.bindings.get_many("article", skus)
+        planned = []
+        for sid in sids:
+            record = {self.names.debtor.key_field: sid}
+            plan = self.isolated(record, lambda _, s=sid: self.plan_article_discounts(
+                s, rows[s], relations.get(s), bindings.get(s), numbers), DEBTOR_DISCOUNTS)  # fmt: skip
+            planned.append((record, plan))
+        todo = [p["relationNumber"] for _, p in planned if isinstance(p, dict)]
+        current = self.current_relations(todo) if todo and not self.options.full else {}
+        return [plan if isinstance(plan, Outcome)
+                else self.isolated(record, lambda _, p=plan: self.write_article_discounts(p, current), DEBTOR_DISCOUNTS)
+                for record, plan in planned]  # fmt: skip
+
+    def plan_article_discounts(self, sid, rows, relation, binding, numbers) -> Outcome | dict:
+        obj = self.names.debtor_article_discount
+        base = {"entity": DEBTOR_DISCOUNTS, "source_id": sid, "source_payload": {"discounts": rows}}
+        if relation is None or not relation.target_id:
+            if not rows:
+                return Outcome(action="skipped", message=msg("prices.debtor_not_in_mplus"), **base)
+            # Its rows do not change when the customers flow creates the relation: retried until it does.
+            raise record_error(msg("prices.debtor_discounts_no_relation", debtor=sid), retry=True, source_id=sid)
+        number = int(relation.target_id)
+        by_article: dict[int, int] = {}
+        for row in rows:
+            sku = str(row.get(obj["sku"]) or "").strip()
+            if not sku:
+                raise record_error(msg("prices.debtor_discount_no_article", debtor=sid,
+                                       record=row.get(obj.key_field, "")), source_id=sid)  # fmt: skip
+            pct = whole_percent(row.get(obj["pct"]))
+            if not 0 <= pct <= 100:
+                raise record_error(msg("prices.debtor_discount_out_of_range", debtor=sid, sku=sku,
+                                       discount=row.get(obj["pct"])), source_id=sid)  # fmt: skip
+            article = self.article_number(sku, numbers)
+            if by_article.get(article, pct) != pct:
+                raise record_error(msg("prices.debtor_discount_twice", debtor=sid, sku=sku), source_id=sid)
+            by_article[article] = pct
+        entries = [{"articleNumber": a, "discountPercentage": p} for a, p in sorted(by_article.items())]
+        payload = {"relationNumber": number, "relationArticleDiscountList": {"relationArticleDiscount": entries}}
+        digest = self.hash(entries)
+        if self.unchanged(binding, digest):
+            return Outcome(action="unchanged", target_id=str(number), target_payload=payload, **base)
+        if not entries and binding is None:
+            return Outcome(action="skipped", target_id=str(number), message=msg("prices.no_debtor_discounts"), **base)
+        return {"sid": sid, "relationNumber": number, "entries": entries, "payload": payload, "digest": digest,
+                "base": base}  # fmt: skip
+
+    def write_article_discounts(self, plan: dict, current: dict[int, dict]) -> Outcome:
+        number, entries = plan["relationNumber"], plan["entries"]
+        base = {**plan["base"], "target_id": str(number), "target_payload": plan["payload"]}
+        bind = [synced(RELATION_DISCOUNTS, plan["sid"], number, plan["digest"])]
+        held = current.get(number)
+        if held is not None:
+            stored = (held.get("relationArticleDiscountList") or {}).get("relationArticleDiscount") or []
+            if _discount_pairs(stored) == _discount_pairs(entries):
+                return Outcome(action="unchanged", bindings=bind, message=msg("prices.already_held"), **base)
+        if self.dry_run:
+            return Outcome(action="dry_run", **base)
+        reply = self.mplus.set_relation_article_discounts(number, entries)
+        if self._relations is not None:
+            self._relations[number] = {**self._relations.get(number, {}), **plan["payload"]}
+        return Outcome(action="updated", reply=reply, bindings=bind, **base)
+
+
+def _discount_pairs(entries: list[dict]) -> list[tuple]:
+    """What a relation article discount says, without the till's own fields (its id, the relation's number)."""
+    return sorted((int(e.get("articleNumber") or 0), int(e.get("articleDiscountGroupNumber") or 0),
+                   int(e.get("minimumAmount") or 0), int(e.get("discountPercentage") or 0),
+                   int(e.get("priceIncl") or 0), int(e.get("priceExcl") or 0)) for e in entries)  # fmt: skip

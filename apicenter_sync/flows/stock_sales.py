@@ -8,8 +8,9 @@ full re-sync would put back units the till already sold. (``updateStock`` sends 
 whose reply was lost cannot be told from one that was not made — the WSDL gives it no key — so a retry could
 count it twice; an absolute figure can be sent again safely.)
 
-Not yet booked, per source the orders flow books (setting ``source_document_type``; receipts and invoices, the
-sales that move the till's stock at once):
+Not yet booked, per source the orders flow books (setting ``source_document_type``; receipts and invoices move
+the till's stock when they are made, an order when it is delivered: what its lines delivered, ``deliveredQuantity``,
+also before it is complete and booked):
 
 - read from MplusKASSA from a floor of its own: the lowest sync marker of a sale not booked at the last look
   (not read by the orders flow yet, skipped for its state, waiting), and
@@ -40,7 +41,7 @@ ORDERS = "orders"
 # The stock figures that subtract what sales orders reserve (setting stock_figure): the ones a posted sales order
 # lowers at once (STOCK_MOVING_DOCUMENTS).
 FIGURES_WITH_RESERVED = ("available", "economic")
-MOVING_SOURCES = ("receipt", "invoice")  # the sales that move the till's stock when they are made
+MOVING_SOURCES = ("receipt", "invoice", "order")  # the sales that move the till's stock (an order: when delivered)
 EXCHANGE_PRICE_TYPES = ("PRICE-TYPE-EXCHANGE-RATE-BUY", "PRICE-TYPE-EXCHANGE-RATE-SELL")
 
 
@@ -96,19 +97,21 @@ def till_sales_not_booked(flow) -> dict[tuple[int, int], Decimal]:
         conds = record_filters.conditions(flow.tables, ORDERS)  # sales the orders flow leaves out are never booked
     except ValueError:
         conds = []  # the orders flow stops on it and says why
+    by_ext = flow.profile.mplus.order_reference == "extOrderId"
     for kind in kinds:
-        id_field = SOURCES[kind].id_field
         floor = store.watermarks.get(ORDERS, floor_stream(kind)).value
         if not floor:
             mark = store.watermarks.get(ORDERS, kind).value
             floor = str(int(mark) + 1) if mark else "0"
-        read = mplus.iter_receipts if kind == "receipt" else mplus.iter_invoices
-        sales = {str(s.get(id_field)): s for s in read(int(floor), page_size=size, branch_numbers=branches)}
+        read = {"receipt": mplus.iter_receipts, "invoice": mplus.iter_invoices, "order": mplus.iter_orders}[kind]
+        # Keyed as the orders flow keys its log lines and bindings: an order by its reference (orders.source_id).
+        sales = {sale_ref(kind, s, by_ext): s for s in read(int(floor), page_size=size, branch_numbers=branches)}
         last = max((int(s.get("syncMarker") or 0) for s in sales.values()), default=int(floor) - 1)
         # Read by the orders flow and not booked (waiting, retried, refused): below the floor when it was set late.
         open_ids = {ln.source_id for ln in store.log.list_lines(flow=ORDERS, entity=kind, failed_only=True,
                                                                 limit=100_000) if ln.source_id}  # fmt: skip
-        fetch = mplus.get_receipt if kind == "receipt" else mplus.get_invoice
+        fetch = {"receipt": mplus.get_receipt, "invoice": mplus.get_invoice,
+                 "order": lambda ref: (mplus.find_order(ref) if by_ext else None) or mplus.get_order(ref)}[kind]
         for sid in sorted(open_ids - set(sales)):
             sale = fetch(sid)
             if sale is not None:
@@ -119,11 +122,11 @@ def till_sales_not_booked(flow) -> dict[tuple[int, int], Decimal]:
             binding = bound.get(sid)
             if binding is not None and binding.state == "synced":
                 continue  # booked: AccountView's figure shows it (or never will: the doctor's stock_drift)
-            if _ids(sale.get("orderIds")):
+            if kind != "order" and _ids(sale.get("orderIds")):
                 continue  # made from an order: its stock moves with the order
             if record_filters.first_failing(conds, record_filters.sale_value(sale)) is not None:
                 continue  # left out by a record filter: never booked (like a source the orders flow does not read)
-            moves = list(_moves(sale))
+            moves = list(_moves(sale, delivered=kind == "order"))
             uncertain = binding is not None and binding.state == "pending"  # its document may be in AccountView
             for branch, number, qty in moves:
                 if qty > 0 or not uncertain:  # a return AccountView may show already is not added back twice
@@ -136,7 +139,17 @@ def till_sales_not_booked(flow) -> dict[tuple[int, int], Decimal]:
     return {k: v for k, v in totals.items() if v}
 
 
-def _moves(sale: dict):
+def sale_ref(kind: str, sale: dict, by_ext: bool = True) -> str:
+    """The id the orders flow logs and binds a sale under: an order's reference (its extOrderId, else its orderId;
+    always its orderId with ``mplus.order_reference = orderId``), a receipt's or an invoice's own id."""
+    if kind == "order":
+        return str((sale.get("extOrderId") if by_ext else None) or sale.get("orderId") or "").strip()
+    return str(sale.get(SOURCES[kind].id_field) or "").strip()
+
+
+def _moves(sale: dict, *, delivered: bool = False):
+    """(branch, article, quantity) the sale moved at the till; an order (``delivered``): what its lines delivered
+    (the WSDL's read-only ``deliveredQuantity``; nothing before it is delivered)."""
     branch = int(sale.get("financialBranchNumber") or sale.get("entryBranchNumber") or 0)
     for line in (sale.get("lineList") or {}).get("line") or []:
         number, data = int(line.get("articleNumber") or 0), line.get("data") or {}
@@ -144,8 +157,10 @@ def _moves(sale: dict):
             continue
         if line.get("lineKind", "LINE-KIND-DEFAULT") not in ("", None, "LINE-KIND-DEFAULT"):
             continue
-        qty = Decimal(int(data.get("quantity") or 0)).scaleb(-int(data.get("decimalPlaces") or 0))
-        yield branch, number, qty
+        amount, places = ("deliveredQuantity", "deliveredDecimalPlaces") if delivered else ("quantity", "decimalPlaces")
+        qty = Decimal(int(data.get(amount) or 0)).scaleb(-int(data.get(places) or 0))
+        if qty:
+            yield branch, number, qty
 
 
 def _ids(value) -> list[str]:

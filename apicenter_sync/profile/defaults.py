@@ -198,6 +198,19 @@ ACCOUNTVIEW: dict[str, Any] = {
                 "pct": _f("DISC_PCT", "N", 9, A, "discount percentage"),
             },
         },
+        # Absent by default (no public source knows such a table; the shipped sandbox tenant has none): a tenant
+        # that keeps a discount per debtor and article sets available = true and its names; the prices flow then
+        # sends each debtor's rows as the till relation's relationArticleDiscountList.
+        "debtor_article_discount": {
+            "code": "DDS1", "table": "DEB_DISC", "key": "record_id", "evidence": A, "optional": True,
+            "available": False, "meaning": "discount percentage per debtor and article (kept by some tenants only)",
+            "fields": {
+                "record_id": _f("REC_ID", "C", 10, A, "record id"),
+                "debtor": _f("SUB_NR", "C", 10, A, "debtor (as the debtor's number)"),
+                "sku": _f("ART_CODE", "C", 20, A, "article"),
+                "pct": _f("DISC_PCT", "N", 9, A, "discount percentage (whole percent at the till)"),
+            },
+        },
         "warehouse": {
             "code": "WH1", "table": "WAREHOUS", "key": "code", "evidence": A, "optional": True,
             "meaning": "warehouses",
@@ -351,6 +364,9 @@ LABELS: dict[str, dict[str, str]] = {
         "record_id": "Unieke code", "customer_group": "Prijslijst kortingspercentages",
         "article_group": "Artikelgroep", "pct": "Kortingspercentage",
     },
+    "debtor_article_discount": {
+        "record_id": "Unieke code", "debtor": "Debiteurnummer", "sku": "Artikelcode", "pct": "Kortingspercentage",
+    },
     "warehouse": {
         "code": "Magazijncode", "description": "Omschrijving magazijn",
     },
@@ -402,6 +418,8 @@ OPTIONAL_STEPS: dict[str, tuple[tuple[str, tuple[str, str] | None], ...]] = {
     "stock": (("stock", None),),
     "payment_condition": (("customers", ("table", "payment_condition_days")), ("setup", None)),
     "shipping_method": (("setup", ("table", "shipping_method")),),
+    # Absent by default (the usual case): no notice in every prices run, only the doctor names it ("setup").
+    "debtor_article_discount": (("setup", None),),
 }
 
 # Values of the orders setting ``order_type`` before the profile named the documents: the business-object codes.

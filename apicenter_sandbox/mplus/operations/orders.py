@@ -1,13 +1,21 @@
-"""Orders: getOrders, getOrder, findOrder, createOrder, createOrderV3 (idempotent)."""
+"""Orders: getOrders, getOrder, findOrder, createOrder, createOrderV3 (idempotent), deliverOrder, deliverOrderV2.
+
+Orders and stock (ASSUMPTION, docs/sandbox-mplus.md "Orders and stock"): a created order reserves the quantities
+of its lines (``amountReserved``); delivering it (``deliverOrder``, ``deliverOrderV2`` line by line, ``payOrder``
+with ``prepay`` false, or a till sale that names it in ``orderIds``) lowers the free stock by what is delivered,
+as a sale does (stock history type SALES), lets go of the reservation and records ``deliveredQuantity`` per line.
+Stock moves once per unit: what a line has delivered is never delivered again."""
 
 from __future__ import annotations
 
 import copy
 import uuid
+from decimal import Decimal
 
-from ..till import price_line
-from ..values import date_of, mplus_date, mplus_datetime
+from ..till import EXCHANGE_PRICE_TYPES, price_line
+from ..values import date_of, from_quantity, mplus_date, mplus_datetime, quantity
 from .registry import Rejected, limited, operation
+from .stock import reserved, sold
 
 SALES_TYPES = {"ORDER-TYPE-SALES-ORDER", "ORDER-TYPE-REPEAT-SALES-ORDER", "ORDER-TYPE-EXTERNAL-SALES-ORDER"}
 # Fields the server sets on create, whatever the client sent.
@@ -102,6 +110,8 @@ def _create(sb, order_in: dict, extra_payments: list[dict]) -> tuple[dict, dict 
     lines = _lines(sb, (order_in.get("lineList") or {}).get("line") or [], vat_method)
     if not lines:
         raise Rejected("FAILED", "an order needs at least one line")
+    for line in lines:
+        line["lineId"] = line.get("lineId") or str(uuid.uuid4())  # the till's id of a line (deliverOrderV2)
     payments = ((order_in.get("paymentList") or {}).get("payment") or []) + extra_payments
     known_methods = {m["method"] for m in store.payment_methods}
     for payment in payments:
@@ -130,6 +140,9 @@ def _create(sb, order_in: dict, extra_payments: list[dict]) -> tuple[dict, dict 
     )  # fmt: skip
     store.orders[order_id] = order
     store.order_by_ext[ext] = order_id
+    for stock_branch, number, qty, _line in stock_lines(order):
+        if qty > 0:
+            reserved(sb, stock_branch, number, qty)
     sb.stats.write("order")
     info = {"orderId": order_id, "orderString": _order_string(order)}
     return {"result": "CREATE-ORDER-RESULT-OK", "info": info, "errorMessage": ""}, order
@@ -173,3 +186,99 @@ def create_order_v3(sb, params: dict) -> dict:
     reply = {"idempotencyResult": "IDEMPOTENCY-RESULT-ORIGINAL-RESPONSE", **reply}
     sb.store.idempotent[key] = copy.deepcopy(reply)
     return reply
+
+
+# --- delivery: the order's goods leave the shop ------------------------------------------------------------------
+DELIVERED = "ORDER-DELIVERY-STATE-COMPLETE"
+CANCELLED_STATES = ("ORDER-CANCEL-STATE-COMPLETE",)
+
+
+def stock_lines(order: dict):
+    """(branch, article number, quantity, line) of each order line that moves stock: an article, no exchange."""
+    branch = int(order.get("financialBranchNumber") or order.get("entryBranchNumber") or 0)
+    for line in (order.get("lineList") or {}).get("line") or []:
+        number, data = int(line.get("articleNumber") or 0), line.get("data") or {}
+        if not number or data.get("priceType") in EXCHANGE_PRICE_TYPES:
+            continue
+        yield branch, number, from_quantity(data.get("quantity") or 0, data.get("decimalPlaces")), line
+
+
+def delivered_of(line: dict) -> Decimal:
+    data = line.get("data") or {}
+    return from_quantity(data.get("deliveredQuantity") or 0, data.get("deliveredDecimalPlaces"))
+
+
+def deliver(sb, order: dict, wanted: dict[str, Decimal] | None = None) -> dict:
+    """The order with (``wanted``: lineId -> quantity, None: everything) delivered: each unit once. Returns the new
+    order (stored dicts are replaced, never mutated); the caller stores it. Raises Rejected on a bad request."""
+    order = copy.deepcopy(order)
+    moving = {id(line): (branch, number, qty) for branch, number, qty, line in stock_lines(order)}
+    lines = (order.get("lineList") or {}).get("line") or []
+    if wanted is not None:
+        unknown = set(wanted) - {line.get("lineId") for line in lines}
+        if unknown:
+            raise Rejected("FAILED", f"no line {sorted(unknown)[0]} in order {order['orderId']}")
+    for line in lines:
+        data = line.setdefault("data", {})
+        qty = from_quantity(data.get("quantity") or 0, data.get("decimalPlaces"))
+        rest = qty - delivered_of(line)
+        step = rest if wanted is None else wanted.get(line.get("lineId"), Decimal(0))
+        if not step:
+            continue
+        if abs(step) > abs(rest) or (step > 0) != (rest > 0):
+            raise Rejected("FAILED", f"line {line.get('lineId')}: {step} is more than the {rest} not delivered yet")
+        if id(line) in moving:
+            branch, number, _qty = moving[id(line)]
+            sold(sb, branch, number, step)
+            if qty > 0:
+                reserved(sb, branch, number, -step)
+        data["deliveredQuantity"], data["deliveredDecimalPlaces"] = quantity(delivered_of(line) + step)
+    done = all(delivered_of(line) == from_quantity((line.get("data") or {}).get("quantity") or 0,
+                                                   (line.get("data") or {}).get("decimalPlaces")) for line in lines)
+    anything = any(delivered_of(line) for line in lines)
+    order["deliveryState"] = DELIVERED if done else ("ORDER-DELIVERY-STATE-PARTIAL" if anything
+                                                     else "ORDER-DELIVERY-STATE-NOTHING")  # fmt: skip
+    if done and order.get("fullyPaid"):
+        order["completeState"] = "ORDER-COMPLETE-STATE-COMPLETE"
+    return order
+
+
+def store_order(store, order: dict) -> None:
+    """Stored dicts are replaced, never mutated (a reply may be written outside the lock); a change is a new marker."""
+    order["syncMarker"] = store.touch("order", order["orderId"], order.get("syncMarker"))
+    store.orders[order["orderId"]] = order
+
+
+def _deliver_request(sb, order_id: str, wanted: dict[str, Decimal] | None, prefix: str) -> dict:
+    store = sb.store
+    order = store.orders.get(order_id)
+    if order is None:
+        return {"result": f"{prefix}-FAILED", "errorMessage": f"order {order_id} not found"}
+    if order.get("cancelState") in CANCELLED_STATES:
+        return {"result": f"{prefix}-FAILED", "errorMessage": f"order {order_id} is cancelled"}
+    if order.get("deliveryState") == DELIVERED:
+        return {"result": f"{prefix}-ALREADY-DELIVERED", "errorMessage": f"order {order_id} is delivered already"}
+    try:
+        changed = deliver(sb, order, wanted)
+    except Rejected as exc:
+        return {"result": f"{prefix}-FAILED", "errorMessage": exc.message}
+    slip = str(uuid.uuid4())  # a packing slip that can be invoiced later (DEV-ORD); the sandbox keeps only its id
+    changed["packingSlipIds"] = {"id": [*((order.get("packingSlipIds") or {}).get("id") or []), slip]}
+    store_order(store, changed)
+    sb.stats.write("order")
+    return {"result": f"{prefix}-OK", "packingSlipId": slip, "errorMessage": ""}
+
+
+@operation("deliverOrder", write=True)
+def deliver_order(sb, params: dict) -> dict:
+    """Every line not delivered yet leaves the shop (DEV-ORD: shipped, not paid; no invoice is made here)."""
+    return _deliver_request(sb, (params.get("request") or {}).get("orderId") or "", None, "DELIVER-ORDER-RESULT")
+
+
+@operation("deliverOrderV2", write=True)
+def deliver_order_v2(sb, params: dict) -> dict:
+    """A partial delivery: the quantities per lineId (REL10)."""
+    delivery = (params.get("request") or {}).get("orderDelivery") or {}
+    wanted = {str(ln["lineId"]): from_quantity(ln["quantity"], ln.get("decimalPlaces"))
+              for ln in (delivery.get("lineList") or {}).get("line") or []}  # fmt: skip
+    return _deliver_request(sb, delivery.get("orderId") or "", wanted, "DELIVER-ORDER-V2-RESULT")

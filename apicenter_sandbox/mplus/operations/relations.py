@@ -95,9 +95,42 @@ def _check(sb, rel: dict) -> None:
     pct = rel.get("discountPercentage")
     if pct is not None and not 0 <= pct <= 100:
         raise Rejected("FAILED", f"discountPercentage must be between 0 and 100, got {pct}")
-    for disc in (rel.get("relationArticleDiscountList") or {}).get("relationArticleDiscount", []):
+    number = rel.get("relationNumber")
+    for disc in (rel.get("relationArticleDiscountList") or {}).get("relationArticleDiscount") or []:
+        if not disc.get("articleNumber") and not disc.get("articleDiscountGroupNumber"):
+            raise Rejected("FAILED", "a relation article discount needs an articleNumber or an articleDiscountGroupNumber")
         if disc.get("articleNumber") and sb.store.article(disc["articleNumber"]) is None:
             raise Rejected("FAILED", f"relation article discount for unknown article {disc['articleNumber']}")
+        pct = disc.get("discountPercentage")
+        if pct is not None and not 0 <= pct <= 100:
+            raise Rejected("FAILED", f"discountPercentage must be between 0 and 100, got {pct}")
+        if number and disc.get("relationNumber") and disc["relationNumber"] != number:
+            raise Rejected("FAILED", f"relation article discount of relation {disc['relationNumber']} sent with "
+                                     f"relation {number}")  # fmt: skip
+
+
+def _store_article_discounts(store, number: int, data: dict, old: dict | None) -> None:
+    """The list as the till keeps it (WSDL RelationArticleDiscount): a sent list replaces the stored one whole (an
+    empty one removes every entry); each entry carries the relation's number and an id of its own, which an entry
+    for the same article (or article discount group) and minimum amount keeps."""
+    if "relationArticleDiscountList" not in data:
+        return  # partial update: the stored list stays
+    held = ((old or {}).get("relationArticleDiscountList") or {}).get("relationArticleDiscount") or []
+    ids = {_discount_key(d): d["relationArticleDiscountId"] for d in held if d.get("relationArticleDiscountId")}
+    stored = []
+    for disc in (data.get("relationArticleDiscountList") or {}).get("relationArticleDiscount") or []:
+        entry = {k: v for k, v in disc.items() if v is not None and k != "relationArticleDiscountId"}
+        known = ids.pop(_discount_key(entry), None)
+        if known is None:
+            store.last_relation_discount_id += 1
+            known = store.last_relation_discount_id
+        stored.append({"relationArticleDiscountId": known, "relationNumber": number, **entry})
+        stored[-1]["relationNumber"] = number
+    data["relationArticleDiscountList"] = {"relationArticleDiscount": stored}
+
+
+def _discount_key(disc: dict) -> tuple:
+    return (disc.get("articleNumber") or 0, disc.get("articleDiscountGroupNumber") or 0, disc.get("minimumAmount") or 0)
 
 
 @operation("createRelation", write=True)
@@ -114,6 +147,7 @@ def create_relation(sb, params: dict) -> dict:
     except Rejected as exc:
         return {"result": f"CREATE-RELATION-RESULT-{exc.result}", "relationNumber": number, "errorMessage": exc.message}
     number = number or store.highest["relation"].value(store) + 1
+    _store_article_discounts(store, number, data, None)
     stamp = mplus_datetime(sb.now())
     marker = store.touch("relation", number, None)
     store.relations[number] = {
@@ -142,6 +176,7 @@ def update_relation(sb, params: dict) -> dict:
         _check(sb, data)
     except Rejected as exc:
         return {"result": f"UPDATE-RELATION-RESULT-{exc.result}", "errorMessage": exc.message}
+    _store_article_discounts(store, number, data, old)
     stamp = mplus_datetime(sb.now())
     marker = store.touch("relation", number, old["syncMarker"])
     store.relations[number] = {**old, **data, "syncMarker": marker, "changeTimestamp": stamp}

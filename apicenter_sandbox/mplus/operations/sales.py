@@ -7,6 +7,7 @@ import copy
 import uuid
 
 from ..values import date_of
+from .orders import DELIVERED, deliver, store_order
 from .registry import limited, operation
 
 
@@ -103,8 +104,9 @@ def find_invoice(sb, params: dict) -> dict:
 
 @operation("payOrder", write=True)
 def pay_order(sb, params: dict) -> dict:
-    """prepay = false: the order is delivered and paid; it is completed and invoiced (DEV-ORD). prepay = true: the
-    payments are a deposit on it. ASSUMPTION: the invoice copies the order's lines and all its payments."""
+    """prepay = false: the order is delivered and paid; it is completed and invoiced (DEV-ORD): what was not
+    delivered yet leaves the stock now (orders.deliver). prepay = true: the payments are a deposit on it.
+    ASSUMPTION: the invoice copies the order's lines and all its payments."""
     req = params["request"]
     store = sb.store
     order = store.orders.get(req["orderId"])
@@ -121,11 +123,13 @@ def pay_order(sb, params: dict) -> dict:
     changed = {**order, "paymentList": {"payment": all_payments}, "prepaidAmount": paid,
                "fullyPaid": paid >= order["totalInclAmount"] - 2}  # fmt: skip
     if req.get("prepay"):
-        _store_order(store, changed)
+        store_order(store, changed)
         return {"result": "PAY-ORDER-RESULT-OK", "errorMessage": ""}
     if paid < order["totalInclAmount"] - 2:
         return {"result": "PAY-ORDER-RESULT-PAYMENT-INSUFFICIENT", "errorMessage": f"paid {paid} of "
                                                                                   f"{order['totalInclAmount']}"}
+    if order.get("deliveryState") != DELIVERED:
+        changed = deliver(sb, changed)
     invoice_id = str(uuid.uuid4())
     year = order["orderNumber"]["year"]
     key = ("invoice", 0, 0, year)
@@ -145,13 +149,6 @@ def pay_order(sb, params: dict) -> dict:
     store.invoices[invoice_id] = invoice
     changed.update(deliveryState="ORDER-DELIVERY-STATE-COMPLETE", completeState="ORDER-COMPLETE-STATE-COMPLETE",
                    invoiceIds={"id": [invoice_id]})  # fmt: skip
-    _store_order(store, changed)
+    store_order(store, changed)
     sb.stats.write("invoice")
     return {"result": "PAY-ORDER-RESULT-OK", "invoiceId": invoice_id, "errorMessage": ""}
-
-
-def _store_order(store, order: dict) -> None:
-    """Stored dicts are replaced, never mutated (a reply may be written outside the lock); a change is a new marker."""
-    order["syncMarker"] = store.touch("order", order["orderId"], order.get("syncMarker"))
-    store.orders[order["orderId"]] = order
-

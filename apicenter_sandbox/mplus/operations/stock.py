@@ -40,6 +40,27 @@ def sold(sb, branch: int, number: int, amount: Decimal) -> None:
             "UPDATE-STOCK-RESULT", relative=True, kind="SALES")  # fmt: skip
 
 
+def reserved(sb, branch: int, number: int, amount: Decimal) -> None:
+    """An order at the till holds (``amount`` > 0) or lets go of (< 0) units of a stock article: ``amountReserved``
+    moves, ``amountFree`` does not; the units leave the free stock when the order is delivered (:func:`sold`).
+    ASSUMPTION (docs/sandbox-mplus.md "Orders and stock"). Non-stock and unknown articles are left alone."""
+    store = sb.store
+    article = store.article(number)
+    if article is None or not article.get("stockArticle", True) or not amount or branch not in store.branches:
+        return
+    old = store.stock.get((branch, number))
+    zero = Decimal(0)
+    free, held, incoming = zero, zero, zero
+    if old is not None:
+        free = from_quantity(old["amountFree"], old.get("decimalPlacesFree"))
+        held = from_quantity(old["amountReserved"], old.get("decimalPlacesReserved"))
+        incoming = from_quantity(old["amountIncoming"], old.get("decimalPlacesIncoming"))
+    stock_id = store.touch("stock", (branch, number), old["stockId"] if old else None)
+    row = stock_row(branch, number, stock_id, free, max(zero, held + amount), incoming)
+    row["changeTimestamp"] = mplus_datetime(sb.now())
+    store.stock[(branch, number)] = row
+
+
 def _change(sb, req: dict, prefix: str, relative: bool, kind: str = "API") -> dict:
     store = sb.store
     branch, number = req["branchNumber"], req["articleNumber"]
