@@ -245,3 +245,32 @@ def test_every_setting_and_table_has_its_help_in_every_language():
     for table in TABLES:
         assert catalogue()[f"tables.help.{table.name}"]["en"] == table.help, table.name
     assert msg("settings.help.wait_days").render("nl") != str(msg("settings.help.wait_days"))
+
+
+def _plural_specs(template: str) -> list[tuple[str, list[str]]]:
+    import string
+
+    return [(name, spec.split("|")) for _l, name, spec, _c in string.Formatter().parse(template) if spec and "|" in spec]
+
+
+def test_plural_forms_have_the_language_s_number_of_forms():
+    """``{n:minute|minutes}``: two forms in English and Dutch, three in Polish (1 minuta, 2–4 minuty, 5+ minut)."""
+    seen = 0
+    for key, texts in catalogue().items():
+        for lang, count in (("en", 2), ("nl", 2), ("pl", 3)):
+            for name, forms in _plural_specs(texts[lang]):
+                seen += 1
+                assert len(forms) == count, f"{key} ({lang}): {{{name}:…}} has {len(forms)} forms, not {count}"
+                assert all(f.strip() for f in forms), f"{key} ({lang}): an empty form"
+    assert seen >= 9
+
+
+@pytest.mark.parametrize(("minutes", "en", "nl", "pl"), [
+    (1, "1 minute)", "1 minuut)", "1 minuta)"), (2, "2 minutes)", "2 minuten)", "2 minuty)"),
+    (5, "5 minutes)", "5 minuten)", "5 minut)"), (12, "12 minutes)", "12 minuten)", "12 minut)"),
+    (22, "22 minutes)", "22 minuten)", "22 minuty)"), (0, "0 minutes)", "0 minuten)", "0 minut)"),
+])  # fmt: skip
+def test_the_outage_says_minutes_in_the_language_s_plural(minutes, en, nl, pl):
+    text = msg("outage.ended_body", system="MplusKASSA", until="10:05", since="10:00", minutes=minutes)
+    assert en in text.render("en") and nl in text.render("nl") and pl in text.render("pl")
+    assert "|" not in text.render(i18n.PSEUDO)

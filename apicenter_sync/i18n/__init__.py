@@ -225,10 +225,43 @@ class _Args(dict):
         super().__init__()
         self._args, self._lang = args, lang
 
-    def __missing__(self, name: str) -> str:
+    def __missing__(self, name: str) -> Any:
         if name in self._args:
-            return render(self._args[name], self._lang)
+            return _Arg(self._args[name], self._lang)
         return "{" + name + "}"
+
+
+class _Arg:
+    """One argument in a template. ``{n}`` is its text; ``{n:minute|minutes}`` is the form of a word that goes with
+    the number ``n`` in the template's language (:func:`plural_form`): English and Dutch give one form for 1 and
+    another for the rest, Polish three (1 minuta, 2–4 minuty, 5+ minut)."""
+
+    def __init__(self, value: Any, lang: str):
+        self.value, self.lang = value, lang
+
+    def __format__(self, spec: str) -> str:
+        if "|" in spec:
+            return plural_form(self.value, spec.split("|"), self.lang)
+        return format(render(self.value, self.lang), spec)
+
+
+def plural_form(number: Any, forms: list[str], lang: str) -> str:
+    """The form of ``forms`` that goes with ``number``: ``[one, other]`` in English and Dutch, ``[one, few, many]``
+    in Polish (few: ending in 2–4 but not 12–14; many: the other whole numbers; a fraction takes ``few``, "1,5
+    minuty"). A missing form falls back to the last one."""
+    try:
+        value = Decimal(str(number))
+    except ArithmeticError:
+        return forms[-1]
+    if lang == "pl" and len(forms) >= 3:
+        if value != value.to_integral_value():
+            index = 1
+        else:
+            n = abs(int(value))
+            index = 0 if n == 1 else 1 if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else 2
+    else:
+        index = 0 if value == 1 else 1
+    return forms[min(index, len(forms) - 1)]
 
 
 def _fill(template: str, args: Mapping[str, Any], lang: str) -> str:
