@@ -709,7 +709,7 @@ class ApicenterFlow(models.Model):
                 return message
         if backend.mplus_needs_test:
             message = self.env._(
-                "Held: the MplusKASSA endpoint of %s changed. A manager must run Test MplusKASSA on the backend "
+                "Held: the MplusKASSA endpoint of %s changed. A manager must run Test Connection on the backend "
                 "before the flows use it.",
                 backend.name,
             )

@@ -184,7 +184,7 @@ class ApicenterMapping(models.Model):
         for rec in self:
             problems = registry.check_row(rec.table_name, rec.key or "", rec.value or "")
             if problems:
-                raise ValidationError("; ".join(problems))
+                raise ValidationError("; ".join(render(p, self.env.lang) for p in problems))
             rec._check_among_choices()
             rec._check_vat_rates()
 

@@ -13,7 +13,7 @@ class TestMappings(ApicenterCase):
 
     def test_a_bad_row_is_refused_on_save_naming_table_key_and_problem(self):
         Mapping = self.env["apicenter.mapping"]
-        with self.assertRaisesRegex(ValidationError, r"warehouse_branch: value 'Utrecht' must be a whole number"):
+        with self.assertRaisesRegex(ValidationError, r"\(warehouse_branch\): value 'Utrecht' must be a whole number"):
             Mapping.create({"backend_id": self.backend.id, "table_name": "warehouse_branch", "key": "X",
                             "value": "Utrecht"})  # fmt: skip
         with self.assertRaisesRegex(ValidationError, r"key 'Nederland' must be an ISO 3166 country code"):
