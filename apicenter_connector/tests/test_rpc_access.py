@@ -50,6 +50,7 @@ SPEC = {
     ("apicenter.flow", "action_view_runs"): ("internal", "flow", ()),
     ("apicenter.flow", "action_view_sales"): ("internal", "flow", ()),
     ("apicenter.flow", "action_view_log_lines"): ("internal", "flow", ()),
+    ("apicenter.mapping", "action_load_choices"): ("user", "model", ()),
     ("apicenter.log.line", "action_retry"): ("internal", "line", ()),
     ("apicenter.log.line", "action_ignore"): ("internal", "line", ()),
     ("apicenter.sale", "action_retry"): ("internal", "sale", ()),
