@@ -17,7 +17,7 @@ from .doctor.propose import proposed_toml
 from .engine import FLOWS, RUN_ORDER, Engine, quiet_http_logs
 from .errors import SyncError
 from .flows.base import RunOptions, RunResult, counts_text
-from .i18n import cli_language, msg, render
+from .i18n import cli_language, msg, render, steps_in
 from .store import SqliteStore
 from .store.sqlite_tokens import SqliteTokenStore
 
@@ -220,7 +220,8 @@ def cmd_log(cfg, args) -> int:
               f"{ln.state or '':<9} -> {ln.target_id or '-':<14} {_t('cli.tries', count=ln.attempts)}"
               + (f"\n        {_shown(ln.error)}" if ln.error else ""))  # fmt: skip
         if args.payloads:
-            for label, value in (("source", ln.source_payload), ("sent", ln.target_payload), ("reply", ln.reply)):
+            reply = steps_in(ln.reply, cli_language())  # the steps in the language of the command line
+            for label, value in (("source", ln.source_payload), ("sent", ln.target_payload), ("reply", reply)):
                 if value is not None:
                     print(f"        {_t(f'cli.payload.{label}')}: {json.dumps(value, ensure_ascii=False, default=str)[:2000]}")
     if not lines:

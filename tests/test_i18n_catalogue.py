@@ -274,3 +274,19 @@ def test_the_outage_says_minutes_in_the_language_s_plural(minutes, en, nl, pl):
     text = msg("outage.ended_body", system="MplusKASSA", until="10:05", since="10:00", minutes=minutes)
     assert en in text.render("en") and nl in text.render("nl") and pl in text.render("pl")
     assert "|" not in text.render(i18n.PSEUDO)
+
+
+def test_a_booking_s_steps_are_kept_as_messages_and_shown_in_the_reader_s_language(tmp_path):
+    """The steps of a reply are stored as English text (support, the JSON) with their messages beside them."""
+    from apicenter_sync.i18n import steps_in, with_step_messages
+
+    steps = [msg("orders.step.articles", count=2), "a server's own words"]
+    stored = with_step_messages({"steps": steps, "stored": {"ID": 1}})
+    store = SqliteStore(str(tmp_path / "s.db"), "b")
+    run = store.log.start_run("orders")
+    store.log.add_lines(run, [LogLine("orders", "order", "mplus_to_av", "O1", "created", reply=stored)])
+    (line,) = store.log.list_lines(flow="orders")
+    assert line.reply["steps"] == ["articles: all 2 exist in AccountView", "a server's own words"]
+    shown = steps_in(line.reply, "nl")
+    assert shown == {"steps": ["artikelen: alle 2 bestaan in AccountView", "a server's own words"], "stored": {"ID": 1}}
+    assert steps_in({"steps": ["plain"]}, "nl") == {"steps": ["plain"]}

@@ -170,6 +170,29 @@ def from_stored(text: str | None, data: Mapping | str | None) -> Text | None:
     return text or None
 
 
+STEP_MESSAGES = "steps_msg"  # beside a reply's "steps": each step's message data (None for plain text)
+
+
+def with_step_messages(reply: Any) -> Any:
+    """A reply as a store keeps it: its ``steps`` (what a record's booking did, step by step) as English text —
+    what the JSON shows support and tests read — and beside them their messages' data, so a screen can show the
+    steps in the reader's language (:func:`steps_in`)."""
+    if isinstance(reply, dict) and any(isinstance(step, Msg) for step in reply.get("steps") or ()):
+        return {**reply, STEP_MESSAGES: [to_data(step) for step in reply["steps"]]}
+    return reply
+
+
+def steps_in(reply: Any, lang: str | None) -> Any:
+    """A stored reply for a reader: its steps rendered in ``lang`` from their messages, the messages' data left out."""
+    if not isinstance(reply, dict) or STEP_MESSAGES not in reply:
+        return reply
+    reply = dict(reply)
+    data, steps = reply.pop(STEP_MESSAGES) or [], list(reply.get("steps") or [])
+    if len(data) == len(steps):
+        reply["steps"] = [render(from_stored(step, item), lang) for step, item in zip(steps, data, strict=True)]
+    return reply
+
+
 def stored_data(value: Text | None) -> str | None:
     """The JSON a store keeps beside a text's English rendering (None for plain text), its text arguments redacted
     and bounded like every stored text."""
