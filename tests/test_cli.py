@@ -93,7 +93,7 @@ def test_demo_runs_every_flow_twice_and_the_second_round_writes_nothing(capsys):
 @pytest.mark.parametrize(
     "toml, message",
     [
-        ("[mplus]\nurl = 'x'\nsecrett = 'y'\n", "unknown key(s) in [mplus]: secrett"),
+        ("[mplus]\nurl = 'x'\nsecrett = 'y'\n", "unknown key in [mplus]: secrett"),
         ("[settings]\nbatch_size = 'many'\n", "batch_size"),
         ("[settings.nonsense]\nbatch_size = 5\n", "[settings.nonsense]: unknown flow"),
         ("[mplus]\nsecret_env = 'APICENTER_TEST_UNSET_VAR'\n", "APICENTER_TEST_UNSET_VAR, which is not set"),

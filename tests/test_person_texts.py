@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLEANED = ["apicenter_sync/units.py", "apicenter_sync/cli.py"]
+CLEANED = ["apicenter_sync/units.py", "apicenter_sync/cli.py", "apicenter_sync/config.py", "apicenter_sync/engine.py"]
 WORD = re.compile(r"[A-Za-z]{3,}")
 OUTPUT_CALLS = {"print", "input", "write"}
 TEXT_KEYWORDS = {"help", "description", "epilog"}
