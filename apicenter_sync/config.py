@@ -153,7 +153,8 @@ def _validated(name: str, value: Any, flow: str | None) -> Any:
     try:
         return registry.validate(name, value, flow)
     except registry.SettingError as exc:
-        raise ConfigError(f"[settings{'.' + flow if flow else ''}] {exc}") from exc
+        section = f"[settings.{flow}]" if flow else "[settings]"  # the file's own section names
+        raise ConfigError(msg("config.in_section", section=section, error=exc.args[0] if exc.args else str(exc))) from exc
 
 
 def load(path: str | os.PathLike[str]) -> Config:
