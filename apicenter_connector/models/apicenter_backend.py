@@ -235,29 +235,13 @@ class ApicenterBackend(models.Model):
 
     def _hold_message(self, report, reason):
         """Why the flows of this backend write nothing now, and what lifts it (``reason``: ``_doctor_gate``)."""
+        # A message, kept with the flow's last error: each reader reads it in their language (docs/i18n.md).
         if reason == "never":
-            return self.env._(
-                "Held: %s has no connection check yet. Nothing is written before one is confirmed, or an administrator "
-                "accepts its problems: run Test Connection on the backend (the setup wizard's Activate runs it). "
-                "Dry runs are not held.",
-                self.name,
-            )
+            return msg("doctor.hold.never", backend=self.name)
         if reason == "stale":
-            return self.env._(
-                "Held: the endpoint, the company or the API profile of %(backend)s changed since the connection check "
-                "of %(date)s. Run Test Connection again; nothing is written until it is confirmed or accepted. Dry "
-                "runs are not held.",
-                backend=self.name,
-                date=report.checked_at,
-            )
-        return self.env._(
-            "Held: the connection check of %(date)s refuted %(refuted)s and could not check %(unchecked)s "
-            "assumption(s). Fix what it names and check again, or an administrator accepts them (the check's report > "
-            "Accept Problems and Allow Runs). Dry runs are not held.",
-            date=report.checked_at,
-            refuted=report.refuted_count,
-            unchecked=report.unchecked_count,
-        )
+            return msg("doctor.hold.stale", backend=self.name, date=str(report.checked_at))
+        return msg("doctor.hold.problems", date=str(report.checked_at), refuted=report.refuted_count,
+                   unchecked=report.unchecked_count)  # fmt: skip
 
     def _setup_fingerprint(self):
         """What a connection check is valid for: the endpoints, the companies and the API profile it checked."""

@@ -15,6 +15,7 @@ from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.flows.base import RunOptions, counts_text
+from apicenter_sync.i18n import msg, render
 from apicenter_sync.outage import outage_of
 from apicenter_sync.redact import mask_emails, redact_text
 from markupsafe import Markup
@@ -26,6 +27,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from .apicenter_sale import WAITING_STATES
 from .engine_record import check_engine_fields
+from .engine_text import data_text, shown
 from .odoo_series import sql_constraints
 from .setting_fields import field_value, read_setting, setting_field
 
@@ -269,7 +271,11 @@ class ApicenterFlow(models.Model):
         readonly=True,
         help="Records failed: the run finished, but some of its records failed (it is not a success).",
     )
-    last_error = fields.Text(readonly=True)
+    last_error = fields.Text(readonly=True, help="In English, as support reads it and the search finds it.")
+    last_error_data = fields.Text(readonly=True, help="The engine's message of the last error (JSON).")
+    last_error_shown = fields.Text(
+        string="Last Error", compute="_compute_last_error_shown", help="The last run's error, in your language."
+    )
     last_counts = fields.Char(readonly=True, help="Records per action of the last run (JSON).")
     last_counts_display = fields.Char(string="Last Run Did", compute="_compute_last_run_counts")
     last_created = fields.Integer(string="Created", compute="_compute_last_run_counts")
@@ -699,7 +705,7 @@ class ApicenterFlow(models.Model):
                 ignore_retry=True,
             )
         if not flow._try_lock():
-            return self.env._("Skipped: another run of %s is in progress.", flow.name)
+            return msg("runs.skipped_in_progress", flow=flow.name)
         backend = flow.backend_id
         if mode != "dry_run":
             report, reason = backend._doctor_gate()
@@ -708,11 +714,7 @@ class ApicenterFlow(models.Model):
                 flow._record_result(state="failed", error=message, counts={})
                 return message
         if backend.mplus_needs_test:
-            message = self.env._(
-                "Held: the MplusKASSA endpoint of %s changed. A manager must run Test Connection on the backend "
-                "before the flows use it.",
-                backend.name,
-            )
+            message = msg("doctor.hold.mplus_endpoint", backend=backend.name)
             flow._record_result(state="failed", error=message, counts={})
             return message
         store = backend._store()
@@ -780,6 +782,12 @@ class ApicenterFlow(models.Model):
             }
         )
 
+    @api.depends("last_error", "last_error_data")
+    @api.depends_context("lang")
+    def _compute_last_error_shown(self):
+        for flow in self:
+            flow.last_error_shown = shown(self.env, flow.last_error, flow.last_error_data)
+
     def _record_result(self, state, error, counts, notify=True):
         """The flow's last run; ``notify``: a failure digest to the responsible users (an outage has notices of
         its own, apicenter_flow_outage.py)."""
@@ -791,6 +799,7 @@ class ApicenterFlow(models.Model):
             "last_run_at": now,
             "last_state": state,
             "last_error": mask_emails(redact_text(str(error))) if error else False,  # kept past the payloads
+            "last_error_data": data_text(error) if error else False,  # so each reader reads it in their language
             "last_counts": json.dumps({k: v for k, v in counts.items() if v}, sort_keys=True),
         }
         if state == "done":
@@ -821,12 +830,14 @@ class ApicenterFlow(models.Model):
             return False
         backend = flow.backend_id
         users = backend.responsible_user_ids.filtered("active")
+        # One message for all of them: in the language of the first responsible user (the outage notices do so too).
+        flow = flow.with_context(lang=users[:1].lang or self.env.lang)
         run = (
             self.env["apicenter.run"]
             .sudo()
             .search([("backend_id", "=", backend.id), ("flow", "=", flow.flow)], limit=1)
         )
-        subject = self.env._("APIcenter: %(flow)s failed", flow=flow.name)
+        subject = flow.env._("APIcenter: %(flow)s failed", flow=flow.name)
         body = flow._failure_digest(run, state, error, counts)
         activity_type = self.env.ref("mail.mail_activity_data_warning", raise_if_not_found=False) or self.env.ref(
             "mail.mail_activity_data_todo"
@@ -866,10 +877,10 @@ class ApicenterFlow(models.Model):
             )
         ]
         if state == "failed" and error:
-            stopped = mask_emails(redact_text(str(error)))[:500]  # a digest names records, not people
+            stopped = mask_emails(redact_text(render(error, self.env.lang)))[:500]  # names records, not people
             parts.append(Markup("<p><b>%s</b> %s</p>") % (self.env._("Run stopped:"), stopped))
         if counts:
-            summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+            summary = counts_text(counts, self.env.lang)  # "created 1, failed 1" in words, in the reader's language
             parts.append(Markup("<p>%s %s</p>") % (self.env._("Records:"), summary))
         if run:
             lines = (
@@ -884,7 +895,8 @@ class ApicenterFlow(models.Model):
             if lines:
                 items = Markup("").join(
                     Markup("<li>%s %s: %s</li>")
-                    % (line.entity, line.source_id or "-", mask_emails(redact_text(line.error or ""))[:300])
+                    % (line.entity, line.source_id or "-",
+                       mask_emails(redact_text(shown(self.env, line.error, line.error_data) or ""))[:300])
                     for line in lines
                 )
                 parts.append(Markup("<p>%s</p><ul>%s</ul>") % (self.env._("First errors:"), items))

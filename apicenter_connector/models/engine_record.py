@@ -14,7 +14,8 @@ from odoo.exceptions import AccessError, UserError
 ENGINE_FIELDS = {
     "apicenter.backend": ("mplus_needs_test", "av_connect_message", "av_connect_failed", "av_company_code",
                           "av_company_name"),  # fmt: skip
-    "apicenter.flow": ("last_run_at", "last_success_at", "last_state", "last_error", "last_counts", "last_alert_at"),
+    "apicenter.flow": ("last_run_at", "last_success_at", "last_state", "last_error", "last_error_data",
+                       "last_counts", "last_alert_at"),
 }
 
 
