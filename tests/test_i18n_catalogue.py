@@ -222,6 +222,12 @@ def test_a_table_and_a_setting_have_one_name_on_every_screen():
     from apicenter_sync.settings import SETTINGS
 
     assert {f"settings.{s.name}" for s in SETTINGS} <= set(catalogue())
+    # A setting too: the catalogue's name is the label Odoo shows (Other Settings' selection, the flow form).
+    for lang in ("nl", "pl"):
+        translated = _po(ROOT / "apicenter_connector" / "i18n" / f"{lang}.po")
+        for setting in SETTINGS:
+            name = catalogue()[f"settings.{setting.name}"]
+            assert name[lang] == translated[name["en"]], setting.name
     assert i18n.references(msg("flows.refused_after_waiting", days=1, setting=i18n.setting_ref("wait_days"),
                                 waits_for="x", error="y")) == [("setting", "wait_days")]
     assert i18n.references(i18n.Msg("tables.help.order_status")) == []
