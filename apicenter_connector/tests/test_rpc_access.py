@@ -299,7 +299,7 @@ class TestRpcAccess(AccessFixture, TransactionCase):
                     )
         values = {"mplus_needs_test": False, "av_connect_message": "All good", "av_connect_failed": False,
                   "av_company_code": "X", "av_company_name": "Fake", "last_run_at": fields.Datetime.now(),
-                  "last_success_at": fields.Datetime.now(), "last_state": "done", "last_error": False,
+                  "last_success_at": fields.Datetime.now(), "last_state": "done", "last_error": False, "last_error_data": False,
                   "last_counts": "created: 1", "last_alert_at": fields.Datetime.now()}  # fmt: skip
         for model, names in ENGINE_FIELDS.items():
             record = self.backend if model == "apicenter.backend" else self.flow
