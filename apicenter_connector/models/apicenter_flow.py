@@ -636,7 +636,9 @@ class ApicenterFlow(models.Model):
         A waiting job of the same mode goes on just as well, so the identity key is the same."""
         jobs = []
         for rec in self:
-            description = self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.name, mode=dict(MODES)[mode])
+            # The mode in words of this language (the runs' selection label, translated like every label).
+            modes = dict(self.env["apicenter.run"]._fields["mode"]._description_selection(self.env))
+            description = self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.name, mode=modes[mode])
             if continued:
                 description = self.env._("%s, continued", description)
             delayable = rec.with_company(rec.company_id).with_delay(
@@ -661,7 +663,10 @@ class ApicenterFlow(models.Model):
             ]
         )
         for rec in due:
-            rec._enqueue("normal")
+            # The job's name in the language of who reads the job list: the backend's first responsible user (the
+            # cron's own user reads nothing); "Run now" names it in the clicking user's language.
+            lang = rec.backend_id.responsible_user_ids[:1].lang or rec.company_id.partner_id.lang or self.env.lang
+            rec.with_context(lang=lang)._enqueue("normal")
             rec.next_run_at = now + timedelta(minutes=max(1, rec.interval_minutes))
         return due
 
