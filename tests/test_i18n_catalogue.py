@@ -225,6 +225,9 @@ def test_a_table_and_a_setting_have_one_name_on_every_screen():
     # A setting too: the catalogue's name is the label Odoo shows (Other Settings' selection, the flow form).
     for lang in ("nl", "pl"):
         translated = _po(ROOT / "apicenter_connector" / "i18n" / f"{lang}.po")
+        for flow in ("products", "customers", "stock", "prices", "orders"):  # a flow: the flows' selection
+            name = catalogue()[f"runs.flow.{flow}"]
+            assert name["en"] == flow.capitalize() and name[lang] == translated[name["en"]], flow
         for setting in SETTINGS:
             name = catalogue()[f"settings.{setting.name}"]
             assert name[lang] == translated[name["en"]], setting.name

@@ -15,7 +15,7 @@ from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.flows.base import RunOptions, counts_text
-from apicenter_sync.i18n import msg, render
+from apicenter_sync.i18n import Msg, msg, render
 from apicenter_sync.outage import outage_of
 from apicenter_sync.redact import mask_emails, redact_text
 from markupsafe import Markup
@@ -345,9 +345,20 @@ class ApicenterFlow(models.Model):
 
     @api.depends("backend_id.name", "flow")
     def _compute_name(self):
-        for rec in self:
+        for rec in self:  # in English: searchable, what support reads; display_name is in the reader's language
             rec.name = f"{rec.backend_id.name or ''} / {dict(FLOW_SELECTION).get(rec.flow, rec.flow or '')}"
             rec.direction = "mplus_to_av" if rec.flow == "orders" else "av_to_mplus"
+
+    @api.depends("backend_id.name", "flow")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        for rec in self:
+            rec.display_name = render(rec._label(), self.env.lang)
+
+    def _label(self):
+        """The flow as the screens name it, as a message (rendered in each reader's language): "Shop / Products"."""
+        self.ensure_one()
+        return msg("runs.flow_of", backend=self.backend_id.name or "", flow=Msg(f"runs.flow.{self.flow}"))
 
     @api.depends("source_document_type", "receipt_booking", "flow")
     def _compute_sales_read(self):
@@ -615,7 +626,7 @@ class ApicenterFlow(models.Model):
             "tag": "display_notification",
             "params": {
                 "title": self.env._("APIcenter"),
-                "message": self.env._("Queued: %s", ", ".join(self.mapped("name"))),
+                "message": self.env._("Queued: %s", ", ".join(self.mapped("display_name"))),
                 "type": "info",
             },
         }
@@ -638,7 +649,7 @@ class ApicenterFlow(models.Model):
         for rec in self:
             # The mode in words of this language (the runs' selection label, translated like every label).
             modes = dict(self.env["apicenter.run"]._fields["mode"]._description_selection(self.env))
-            description = self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.name, mode=modes[mode])
+            description = self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.display_name, mode=modes[mode])
             if continued:
                 description = self.env._("%s, continued", description)
             delayable = rec.with_company(rec.company_id).with_delay(
@@ -705,12 +716,13 @@ class ApicenterFlow(models.Model):
         if busy and mode != "dry_run":
             # Stock of articles that are not in MplusKASSA yet would only fail now and be retried later.
             raise RetryableJobError(
-                self.env._("%(flow)s waits for %(busy)s to finish", flow=flow.name, busy=", ".join(busy.mapped("name"))),
+                self.env._("%(flow)s waits for %(busy)s to finish", flow=flow.display_name,
+                           busy=", ".join(busy.mapped("display_name"))),  # fmt: skip
                 seconds=WAIT_FOR_NEEDED_SECONDS,
                 ignore_retry=True,
             )
         if not flow._try_lock():
-            return msg("runs.skipped_in_progress", flow=flow.name)
+            return msg("runs.skipped_in_progress", flow=flow._label())
         backend = flow.backend_id
         if mode != "dry_run":
             report, reason = backend._doctor_gate()
@@ -755,7 +767,7 @@ class ApicenterFlow(models.Model):
             if outage:  # recorded on its own first: queue_job rolls this job's transaction back for the retry
                 flow._record_in_own_transaction(result.error, mode, outage)
             error = mask_emails(redact_text(str(result.error)))  # kept on the queue job (docs/privacy.md)
-            raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=error))
+            raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.display_name, error=error))
         if outage or result.ok:  # a run stopped by its data or configuration says nothing about an outage
             flow._outage_after_run(outage)
         flow._record_result(state="failed" if result.error else "done", error=result.error, counts=counts,
@@ -842,7 +854,7 @@ class ApicenterFlow(models.Model):
             .sudo()
             .search([("backend_id", "=", backend.id), ("flow", "=", flow.flow)], limit=1)
         )
-        subject = flow.env._("APIcenter: %(flow)s failed", flow=flow.name)
+        subject = flow.env._("APIcenter: %(flow)s failed", flow=flow.display_name)
         body = flow._failure_digest(run, state, error, counts)
         activity_type = self.env.ref("mail.mail_activity_data_warning", raise_if_not_found=False) or self.env.ref(
             "mail.mail_activity_data_todo"

@@ -138,3 +138,6 @@ class TestMonitoring(ApicenterCase):
         self.assertTrue(flow.last_error.startswith("Held: B has no connection check yet"), "English, for support")
         self.assertTrue(flow.with_context(lang="nl_NL").last_error_shown.startswith("Tegengehouden: B"))
         self.assertTrue(flow.with_context(lang="en_US").last_error_shown.startswith("Held: B"))
+        # The flow itself is named in the reader's language too (its stored name stays English, for the search).
+        self.assertTrue(flow.with_context(lang="nl_NL").display_name.endswith(" / Voorraad"))
+        self.assertTrue(flow.name.endswith(" / Stock"))
