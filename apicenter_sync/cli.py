@@ -17,7 +17,7 @@ from .doctor.propose import proposed_toml
 from .engine import FLOWS, RUN_ORDER, Engine, quiet_http_logs
 from .errors import SyncError
 from .flows.base import RunOptions, RunResult, counts_text
-from .i18n import cli_language, msg, render
+from .i18n import cli_language, msg, render, steps_in
 from .store import SqliteStore
 from .store.sqlite_tokens import SqliteTokenStore
 
@@ -26,59 +26,68 @@ ACTIONS = ("created", "updated", "unchanged", "skipped", "failed", "dry_run")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="apicenter-sync", description=__doc__)
+    """The commands and options, described in the language of the command line (catalogue keys ``cli.help.*``)."""
+    h = _t
+    p = argparse.ArgumentParser(prog="apicenter-sync", description=h("cli.help.description"))
     p.add_argument(
         "--config", default=os.environ.get("APICENTER_CONFIG", DEFAULT_CONFIG),
-        help=f"TOML configuration (default $APICENTER_CONFIG or ./{DEFAULT_CONFIG}; keys in README.md)",
+        help=h("cli.help.config", default=DEFAULT_CONFIG),
     )  # fmt: skip
-    p.add_argument("-v", "--verbose", action="store_true", help="log retries and warnings to stderr")
+    p.add_argument("-v", "--verbose", action="store_true", help=h("cli.help.verbose"))
     sub = p.add_subparsers(dest="command", required=True)
 
-    c = sub.add_parser("connect", help="authorize AccountView (OAuth2 authorization code) and store the tokens")
+    c = sub.add_parser("connect", help=h("cli.help.connect"))
     c.add_argument("system", choices=["accountview"])
 
-    r = sub.add_parser("run", help="run one flow, or all of them in dependency order")
+    r = sub.add_parser("run", help=h("cli.help.run"))
     r.add_argument("flow", choices=[*FLOWS, "all"])
-    r.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
-    r.add_argument("--full", action="store_true", help="ignore watermarks and hashes: re-read and re-send all")
-    r.add_argument("--limit", type=int, help="stop after this many source records")
-    r.add_argument("--show", type=int, default=20, help="dry run: how many planned writes to print (default 20)")
-    r.add_argument(
-        "--capture", metavar="DIR",
-        help="write every request/reply of the run into DIR for support: secrets removed, personal data "
-        "pseudonymised, size-capped (apicenter-sandbox --from-capture DIR replays the tenant's shape)",
-    )  # fmt: skip
+    r.add_argument("--dry-run", action="store_true", help=h("cli.help.dry_run"))
+    r.add_argument("--full", action="store_true", help=h("cli.help.full"))
+    r.add_argument("--limit", type=int, help=h("cli.help.limit"))
+    r.add_argument("--show", type=int, default=20, help=h("cli.help.show"))
+    r.add_argument("--capture", metavar="DIR", help=h("cli.help.capture"))
 
-    dr = sub.add_parser(
-        "doctor",
-        help="check, read-only, every assumption about both systems (API profile, WSDL, mappings); exit status 0 = "
-        "all confirmed, 1 = something refuted, 3 = something could not be checked",
-    )
-    dr.add_argument("--only", choices=["accountview", "mplus"], help="check one system only")
-    dr.add_argument("--seconds", type=float, default=60.0, help="time the checks may take (default 60)")
-    dr.add_argument("--json", action="store_true", help="print the report as JSON")
-    dr.add_argument("--all", action="store_true", help="print confirmed checks too (default: only the others)")
-    dr.add_argument("--capture", metavar="DIR", help="also write every request/reply of the checks into DIR for "
-                    "support (redacted, as run --capture)")  # fmt: skip
-    dr.add_argument("--propose", metavar="FILE", help="write the profile with the tenant's names the doctor found "
-                    "(its [profile] section, each proposal commented with its evidence) into FILE")  # fmt: skip
+    dr = sub.add_parser("doctor", help=h("cli.help.doctor"))
+    dr.add_argument("--only", choices=["accountview", "mplus"], help=h("cli.help.doctor_only"))
+    dr.add_argument("--seconds", type=float, default=60.0, help=h("cli.help.doctor_seconds"))
+    dr.add_argument("--json", action="store_true", help=h("cli.help.doctor_json"))
+    dr.add_argument("--all", action="store_true", help=h("cli.help.doctor_all"))
+    dr.add_argument("--capture", metavar="DIR", help=h("cli.help.doctor_capture"))
+    dr.add_argument("--propose", metavar="FILE", help=h("cli.help.doctor_propose"))
 
-    sub.add_parser("status", help="per flow: watermark, last run, open failures")
+    sub.add_parser("status", help=h("cli.help.status"))
 
-    lg = sub.add_parser("log", help="the activity log, newest first")
-    lg.add_argument("--failed", action="store_true", help="only open failures")
+    lg = sub.add_parser("log", help=h("cli.help.log"))
+    lg.add_argument("--failed", action="store_true", help=h("cli.help.log_failed"))
     lg.add_argument("--flow", choices=list(FLOWS))
-    lg.add_argument("--source", help="only this source id")
+    lg.add_argument("--source", help=h("cli.help.log_source"))
     lg.add_argument("--limit", type=int, default=30)
-    lg.add_argument("--payloads", action="store_true", help="also print what was read, sent and answered")
+    lg.add_argument("--payloads", action="store_true", help=h("cli.help.log_payloads"))
 
-    rt = sub.add_parser("retry", help="retry failed log lines at the next run")
+    rt = sub.add_parser("retry", help=h("cli.help.retry"))
     rt.add_argument("line_ids", type=int, nargs="+")
-    ig = sub.add_parser("ignore", help="dismiss failed log lines")
+    ig = sub.add_parser("ignore", help=h("cli.help.ignore"))
     ig.add_argument("line_ids", type=int, nargs="+")
-    ig.add_argument("--note", help="why")
+    ig.add_argument("--note", help=h("cli.help.ignore_note"))
 
+    for parser in (p, *sub.choices.values()):
+        _localise(parser)
     return p
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix=_t("cli.help.usage") + " ")
+
+
+def _localise(parser: argparse.ArgumentParser) -> None:
+    """argparse's own words (usage, the groups' titles, -h) in the language of the command line too."""
+    parser.formatter_class = _Formatter
+    parser._positionals.title = _t("cli.help.positionals")
+    parser._optionals.title = _t("cli.help.options")
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = _t("cli.help.help")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +122,7 @@ def open_store(cfg: config_mod.Config) -> SqliteStore:
 def open_engine(cfg: config_mod.Config, store: SqliteStore) -> Engine:
     engine = Engine.from_config(cfg, store, SqliteTokenStore(store))
     if engine.accountview.token_store.get() is None:
-        raise SyncError("AccountView is not connected yet: run `apicenter-sync connect accountview` first")
+        raise SyncError(msg("cli.not_connected"))
     engine.accountview.company_id = choose_company(engine.accountview, cfg.accountview.company_id)["Id"]
     return engine
 
@@ -173,8 +182,8 @@ def cmd_run(cfg, args) -> int:
     finally:
         manifest = engine.stop_capture()
     if manifest:
-        note = f"; stopped early: {manifest['stopped']}" if manifest["stopped"] else ""
-        print(f"capture: {manifest['calls']} calls written to {args.capture}{note}", file=sys.stderr)
+        key = "cli.capture_stopped" if manifest["stopped"] else "cli.capture"
+        print(_t(key, calls=manifest["calls"], folder=args.capture, reason=manifest["stopped"] or ""), file=sys.stderr)
     print_summary(results)
     for result in results:
         print_failures(result)
@@ -208,12 +217,13 @@ def cmd_log(cfg, args) -> int:
     for ln in lines:
         when = ln.created_at.strftime("%Y-%m-%d %H:%M:%S") if ln.created_at else ""
         print(f"#{ln.id:<6} {when} {ln.flow:<9} {ln.entity:<8} {ln.source_id or '-':<16} {ln.action:<9} "
-              f"{ln.state or '':<9} -> {ln.target_id or '-':<14} tries {ln.attempts}"
+              f"{ln.state or '':<9} -> {ln.target_id or '-':<14} {_t('cli.tries', count=ln.attempts)}"
               + (f"\n        {_shown(ln.error)}" if ln.error else ""))  # fmt: skip
         if args.payloads:
-            for label, value in (("from source", ln.source_payload), ("sent", ln.target_payload), ("reply", ln.reply)):
+            reply = steps_in(ln.reply, cli_language())  # the steps in the language of the command line
+            for label, value in (("source", ln.source_payload), ("sent", ln.target_payload), ("reply", reply)):
                 if value is not None:
-                    print(f"        {label}: {json.dumps(value, ensure_ascii=False, default=str)[:2000]}")
+                    print(f"        {_t(f'cli.payload.{label}')}: {json.dumps(value, ensure_ascii=False, default=str)[:2000]}")
     if not lines:
         print(_t("cli.no_lines"))
     return 0
@@ -261,12 +271,12 @@ class Progress:
                 filled = int(30 * min(done / total, 1))
                 bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}"
             else:
-                bar = f"{done} records"
+                bar = _t("cli.progress.records", count=done)
             self.stream.write(f"\r\033[K  {flow}: {bar}  {rate:,.0f}/s")
             self.stream.flush()
         elif done - self._last >= 1000:
             self._last = done
-            self.stream.write(f"  {flow}: {done} records, {rate:,.0f}/s\n")
+            self.stream.write(f"  {flow}: {_t('cli.progress.records', count=done)}, {rate:,.0f}/s\n")
 
     def end(self) -> None:
         if self.tty:

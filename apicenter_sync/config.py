@@ -15,6 +15,7 @@ from typing import Any
 from . import endpoints
 from . import settings as registry
 from .errors import ConfigError
+from .i18n import msg
 from .profile import ApiProfile
 
 PRODUCTION_ACCOUNTVIEW = "https://www.accountview.net"
@@ -85,7 +86,7 @@ def _secret(section: dict, key: str, where: str) -> str:
     if env:
         value = os.environ.get(str(env))
         if value is None:
-            raise ConfigError(f"{where}.{key}_env names the environment variable {env}, which is not set")
+            raise ConfigError(msg("config.env_not_set", key=f"{where}.{key}_env", variable=env))
         return value
     return str(section.get(key, ""))
 
@@ -93,7 +94,7 @@ def _secret(section: dict, key: str, where: str) -> str:
 def _known(section: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(section) - allowed)
     if unknown:
-        raise ConfigError(f"unknown key(s) in [{where}]: {', '.join(unknown)}")
+        raise ConfigError(msg("config.unknown_keys", section=f"[{where}]", keys=list(unknown), count=len(unknown)))
 
 
 def parse(data: dict, source: str = "") -> Config:
@@ -130,7 +131,7 @@ def parse(data: dict, source: str = "") -> Config:
     for key, value in data.get("settings", {}).items():
         if isinstance(value, dict):  # [settings.<flow>]
             if key not in registry.FLOWS:
-                raise ConfigError(f"[settings.{key}]: unknown flow; flows are {', '.join(registry.FLOWS)}")
+                raise ConfigError(msg("config.unknown_flow", section=f"[settings.{key}]", flows=list(registry.FLOWS)))
             for name, v in value.items():
                 cfg.settings.setdefault(key, {})[name] = _validated(name, v, key)
         else:
@@ -138,12 +139,12 @@ def parse(data: dict, source: str = "") -> Config:
 
     for name, rows in data.get("mappings", {}).items():
         if not isinstance(rows, dict):
-            raise ConfigError(f"[mappings.{name}] must be a table of key = value")
+            raise ConfigError(msg("config.mapping_not_table", section=f"[mappings.{name}]"))
         cfg.mappings[name] = {str(k): str(v) for k, v in rows.items()}
     for flow, block in data.get("datamapper", {}).items():
         lines = block.get("lines") if isinstance(block, dict) else block
         if not isinstance(lines, list):
-            raise ConfigError(f"[datamapper.{flow}] needs a list of lines")
+            raise ConfigError(msg("config.datamapper_lines", section=f"[datamapper.{flow}]"))
         cfg.datamapper[flow] = lines
     return cfg
 
@@ -152,7 +153,8 @@ def _validated(name: str, value: Any, flow: str | None) -> Any:
     try:
         return registry.validate(name, value, flow)
     except registry.SettingError as exc:
-        raise ConfigError(f"[settings{'.' + flow if flow else ''}] {exc}") from exc
+        section = f"[settings.{flow}]" if flow else "[settings]"  # the file's own section names
+        raise ConfigError(msg("config.in_section", section=section, error=exc.args[0] if exc.args else str(exc))) from exc
 
 
 def load(path: str | os.PathLike[str]) -> Config:
@@ -160,9 +162,9 @@ def load(path: str | os.PathLike[str]) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"configuration file {path} not found") from None
+        raise ConfigError(msg("config.not_found", path=str(path))) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(msg("config.not_toml", path=str(path), error=str(exc))) from None
     cfg = parse(data, str(path))
     if not Path(cfg.store_path).is_absolute():
         cfg.store_path = str(path.parent / cfg.store_path)

@@ -22,6 +22,7 @@ from .flows.orders import OrdersFlow
 from .flows.prices import PricesFlow
 from .flows.products import ProductsFlow
 from .flows.stock import StockFlow
+from .i18n import msg
 from .profile import ApiProfile
 
 FLOWS: dict[str, type[Flow]] = {
@@ -59,7 +60,7 @@ class Engine:
     def from_config(cls, cfg: Config, store, token_store) -> Engine:
         av_cfg, mp_cfg = cfg.accountview, cfg.mplus
         if not mp_cfg.url:
-            raise ConfigError("[mplus] url is not set")
+            raise ConfigError(msg("config.mplus_url"))
         # Before any client exists: a URL off the allow-list (or plain http to another host) never sees a secret.
         cfg.check_endpoints(cfg.allowed_hosts(store))
         limits = call_limits(store)  # one deadline per call, a cap per reply (clients/limits.py)
@@ -81,7 +82,7 @@ class Engine:
         try:
             flow_class = FLOWS[name]
         except KeyError:
-            raise ConfigError(f"unknown flow '{name}'; flows are {', '.join(FLOWS)}") from None
+            raise ConfigError(msg("config.no_such_flow", flow=name, flows=list(FLOWS))) from None
         return flow_class(self.store, self.accountview, self.mplus, options, profile=self.profile)
 
     def run(self, name: str, options: RunOptions | None = None) -> RunResult:

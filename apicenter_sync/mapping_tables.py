@@ -18,56 +18,57 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from . import record_filters
+from .i18n import Msg, Text, msg, table_ref
 
 VAT_METHODS = ("VAT-METHOD-INCLUSIVE", "VAT-METHOD-EXCLUSIVE", "VAT-METHOD-SHIFTED", "VAT-METHOD-NONE")
 
 
-def _whole(minimum: int = 0) -> Callable[[str], str | None]:
-    def check(text: str) -> str | None:
+def _whole(minimum: int = 0) -> Callable[[str], Text | None]:
+    def check(text: str) -> Text | None:
         if not re.fullmatch(r"\d+", text) or int(text) < minimum:
-            return f"must be a whole number of at least {minimum}"
+            return msg("tables.check.whole", minimum=minimum)
         return None
 
     return check
 
 
-def _code(length: int) -> Callable[[str], str | None]:
-    def check(text: str) -> str | None:
+def _code(length: int) -> Callable[[str], Text | None]:
+    def check(text: str) -> Text | None:
         if not text:
-            return "must not be empty"
+            return msg("tables.check.empty")
         if len(text) > length:
-            return f"must be at most {length} characters (an AccountView code of this kind is)"
+            return msg("tables.check.code_length", length=length)
         return None
 
     return check
 
 
-def _number(low: Decimal, high: Decimal) -> Callable[[str], str | None]:
-    def check(text: str) -> str | None:
+def _number(low: Decimal, high: Decimal) -> Callable[[str], Text | None]:
+    def check(text: str) -> Text | None:
         try:
             value = Decimal(text.replace(",", "."))
         except InvalidOperation:
-            return "must be a number"
+            return msg("tables.check.number")
         if not value.is_finite() or not low <= value <= high:
-            return f"must be a number from {low} to {high}"
+            return msg("tables.check.number_range", low=low, high=high)
         return None
 
     return check
 
 
-def _one_of(*allowed: str) -> Callable[[str], str | None]:
-    def check(text: str) -> str | None:
-        return None if text in allowed else f"must be one of {', '.join(allowed)}"
+def _one_of(*allowed: str) -> Callable[[str], Text | None]:
+    def check(text: str) -> Text | None:
+        return None if text in allowed else msg("tables.check.one_of", allowed=list(allowed))
 
     return check
 
 
-def _country(text: str) -> str | None:
-    return None if re.fullmatch(r"[A-Z]{2}", text) else "must be an ISO 3166 country code of two capitals (NL, BE…)"
+def _country(text: str) -> Text | None:
+    return None if re.fullmatch(r"[A-Z]{2}", text) else msg("tables.check.country")
 
 
-def _text(text: str) -> str | None:
-    return None if text else "must not be empty"
+def _text(text: str) -> Text | None:
+    return None if text else msg("tables.check.empty")
 
 
 def _any(text: str) -> str | None:
@@ -249,8 +250,9 @@ def is_required(table: MappingTable, flows) -> bool:
     return bool(set(flows) & set(table.required_for))
 
 
-def check_row(name: str, key: str, value: str) -> list[str]:
-    """What is wrong with a row of table ``name`` (nothing for a table the engine does not know: any is allowed)."""
+def check_row(name: str, key: str, value: str) -> list[Text]:
+    """What is wrong with a row of table ``name`` (nothing for a table the engine does not know: any is allowed),
+    each a message naming the table in words with its id, the key or value, and what it must be."""
     table = get_table(name)
     if table is None:
         return []
@@ -258,7 +260,9 @@ def check_row(name: str, key: str, value: str) -> list[str]:
     for part, text, kind in (("key", key, table.key), ("value", value, table.value)):
         message = KINDS[kind].check((text or "").strip())
         if message:
-            problems.append(f"{table.name}: {part} {text!r} {message} ({KINDS[kind].label})")
+            problems.append(msg("tables.check.row", table=table_ref(table.name), id=table.name,
+                                part=msg(f"tables.check.{part}"), text=repr(text), problem=message,
+                                kind=Msg(f"tables.kind.{kind}")))  # fmt: skip
     return problems
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .i18n import Msg, msg
+
 __all__ = [
     "MAX_ABS_UNITS",
     "MAX_DECIMAL_PLACES",
@@ -33,7 +35,12 @@ _CENT = Decimal("0.01")
 
 
 class UnitsError(ValueError):
-    """A value cannot be converted to money or a quantity."""
+    """A value cannot be converted to money or a quantity; ``args[0]`` is the message (catalogue area ``units``)."""
+
+
+def _what(what: str) -> Msg:
+    """What a value is meant to be, in words: ``amount`` -> "amount" / "bedrag" / "kwota" (``units.what.<what>``)."""
+    return msg(f"units.what.{what}")
 
 
 def parse_decimal(value: object, *, what: str = "value", decimal_comma: bool = False) -> Decimal:
@@ -44,7 +51,7 @@ def parse_decimal(value: object, *, what: str = "value", decimal_comma: bool = F
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool) or value is None:
-        raise UnitsError(f"{what} {value!r} is not a number")
+        raise UnitsError(msg("units.not_a_number", what=_what(what), value=repr(value)))
     elif isinstance(value, int):
         return Decimal(value)
     elif isinstance(value, float):
@@ -57,17 +64,17 @@ def parse_decimal(value: object, *, what: str = "value", decimal_comma: bool = F
         try:
             result = Decimal(text)
         except InvalidOperation:
-            raise UnitsError(f"{what} {value!r} is not a number") from None
+            raise UnitsError(msg("units.not_a_number", what=_what(what), value=repr(value))) from None
     else:
-        raise UnitsError(f"{what} {value!r} is not a number")
+        raise UnitsError(msg("units.not_a_number", what=_what(what), value=repr(value)))
     if not result.is_finite():
-        raise UnitsError(f"{what} {value!r} is not a finite number")
+        raise UnitsError(msg("units.not_finite", what=_what(what), value=repr(value)))
     return result
 
 
 def _check_range(amount: Decimal, what: str, original: object) -> None:
     if abs(amount) >= MAX_ABS_UNITS:
-        raise UnitsError(f"{what} {original!r} is out of range (absolute value must be below {MAX_ABS_UNITS:,})")
+        raise UnitsError(msg("units.out_of_range", what=_what(what), value=repr(original), limit=f"{MAX_ABS_UNITS:,}"))
 
 
 def to_decimal(value: object, places: int | None = None, *, decimal_comma: bool = False) -> Decimal:
@@ -87,18 +94,18 @@ def to_cents(value: object) -> int:
 def from_cents(value: object) -> Decimal:
     """995 -> Decimal('9.95').  Accepts int or a string of digits; a fraction of a cent is an error."""
     if isinstance(value, bool) or value is None:
-        raise UnitsError(f"cents {value!r} is not an integer")
+        raise UnitsError(msg("units.not_an_integer", what=_what("cents"), value=repr(value)))
     if isinstance(value, int):
         cents = value
     else:
         number = parse_decimal(value, what="cents")
         if number != number.to_integral_value():
-            raise UnitsError(f"cents {value!r} is not an integer")
+            raise UnitsError(msg("units.not_an_integer", what=_what("cents"), value=repr(value)))
         cents = int(number)
     if abs(cents) > _LONG_MAX:
-        raise UnitsError(f"cents {value!r} is out of range")
+        raise UnitsError(msg("units.too_large", what=_what("cents"), value=repr(value)))
     amount = Decimal(cents).scaleb(-2)
-    _check_range(amount, "amount in cents", value)
+    _check_range(amount, "amount_in_cents", value)
     return amount.quantize(_CENT)
 
 
@@ -127,20 +134,20 @@ def from_quantity(mantissa: object, decimal_places: object = None) -> Decimal:
     elif isinstance(mantissa, str) and mantissa.strip().lstrip("-").isdigit():
         number = int(mantissa)
     else:
-        raise UnitsError(f"quantity {mantissa!r} is not an integer")
+        raise UnitsError(msg("units.not_an_integer", what=_what("quantity"), value=repr(mantissa)))
     if decimal_places is None or decimal_places == "":
         places = 0
     elif isinstance(decimal_places, bool):
-        raise UnitsError(f"decimalPlaces {decimal_places!r} is not an integer")
+        raise UnitsError(msg("units.not_an_integer", what=_what("places"), value=repr(decimal_places)))
     else:
         try:
             places = int(decimal_places)
         except (TypeError, ValueError):
-            raise UnitsError(f"decimalPlaces {decimal_places!r} is not an integer") from None
+            raise UnitsError(msg("units.not_an_integer", what=_what("places"), value=repr(decimal_places))) from None
     if not 0 <= places <= 18:
-        raise UnitsError(f"decimalPlaces {decimal_places!r} is out of range (0..18)")
+        raise UnitsError(msg("units.places_out_of_range", what=_what("places"), value=repr(decimal_places)))
     if abs(number) > _LONG_MAX:
-        raise UnitsError(f"quantity {mantissa!r} is out of range")
+        raise UnitsError(msg("units.too_large", what=_what("quantity"), value=repr(mantissa)))
     amount = Decimal(number).scaleb(-places)
     _check_range(amount, "quantity", mantissa)
     return amount

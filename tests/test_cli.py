@@ -77,7 +77,7 @@ def test_retry_and_ignore_change_failed_lines(sb, cfg_file, capsys):
     assert failed
     capsys.readouterr()
     assert main(["--config", cfg_file, "ignore", str(failed[0].id), "--note", "not for the till"]) == 0
-    assert "1 line(s) ignored" in capsys.readouterr().out
+    assert "1 line ignored" in capsys.readouterr().out
 
 
 def test_demo_runs_every_flow_twice_and_the_second_round_writes_nothing(capsys):
@@ -93,7 +93,7 @@ def test_demo_runs_every_flow_twice_and_the_second_round_writes_nothing(capsys):
 @pytest.mark.parametrize(
     "toml, message",
     [
-        ("[mplus]\nurl = 'x'\nsecrett = 'y'\n", "unknown key(s) in [mplus]: secrett"),
+        ("[mplus]\nurl = 'x'\nsecrett = 'y'\n", "unknown key in [mplus]: secrett"),
         ("[settings]\nbatch_size = 'many'\n", "batch_size"),
         ("[settings.nonsense]\nbatch_size = 5\n", "[settings.nonsense]: unknown flow"),
         ("[mplus]\nsecret_env = 'APICENTER_TEST_UNSET_VAR'\n", "APICENTER_TEST_UNSET_VAR, which is not set"),
@@ -116,3 +116,14 @@ def test_secrets_can_come_from_the_environment(tmp_path, monkeypatch):
     cfg = config_mod.load(path)
     assert cfg.mplus.secret == "s3cr3t-from-env"
     assert "s3cr3t-from-env" not in repr(cfg)
+
+
+def test_help_follows_the_locale_argparse_words_too(monkeypatch, capsys):
+    """`apicenter-sync --help` in Polish: the options, the commands and argparse's own words."""
+    monkeypatch.setenv("APICENTER_LANG", "pl")
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("użycie: apicenter-sync run")
+    assert "pokaż, co zostałoby zapisane, nic nie zapisuj" in out and "opcje:" in out
+    assert "show this help" not in out and "usage:" not in out

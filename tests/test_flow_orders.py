@@ -340,7 +340,7 @@ def test_payment_shipping_vat_and_revenue_mappings(env):
     assert [ln["ART_CODE"] for ln in lines] == ["100002", SHIP]  # the till's shipping line on the shipping article
     header, lines = env.one_document(home)
     assert header["DISC_CODE"] == "0" and header["SHIP_MTH"] == ""  # DHL is not in the shipping_method table
-    assert any("DHL: not in shipping_method" in s for s in line_of(env, home, "created")[0].reply["steps"])
+    assert any("DHL: not in Shipping methods → AccountView" in s for s in line_of(env, home, "created")[0].reply["steps"])
     assert sorted(ln["VAT_CODE"] for ln in lines) == ["1", "2"]  # by rate, from AccountView's VAT table
 
     set_dj2(env)

@@ -222,6 +222,15 @@ def test_a_table_and_a_setting_have_one_name_on_every_screen():
     from apicenter_sync.settings import SETTINGS
 
     assert {f"settings.{s.name}" for s in SETTINGS} <= set(catalogue())
+    # A setting too: the catalogue's name is the label Odoo shows (Other Settings' selection, the flow form).
+    for lang in ("nl", "pl"):
+        translated = _po(ROOT / "apicenter_connector" / "i18n" / f"{lang}.po")
+        for flow in ("products", "customers", "stock", "prices", "orders"):  # a flow: the flows' selection
+            name = catalogue()[f"runs.flow.{flow}"]
+            assert name["en"] == flow.capitalize() and name[lang] == translated[name["en"]], flow
+        for setting in SETTINGS:
+            name = catalogue()[f"settings.{setting.name}"]
+            assert name[lang] == translated[name["en"]], setting.name
     assert i18n.references(msg("flows.refused_after_waiting", days=1, setting=i18n.setting_ref("wait_days"),
                                 waits_for="x", error="y")) == [("setting", "wait_days")]
     assert i18n.references(i18n.Msg("tables.help.order_status")) == []
@@ -245,3 +254,48 @@ def test_every_setting_and_table_has_its_help_in_every_language():
     for table in TABLES:
         assert catalogue()[f"tables.help.{table.name}"]["en"] == table.help, table.name
     assert msg("settings.help.wait_days").render("nl") != str(msg("settings.help.wait_days"))
+
+
+def _plural_specs(template: str) -> list[tuple[str, list[str]]]:
+    import string
+
+    return [(name, spec.split("|")) for _l, name, spec, _c in string.Formatter().parse(template) if spec and "|" in spec]
+
+
+def test_plural_forms_have_the_language_s_number_of_forms():
+    """``{n:minute|minutes}``: two forms in English and Dutch, three in Polish (1 minuta, 2–4 minuty, 5+ minut)."""
+    seen = 0
+    for key, texts in catalogue().items():
+        for lang, count in (("en", 2), ("nl", 2), ("pl", 3)):
+            for name, forms in _plural_specs(texts[lang]):
+                seen += 1
+                assert len(forms) == count, f"{key} ({lang}): {{{name}:…}} has {len(forms)} forms, not {count}"
+                assert all(f.strip() for f in forms), f"{key} ({lang}): an empty form"
+    assert seen >= 9
+
+
+@pytest.mark.parametrize(("minutes", "en", "nl", "pl"), [
+    (1, "1 minute)", "1 minuut)", "1 minuta)"), (2, "2 minutes)", "2 minuten)", "2 minuty)"),
+    (5, "5 minutes)", "5 minuten)", "5 minut)"), (12, "12 minutes)", "12 minuten)", "12 minut)"),
+    (22, "22 minutes)", "22 minuten)", "22 minuty)"), (0, "0 minutes)", "0 minuten)", "0 minut)"),
+])  # fmt: skip
+def test_the_outage_says_minutes_in_the_language_s_plural(minutes, en, nl, pl):
+    text = msg("outage.ended_body", system="MplusKASSA", until="10:05", since="10:00", minutes=minutes)
+    assert en in text.render("en") and nl in text.render("nl") and pl in text.render("pl")
+    assert "|" not in text.render(i18n.PSEUDO)
+
+
+def test_a_booking_s_steps_are_kept_as_messages_and_shown_in_the_reader_s_language(tmp_path):
+    """The steps of a reply are stored as English text (support, the JSON) with their messages beside them."""
+    from apicenter_sync.i18n import steps_in, with_step_messages
+
+    steps = [msg("orders.step.articles", count=2), "a server's own words"]
+    stored = with_step_messages({"steps": steps, "stored": {"ID": 1}})
+    store = SqliteStore(str(tmp_path / "s.db"), "b")
+    run = store.log.start_run("orders")
+    store.log.add_lines(run, [LogLine("orders", "order", "mplus_to_av", "O1", "created", reply=stored)])
+    (line,) = store.log.list_lines(flow="orders")
+    assert line.reply["steps"] == ["articles: all 2 exist in AccountView", "a server's own words"]
+    shown = steps_in(line.reply, "nl")
+    assert shown == {"steps": ["artikelen: alle 2 bestaan in AccountView", "a server's own words"], "stored": {"ID": 1}}
+    assert steps_in({"steps": ["plain"]}, "nl") == {"steps": ["plain"]}

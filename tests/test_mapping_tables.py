@@ -46,7 +46,8 @@ def test_the_sandbox_configuration_passes_its_own_checks():
 @pytest.mark.parametrize(
     ("table", "key", "value", "message"),
     [
-        ("warehouse_branch", "HOOFD", "one", "warehouse_branch: value 'one' must be a whole number of at least 1"),
+        ("warehouse_branch", "HOOFD", "one",
+         "Warehouses → MplusKASSA branches (warehouse_branch): value 'one' must be a whole number of at least 1"),
         ("warehouse_branch", "HOOFD", "0", "must be a whole number of at least 1"),
         ("vat_method_by_country", "nl", "VAT-METHOD-INCLUSIVE", "key 'nl' must be an ISO 3166 country code"),
         ("vat_method_by_country", "NL", "INCLUSIVE", "must be one of VAT-METHOD-INCLUSIVE"),
@@ -59,6 +60,13 @@ def test_the_sandbox_configuration_passes_its_own_checks():
 def test_a_bad_row_is_named_with_what_is_wrong(table, key, value, message):
     problems = registry.check_row(table, key, value)
     assert problems and message in problems[0]
+
+
+def test_a_bad_row_is_named_in_the_reader_s_language():
+    (problem,) = registry.check_row("warehouse_branch", "HOOFD", "one")
+    assert problem.render("nl") == ("Magazijnen → MplusKASSA-filialen (warehouse_branch): waarde 'one' moet een geheel "
+                                    "getal van minstens 1 zijn (MplusKASSA-filiaal)")  # fmt: skip
+    assert problem.render("pl").startswith("Magazyny → oddziały MplusKASSA (warehouse_branch): wartość 'one' musi być")
 
 
 def test_good_rows_and_unknown_tables_pass():

@@ -35,7 +35,7 @@ ADMIN_FIELDS = ("av_base_url", "mplus_url", "verify_tls", "company_id", "allowed
 # A change of one of these invalidates the AccountView tokens (they were obtained from, and are sent to, that
 # endpoint): they are deleted and the backend needs a new connection.
 AV_RECONNECT_FIELDS = ("av_base_url", "verify_tls", "company_id")
-# A change of one of these makes the MplusKASSA connection untested: flows wait for Test MplusKASSA.
+# A change of one of these makes the MplusKASSA connection untested: flows wait for Test Connection.
 MPLUS_RETEST_FIELDS = ("mplus_url", "verify_tls", "company_id")
 # Why the connection check holds a backend's flows (nothing is written before a check is confirmed or accepted).
 HOLD_REASONS = [
@@ -106,12 +106,12 @@ class ApicenterBackend(models.Model):
         string="MplusKASSA URL",
         groups="base.group_system",
         help="https://api.mpluskassa.nl:<port> of the administration. Its host must be an Allowed API Host; after a "
-        "change the flows wait until Test MplusKASSA succeeds.",
+        "change the flows wait until Test Connection succeeds.",
     )
     mplus_needs_test = fields.Boolean(
         string="MplusKASSA Needs a Test",
         readonly=True,
-        help="The MplusKASSA endpoint changed: flows wait until Test MplusKASSA succeeds.",
+        help="The MplusKASSA endpoint changed: flows wait until Test Connection succeeds.",
     )
     mplus_ident = fields.Char(string="MplusKASSA Ident", groups="base.group_system")
     mplus_secret = fields.Char(string="MplusKASSA Secret", groups="base.group_system")
@@ -237,11 +237,11 @@ class ApicenterBackend(models.Model):
         """Why the flows of this backend write nothing now, and what lifts it (``reason``: ``_doctor_gate``): a
         catalogue message, so that the run and the card show it in each reader's language."""
         if reason == "never":
-            return msg("runs.held_never", backend=self.name)
+            return msg("doctor.hold.never", backend=self.name)
         date = fields.Datetime.to_string(report.checked_at)
         if reason == "stale":
-            return msg("runs.held_stale", backend=self.name, date=date)
-        return msg("runs.held_problems", date=date, refuted=report.refuted_count, unchecked=report.unchecked_count)
+            return msg("doctor.hold.stale", backend=self.name, date=date)
+        return msg("doctor.hold.problems", date=date, refuted=report.refuted_count, unchecked=report.unchecked_count)
 
     def _setup_fingerprint(self):
         """What a connection check is valid for: the endpoints, the companies and the API profile it checked."""
@@ -382,7 +382,7 @@ class ApicenterBackend(models.Model):
 
     def _endpoints_changed(self, before):
         """After a write: an AccountView endpoint (or TLS, or company) that changed loses its tokens and needs a
-        new connection; a MplusKASSA endpoint that changed needs a successful Test MplusKASSA."""
+        new connection; a MplusKASSA endpoint that changed needs a successful Test Connection."""
         for backend in self.sudo():
             old = before.get(backend.id) or {}
             changed = {n for n, value in old.items() if not self._same_value(value, backend[n])}
@@ -398,7 +398,7 @@ class ApicenterBackend(models.Model):
                 backend.write({"mplus_needs_test": True})
                 backend.message_post(
                     body=self.env._(
-                        "The MplusKASSA endpoint changed (%s): the flows wait until Test MplusKASSA succeeds.",
+                        "The MplusKASSA endpoint changed (%s): the flows wait until Test Connection succeeds.",
                         ", ".join(sorted(self._fields[n].string for n in mplus_changed)),
                     )
                 )
@@ -600,10 +600,26 @@ class ApicenterBackend(models.Model):
             "params": {"title": title, "message": message, "type": kind, "sticky": sticky},
         }
 
-    def action_test_accountview(self):
+    def action_test_connection(self):
+        """*Test Connection*, the one action for both systems: sign in to AccountView (its company) and to
+        MplusKASSA (its API version), say how each went, and when both answer run the connection check (the doctor,
+        read-only, under a minute) and open its dated report."""
         self.ensure_one()
         self.check_access("write")
-        title = self.env._("AccountView")
+        title = self.env._("Test Connection")
+        results = [self._test_accountview(), self._test_mplus()]
+        if results[1][0]:
+            self._mplus_tested()  # MplusKASSA answered on its current endpoint, whatever AccountView said
+        summary = " ".join(text for _ok, text in results)
+        if not all(ok for ok, _text in results):
+            return self._notification(title, summary, "danger", sticky=True)
+        report = self.action_check_connection()
+        notification = self._notification(title, summary)
+        notification["params"]["next"] = report
+        return notification
+
+    def _test_accountview(self):
+        """(ok, what happened, in words): AccountView answers with the backend's company."""
         try:
             client = self._accountview_client()
             try:
@@ -612,14 +628,13 @@ class ApicenterBackend(models.Model):
                 client.close()
                 client.oauth.close()
         except (SyncError, UserError) as exc:
-            return self._notification(title, redact_text(str(exc)), "danger", sticky=True)
-        message = self.env._(
-            "Connected to company %(name)s (code %(code)s, id %(id)s).",
+            return False, self.env._("AccountView: %s.", self._error_text(exc).rstrip("."))
+        return True, self.env._(
+            "AccountView: connected to company %(name)s (code %(code)s, id %(id)s).",
             name=company.get("Description"),
             code=company.get("Code"),
             id=company.get("Id"),
         )
-        return self._notification(title, message)
 
     def action_load_mapping_choices(self):
         """Fetch from MplusKASSA what mapping rows are picked from (branches, VAT codes, price groups, payment and
@@ -634,10 +649,12 @@ class ApicenterBackend(models.Model):
         loaded = ", ".join(f"{n} {label}" for label, n in counts.items())
         return self._notification(title, self.env._("Loaded: %s.", loaded))
 
-    def action_test_mplus(self):
-        self.ensure_one()
-        self.check_access("write")
-        title = self.env._("MplusKASSA")
+    def _error_text(self, exc):
+        """An engine error in the reader's language (a catalogue message), an Odoo error as it is; no secret."""
+        return redact_text(render(exc.text(), self.env.lang) if isinstance(exc, SyncError) else str(exc))
+
+    def _test_mplus(self):
+        """(ok, what happened, in words): MplusKASSA answers with its API version."""
         try:
             client = self._mplus_client()
             try:
@@ -645,10 +662,8 @@ class ApicenterBackend(models.Model):
             finally:
                 client.close()
         except (SyncError, UserError) as exc:
-            return self._notification(title, redact_text(str(exc)), "danger", sticky=True)
-        message = self.env._("Connected: MplusKASSA API version %s.", version.get("version") or "?")
-        self._mplus_tested()
-        return self._notification(title, message)
+            return False, self.env._("MplusKASSA: %s.", self._error_text(exc).rstrip("."))
+        return True, self.env._("MplusKASSA: connected, API version %s.", version.get("version") or "?")
 
     def _mplus_tested(self):
         """A MplusKASSA test succeeded on the current endpoint: the flows may run again."""

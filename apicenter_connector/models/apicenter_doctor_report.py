@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""The doctor's dated reports (*Check Connection* on the backend): one line per check, kept on the backend.
+"""The doctor's dated reports (*Test Connection* on the backend): one line per check, kept on the backend.
 
 A report with refuted checks holds the backend's first real run (dry runs still go) until an administrator has
 looked at it and confirmed it (*Confirm and Allow Runs*), or a later check confirms everything.

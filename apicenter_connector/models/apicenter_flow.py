@@ -15,7 +15,7 @@ from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.flows.base import RunOptions, counts_text
-from apicenter_sync.i18n import msg
+from apicenter_sync.i18n import Msg, msg, render
 from apicenter_sync.outage import outage_of
 from apicenter_sync.redact import mask_emails, redact_text
 from markupsafe import Markup
@@ -297,10 +297,11 @@ class ApicenterFlow(models.Model):
         readonly=True,
         help="Records failed: the run finished, but some of its records failed (it is not a success).",
     )
-    last_error = fields.Text(readonly=True, help="Why the last run failed, in English (searchable).")
-    last_error_data = fields.Text(readonly=True, help="The engine's message of the error (JSON), shown in each reader's "
-                                  "language.")  # fmt: skip
-    last_error_shown = fields.Text(string="Last Error", compute="_compute_last_error_shown")
+    last_error = fields.Text(readonly=True, help="In English, as support reads it and the search finds it.")
+    last_error_data = fields.Text(readonly=True, help="The engine's message of the last error (JSON).")
+    last_error_shown = fields.Text(
+        string="Last Error", compute="_compute_last_error_shown", help="The last run's error, in your language."
+    )
     last_counts = fields.Char(readonly=True, help="Records per action of the last run (JSON).")
     last_counts_display = fields.Char(string="Last Run Did", compute="_compute_last_run_counts")
     last_created = fields.Integer(string="Created", compute="_compute_last_run_counts")
@@ -376,9 +377,20 @@ class ApicenterFlow(models.Model):
 
     @api.depends("backend_id.name", "flow")
     def _compute_name(self):
-        for rec in self:
+        for rec in self:  # in English: searchable, what support reads; display_name is in the reader's language
             rec.name = f"{rec.backend_id.name or ''} / {dict(FLOW_SELECTION).get(rec.flow, rec.flow or '')}"
             rec.direction = "mplus_to_av" if rec.flow == "orders" else "av_to_mplus"
+
+    @api.depends("backend_id.name", "flow")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        for rec in self:
+            rec.display_name = render(rec._label(), self.env.lang)
+
+    def _label(self):
+        """The flow as the screens name it, as a message (rendered in each reader's language): "Shop / Products"."""
+        self.ensure_one()
+        return msg("runs.flow_of", backend=self.backend_id.name or "", flow=Msg(f"runs.flow.{self.flow}"))
 
     @api.depends("source_document_type", "receipt_booking", "flow")
     def _compute_sales_read(self):
@@ -666,7 +678,7 @@ class ApicenterFlow(models.Model):
             "tag": "display_notification",
             "params": {
                 "title": self.env._("APIcenter"),
-                "message": self.env._("Queued: %s", ", ".join(self.mapped("name"))),
+                "message": self.env._("Queued: %s", ", ".join(self.mapped("display_name"))),
                 "type": "info",
             },
         }
@@ -687,7 +699,9 @@ class ApicenterFlow(models.Model):
         A waiting job of the same mode goes on just as well, so the identity key is the same."""
         jobs = []
         for rec in self:
-            description = self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.name, mode=dict(MODES)[mode])
+            # The mode in words of this language (the runs' selection label, translated like every label).
+            modes = dict(self.env["apicenter.run"]._fields["mode"]._description_selection(self.env))
+            description = self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.display_name, mode=modes[mode])
             if continued:
                 description = self.env._("%s, continued", description)
             delayable = rec.with_company(rec.company_id).with_delay(
@@ -712,7 +726,10 @@ class ApicenterFlow(models.Model):
             ]
         )
         for rec in due:
-            rec._enqueue("normal")
+            # The job's name in the language of who reads the job list: the backend's first responsible user (the
+            # cron's own user reads nothing); "Run now" names it in the clicking user's language.
+            lang = rec.backend_id.responsible_user_ids[:1].lang or rec.company_id.partner_id.lang or self.env.lang
+            rec.with_context(lang=lang)._enqueue("normal")
             rec.next_run_at = now + timedelta(minutes=max(1, rec.interval_minutes))
         return due
 
@@ -751,12 +768,13 @@ class ApicenterFlow(models.Model):
         if busy and mode != "dry_run":
             # Stock of articles that are not in MplusKASSA yet would only fail now and be retried later.
             raise RetryableJobError(
-                self.env._("%(flow)s waits for %(busy)s to finish", flow=flow.name, busy=", ".join(busy.mapped("name"))),
+                self.env._("%(flow)s waits for %(busy)s to finish", flow=flow.display_name,
+                           busy=", ".join(busy.mapped("display_name"))),  # fmt: skip
                 seconds=WAIT_FOR_NEEDED_SECONDS,
                 ignore_retry=True,
             )
         if not flow._try_lock():
-            return self.env._("Skipped: another run of %s is in progress.", flow.name)
+            return msg("runs.skipped_in_progress", flow=flow._label())
         backend = flow.backend_id
         if mode != "dry_run":
             report, reason = backend._doctor_gate()
@@ -765,7 +783,7 @@ class ApicenterFlow(models.Model):
                 flow._record_result(state="failed", error=message, counts={})
                 return message
         if backend.mplus_needs_test:
-            message = msg("runs.held_mplus_endpoint", backend=backend.name)
+            message = msg("doctor.hold.mplus_endpoint", backend=backend.name)
             flow._record_result(state="failed", error=message, counts={})
             return message
         store = backend._store()
@@ -801,7 +819,7 @@ class ApicenterFlow(models.Model):
             if outage:  # recorded on its own first: queue_job rolls this job's transaction back for the retry
                 flow._record_in_own_transaction(result.error, mode, outage)
             error = mask_emails(redact_text(str(result.error)))  # kept on the queue job (docs/privacy.md)
-            raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.name, error=error))
+            raise RetryableJobError(self.env._("%(flow)s: %(error)s", flow=flow.display_name, error=error))
         if outage or result.ok:  # a run stopped by its data or configuration says nothing about an outage
             flow._outage_after_run(outage)
         flow._record_result(state="failed" if result.error else "done", error=result.error, counts=counts,
@@ -844,7 +862,7 @@ class ApicenterFlow(models.Model):
             "last_run_at": now,
             "last_state": state,
             "last_error": mask_emails(redact_text(str(error))) if error else False,  # kept past the payloads
-            "last_error_data": data_text(error) if error else False,  # shown in the reader's language
+            "last_error_data": data_text(error) if error else False,  # so each reader reads it in their language
             "last_counts": json.dumps({k: v for k, v in counts.items() if v}, sort_keys=True),
         }
         if state == "done":
@@ -875,12 +893,14 @@ class ApicenterFlow(models.Model):
             return False
         backend = flow.backend_id
         users = backend.responsible_user_ids.filtered("active")
+        # One message for all of them: in the language of the first responsible user (the outage notices do so too).
+        flow = flow.with_context(lang=users[:1].lang or self.env.lang)
         run = (
             self.env["apicenter.run"]
             .sudo()
             .search([("backend_id", "=", backend.id), ("flow", "=", flow.flow)], limit=1)
         )
-        subject = self.env._("APIcenter: %(flow)s failed", flow=flow.name)
+        subject = flow.env._("APIcenter: %(flow)s failed", flow=flow.display_name)
         body = flow._failure_digest(run, state, error, counts)
         activity_type = self.env.ref("mail.mail_activity_data_warning", raise_if_not_found=False) or self.env.ref(
             "mail.mail_activity_data_todo"
@@ -920,10 +940,10 @@ class ApicenterFlow(models.Model):
             )
         ]
         if state == "failed" and error:
-            stopped = mask_emails(redact_text(str(error)))[:500]  # a digest names records, not people
+            stopped = mask_emails(redact_text(render(error, self.env.lang)))[:500]  # names records, not people
             parts.append(Markup("<p><b>%s</b> %s</p>") % (self.env._("Run stopped:"), stopped))
         if counts:
-            summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+            summary = counts_text(counts, self.env.lang)  # "created 1, failed 1" in words, in the reader's language
             parts.append(Markup("<p>%s %s</p>") % (self.env._("Records:"), summary))
         if run:
             lines = (
@@ -938,7 +958,8 @@ class ApicenterFlow(models.Model):
             if lines:
                 items = Markup("").join(
                     Markup("<li>%s %s: %s</li>")
-                    % (line.entity, line.source_id or "-", mask_emails(redact_text(line.error or ""))[:300])
+                    % (line.entity, line.source_id or "-",
+                       mask_emails(redact_text(shown(self.env, line.error, line.error_data) or ""))[:300])
                     for line in lines
                 )
                 parts.append(Markup("<p>%s</p><ul>%s</ul>") % (self.env._("First errors:"), items))

@@ -227,7 +227,7 @@ class ApicenterFlow(models.Model):
         stalled = self.sudo().browse(list(due)).exists().filtered(lambda f: f.backend_id.active)
         for flow in stalled.filtered(lambda f: f.outage_system != "runner"):
             minutes = int((now - due[flow.id]).total_seconds() // 60)
-            reason = msg("outage.runner_stalled", flow=flow.name, minutes=minutes,
+            reason = msg("outage.runner_stalled", flow=flow._label(), minutes=minutes,
                          due=fields.Datetime.to_string(due[flow.id]) + " UTC", limit=limit)  # fmt: skip
             flow._record_in_own_transaction(reason, "normal", Outage("runner", "runner", reason))
         started = self.env["apicenter.outage"].sudo().search([("system", "=", "runner")]).flow_id - stalled
@@ -249,7 +249,7 @@ class ApicenterBackend(models.Model):
             headline = outage.headline() if outage else msg("outage.unreachable", system=system_name(system))
             subject = msg("outage.started_subject", backend=self.name, headline=headline)
             body = msg("outage.started_body", since=stamp(fields.Datetime.now()), headline=headline,
-                       flows=", ".join(flows.mapped("name")), reason=outage.reason if outage else "")  # fmt: skip
+                       flows=[flow._label() for flow in flows], reason=outage.reason if outage else "")  # fmt: skip
             parts = [body, msg("outage.access_hint")] if outage and outage.kind == "access" else [body]
         else:
             minutes = max(0, int((until - since).total_seconds() // 60)) if since and until else 0

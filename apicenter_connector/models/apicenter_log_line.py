@@ -3,6 +3,8 @@
 
 import json
 
+from apicenter_sync.i18n import steps_in
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
@@ -116,21 +118,24 @@ class ApicenterLogLine(models.Model):
         return open_target(self.env, self.backend_id, *target_of_text(self.error, self.error_data), flow=self.flow)
 
     @api.depends("source_payload", "target_payload", "reply")
+    @api.depends_context("lang")
     def _compute_pretty_payloads(self):
         for line in self:
             line.source_payload_pretty = self._pretty_json(line.source_payload)
             line.target_payload_pretty = self._pretty_json(line.target_payload)
-            line.reply_pretty = self._pretty_json(line.reply)
+            # The booking's steps in the reader's language (kept as messages beside their English text).
+            line.reply_pretty = self._pretty_json(line.reply, lambda reply: steps_in(reply, self.env.lang))
 
     @api.model
-    def _pretty_json(self, text):
-        """``text`` re-indented when it is JSON, else as is."""
+    def _pretty_json(self, text, shown=None):
+        """``text`` re-indented when it is JSON (passed through ``shown`` first), else as is."""
         if not text:
             return False
         try:
-            return json.dumps(json.loads(text), ensure_ascii=False, indent=2, sort_keys=True)
+            data = json.loads(text)
         except ValueError:
             return text
+        return json.dumps(shown(data) if shown else data, ensure_ascii=False, indent=2, sort_keys=True)
 
     @api.depends("state")
     def _compute_is_open(self):

@@ -16,7 +16,7 @@ from apicenter_sync.redact import redact_text
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from .odoo_series import sql_constraints
 
@@ -62,6 +62,7 @@ class ApicenterMapping(models.Model):
         compute="_compute_known_table",
         inverse="_inverse_known_table",
         store=True,
+        group_expand="_expand_known_tables",
         help="The tables the flows read; pick one to fill in Table.",
     )
     key_kind = fields.Selection(KINDS, compute="_compute_kinds")
@@ -145,6 +146,29 @@ class ApicenterMapping(models.Model):
             body=body, message_type="notification", subtype_xmlid="mail.mt_note", author_id=self.env.user.partner_id.id
         )
 
+    @api.model
+    def _expand_known_tables(self, values, domain):
+        """Grouped by table, every table the flows read is listed, an empty one too (its group is where its first
+        row is added); "Other" only when it has rows."""
+        return [name for name, _label in KNOWN_TABLES] + (["other"] if "other" in values else [])
+
+    def action_load_choices(self):
+        """*Load Choices* of Configuration › Mapping Tables: what the rows are picked from, fetched for the backends
+        of the selected rows, or for every backend when none is selected; one notification says what each got."""
+        self.check_access("write")
+        backends = self.backend_id or self.env["apicenter.backend"].search([])
+        if not backends:
+            raise UserError(self.env._("No backend yet: create one first (Configuration > Backends)."))
+        backends.check_access("write")
+        said, kind = [], "success"
+        for backend in backends:
+            params = backend.action_load_mapping_choices()["params"]
+            said.append(f"{backend.name}: {params['message']}" if len(backends) > 1 else params["message"])
+            kind = "danger" if params["type"] == "danger" else kind
+        notification = backends._notification(self.env._("Load Choices"), " ".join(said), kind, kind == "danger")
+        notification["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+        return notification
+
     @api.depends("table_name")
     def _compute_known_table(self):
         known = dict(KNOWN_TABLES)
@@ -199,7 +223,7 @@ class ApicenterMapping(models.Model):
         for rec in self:
             problems = registry.check_row(rec.table_name, rec.key or "", rec.value or "")
             if problems:
-                raise ValidationError("; ".join(problems))
+                raise ValidationError("; ".join(render(p, self.env.lang) for p in problems))
             rec._check_among_choices()
             rec._check_vat_rates()
 

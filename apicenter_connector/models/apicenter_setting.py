@@ -8,7 +8,7 @@ the registry default. Values are validated with ``apicenter_sync.settings.valida
 import json
 
 from apicenter_sync import settings as registry
-from apicenter_sync.i18n import Msg, render
+from apicenter_sync.i18n import Msg, render, setting_ref
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
@@ -31,7 +31,12 @@ class ApicenterSetting(models.Model):
         domain="[('backend_id', '=', backend_id)]",
         help="Empty: the backend-wide value used by every flow without a value of its own.",
     )
-    name = fields.Selection([(s.name, s.name) for s in registry.SETTINGS], string="Setting", required=True)
+    # Named in words, as the settings form labels them (catalogue settings.<id>; nl.po/pl.po give the same words);
+    # the id stays beside them for support (Setting Id).
+    name = fields.Selection(
+        [(s.name, str(setting_ref(s.name))) for s in registry.SETTINGS], string="Setting", required=True
+    )
+    setting_id = fields.Char(string="Setting Id", compute="_compute_setting_id", help="The setting's id (support).")
     value = fields.Char(required=True, help='JSON: true/false, a number, "text" or ["a", "b"].')
     help = fields.Text(compute="_compute_help")
 
@@ -54,6 +59,11 @@ class ApicenterSetting(models.Model):
         names = sorted({n for n in names if n in ADMIN_SETTINGS})
         if names:
             raise AccessError(self.env._("Only an administrator can set %s.", ", ".join(names)))
+
+    @api.depends("name")
+    def _compute_setting_id(self):
+        for rec in self:
+            rec.setting_id = rec.name or False
 
     @api.depends("name")
     @api.depends_context("lang")

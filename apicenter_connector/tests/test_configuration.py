@@ -20,18 +20,29 @@ class TestConfiguration(ApicenterCase):
         self.assertTrue(token.access_token and token.refresh_token)
         self.assertTrue(self.backend.av_redirect_uri.endswith("/apicenter/oauth/callback"))
 
-    def test_connection_tests(self):
-        result = self.backend.action_test_accountview()
-        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
-        self.assertIn(self.backend.av_company_name, result["params"]["message"])
-        result = self.backend.action_test_mplus()
-        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
-        self.assertIn("version", result["params"]["message"])
+    def test_one_test_connection_for_both_systems(self):
+        """*Test Connection* signs in to both systems, says how each went, and then opens the connection check."""
+        result = self.backend.action_test_connection()
+        message = result["params"]["message"]
+        self.assertEqual(result["params"]["type"], "success", message)
+        self.assertIn(f"AccountView: connected to company {self.backend.av_company_name}", message)
+        self.assertIn("MplusKASSA: connected, API version", message)
+        report = result["params"]["next"]
+        self.assertEqual(report["res_model"], "apicenter.doctor.report")
+        self.assertEqual(self.env["apicenter.doctor.report"].browse(report["res_id"]).backend_id, self.backend)
         self.backend.sudo().mplus_secret = "zz-bad-secret-42"
-        result = self.backend.action_test_mplus()
+        reports = self.env["apicenter.doctor.report"].search_count([("backend_id", "=", self.backend.id)])
+        result = self.backend.action_test_connection()
+        message = result["params"]["message"]
         self.assertEqual(result["params"]["type"], "danger")
-        self.assertIn("credentials refused", result["params"]["message"])
-        self.assertNotIn("zz-bad-secret-42", result["params"]["message"])
+        self.assertNotIn("next", result["params"], "no connection check while a system refuses")
+        self.assertIn("AccountView: connected to company", message, "each system reported on its own")
+        self.assertIn("MplusKASSA: ", message)
+        self.assertIn("credentials refused", message)
+        self.assertNotIn("zz-bad-secret-42", message)
+        self.assertEqual(
+            self.env["apicenter.doctor.report"].search_count([("backend_id", "=", self.backend.id)]), reports
+        )
 
     def test_token_rotation_is_saved(self):
         token_store = self.backend._token_store()

@@ -85,3 +85,18 @@ class TestEngineTexts(TransactionCase):
         # and the engine reads it back as a message
         (read,) = store.log.list_lines(flow="orders")
         self.assertEqual(read.error.render("pl"), "receipt R1: proces zakończył się przed ukończeniem przebiegu")
+
+    def test_a_booking_s_steps_in_the_readers_language(self):
+        """The reply's steps (what a booking did) are shown in the reader's language in the formatted reply."""
+        from apicenter_sync.i18n import msg, with_step_messages
+
+        self.env["res.lang"]._activate_lang("nl_NL")
+        backend = self.env["apicenter.backend"].create({"name": "Steps"})
+        store = backend._store()
+        run_id = store.log.start_run("orders")
+        reply = with_step_messages({"steps": [msg("orders.step.articles", count=3)]})
+        store.log.add_lines(run_id, [LogLine("orders", "order", "mplus_to_av", "O1", "created", reply=reply)])
+        line = self.env["apicenter.log.line"].search([("backend_id", "=", backend.id)])
+        self.assertIn("artikelen: alle 3 bestaan in AccountView", line.with_context(lang="nl_NL").reply_pretty)
+        self.assertNotIn("steps_msg", line.with_context(lang="nl_NL").reply_pretty)
+        self.assertIn("articles: all 3 exist in AccountView", line.with_context(lang="en_US").reply_pretty)

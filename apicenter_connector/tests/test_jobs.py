@@ -162,6 +162,23 @@ class TestFlowJobs(ApicenterCase):
             self.assertEqual(len(trap.calls), len(due) + 1)
             self.assertEqual(len(trap.enqueued_jobs), len(due))
 
+    def test_cron_names_the_job_in_the_responsible_users_language(self):
+        """The job list names a scheduled run in the language of the backend's first responsible user."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"].search([("name", "=", "apicenter_connector")])._update_translations(
+            filter_lang=["nl_NL"], overwrite=True
+        )
+        self.backend.responsible_user_ids = self.env["res.users"].create(
+            {"name": "Boekhouder", "login": "apic_jobs_nl", "lang": "nl_NL"}
+        )
+        products = self._flow("products")
+        (self.flows - products).enabled = False
+        products.next_run_at = fields.Datetime.now() - timedelta(minutes=1)
+        with trap_jobs() as trap:
+            self.env["apicenter.flow"].with_context(lang="en_US")._cron_enqueue_due()
+            (job,) = trap.enqueued_jobs
+        self.assertIn("(Normaal)", job.description)
+
     def test_lock_prevents_concurrent_run(self):
         products = self._flow("products")
         # Another worker (a real second connection) runs the flow and holds its lock.

@@ -1,9 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Mapping tables as forms: rows checked on save, choices loaded from MplusKASSA, the wizard's mapping step."""
 
+from apicenter_sync import mapping_tables as registry
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
+from ..models.odoo_series import SERIES
 from .common import ApicenterCase
 
 
@@ -13,7 +16,7 @@ class TestMappings(ApicenterCase):
 
     def test_a_bad_row_is_refused_on_save_naming_table_key_and_problem(self):
         Mapping = self.env["apicenter.mapping"]
-        with self.assertRaisesRegex(ValidationError, r"warehouse_branch: value 'Utrecht' must be a whole number"):
+        with self.assertRaisesRegex(ValidationError, r"\(warehouse_branch\): value 'Utrecht' must be a whole number"):
             Mapping.create({"backend_id": self.backend.id, "table_name": "warehouse_branch", "key": "X",
                             "value": "Utrecht"})  # fmt: skip
         with self.assertRaisesRegex(ValidationError, r"key 'Nederland' must be an ISO 3166 country code"):
@@ -88,6 +91,30 @@ class TestMappings(ApicenterCase):
             self.env["apicenter.mapping.choice"].with_user(user).create(
                 {"backend_id": self.backend.id, "kind": "mplus_branch", "value": "9"}
             )
+
+    def test_mapping_tables_list_every_table_and_load_choices(self):
+        """Configuration › Mapping Tables opens grouped by table: every table the flows read is a group, an empty
+        one too; *Load Choices* there fetches the choices of the rows' backends."""
+        Mapping = self.env["apicenter.mapping"]
+        domain = [("backend_id", "=", self.backend.id), ("table_name", "!=", "warehouse_branch")]
+        if SERIES < 19:
+            groups = Mapping.read_group(domain, ["known_table"], ["known_table"])
+        else:
+            groups = Mapping.with_context(read_group_expand=True).web_read_group(domain, ["known_table"])["groups"]
+        shown = [g["known_table"][0] if isinstance(g["known_table"], list | tuple) else g["known_table"]
+                 for g in groups]  # fmt: skip
+        self.assertIn("warehouse_branch", shown, "a table without rows is listed too")
+        self.assertEqual(set(shown) - {"other"}, {t.name for t in registry.TABLES})
+        action = self.env["ir.actions.act_window"]._for_xml_id("apicenter_connector.apicenter_mapping_action")
+        self.assertIn("search_default_group_table", action["context"])
+        row = Mapping.create({"backend_id": self.backend.id, "table_name": "order_status", "key": "X", "value": "send"})
+        result = row.action_load_choices()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        self.assertTrue(self.env["apicenter.mapping.choice"].search_count(
+            [("backend_id", "=", self.backend.id), ("kind", "=", "mplus_branch")]))  # fmt: skip
+        user = new_test_user(self.env, login="apic_map_user2", groups="apicenter_connector.group_apicenter_user")
+        with self.assertRaises(AccessError):
+            Mapping.with_user(user).action_load_choices()
 
     def test_wizard_mapping_step(self):
         wizard = self.env["apicenter.setup.wizard"].create({

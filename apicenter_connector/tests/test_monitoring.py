@@ -112,3 +112,32 @@ class TestMonitoring(ApicenterCase):
         # A successful run does not notify.
         flow._record_result("done", None, {"updated": 3})
         self.assertEqual(len(self._alerts(flow)[0]), 1)
+
+    def test_digest_and_last_error_in_the_readers_language(self):
+        """A Dutch responsible user gets the digest in Dutch (the stop reason, the counts, the records' errors);
+        the flow's last error is kept as a message and shown to each reader in their language."""
+        from apicenter_sync.i18n import msg
+
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.watcher.lang = "nl_NL"
+        flow = self.flows.filtered(lambda f: f.flow == "stock")
+        store = self.backend._store()
+        run = store.log.start_run("stock")
+        store.log.add_lines(run, [LogLine("stock", "stock", "av_to_mplus", "S1", "failed",
+                                          error=msg("store.run_abandoned"))])  # fmt: skip
+        store.log.finish_run(run, state="failed", error=msg("doctor.hold.never", backend="B"))
+        flow._record_result("failed", msg("doctor.hold.never", backend="B"), {"failed": 1})
+        message = self.env["mail.message"].search(
+            [("model", "=", "apicenter.backend"), ("res_id", "=", self.backend.id),
+             ("partner_ids", "in", self.watcher.partner_id.ids)], order="id desc", limit=1,
+        )  # fmt: skip
+        body = str(message.body)
+        self.assertIn("Tegengehouden: B heeft nog geen verbindingscontrole", body)
+        self.assertIn("het proces stopte voordat de run klaar was", body)
+        self.assertNotIn("failed: 1", body)
+        self.assertTrue(flow.last_error.startswith("Held: B has no connection check yet"), "English, for support")
+        self.assertTrue(flow.with_context(lang="nl_NL").last_error_shown.startswith("Tegengehouden: B"))
+        self.assertTrue(flow.with_context(lang="en_US").last_error_shown.startswith("Held: B"))
+        # The flow itself is named in the reader's language too (its stored name stays English, for the search).
+        self.assertTrue(flow.with_context(lang="nl_NL").display_name.endswith(" / Voorraad"))
+        self.assertTrue(flow.name.endswith(" / Stock"))

@@ -39,8 +39,7 @@ SPEC = {
     ("apicenter.backend", "action_profile_reset"): ("manager", "backend", ()),
     ("apicenter.backend", "action_open_profile"): ("manager", "backend", ()),
     ("apicenter.backend", "action_profile_transfer"): ("manager", "backend", ()),
-    ("apicenter.backend", "action_test_accountview"): ("user", "backend", ()),
-    ("apicenter.backend", "action_test_mplus"): ("user", "backend", ()),
+    ("apicenter.backend", "action_test_connection"): ("user", "backend", ()),
     ("apicenter.backend", "action_view_doctor_reports"): ("internal", "backend", ()),
     ("apicenter.backend", "action_view_flows"): ("internal", "backend", ()),
     ("apicenter.flow", "action_run_now"): ("user", "flow", ()),
@@ -51,6 +50,7 @@ SPEC = {
     ("apicenter.flow", "action_view_runs"): ("internal", "flow", ()),
     ("apicenter.flow", "action_view_sales"): ("internal", "flow", ()),
     ("apicenter.flow", "action_view_log_lines"): ("internal", "flow", ()),
+    ("apicenter.mapping", "action_load_choices"): ("user", "model", ()),
     ("apicenter.log.line", "action_retry"): ("internal", "line", ()),
     ("apicenter.log.line", "action_ignore"): ("internal", "line", ()),
     ("apicenter.log.line", "action_open_target"): ("internal", "line", ()),
@@ -449,8 +449,10 @@ class TestRpcAccess(AccessFixture, TransactionCase):
             client.assert_not_called()
         self.assertEqual(self.flow.last_state, "failed")
         self.assertIn("allow-list", self.flow.last_error)
-        notification = self.backend.action_test_mplus()
+        notification = self.backend.action_test_connection()
         self.assertEqual(notification["params"]["type"], "danger")
+        self.assertIn("MplusKASSA: ", notification["params"]["message"])
+        self.assertIn("plain http://", notification["params"]["message"])
 
     def _connect(self):
         self.backend._token_store().save(Tokens("access-" + "a" * 20, "refresh-" + "r" * 20, 0, "scope"))
@@ -487,7 +489,7 @@ class TestRpcAccess(AccessFixture, TransactionCase):
         runs = self.flow.run_ids
         with patch.object(type(self.backend), "_engine", side_effect=AssertionError("no engine may be built")):
             message = self.flow._run_job("dry_run")
-        self.assertIn("Test MplusKASSA", message)
+        self.assertIn("Test Connection", message)
         self.assertEqual(self.flow.run_ids, runs, "held before any client is built")
         self.assertEqual(self.flow.last_state, "failed")
 
@@ -499,8 +501,12 @@ class TestRpcAccess(AccessFixture, TransactionCase):
                 pass
 
         backend_class = type(self.backend)
-        with patch.object(backend_class, "_mplus_client", lambda self: Fake()):
-            self.backend.with_user(self.users["manager"]).action_test_mplus()
+        with (
+            patch.object(backend_class, "_mplus_client", lambda self: Fake()),
+            patch.object(backend_class, "_test_accountview", lambda self: (False, "AccountView: not tested here.")),
+        ):
+            notification = self.backend.with_user(self.users["manager"]).action_test_connection()
+        self.assertIn("MplusKASSA: connected, API version 9.9.", notification["params"]["message"])
         self.assertFalse(self.backend.mplus_needs_test)
         self.assertNotEqual(self.backend.setup_state, "draft")
 
@@ -522,7 +528,7 @@ class TestXmlRpcAccess(AccessFixture, HttpCase):
         for method in ("action_run_now", "action_full_resync", "action_dry_run", "action_reset_watermark"):
             with self.subTest(method=method):
                 self.assertRefused("user", "apicenter.flow", method, self.flow.ids)
-        self.assertRefused("user", "apicenter.backend", "action_test_mplus", self.backend.ids)
+        self.assertRefused("user", "apicenter.backend", "action_test_connection", self.backend.ids)
         self.assertRefused("manager", "apicenter.backend", "action_open_setup_wizard", self.backend.ids)
 
     def test_engine_record_and_settings_refused_over_xmlrpc(self):

@@ -491,14 +491,16 @@ class ApicenterSetupWizard(models.TransientModel):
         for flow in backend.flow_ids:
             if flow.flow in chosen:
                 flow.write({"enabled": True, "next_run_at": False})
-                lines.append(self.env._("%(flow)s: every %(minutes)s min", flow=flow.name, minutes=flow.interval_minutes))
+                lines.append(self.env._("%(flow)s: every %(minutes)s min", flow=flow.display_name,
+                                        minutes=flow.interval_minutes))  # fmt: skip
             elif flow.enabled:
                 flow.enabled = False
-                lines.append(self.env._("%s: paused", flow.name))
+                lines.append(self.env._("%s: paused", flow.display_name))
         cron = self.env.ref("apicenter_connector.ir_cron_apicenter_enqueue_flows").sudo()
         if not cron.active:
             cron.active = True
-        backend.message_post(body=self.env._("Set up with the wizard: %s.", ", ".join(chosen)))
+        names = backend.flow_ids.filtered(lambda f: f.flow in chosen).mapped("display_name")  # words, not ids
+        backend.message_post(body=self.env._("Set up with the wizard: %s.", ", ".join(names)))
         if self.check_report_id:
             lines.insert(0, self.env._("Connection check: %s", self.check_report_id.summary))
         self.write({"state": "done", "summary": "\n".join(lines)})

@@ -186,7 +186,7 @@ def _units(fn: Callable[[Any], Any]) -> TransformFn:
         try:
             return fn(value)
         except units.UnitsError as exc:
-            raise TransformError(str(exc)) from None
+            raise TransformError(exc.args[0]) from None  # the message itself
 
     return run
 
@@ -374,7 +374,7 @@ def _from_quantity(p, bctx):
         try:
             return units.from_quantity(value, places)
         except units.UnitsError as exc:
-            raise TransformError(str(exc)) from None
+            raise TransformError(exc.args[0]) from None  # the message itself
 
     return run
 
@@ -386,7 +386,7 @@ def _int(p, bctx):
             return value
         number = units.parse_decimal(value)
         if number != number.to_integral_value():
-            raise units.UnitsError(f"{value!r} is not a whole number")
+            raise units.UnitsError(msg("units.not_whole", value=repr(value)))
         return int(number)
 
     return _units(convert)
@@ -578,7 +578,7 @@ def _date_format(p, bctx):
         try:
             moment = parse(value)
         except dates.DateError as exc:
-            raise TransformError(str(exc)) from None
+            raise TransformError(exc.args[0]) from None  # the message itself
         return None if moment is None else render(moment)
 
     return run

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..datamapper import Mapper, MappingError, compile_mapping, load_default_mapping
 from ..errors import AuthError, ConfigError, RecordError, SyncError
-from ..i18n import Text, bounded, msg, render, setting_ref
+from ..i18n import Text, bounded, msg, render, setting_ref, with_step_messages
 from ..profile import ApiProfile
 from ..store import Binding, LogLine, Store, payload_hash
 from ..store.interfaces import Action, BindingConflict, Direction
@@ -471,7 +471,7 @@ class Flow:
                     error=out.error or out.message,
                     source_payload=out.source_payload,
                     target_payload=out.target_payload,
-                    reply=out.reply,
+                    reply=with_step_messages(out.reply),
                     retry_at=retry_at,
                     wait=out.wait if out.action == "failed" else None,
                 )

@@ -229,14 +229,15 @@ class Closings:
             if why:
                 for payment in (receipt.get("paymentList") or {}).get("payment") or []:
                     left_out[str(payment.get("method") or "")] += _cents(payment.get("amount"))
-                _step(steps, f"receipt {receipt.get('transactionString') or rid}: left out ({why})")
+                _step(steps, msg("orders.step.receipt_left_out", receipt=receipt.get("transactionString") or rid, why=why))
                 continue
             try:
                 sale = flow.prepare_sale(receipt, rid, document_type="booking")
                 lines = [(flow.builder.revenue_account(pl, vat, None, sale.label), vat, pl.total)
                          for pl in sale.lines for vat in [flow.builder.vat_code(pl, None, sale.label)]]  # fmt: skip
             except NothingSold:
-                _step(steps, f"receipt {receipt.get('transactionString') or rid}: left out (nothing sold)")
+                _step(steps, msg("orders.step.receipt_left_out", receipt=receipt.get("transactionString") or rid,
+                                 why=msg("orders.step.nothing_sold")))  # fmt: skip
                 continue
             except RecordError as exc:
                 raise _within(label, exc) from None
@@ -249,7 +250,8 @@ class Closings:
             for p in sale.order.payments:
                 paid[p.method or ""] += p.amount
             booked_ids.append(rid)
-            _step(steps, f"{sale.label} ({receipt.get('transactionString') or ''}): {sale.total}")
+            _step(steps, msg("orders.step.receipt_booked", sale=sale.label, receipt=receipt.get("transactionString") or "",
+                             total=sale.total))  # fmt: skip
         self._reconcile(record, label, paid, left_out, ref)
         if not booked_ids:
             return Outcome(action="skipped", message=msg("orders.closing.no_sales", label=label, receipts=len(receipts)),
@@ -283,7 +285,7 @@ class Closings:
         with flow.store.transaction():
             flow.store.bindings.upsert_many([synced(CLOSING, ref, target, digest)]
                                             + [synced("receipt", rid, f"{target}:{rid}", "") for rid in booked_ids])  # fmt: skip
-        steps.append(f"created {self.doc.code} {stored.get(self.doc['invoice_number']) or target}")
+        steps.append(msg("orders.step.closing_created", object=self.doc.code, number=stored.get(self.doc["invoice_number"]) or target))
         return Outcome(action="created", target_id=target, message=msg("orders.closing.booked", label=label,
                                                                        summary=summary),
                        reply={"steps": steps, "stored": stored}, bindings=alone, **base)  # fmt: skip
@@ -298,11 +300,11 @@ class Closings:
         found = flow.existing_documents(unbound) if unbound else {}
         return [synced("receipt", rid, str(row.get(flow.doc.key_field) or "").strip(), "") for rid, row in found.items()]
 
-    def _left_out(self, receipt: dict, rid: str, bound) -> str | None:
+    def _left_out(self, receipt: dict, rid: str, bound) -> Text | None:
         """Why a receipt of the closing is not on its page (None: it is)."""
         flow = self.flow
         if not rid:
-            return "no receiptId"
+            return msg("orders.step.no_receipt_id")
         send, why = flow.status_decision(receipt)
         if send:
             send, why = flow.booked_elsewhere(receipt, "receipt", why)
@@ -310,7 +312,8 @@ class Closings:
             return why
         if bound is not None and bound.state == "synced" and bound.target_id:
             page, _, on_page = bound.target_id.partition(":")
-            return f"already on page {page}" if on_page else f"already booked on its own: {bound.target_id}"
+            return (msg("orders.step.on_page", page=page) if on_page
+                    else msg("orders.step.booked_alone", id=bound.target_id))  # fmt: skip
         return None
 
     def _reconcile(self, record: dict, label: Text, paid: dict, left_out: dict, ref: str) -> None:
@@ -366,8 +369,8 @@ def _within(label: Text, exc: RecordError) -> RecordError:
     return err
 
 
-def _step(steps: list[str], text: str) -> None:
+def _step(steps: list[Text], text: Text) -> None:
     if len(steps) < STEPS_SHOWN:
         steps.append(text)
     elif len(steps) == STEPS_SHOWN:
-        steps.append("… (more receipts: see the closing's receipts in MplusKASSA)")
+        steps.append(msg("orders.step.more_receipts"))

@@ -21,7 +21,7 @@ import re
 from ..clients.accountview import Filter
 from ..clients.accountview_filters import rows_in
 from ..errors import SyncError, TransientError
-from ..i18n import msg, setting_ref
+from ..i18n import msg, setting_ref, table_ref
 from ..models import Customer
 from ..profile import ObjectSpec
 from .base import record_error
@@ -80,12 +80,12 @@ class Debtors:
         default = str(settings.get("default_debtor_number") or "").strip()
         email = customer.email if customer else None
         if mode == "always":
-            steps.append(f"debtor: default debtor {default} (default_debtor_mode = always)")
+            steps.append(msg("orders.step.debtor_default_always", number=default, setting=setting_ref("default_debtor_mode")))
             return default
         if customer is None or not email_key(email):
             why = msg("orders.anonymous") if customer is None else msg("orders.no_email")
             if mode == "when_no_customer":
-                steps.append(f"debtor: default debtor {default} ({why})")
+                steps.append(msg("orders.step.debtor_default", number=default, why=why))
                 return default
             raise record_error(msg("orders.no_debtor", label=label, why=why, mode=setting_ref("default_debtor_mode"),
                                    number=setting_ref("default_debtor_number")), source_id=label)  # fmt: skip
@@ -100,22 +100,22 @@ class Debtors:
         keep = (self.debtor["search_code"], self.email)  # never rewritten on an existing debtor
         changes = {k: v for k, v in wanted.items() if k not in keep and v and str(row.get(k) or "").strip() != v}
         if not changes:
-            steps.append(f"debtor: {number} found by e-mail, up to date")
+            steps.append(msg("orders.step.debtor_up_to_date", number=number))
             return number
         if self.flow.dry_run:
-            steps.append(f"debtor: {number} found by e-mail, would update {', '.join(sorted(changes))}")
+            steps.append(msg("orders.step.debtor_would_update", number=number, fields=sorted(changes)))
             return number
         self.av.update(self.debtor.code, self.debtor.table, {self.key: number, **changes}, self.key)
         row.update(changes)
-        steps.append(f"debtor: {number} found by e-mail, updated {', '.join(sorted(changes))}")
+        steps.append(msg("orders.step.debtor_updated", number=number, fields=sorted(changes)))
         return number
 
     def _create(self, wanted: dict, label: str, steps: list[str]) -> str | None:
         key = email_key(wanted[self.email])
         wanted = {**wanted, **self.country_defaults(wanted.get(self.debtor["country"]), steps)}
-        kind = "company debtor with contact person" if wanted.get(self.debtor["contact_person"]) else "person debtor"
+        kind = msg("orders.step.company_debtor" if wanted.get(self.debtor["contact_person"]) else "orders.step.person_debtor")
         if self.flow.dry_run:
-            steps.append(f"debtor: none with e-mail {key}, would create a {kind}")
+            steps.append(msg("orders.step.debtor_would_create", email=key, kind=kind))
             return None
         store = self.flow.store
         store.bindings.mark_pending(ENTITY, key, payload_hash=self.flow.hash(wanted))
@@ -137,7 +137,7 @@ class Debtors:
             raise record_error(msg("orders.debtor_no_number", label=label, field=self.key), source_id=label)
         store.bindings.upsert(ENTITY, key, target_id=number, payload_hash=self.flow.hash(wanted))
         self._rows[key] = {**wanted, self.key: number}
-        steps.append(f"debtor: created {kind} {number} for {key}")
+        steps.append(msg("orders.step.debtor_created", kind=kind, number=number, email=key))
         return number
 
 
@@ -154,7 +154,7 @@ class Debtors:
             value = str(self.flow.tables.get(table, {}).get(country) or "").strip()
             if value and logical in self.debtor.fields:
                 values[self.debtor[logical]] = value
-                steps.append(f"debtor: {logical} {value} for country {country} ({table})")
+                steps.append(msg(f"orders.step.debtor_{logical}", value=value, country=country, table=table_ref(table)))
         return values
 
 

@@ -21,7 +21,7 @@ import re
 from ..clients.accountview import Filter
 from ..clients.accountview_filters import rows_in
 from ..errors import TransientError
-from ..i18n import msg
+from ..i18n import msg, profile_ref
 from ..models import Address, Order
 from .base import record_error
 
@@ -61,21 +61,21 @@ class DeliveryAddresses:
             return None
         if order.billing_address is not None and _same(address_values(address, None),
                                                        address_values(order.billing_address, None)):  # fmt: skip
-            steps.append("delivery address: the billing address, none sent")
+            steps.append(msg("orders.step.delivery_is_billing"))
             return None
         if not debtor:
             return None  # a dry run of a debtor that would be created: nothing to look in
         if not self.flow.available("delivery_address"):
-            steps.append("delivery address: not sent (API profile: accountview.delivery_address.available = false)")
+            steps.append(msg("orders.step.delivery_off", entry=profile_ref("accountview.delivery_address.available")))
             return None
         wanted = self._row(debtor, address_values(address, None))
         for row in self.of(debtor):
             if _same({k: row.get(self.spec[k]) for k in COMPARED}, {k: wanted.get(self.spec[k]) for k in COMPARED}):
                 record_id = str(row.get(self.spec.key_field) or "").strip()
-                steps.append(f"delivery address: {record_id} of debtor {debtor} (already there)")
+                steps.append(msg("orders.step.delivery_there", id=record_id, debtor=debtor))
                 return record_id
         if self.flow.dry_run:
-            steps.append(f"delivery address: would be created for debtor {debtor}")
+            steps.append(msg("orders.step.delivery_would_create", debtor=debtor))
             return None
         try:
             reply = self.flow.av.create(self.spec.code, self.spec.table, wanted)
@@ -88,7 +88,7 @@ class DeliveryAddresses:
         if not record_id:
             raise record_error(msg("orders.delivery_no_id", label=label, field=self.spec.key_field), source_id=label)
         self._rows.setdefault(debtor, []).append({**wanted, self.spec.key_field: record_id})
-        steps.append(f"delivery address: created {record_id} for debtor {debtor}")
+        steps.append(msg("orders.step.delivery_created", id=record_id, debtor=debtor))
         return record_id
 
     def of(self, debtor: str) -> list[dict]:

@@ -98,7 +98,7 @@ class DocumentBuilder:
             return None
         code = self._table(PAYMENT_CONDITION).get(method)
         if code is None:
-            steps.append(f"payment method {method}: not in {PAYMENT_CONDITION}, the debtor's condition applies")
+            steps.append(msg("orders.step.payment_unmapped", method=method, table=table_ref(PAYMENT_CONDITION)))
         return code
 
     # --- sales order ------------------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ class DocumentBuilder:
             if method:
                 header[so["shipping_method"]] = method
             else:
-                steps.append(f"shipping method {order.shipping_method}: not in {SHIPPING_METHOD}, left empty")
+                steps.append(msg("orders.step.shipping_unmapped", method=order.shipping_method, table=table_ref(SHIPPING_METHOD)))
         described = text_length(so.line_fields["description"].length)
         rows = []
         for pl in lines:

@@ -349,7 +349,7 @@ class OrdersFlow(Flow):
         self.customer_country(order, label, ref, steps)
         lines = self.price_lines(order, label, steps, needs_articles)
         total = reconcile(order, lines, label)
-        steps.append(f"amounts: {len(lines)} lines add up to the {kind} total {total}")
+        steps.append(msg("orders.step.amounts", lines=len(lines), kind=msg(f"orders.kind.{kind}"), total=total))
         rounding = self.cash_rounding(order, total, label, steps, needs_articles)
         if rounding is not None:
             lines.append(rounding)
@@ -372,21 +372,21 @@ class OrdersFlow(Flow):
         # No description of its own: AccountView shows the rounding article's (the engine has no words for the books).
         line = OrderLine(description="", quantity=Decimal(1), unit_price_incl=difference,
                          unit_price_excl=difference, vat_pct=ZERO, total_incl=difference)  # fmt: skip
-        steps.append(f"cash rounding: paid {paid} for a total of {total}, {difference} on a line of its own")
+        steps.append(msg("orders.step.cash_rounding", paid=paid, total=total, difference=difference))
         return PricedLine(line, sku, difference, ZERO, rule="cash rounding", is_rounding=True)
 
     def enrich(self, order: Order, relation: dict | None, steps: list[str]) -> None:
         defaults = self.tables.get(ORDER_DEFAULTS, {})
         if not order.employee or order.employee == "0":
             order.employee = str(self.settings.get("employee_number", 999999))
-            steps.append(f"employee: none on the order, {order.employee} (setting employee_number)")
+            steps.append(msg("orders.step.employee", employee=order.employee, setting=setting_ref("employee_number")))
         if not order.payment_method:
             # Several payments (cash and a gift card, …): the largest decides the payment condition / journal.
             paid = sorted((p for p in order.payments if p.method), key=lambda p: -abs(p.amount))
             order.payment_method = (paid[0].method if paid else None) or defaults.get("payment_method")
             if len(paid) > 1:
-                steps.append("payments: " + ", ".join(f"{p.method} {p.amount}" for p in paid)
-                             + f"; the largest ({order.payment_method}) decides the payment condition")  # fmt: skip
+                steps.append(msg("orders.step.payments", payments=[f"{p.method} {p.amount}" for p in paid],
+                                 largest=order.payment_method))  # fmt: skip
         if not order.shipping_method:
             order.shipping_method = defaults.get("shipping_method")
         if order.billing_address and not order.billing_address.country and defaults.get("country"):
@@ -448,7 +448,7 @@ class OrdersFlow(Flow):
                 raise record_error(msg("orders.line_exchange", label=label, line=what, price_type=line.price_type),
                                    source_id=label)  # fmt: skip
             if line.line_kind in INFORMATIVE_LINE_KINDS:
-                steps.append(f"{what}: {line.line_kind} sells nothing, left out")
+                steps.append(msg("orders.step.line_informative", line=what, kind=line.line_kind))
                 continue
             value, rule = line_value(line, order.prices_include_vat, label)
             is_shipping = line.is_shipping or number in shipping
@@ -462,11 +462,11 @@ class OrdersFlow(Flow):
                     )  # fmt: skip
             elif line.bpe_id or not number or number == "0" or number in others:
                 if not value and not line.bpe_id and number in ("", "0"):
-                    steps.append(f"{what}: a text line without amount, left out")
+                    steps.append(msg("orders.step.line_text", line=what))
                     continue
                 sku = self.other_line_article(line, number, what, label, needs_articles)
                 if sku:
-                    steps.append(f"{what}: booked on AccountView article {sku}")
+                    steps.append(msg("orders.step.line_article", line=what, article=sku))
             else:
                 sku = self.sku_of(line, number, generated, label)
             priced.append(PricedLine(line, sku, value, line.vat_pct, is_shipping, rule))
@@ -517,7 +517,7 @@ class OrdersFlow(Flow):
         if missing:
             raise record_error(msg("orders.articles_missing", label=label, object=self.names.article.code, skus=missing),
                                source_id=ref, wait="articles")  # fmt: skip
-        steps.append(f"articles: all {len({pl.sku for pl in p.lines if pl.sku})} exist in AccountView")
+        steps.append(msg("orders.step.articles", count=len({pl.sku for pl in p.lines if pl.sku})))
         if self.order_type == "sales_order":
             header, rows = self.builder.sales_order(p.order, ref, label, p.lines, steps)
         else:
@@ -537,7 +537,7 @@ class OrdersFlow(Flow):
         payload = {"business_object": self.post_object, self.header: [header], self.detail: rows}
         base = {"entity": kind, "source_id": ref, "source_payload": record, "target_payload": payload}
         if self.dry_run:
-            steps.append(f"would create {self.post_object} for {p.total}")
+            steps.append(msg("orders.step.would_create", object=self.post_object, total=p.total))
             return Outcome(action="dry_run", message=msg("orders.would_create", object=self.post_object, total=p.total),
                            reply={"steps": steps}, **base)  # fmt: skip
         digest = self.hash(payload)
@@ -566,9 +566,9 @@ class OrdersFlow(Flow):
             note = msg("orders.created_other_total", object=self.post_object, number=number, total=stored_total,
                        label=label, sale_total=p.total)  # fmt: skip
         retries = _retries(self.av) + _retries(self.mplus) - retries_before
-        steps.append(f"created {self.post_object} {number} ({self.key} {target})")
+        steps.append(msg("orders.step.created", object=self.post_object, number=number, field=self.key, id=target))
         if retries:
-            steps.append(f"HTTP requests retried by the clients for this {kind}: {retries}")
+            steps.append(msg("orders.step.retries", kind=msg(f"orders.kind.{kind}"), count=retries))
         return Outcome(action="created", target_id=target, message=note, reply={"steps": steps, "stored": stored},
                        **base)  # fmt: skip
 

@@ -268,7 +268,7 @@ class ProductsFlow(Flow):
                 continue
             if self.article_filter.active and not self.article_filter.matches(row):
                 outcomes.append(Outcome("article", sku, "skipped", source_payload=row,
-                                        message="excluded by the article filter"))  # fmt: skip
+                                        message=msg("flows.article_filtered")))  # fmt: skip
                 continue
             mapped[sku] = (row, article)
         # Variants: a changed article brings its whole product, so read the siblings not in this batch.

@@ -170,6 +170,29 @@ def from_stored(text: str | None, data: Mapping | str | None) -> Text | None:
     return text or None
 
 
+STEP_MESSAGES = "steps_msg"  # beside a reply's "steps": each step's message data (None for plain text)
+
+
+def with_step_messages(reply: Any) -> Any:
+    """A reply as a store keeps it: its ``steps`` (what a record's booking did, step by step) as English text —
+    what the JSON shows support and tests read — and beside them their messages' data, so a screen can show the
+    steps in the reader's language (:func:`steps_in`)."""
+    if isinstance(reply, dict) and any(isinstance(step, Msg) for step in reply.get("steps") or ()):
+        return {**reply, STEP_MESSAGES: [to_data(step) for step in reply["steps"]]}
+    return reply
+
+
+def steps_in(reply: Any, lang: str | None) -> Any:
+    """A stored reply for a reader: its steps rendered in ``lang`` from their messages, the messages' data left out."""
+    if not isinstance(reply, dict) or STEP_MESSAGES not in reply:
+        return reply
+    reply = dict(reply)
+    data, steps = reply.pop(STEP_MESSAGES) or [], list(reply.get("steps") or [])
+    if len(data) == len(steps):
+        reply["steps"] = [render(from_stored(step, item), lang) for step, item in zip(steps, data, strict=True)]
+    return reply
+
+
 def stored_data(value: Text | None) -> str | None:
     """The JSON a store keeps beside a text's English rendering (None for plain text), its text arguments redacted
     and bounded like every stored text."""
@@ -225,10 +248,43 @@ class _Args(dict):
         super().__init__()
         self._args, self._lang = args, lang
 
-    def __missing__(self, name: str) -> str:
+    def __missing__(self, name: str) -> Any:
         if name in self._args:
-            return render(self._args[name], self._lang)
+            return _Arg(self._args[name], self._lang)
         return "{" + name + "}"
+
+
+class _Arg:
+    """One argument in a template. ``{n}`` is its text; ``{n:minute|minutes}`` is the form of a word that goes with
+    the number ``n`` in the template's language (:func:`plural_form`): English and Dutch give one form for 1 and
+    another for the rest, Polish three (1 minuta, 2–4 minuty, 5+ minut)."""
+
+    def __init__(self, value: Any, lang: str):
+        self.value, self.lang = value, lang
+
+    def __format__(self, spec: str) -> str:
+        if "|" in spec:
+            return plural_form(self.value, spec.split("|"), self.lang)
+        return format(render(self.value, self.lang), spec)
+
+
+def plural_form(number: Any, forms: list[str], lang: str) -> str:
+    """The form of ``forms`` that goes with ``number``: ``[one, other]`` in English and Dutch, ``[one, few, many]``
+    in Polish (few: ending in 2–4 but not 12–14; many: the other whole numbers; a fraction takes ``few``, "1,5
+    minuty"). A missing form falls back to the last one."""
+    try:
+        value = Decimal(str(number))
+    except ArithmeticError:
+        return forms[-1]
+    if lang == "pl" and len(forms) >= 3:
+        if value != value.to_integral_value():
+            index = 1
+        else:
+            n = abs(int(value))
+            index = 0 if n == 1 else 1 if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else 2
+    else:
+        index = 0 if value == 1 else 1
+    return forms[min(index, len(forms) - 1)]
 
 
 def _fill(template: str, args: Mapping[str, Any], lang: str) -> str:
