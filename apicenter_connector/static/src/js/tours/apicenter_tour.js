@@ -122,6 +122,17 @@ function pick(widget, field, value) {
                     throw new Error(`no choice “${label}” (${value}) for ${field}`);
                 }
                 await helpers.click(item);
+                // The choice is shown once the field took it (a click during a re-render can be lost: once more).
+                const shown = () => {
+                    const toggler = document.querySelector(`${widget} .o_select_menu_toggler`);
+                    return toggler && (toggler.value || toggler.textContent || "").trim() === label;
+                };
+                for (let tries = 0; !shown() && tries < 40; tries++) {
+                    await new Promise((resolve) => setTimeout(resolve, 50));
+                }
+                if (!shown()) {
+                    throw new Error(`the choice “${label}” (${value}) was not taken by ${field}`);
+                }
             },
         },
     ];
