@@ -228,9 +228,10 @@ function addRow(table, key, value) {
             trigger: `${WIZARD} .o_field_widget[name='mapping_ids'] .o_field_x2many_list_row_add a`,
             run: "click",
         },
-        ...pickTable(table),
+        // The table last: on Odoo 19 a key typed while the table's onchange is under way could reset the table.
         {content: `key ${key}`, trigger: `${ROW} .o_field_widget[name='key'] input`, run: `edit ${key}`},
         {content: `value ${value}`, trigger: `${ROW} .o_field_widget[name='value'] input`, run: `edit ${value}`},
+        ...pickTable(table),
         ...leaveRow(),
     ];
 }
