@@ -122,6 +122,17 @@ function pick(widget, field, value) {
                     throw new Error(`no choice “${label}” (${value}) for ${field}`);
                 }
                 await helpers.click(item);
+                // The choice is shown once the field took it (a click during a re-render can be lost: once more).
+                const shown = () => {
+                    const toggler = document.querySelector(`${widget} .o_select_menu_toggler`);
+                    return toggler && (toggler.value || toggler.textContent || "").trim() === label;
+                };
+                for (let tries = 0; !shown() && tries < 40; tries++) {
+                    await new Promise((resolve) => setTimeout(resolve, 50));
+                }
+                if (!shown()) {
+                    throw new Error(`the choice “${label}” (${value}) was not taken by ${field}`);
+                }
             },
         },
     ];
@@ -219,9 +230,10 @@ function addRow(table, key, value) {
             trigger: `${WIZARD} .o_field_widget[name='mapping_ids'] .o_field_x2many_list_row_add a`,
             run: "click",
         },
-        ...pickTable(table),
+        // The table last: on Odoo 19 a key typed while the table's onchange is under way could reset the table.
         {content: `key ${key}`, trigger: `${ROW} .o_field_widget[name='key'] input`, run: `edit ${key}`},
         {content: `value ${value}`, trigger: `${ROW} .o_field_widget[name='value'] input`, run: `edit ${value}`},
+        ...pickTable(table),
         ...leaveRow(),
     ];
 }
