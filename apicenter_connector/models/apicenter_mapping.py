@@ -309,7 +309,7 @@ class ApicenterMapping(models.Model):
             table = self._table_label()
             raise ValidationError(
                 self.env._(
-                    "%(table)s: %(part)s “%(text)s” is not one of the %(kind)s the systems list. Allowed: %(allowed)s. "
+                    "%(table)s: %(part)s “%(text)s” is not in the list the systems give (%(kind)s). Allowed: %(allowed)s. "
                     "(Load Choices again if it was added there since.)",
                     table=table,
                     part=self.env._("key") if part == "key" else self.env._("value"),

@@ -79,7 +79,7 @@ class TestMappings(ApicenterCase):
         with self.assertRaises(ValidationError) as refused:
             Mapping.create({"backend_id": self.backend.id, "table_name": "warehouse_branch", "key": "WINKEL",
                             "value": "99"})  # fmt: skip
-        self.assertIn("value “99” is not one of the MplusKASSA branch the systems list", str(refused.exception))
+        self.assertIn("value “99” is not in the list the systems give (MplusKASSA branch)", str(refused.exception))
         # Without choices loaded, only the form of a row is checked (a table of the user's own: anything).
         Mapping.create({"backend_id": self.backend.id, "table_name": "my_table", "key": "NOPE", "value": "99"})
 
@@ -138,7 +138,7 @@ class TestMappings(ApicenterCase):
             wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",
                                                   "key": "MAGAZIJN3", "value": branch.value})]})  # fmt: skip
         self.assertIn("Warehouses → MplusKASSA branches (warehouse_branch)", str(refused.exception))
-        self.assertIn("“MAGAZIJN3” is not one of the AccountView warehouse the systems list", str(refused.exception))
+        self.assertIn("“MAGAZIJN3” is not in the list the systems give (AccountView warehouse)", str(refused.exception))
         self.assertIn("HOOFD (Hoofdmagazijn), WINKEL (Winkel Utrecht)", str(refused.exception))
         self.backend.mapping_ids.filtered(lambda r: (r.table_name, r.key) == ("warehouse_branch", "WINKEL")).unlink()
         wizard.write({"mapping_ids": [(0, 0, {"backend_id": self.backend.id, "known_table": "warehouse_branch",
