@@ -74,7 +74,7 @@ class TestMappings(ApicenterCase):
         with self.assertRaises(ValidationError) as refused:
             Mapping.create({"backend_id": self.backend.id, "table_name": "warehouse_branch", "key": "NOPE",
                             "value": "99"})  # fmt: skip
-        self.assertIn("“NOPE” is not one of", str(refused.exception))
+        self.assertIn("key “NOPE” is not in the list the systems give", str(refused.exception))
         self.backend.mapping_ids.filtered(lambda r: (r.table_name, r.key) == ("warehouse_branch", "WINKEL")).unlink()
         with self.assertRaises(ValidationError) as refused:
             Mapping.create({"backend_id": self.backend.id, "table_name": "warehouse_branch", "key": "WINKEL",
