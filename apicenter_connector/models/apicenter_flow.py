@@ -297,7 +297,7 @@ class ApicenterFlow(models.Model):
         readonly=True,
         help="Records failed: the run finished, but some of its records failed (it is not a success).",
     )
-    last_error = fields.Text(readonly=True, help="In English, as support reads it and the search finds it.")
+    last_error = fields.Text(string="Last Error (English)", readonly=True, help="In English, as support reads it and the search finds it.")
     last_error_data = fields.Text(readonly=True, help="The engine's message of the last error (JSON).")
     last_error_shown = fields.Text(
         string="Last Error", compute="_compute_last_error_shown", help="The last run's error, in your language."
