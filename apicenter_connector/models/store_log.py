@@ -67,6 +67,11 @@ def _till_facts(line, earlier):
         if not earlier:
             return {}
         return {name: earlier[name] for name in TILL_FACTS}
+    return till_values(facts)
+
+
+def till_values(facts):
+    """The log line's till columns for ``facts`` (apicenter_sync.flows.sale_facts.SaleFacts)."""
     return {
         "till_number": facts.number or False,
         "till_date": facts.day or False,

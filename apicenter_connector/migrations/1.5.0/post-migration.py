@@ -6,6 +6,10 @@ import json
 
 from apicenter_sync.flows.sale_facts import SALE_ENTITIES, sale_facts
 
+from odoo import SUPERUSER_ID, api
+
+from odoo.addons.apicenter_connector.models.store_log import till_values
+
 BATCH = 1000
 
 
@@ -16,6 +20,7 @@ def migrate(cr, version):
         [SALE_ENTITIES],
     )
     ids = [row[0] for row in cr.fetchall()]
+    lines = api.Environment(cr, SUPERUSER_ID, {})["apicenter.log.line"]
     for start in range(0, len(ids), BATCH):  # payloads are read a batch at a time: they can be large
         cr.execute("SELECT id, entity, source_payload FROM apicenter_log_line WHERE id IN %s",
                    [tuple(ids[start : start + BATCH])])  # fmt: skip
@@ -24,11 +29,7 @@ def migrate(cr, version):
                 facts = sale_facts(entity, json.loads(payload))
             except ValueError:
                 facts = None
-            if not facts:
-                continue
-            cr.execute(
-                """UPDATE apicenter_log_line SET till_number = %s, till_date = %s, till_branch = %s, till_total = %s,
-                   till_customer = %s WHERE id = %s""",
-                [facts.number or None, facts.day, facts.branch or None,
-                 float(facts.total) if facts.total is not None else None, facts.customer or None, line_id],
-            )  # fmt: skip
+            if facts:
+                lines.browse(line_id).write(till_values(facts))
+        lines.env.flush_all()
+        lines.env.invalidate_all()  # the batch's payloads leave the cache
