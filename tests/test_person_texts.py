@@ -13,7 +13,37 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLEANED = ["apicenter_sync/units.py", "apicenter_sync/cli.py", "apicenter_sync/config.py", "apicenter_sync/engine.py"]
+ENGINE = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "apicenter_sync").rglob("*.py"))
+# Modules whose texts are not all in the catalogue yet. Remove a module's line once it is clean: the test then
+# keeps it clean. An exception that only a programmer can cause (TypeError, NotImplementedError, AssertionError:
+# a wrong call, never a user's data or settings) may keep English words.
+NOT_YET = {
+    "apicenter_sync/clients/accountview.py",
+    "apicenter_sync/clients/accountview_filters.py",
+    "apicenter_sync/clients/accountview_oauth.py",
+    "apicenter_sync/clients/accountview_values.py",
+    "apicenter_sync/clients/limits.py",
+    "apicenter_sync/clients/mplus.py",
+    "apicenter_sync/clients/mplus_envelopes.py",
+    "apicenter_sync/clients/mplus_reader.py",
+    "apicenter_sync/clients/mplus_transport.py",
+    "apicenter_sync/mplus_wsdl.py",
+    "apicenter_sync/datamapper/defaults/__init__.py",
+    "apicenter_sync/datamapper/mapping.py",
+    "apicenter_sync/datamapper/paths.py",
+    "apicenter_sync/datamapper/targets.py",
+    "apicenter_sync/datamapper/transforms.py",
+    "apicenter_sync/settings.py",
+    "apicenter_sync/i18n/__init__.py",
+    "apicenter_sync/profile/__main__.py",
+    "apicenter_sync/profile/model.py",
+    "apicenter_sync/store/hashing.py",
+    "apicenter_sync/store/sqlite.py",
+    "apicenter_sync/store/sqlite_log.py",
+    "apicenter_sync/store/timefmt.py",
+}
+CLEANED = [m for m in ENGINE if m not in NOT_YET]
+PROGRAMMERS_ONLY = {"TypeError", "NotImplementedError", "AssertionError"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 OUTPUT_CALLS = {"print", "input", "write"}
 TEXT_KEYWORDS = {"help", "description", "epilog"}
@@ -40,7 +70,8 @@ def english_literals(source: str) -> list[tuple[int, str]]:
     for node in ast.walk(ast.parse(source)):
         texts: list[ast.AST] = []
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
-            texts = list(node.exc.args)
+            if _call_name(node.exc) not in PROGRAMMERS_ONLY:
+                texts = list(node.exc.args)
         elif isinstance(node, ast.Call) and _call_name(node) in OUTPUT_CALLS:
             texts = list(node.args)
         if isinstance(node, ast.Call):
@@ -63,10 +94,19 @@ def test_the_scan_finds_what_it_must():
     source = '''
 raise ValueError(f"{x} is not a number")
 print("done")
+raise TypeError("a programmer's mistake")
 parser.add_argument("--x", help="what it does")
 stream.write("  " + "records")
 raise UnitsError(msg("units.not_a_number", what=w, value=v))
 print(f"{name:<10} {count:>5}")
 print("-" * 10)
 '''
-    assert [line for line, _ in english_literals(source)] == [2, 3, 4, 5]
+    assert [line for line, _ in english_literals(source)] == [2, 3, 5, 6]
+
+
+@pytest.mark.parametrize("module", sorted(NOT_YET))
+def test_not_yet_lists_only_modules_with_english_left(module):
+    """A module cleaned but left in NOT_YET would not be kept clean: it must leave the list."""
+    path = ROOT / module
+    assert path.exists(), f"{module} does not exist: remove it from NOT_YET"
+    assert english_literals(path.read_text(encoding="utf-8")), f"{module} is clean: remove it from NOT_YET"
