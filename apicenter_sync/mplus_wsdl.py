@@ -24,6 +24,9 @@ from zeep.exceptions import TransportError
 from zeep.transports import Transport
 from zeep.wsdl import Document
 
+from .i18n import msg
+from .redact import redact_text
+
 MPLUS_NS = "urn:mplusqapi"
 SOAP_ENC_NS = "http://schemas.xmlsoap.org/soap/encoding/"
 SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -65,8 +68,8 @@ class OfflineTransport(Transport):
     """
 
     def load(self, url):
-        if not url:
-            raise ValueError("No url given to load")
+        if not url:  # a wrong call (TypeError: a programmer's mistake; zeep's own loader says the same)
+            raise TypeError("No url given to load")
         if url.rstrip("/") == SOAP_ENC_NS.rstrip("/"):
             return soap_encoding_stub_path().read_bytes()
         parsed = urlparse(url)
@@ -74,7 +77,7 @@ class OfflineTransport(Transport):
             return Path(parsed.path).read_bytes()
         if parsed.scheme == "" or len(parsed.scheme) == 1:  # a plain path (or a Windows drive letter)
             return Path(url).expanduser().read_bytes()
-        raise TransportError(f"offline WSDL loading: refusing to fetch {url}")
+        raise TransportError(msg("clients.wsdl_fetch_refused", url=redact_text(url)[:200]))
 
 
 def zeep_settings() -> Settings:

@@ -483,7 +483,7 @@ def test_live_wsdl_and_defaults(server):
     default = MplusClient(server.url, IDENT, SECRET)
     assert default.transport.verify_tls is True and default.transport.operation_timeout == (10.0, 60.0)
     assert "secret" not in repr(default).lower().replace("ident='***'", "")
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         MplusClient(server.url, IDENT, SECRET, wsdl="elsewhere")
 
 

@@ -18,16 +18,6 @@ ENGINE = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "apicenter_sync").rglo
 # keeps it clean. An exception that only a programmer can cause (TypeError, NotImplementedError, AssertionError:
 # a wrong call, never a user's data or settings) may keep English words.
 NOT_YET = {
-    "apicenter_sync/clients/accountview.py",
-    "apicenter_sync/clients/accountview_filters.py",
-    "apicenter_sync/clients/accountview_oauth.py",
-    "apicenter_sync/clients/accountview_values.py",
-    "apicenter_sync/clients/limits.py",
-    "apicenter_sync/clients/mplus.py",
-    "apicenter_sync/clients/mplus_envelopes.py",
-    "apicenter_sync/clients/mplus_reader.py",
-    "apicenter_sync/clients/mplus_transport.py",
-    "apicenter_sync/mplus_wsdl.py",
     "apicenter_sync/datamapper/defaults/__init__.py",
     "apicenter_sync/datamapper/mapping.py",
     "apicenter_sync/datamapper/paths.py",

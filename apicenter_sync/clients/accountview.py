@@ -110,9 +110,10 @@ class AccountViewClient(CallCounters):
     # --- reads -----------------------------------------------------------------------------
     def companies(self) -> list[dict]:
         """``GET /companies``: ``[{"Id", "Description", "Code"}]``; ``Id`` is what ``company_id`` must be."""
-        body = self._call("GET", "/companies", "GET companies", company=False)
+        operation = "GET companies"
+        body = self._call("GET", "/companies", operation, company=False)
         if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
-            raise errs.malformed(msg("clients.companies_not_a_list"), "GET companies", is_create=False)
+            raise errs.malformed(msg("clients.companies_not_a_list"), operation, is_create=False)
         return [clean_row(c) for c in body]
 
     def business_objects(self) -> list[dict]:
@@ -153,17 +154,18 @@ class AccountViewClient(CallCounters):
         (``key``, default from ``table_keys``) or not sorting at all; ``PageNumber`` otherwise. ``use_last_key``
         forces one style. With keyset paging and ``fields``, the key field is added to ``fields``. ``start_after``
         (keyset paging only): begin after the row with this key, where an earlier read stopped."""
+        # A wrong call (TypeError: a programmer's mistake, never the data's; flows pass fixed sizes).
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
+            raise TypeError(f"page_size must be 1..{MAX_PAGE_SIZE}")
         header = table.upper()
         key = (key or self.table_keys.get(header, self.default_key)).upper()
         sort_fields = [s.strip().upper() for s in ([sort] if isinstance(sort, str) else list(sort or []))]
         by_key = sort_fields in ([], [key])
         keyset = by_key if use_last_key is None else use_last_key
         if keyset and not by_key:
-            raise ValueError(f"lastKey paging follows the key {key}; it cannot be combined with sort={sort_fields}")
+            raise TypeError(f"lastKey paging follows the key {key}; it cannot be combined with sort={sort_fields}")
         if start_after is not None and not keyset:
-            raise ValueError("start_after needs lastKey paging")
+            raise TypeError("start_after needs lastKey paging")
         field_list = [f.strip() for f in (fields.split(",") if isinstance(fields, str) else list(fields or []))]
         if (
             keyset
@@ -263,7 +265,7 @@ class AccountViewClient(CallCounters):
         """PUT the fields in ``row`` onto the existing record named by ``row[key_field]``; only these fields change.
         Idempotent, so retried like a read. A missing record raises AccountViewRecordError with status 404."""
         if not any(k.upper() == key_field.upper() and row[k] not in (None, "") for k in row):
-            raise ValueError(f"update needs the key {key_field} in the row")
+            raise TypeError(f"update needs the key {key_field} in the row")  # a wrong call: flows pass a known key
         doc = build_envelope(business_object, table.upper(), [row], field_types=fields_types, book_date=book_date)
         operation = f"PUT {business_object.upper()}"
         return self._tables(self._call("PUT", DATA_PATH, operation, content=dumps(doc), is_write=True), operation)

@@ -83,12 +83,14 @@ class Filter:
         """One of ``values`` (``FilterIsListOfValues``: the value is a comma list). ``negate``: none of them.
         A value with a comma cannot be expressed: read keys with :func:`rows_in` / :func:`key_filters`."""
         typed = [_typed(v) for v in values]
+        # A wrong call (TypeError: a programmer's mistake): every read of keys from data goes through key_filters,
+        # which never builds such a list.
         if not typed:
-            raise ValueError("in_ needs at least one value")
+            raise TypeError("in_ needs at least one value")
         if len({t for t, _ in typed}) > 1:
-            raise ValueError("in_ values must all have one type")
+            raise TypeError("in_ values must all have one type")
         if any("," in text for _, text in typed):
-            raise ValueError("a value in a list filter cannot contain a comma (the list is comma-separated)")
+            raise TypeError("a value in a list filter cannot contain a comma (the list is comma-separated)")
         return cls(field, NOT_EQUAL if negate else EQUAL, typed[0][0], ",".join(t for _, t in typed), True)
 
     @classmethod

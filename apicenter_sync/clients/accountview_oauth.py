@@ -29,6 +29,7 @@ AUTHORIZE_PATH = "/ams/authorize.aspx"
 API_PATH = "/api/v3"
 DEFAULT_SCOPES = ("readaccountviewdata", "updateaccountviewdata")
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10, read=30, write=30, pool=10)
+TOKEN = "token"  # the operation an error of the token endpoint names
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class AccountViewOAuth:
         """Trade the code of the redirect for tokens. Not retried: a code is single-use, and if the answer is
         lost the user simply connects again."""
         if not code:
-            raise AuthError(msg("connect.no_code"), system=errs.SYSTEM, operation="token")
+            raise AuthError(msg("connect.no_code"), system=errs.SYSTEM, operation=TOKEN)
         return self._token_request({"grant_type": "authorization_code", "code": code,
                                     "redirect_uri": self.redirect_uri})  # fmt: skip
 
@@ -152,7 +153,7 @@ class AccountViewOAuth:
         reconnecting."""
         if not refresh_token:
             raise AuthError(msg("clients.no_refresh_token"), system=errs.SYSTEM,
-                            operation="token")  # fmt: skip
+                            operation=TOKEN)  # fmt: skip
         tokens = self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
         if not tokens.refresh_token:  # a server that does not rotate: the old token stays valid
             tokens = replace(tokens, refresh_token=refresh_token)
@@ -164,7 +165,7 @@ class AccountViewOAuth:
         body = {**form, "client_id": self.client_id, "client_secret": self._client_secret}
         self.calls += 1
         request = self._http.build_request("POST", self.token_url, data=body)
-        response = errs.send(self._http, request, self.limits, "token", is_create=False)
+        response = errs.send(self._http, request, self.limits, TOKEN, is_create=False)
         try:
             payload = response.json()
         except ValueError:
@@ -172,14 +173,14 @@ class AccountViewOAuth:
         if self.capture is not None:
             self.capture.token(form.get("grant_type", ""), response.status_code, payload)
         if response.is_redirect:
-            raise errs.redirect(response.status_code, response.headers, "token")
+            raise errs.redirect(response.status_code, response.headers, TOKEN)
         if response.status_code != 200 or not isinstance(payload, dict) or "error" in payload:
             if response.status_code == 200 and not isinstance(payload, dict):
-                raise errs.malformed(msg("clients.token_not_an_object"), "token", is_create=False)
-            raise errs.oauth_error(response.status_code, payload, "token")
+                raise errs.malformed(msg("clients.token_not_an_object"), TOKEN, is_create=False)
+            raise errs.oauth_error(response.status_code, payload, TOKEN)
         access = payload.get("access_token")
         if not isinstance(access, str) or not access:
-            raise errs.malformed(msg("clients.token_without_access_token"), "token", is_create=False)
+            raise errs.malformed(msg("clients.token_without_access_token"), TOKEN, is_create=False)
         expires_in = payload.get("expires_in")
         try:
             expires_at = time.time() + float(expires_in) if expires_in not in (None, "") else None

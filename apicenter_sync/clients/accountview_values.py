@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from ..i18n import msg
+
 # ASSUMPTION: AccountView keeps local wall-clock time without a zone (research §5.2). An aware datetime is
 # converted to Dutch time first, then sent without its zone; naive datetimes are sent as they are.
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
@@ -48,8 +50,8 @@ def wire_datetime(moment: datetime) -> str:
 def wire_value(value: object) -> object:
     """One value for ``Values``: dates as ``YYYY-MM-DDTHH:MM:SS``, Decimals marked for :func:`dumps`."""
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send {value} to AccountView")
+        if not value.is_finite():  # NaN or Infinity, e.g. read from the other system: the data's fault
+            raise ValueError(msg("clients.not_a_finite_number", value=str(value)))
         return f"{_DEC_MARK}{format(value, 'f')}\x00"
     if isinstance(value, datetime):
         return wire_datetime(value)
@@ -100,8 +102,8 @@ def build_envelope(business_object: str, table: str, rows: Sequence[Mapping[str,
     ``detail_rows`` is a flat list when there is one header row, else one list per header row (same order).
     ``field_types`` overrides the inferred FieldType letter per field name (header and detail fields alike).
     A field missing from some rows is sent as null there (the server's empty value)."""
-    if not rows:
-        raise ValueError("nothing to write: no rows")
+    if not rows:  # a wrong call (TypeError: a programmer's mistake, never the data's)
+        raise TypeError("nothing to write: no rows")
     types = {k: v for k, v in (field_types or {}).items()}
     names = _fields_of(rows)
     doc: dict = {"BusinessObject": business_object}
@@ -133,10 +135,10 @@ def _detail_groups(rows: Sequence[Mapping], detail_rows: Sequence) -> list[list[
         return [[] for _ in rows]
     if isinstance(detail_rows[0], Mapping):
         if len(rows) != 1:
-            raise ValueError("with several header rows, give detail_rows as one list per header row")
+            raise TypeError("with several header rows, give detail_rows as one list per header row")
         return [list(detail_rows)]
     if len(detail_rows) != len(rows):
-        raise ValueError(f"{len(detail_rows)} detail lists for {len(rows)} header rows")
+        raise TypeError(f"{len(detail_rows)} detail lists for {len(rows)} header rows")
     return [list(group) for group in detail_rows]
 
 

@@ -49,8 +49,9 @@ class CallLimits:
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
 
     def __post_init__(self):
+        # A wrong call (TypeError: a programmer's mistake): the settings they come from have a minimum.
         if self.deadline_s <= 0 or self.max_reply_bytes <= 0:
-            raise ValueError("call deadline and reply cap must be positive")
+            raise TypeError("call deadline and reply cap must be positive")
 
 
 class DeadlineExceeded(Exception):
@@ -58,7 +59,7 @@ class DeadlineExceeded(Exception):
     server (False only when the deadline struck while connecting)."""
 
     def __init__(self, sent: bool = True):
-        super().__init__("the call deadline passed")
+        super().__init__(msg("clients.deadline_passed"))
         self.sent = sent
 
 
@@ -161,7 +162,7 @@ def left_or_raise(timeout: float | None, exc: type[Exception] = TimeoutError) ->
     non-blocking to a socket). Every socket operation of both clients takes its timeout from here."""
     left = time_left(timeout)
     if left is not None and left <= 0:
-        raise exc("the call deadline has passed")
+        raise exc(msg("clients.deadline_passed"))
     return left
 
 
@@ -191,7 +192,7 @@ class HttpReply:
         try:
             return json.loads(self.content)
         except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
+            raise ValueError(msg("clients.json_too_deep")) from None
         except (UnicodeDecodeError, TypeError) as exc:
             raise ValueError(str(exc)) from None
 

@@ -151,8 +151,8 @@ class MplusClient(CallCounters):
     ):
         check_identifier(ident, msg("input.field_mplus_ident"))
         check_identifier(secret, msg("input.field_mplus_secret"))
-        if wsdl not in ("bundled", "live"):
-            raise ValueError('wsdl must be "bundled" or "live"')
+        if wsdl not in ("bundled", "live"):  # a wrong call (TypeError: a programmer's mistake)
+            raise TypeError('wsdl must be "bundled" or "live"')
         install_log_redaction()
         self.url = split_address(url)  # no query: credentials never live in the address
         self._ident = ident
@@ -304,7 +304,7 @@ class MplusClient(CallCounters):
         try:
             return self._reader.read(element, expected)
         except MalformedReply as exc:
-            raise errs.malformed(str(exc), operation) from None
+            raise errs.malformed(exc.text, operation) from None
         except RecursionError:
             error = errs.malformed(msg("clients.xml_too_deep"), operation)
         raise error
@@ -321,8 +321,8 @@ class MplusClient(CallCounters):
     def _iter_by_marker(self, operation: str, build: Callable[[int, int], dict], path: tuple[str, ...],
                         since_marker: int, page_size: int) -> Iterator[dict]:  # fmt: skip
         """Items of every page, requesting max(syncMarker)+1 until a page comes back empty."""
-        if page_size <= 0:
-            raise ValueError("page_size must be positive")
+        if page_size <= 0:  # a wrong call (TypeError: a programmer's mistake; flows pass a setting with a minimum)
+            raise TypeError("page_size must be positive")
         marker = since_marker
         while True:
             items = _items(self.call(operation, request=build(marker, page_size)), *path)
@@ -515,8 +515,8 @@ class MplusClient(CallCounters):
         "not found" that would make the caller create a duplicate."""
         probe = {**fields, **({"email": email} if email is not None else {})}
         probe = {k: v.strip() if isinstance(v, str) else v for k, v in probe.items()}
-        if not probe:
-            raise ValueError("find_relation needs at least one field")
+        if not probe:  # a wrong call (TypeError: a programmer's mistake)
+            raise TypeError("find_relation needs at least one field")
         reply = self.call("findRelation", relation=probe)
         if reply.get("result") != "FIND-RELATION-RESULT-OK":
             return None
@@ -535,8 +535,8 @@ class MplusClient(CallCounters):
 
     def update_relation(self, relation: dict) -> dict:
         """updateRelation (partial, by relationNumber; idempotent): {syncMarker, changeTimestamp}."""
-        if not relation.get("relationNumber"):
-            raise ValueError("update_relation needs relationNumber")
+        if not relation.get("relationNumber"):  # a wrong call (TypeError: a programmer's mistake)
+            raise TypeError("update_relation needs relationNumber")
         reply = self.call("updateRelation", relation=relation)
         self._ok("updateRelation", reply, "UPDATE-RELATION-RESULT-OK", subject=relation["relationNumber"])
         return {k: reply.get(k) for k in ("syncMarker", "changeTimestamp")}
@@ -728,8 +728,8 @@ class MplusClient(CallCounters):
                 data = dict(line.get("data") or {})
                 qty = data.get("quantity")
                 if qty is not None and not isinstance(qty, int):
-                    if "decimalPlaces" in data:
-                        raise ValueError("give a line quantity either in units or as quantity + decimalPlaces")
+                    if "decimalPlaces" in data:  # a wrong call (TypeError: a programmer's mistake)
+                        raise TypeError("give a line quantity either in units or as quantity + decimalPlaces")
                     data.update(quantity_fields(qty))
                 fixed.append({**line, "data": data} if data else line)
             order["lineList"] = {**order["lineList"], "line": fixed}

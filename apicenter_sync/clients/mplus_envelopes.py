@@ -33,7 +33,9 @@ _SCALARS = frozenset({str, int, bool, float, Decimal})
 
 
 class Unsupported(Exception):
-    """This request (or operation) is outside what a plan renders exactly: zeep builds it, or refuses it."""
+    """This request (or operation) is outside what a plan renders exactly: zeep builds it, or refuses it. Never
+    reaches a person (the caller hands the request to zeep): it carries the name of what is outside, and the
+    comment at each raise says why."""
 
 
 # --- text of a simple value, as zeep's xmlvalue() writes it (zeep/xsd/types/builtins.py) ------------------------
@@ -72,7 +74,7 @@ def _text_of(xsd_type: AnySimpleType):
         return _text_decimal
     if isinstance(xsd_type, xsd.Date | xsd.DateTime | xsd.Base64Binary):
         return _text_verbatim
-    raise Unsupported(f"simple type {type(xsd_type).__name__}")
+    raise Unsupported(type(xsd_type).__name__)  # a simple type whose text form a plan does not know
 
 
 # --- the plan ------------------------------------------------------------------------------------------------------
@@ -107,27 +109,27 @@ def _compile(xsd_type: ComplexType, plans: dict[int, _Plan]) -> _Plan:
     if plan is not None:  # seen before, or being compiled higher up (Relation and LineList contain themselves)
         return plan
     plan = plans[id(xsd_type)] = _Plan()
-    if xsd_type.attributes:
-        raise Unsupported(f"{xsd_type.name} has attributes")
+    if xsd_type.attributes:  # attributes: zeep renders them, a plan does not
+        raise Unsupported(xsd_type.name)
     # Only plain sequences (an extension's base elements come first, as zeep renders them); a choice, xsd:any, a
     # group or a repeated sequence would need zeep's matching rules.
     for name, part in xsd_type.elements_nested:
         if isinstance(part, Sequence) and not part.accepts_multiple:
             if not all(isinstance(element, Element) for _, element in part.elements_nested):
-                raise Unsupported(f"{xsd_type.name} nests an indicator")
+                raise Unsupported(xsd_type.name)  # a sequence that nests an indicator
         elif not (isinstance(part, Element) and name):
-            raise Unsupported(f"{xsd_type.name} has a {type(part).__name__}")
+            raise Unsupported(xsd_type.name, type(part).__name__)  # a choice, a group, xsd:any…
     fields = []
     for key, element in xsd_type.elements:
-        if element.nillable or element.default is not None:
-            raise Unsupported(f"{element.name} is nillable or has a default")
+        if element.nillable or element.default is not None:  # zeep's handling of those is its own
+            raise Unsupported(element.name)
         field = _Field(key, element)
         if isinstance(element.type, ComplexType):
             field.plan = _compile(element.type, plans)
         elif isinstance(element.type, AnySimpleType):
             field.text = _text_of(element.type)
         else:
-            raise Unsupported(f"{element.name} has type {type(element.type).__name__}")
+            raise Unsupported(element.name, type(element.type).__name__)  # neither a complex nor a simple type
         fields.append(field)
     plan.fields, plan.keys = tuple(fields), frozenset(f.key for f in fields)
     return plan
@@ -165,9 +167,9 @@ class _Operation:
     def __init__(self, zeep_operation, plans: dict[int, _Plan]):
         message = zeep_operation.input
         if not isinstance(message, DocumentMessage) or message._is_body_wrapped or message.body is None:
-            raise Unsupported("not a document/literal message with a body element")
+            raise Unsupported(zeep_operation.name)  # not a document/literal message with a body element
         if message.header.type.elements or zeep_operation.abstract.wsa_action:
-            raise Unsupported("SOAP headers or WS-Addressing")
+            raise Unsupported(zeep_operation.name)  # SOAP headers or WS-Addressing
         self.zeep_operation = zeep_operation
         self.body_tag = message.body.qname.text
         self.plan = _compile(message.body.type, plans)

@@ -89,7 +89,10 @@ def redirect(status: int, headers, operation: str) -> PermanentError:
 
 def clean(text: object, limit: int = 500) -> Text:
     """Outside text made safe for messages: credentials masked, one line, bounded length (a catalogue message is
-    only bounded: its arguments were cleaned when it was made)."""
+    only bounded: its arguments were cleaned when it was made). An exception that carries a catalogue message (the
+    transport's own) gives that message, so it is read in the reader's language."""
+    if isinstance(text, BaseException) and len(text.args) == 1 and isinstance(text.args[0], Msg):
+        text = text.args[0]
     if isinstance(text, Msg):
         return bounded(text, limit)
     text = redact_text(" ".join(str(text).split()))
@@ -174,8 +177,14 @@ def result_error(operation: str, result: str, server_message: str = "", *, subje
                  existing_id: str | int | None = None) -> MplusResultError:  # fmt: skip
     """The error for a result enum that is not OK; the class follows the enum's meaning. The enum and the server's
     message are its own words."""
-    text = clean(f"{result}" + (f" for {subject}" if subject else "") + (f": {server_message}" if server_message
-                                                                        else ""))  # fmt: skip
+    said, about, message = clean(result, 200), clean(subject, 200), clean(server_message)
+    text: Text
+    if about and message:
+        text = msg("clients.result_for_because", result=said, subject=about, message=message)
+    elif about:
+        text = msg("clients.result_for", result=said, subject=about)
+    else:
+        text = f"{said}: {message}" if message else said
     kw = dict(result=result, server_message=clean(server_message), system=SYSTEM, operation=operation,
               source_id=str(subject))  # fmt: skip
     if "ALREADY-TAKEN" in result or "ALREADY-EXISTS" in result:

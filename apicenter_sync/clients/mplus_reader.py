@@ -28,6 +28,7 @@ from lxml import etree
 from zeep.xsd.types import builtins as xsd
 from zeep.xsd.types.complex import ComplexType
 
+from ..i18n import Msg, Text, msg
 from ..mplus_wsdl import MPLUS_NS
 from .mplus_values import from_mplus_date, from_mplus_datetime
 
@@ -41,7 +42,16 @@ _SIMPLE, _COMPLEX, _DATETIME_K, _DATE_K, _TEXTLIST_K = range(5)
 
 
 class MalformedReply(ValueError):
-    """The reply does not fit the WSDL (a leaf that does not parse as its type)."""
+    """The reply does not fit the WSDL (a leaf that does not parse as its type). ``text``: the message (a Msg)."""
+
+    def __init__(self, text: Msg):
+        super().__init__(str(text))
+        self.text = text
+
+
+def _why(exc: Exception) -> Text:
+    """Why a leaf does not parse: our own message when the failure carries one, else Python's words."""
+    return exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], Msg) else str(exc)
 
 
 UNREADABLE = "__unreadable__"  # key of the stand-in of an element that does not parse (see the module doc)
@@ -50,6 +60,7 @@ _IDENTIFIERS = {"orderId": str, "extOrderId": str, "syncMarker": int, "orderNumb
 
 
 def _unreadable(element: etree._Element, name: str, exc: Exception) -> dict:
+    # Plain text: the orders flow puts it into its own message as the reason (``order: <why>``).
     out: dict[str, Any] = {UNREADABLE: f"{name}: {exc}"}
     for child in element:
         if isinstance(child.tag, str):
@@ -69,7 +80,7 @@ def _bool(text: str) -> bool:
         return True
     if text in ("false", "0"):
         return False
-    raise ValueError(f"not an xsd:boolean: {text!r}")
+    raise ValueError(msg("clients.not_a_boolean", text=text[:100]))
 
 
 def _converter(xsd_type):
@@ -105,7 +116,8 @@ class ReplyReader:
         try:
             return self._read(element, plan)
         except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-            raise MalformedReply(f"{etree.QName(element).localname}: {exc}") from None
+            where = etree.QName(element).localname
+            raise MalformedReply(msg("clients.element_unreadable", element=where, detail=_why(exc))) from None
 
     # --- plans ------------------------------------------------------------
     def _plan(self, complex_type) -> dict:

@@ -53,6 +53,7 @@ from zeep import Plugin
 from zeep.wsdl import Document
 from zeep.wsdl.utils import etree_to_string
 
+from ..i18n import msg
 from ..mplus_wsdl import OfflineTransport, zeep_settings
 from ..redact import redact_text
 from .limits import (
@@ -107,7 +108,7 @@ def split_address(url: str) -> str:
     """The service address: scheme://host:port/path without query or fragment; path "/" when empty."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) URL: {redact_text(url)!r}")
+        raise ValueError(msg("clients.not_http_url", url=redact_text(url)[:200]))
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
 
 
@@ -275,7 +276,7 @@ def _route(address: str, query: str, settings: dict) -> _Route:
     else:
         p = urlsplit(proxy if "://" in proxy else "http://" + proxy)
         if p.scheme != "http":
-            raise requests.exceptions.InvalidProxyURL(f"only http:// proxies are supported, not {p.scheme}://")
+            raise requests.exceptions.InvalidProxyURL(msg("clients.proxy_not_http", scheme=p.scheme[:20]))
         auth = {}
         if p.username:
             token = base64.b64encode(f"{unquote(p.username)}:{unquote(p.password or '')}".encode()).decode()
@@ -327,8 +328,10 @@ class MplusTransport(OfflineTransport):
     def get_wsdl(self, address: str) -> bytes:
         reply = self._send("GET", address, urlencode({**self._auth, "wsdl": ""}), None, {})
         if reply.is_redirect or reply.status_code >= 400:
-            what = "redirect refused" if reply.is_redirect else "error reply"
-            raise requests.HTTPError(f"{what} (HTTP {reply.status_code})", response=reply)
+            status = reply.status_code
+            text = msg("clients.wsdl_redirect", status=status) if reply.is_redirect else msg("clients.wsdl_http",
+                                                                                               status=status)
+            raise requests.HTTPError(text, response=reply)
         return reply.content
 
     def _route(self, address: str, query: str) -> _Route:
@@ -382,15 +385,16 @@ class MplusTransport(OfflineTransport):
             raise exc
         if not sent:
             if isinstance(exc, TimeoutError):
-                raise requests.ConnectTimeout(f"connecting to {where} timed out") from None
+                raise requests.ConnectTimeout(where) from None  # the client says what timed out, in words
             if isinstance(exc, ssl.SSLError):
-                raise requests.exceptions.SSLError(f"TLS with {where} failed: {exc}") from None
+                error = redact_text(" ".join(str(exc).split()))[:300]
+                raise requests.exceptions.SSLError(msg("clients.tls_failed", host=where, error=error)) from None
             # The shape requests gave a failed connect (urllib3's NewConnectionError inside MaxRetryError): the
             # client reads it as "never sent", so even a write that must not be repeated is retried.
             reason = NewConnectionError(None, f"cannot connect to {where}: {exc}")
             raise requests.ConnectionError(MaxRetryError(None, where, reason)) from None
         if isinstance(exc, TimeoutError):
-            raise requests.ReadTimeout(f"{where}: read timed out") from None
+            raise requests.ReadTimeout(where) from None  # the client says what timed out, in words
         if isinstance(exc, OSError | http.client.HTTPException):
             raise requests.ConnectionError(f"{where}: {type(exc).__name__}: {exc}") from None
         raise exc
