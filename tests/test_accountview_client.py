@@ -23,6 +23,7 @@ from apicenter_sync.clients.accountview_errors import (
 from apicenter_sync.clients.accountview_filters import Filter, filter_params, foxpro_literal
 from apicenter_sync.clients.accountview_oauth import AccountViewOAuth, MemoryTokenStore, Tokens
 from apicenter_sync.clients.accountview_values import build_envelope, dumps
+from apicenter_sync.clients.limits import HttpReply
 from apicenter_sync.errors import AuthError, PermanentError, RecordError, TransientError
 from apicenter_sync.retry import RetryPolicy
 
@@ -570,6 +571,17 @@ def test_envelope_and_exact_numbers():
     assert '"2026-02-01T10:00:00", 0.10, true, 3]' in text
     assert '["1", "1", "1", 12345678901234.123456789]' in text
     assert doc["Table"]["DetailDefinitions"][0]["Fields"][1] == {"Name": "HeaderId", "FieldType": "C"}
+
+
+def test_a_value_or_reply_the_client_cannot_take_is_told_in_the_reader_s_language():
+    with pytest.raises(ValueError) as caught:  # NaN read from the other system: the data's fault, said in words
+        build_envelope("SO1", "SO_HDR", [{"PD_AMT": Decimal("NaN")}])
+    assert caught.value.args[0].render("nl") == "NaN is geen getal dat AccountView kan opslaan"
+    with pytest.raises(ValueError) as caught:
+        HttpReply(200, {}, b"[" * 100_000).json()
+    assert caught.value.args[0].render("pl") == "JSON jest zbyt głęboko zagnieżdżony"
+    with pytest.raises(TypeError):  # a wrong call is a programmer's mistake
+        build_envelope("SO1", "SO_HDR", [])
 
 
 def test_call_counter_per_operation(client, server):

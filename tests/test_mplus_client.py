@@ -180,8 +180,12 @@ def test_create_and_update_product(client, app, server):
         client.create_product({"articleList": {"article": [{"articleNumber": 880101, "description": "x"}]}})
     assert err.value.result == "CREATE-PRODUCT-RESULT-FAILED-ARTICLE-NUMBER-ALREADY-TAKEN"
     assert isinstance(err.value, RecordError) and "880101" in str(err.value)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as missing:
         client.update_product({"productNumber": 987654})
+    # The result enum and the server's message are its own words; what the client adds is in the reader's language.
+    assert missing.value.message.key == "clients.result_for_because"
+    assert missing.value.text().render("nl") == (
+        "mplus updateProduct: UPDATE-PRODUCT-RESULT-NOT-FOUND voor 987654: product 987654 not found")
     with pytest.raises(MplusResultError) as err:
         client.create_product({"articleList": {"article": [{"description": "x", "vatCode": 77}]}})
     assert "vatCode" in err.value.server_message

@@ -15,8 +15,9 @@ import pytest
 import requests
 from http_requests import read_request
 
+from apicenter_sync.clients import mplus_errors as errs
 from apicenter_sync.clients.limits import CallLimits, ReplyTooLarge
-from apicenter_sync.clients.mplus_transport import MplusTransport, make_session
+from apicenter_sync.clients.mplus_transport import MplusTransport, make_session, split_address
 
 REPLY = b"<x>ok</x>"
 
@@ -194,8 +195,13 @@ def test_tls_is_verified_unless_turned_off(server, self_signed, monkeypatch):
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
     strict = transport()
-    with pytest.raises(requests.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(requests.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED") as refused:
         strict.post(srv.url, b"x", {})
+    # What a person reads: the client's words in their language, the TLS library's own words inside.
+    error = errs.from_transport(refused.value, "getBranches")
+    dutch = error.text().render("nl")
+    assert "de beveiligde verbinding (TLS) met localhost:" in dutch and "CERTIFICATE_VERIFY_FAILED" in dutch
+    assert str(error).startswith("mplus getBranches: connection dropped before the reply: the secure connection")
     lax = MplusTransport(make_session(), {"ident": "id", "secret": "s"}, timeout=(2.0, 2.0), verify_tls=False)
     assert [lax.post(srv.url, b"x", {}).content for _ in range(3)] == [REPLY] * 3
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # a CA bundle from the environment, as with requests
@@ -267,3 +273,20 @@ def test_https_through_a_proxy_goes_in_a_connect_tunnel(server, self_signed, mon
     assert "s3cret" not in proxy.heads[0]  # the credentials travel inside the TLS tunnel only
     t.pool.close()
     proxy.close()
+
+
+def test_a_wrong_address_or_proxy_is_told_in_the_reader_s_language(monkeypatch):
+    with pytest.raises(ValueError) as caught:
+        split_address("ftp://host/x?ident=a&secret=s3cret")
+    assert caught.value.args[0].render("nl") == (
+        "het MplusKASSA-adres ftp://host/x?ident=***&secret=*** is geen http://- of https://-URL met een host")
+    monkeypatch.setenv("HTTP_PROXY", "socks5://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    t = transport()
+    with pytest.raises(requests.exceptions.InvalidProxyURL) as caught:
+        t.post("http://example.invalid/", b"x", {})
+    error = errs.from_transport(caught.value, "getBranches")
+    assert error.text().render("pl") == (
+        "mplus getBranches: błąd transportu InvalidProxyURL: serwer proxy musi być typu http://, a nie socks5://")
+    t.pool.close()
