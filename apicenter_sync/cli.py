@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import config as config_mod
@@ -28,7 +29,7 @@ ACTIONS = ("created", "updated", "unchanged", "skipped", "failed", "dry_run")
 def build_parser() -> argparse.ArgumentParser:
     """The commands and options, described in the language of the command line (catalogue keys ``cli.help.*``)."""
     h = _t
-    p = argparse.ArgumentParser(prog="apicenter-sync", description=h("cli.help.description"))
+    p = _Parser(prog="apicenter-sync", description=h("cli.help.description"))
     p.add_argument(
         "--config", default=os.environ.get("APICENTER_CONFIG", DEFAULT_CONFIG),
         help=h("cli.help.config", default=DEFAULT_CONFIG),
@@ -73,6 +74,69 @@ def build_parser() -> argparse.ArgumentParser:
     for parser in (p, *sub.choices.values()):
         _localise(parser)
     return p
+
+
+# argparse's own error messages (a missing argument, an invalid choice…) in the language of the command line.
+# argparse passes each of its texts through its module's gettext function ``argparse._`` *before* it fills in the
+# values, on every Python from 3.11 on; while a _Parser parses, that function is _argparse_text, which looks the
+# English template up here and gives the catalogue's text (cli.argparse.*) with argparse's %-specifiers in its
+# placeholders. An exact lookup of the template rather than taking the finished English sentence apart in error():
+# argparse fills in the names and values itself, the same way in every language and Python version, and a template
+# not listed here (a new Python's) stays English instead of coming out garbled.
+_ARGPARSE: dict[str, tuple[str, dict[str, str]]] = {
+    "%(prog)s: error: %(message)s": ("cli.argparse.error", {"prog": "%(prog)s", "message": "%(message)s"}),
+    "argument %(argument_name)s: %(message)s": (
+        "cli.argparse.argument", {"argument": "%(argument_name)s", "message": "%(message)s"}),
+    "the following arguments are required: %s": ("cli.argparse.required", {"names": "%s"}),
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "cli.argparse.invalid_choice", {"value": "%(value)r", "choices": "%(choices)s"}),
+    "invalid choice: %(value)r, maybe you meant %(closest)r? (choose from %(choices)s)": (  # 3.14's suggestion
+        "cli.argparse.invalid_choice_closest", {"value": "%(value)r", "closest": "%(closest)r",
+                                                "choices": "%(choices)s"}),
+    "unrecognized arguments: %s": ("cli.argparse.unrecognized", {"arguments": "%s"}),
+    "expected one argument": ("cli.argparse.expected_one", {}),
+    "expected at most one argument": ("cli.argparse.expected_at_most_one", {}),
+    "expected at least one argument": ("cli.argparse.expected_at_least_one", {}),
+    "invalid %(type)s value: %(value)r": ("cli.argparse.invalid_value", {"type": "%(type)s", "value": "%(value)r"}),
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "cli.argparse.ambiguous", {"option": "%(option)s", "matches": "%(matches)s"}),
+    "ignored explicit argument %r": ("cli.argparse.ignored_value", {"value": "%r"}),
+}  # fmt: skip
+
+
+def _argparse_text(template: str) -> str:
+    """argparse's template ``template`` in the language of the command line (unknown ones as they are)."""
+    body = template.removesuffix("\n")
+    found = _ARGPARSE.get(body)
+    if found is None:
+        return template
+    key, specifiers = found
+    return _t(key, **specifiers) + template[len(body):]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose error messages follow the command line's language (see _ARGPARSE). The subcommands'
+    parsers are of this class too (argparse makes them of the parent's class)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        with _argparse_words():
+            return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args=None, namespace=None):  # "unrecognized arguments" is raised here, outside the above
+        with _argparse_words():
+            return super().parse_args(args, namespace)
+
+
+@contextmanager
+def _argparse_words():
+    """argparse's gettext function is _argparse_text for the block. A module global, swapped and restored around
+    one parse: the command line parses once, in one thread; nested parses (a subcommand's) restore in order."""
+    before = argparse._
+    argparse._ = _argparse_text
+    try:
+        yield
+    finally:
+        argparse._ = before
 
 
 class _Formatter(argparse.HelpFormatter):

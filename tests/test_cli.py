@@ -1,12 +1,19 @@
 """`apicenter-sync` end to end against the sandboxes, and its configuration file."""
 
+import argparse
+import gettext
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 
 from apicenter_sandbox.demo import sandbox_config_text
 from apicenter_sandbox.runner import start_sandboxes
 from apicenter_sync import config as config_mod
-from apicenter_sync.cli import main
+from apicenter_sync.cli import build_parser, main
 from apicenter_sync.errors import ConfigError
 
 
@@ -127,3 +134,29 @@ def test_help_follows_the_locale_argparse_words_too(monkeypatch, capsys):
     assert out.startswith("użycie: apicenter-sync run")
     assert "pokaż, co zostałoby zapisane, nic nie zapisuj" in out and "opcje:" in out
     assert "show this help" not in out and "usage:" not in out
+
+
+@pytest.mark.parametrize(
+    ("lang", "usage", "missing", "invalid"),
+    [
+        ("nl", "gebruik: apicenter-sync run", "apicenter-sync run: fout: deze argumenten ontbreken: flow",
+         "apicenter-sync run: fout: argument flow: ongeldige keuze: 'nope' (kies uit 'products', 'customers'"),
+        ("pl", "użycie: apicenter-sync run", "apicenter-sync run: błąd: brakuje wymaganych argumentów: flow",
+         "apicenter-sync run: błąd: argument flow: nieprawidłowy wybór: 'nope' (do wyboru: 'products', 'customers'"),
+    ],
+)  # fmt: skip
+def test_argparse_errors_follow_the_locale(lang, usage, missing, invalid):
+    """argparse's own error messages, from the installed command: in the locale's language, exit code 2."""
+    command = Path(sys.executable).with_name("apicenter-sync")
+    env = {**os.environ, "APICENTER_LANG": lang}
+    for argv, expected in ((["run"], missing), (["run", "nope"], invalid)):
+        done = subprocess.run([str(command), *argv], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(usage) and expected in done.stderr, done.stderr
+        assert not [w for w in ("error:", "required", "invalid choice", "choose from") if w in done.stderr], done.stderr
+
+
+def test_argparse_s_own_words_are_back_after_parsing():
+    """The swap of argparse's gettext function lasts one parse: other parsers in the process keep argparse's words."""
+    build_parser().parse_args(["run", "products"])
+    assert argparse._ is gettext.gettext
