@@ -479,6 +479,12 @@ def test_malformed_replies_and_soap_action(fake):
         _Recorder.reply = (404, b"")
         with pytest.raises(PermanentError, match="HTTP 404"):
             c.branches()
+        # A fault with no words of its own: the client says so, in the reader's language.
+        _Recorder.reply = (500, b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><e:Fault>'
+                                b"<faultcode>e:Client</faultcode><faultstring/></e:Fault></e:Body></e:Envelope>")
+        with pytest.raises(PermanentError) as fault:
+            c.branches()
+        assert fault.value.text().render("nl") == "mplus getBranches: Client (de foutmelding zegt verder niets)"
 
 
 def test_live_wsdl_and_defaults(server):

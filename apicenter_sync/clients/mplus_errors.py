@@ -140,7 +140,8 @@ def from_fault(code: str, message: str, status: int, headers, operation: str) ->
     """A SOAP fault (``code`` like ``SOAP-ENV:Client.Authentication``) with its HTTP status."""
     local = (code or "").split(":")[-1]
     # The fault is the server's own words: "Client: Validation constraint violation".
-    text = clean(f"{local or 'fault'}: {message or '(no fault string)'}")
+    text: Text = (clean(f"{local or 'fault'}: {message}") if message else
+                  msg("clients.fault_without_string", code=clean(local or "fault", 100)))  # fmt: skip
     if status == 429:
         return transient(msg("clients.mplus_rate_limited_fault", fault=text), operation, maybe_applied=False,
                          retry_after=retry_after(headers.get("Retry-After")))  # fmt: skip
