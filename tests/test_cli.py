@@ -94,7 +94,7 @@ def test_demo_runs_every_flow_twice_and_the_second_round_writes_nothing(capsys):
     "toml, message",
     [
         ("[mplus]\nurl = 'x'\nsecrett = 'y'\n", "unknown key in [mplus]: secrett"),
-        ("[settings]\nbatch_size = 'many'\n", "batch_size"),
+        ("[settings]\nbatch_size = 'many'\n", "[settings] setting “Batch Size”: expected a whole number, got 'many'"),
         ("[settings.nonsense]\nbatch_size = 5\n", "[settings.nonsense]: unknown flow"),
         ("[mplus]\nsecret_env = 'APICENTER_TEST_UNSET_VAR'\n", "APICENTER_TEST_UNSET_VAR, which is not set"),
         ("[store\n", "is not valid TOML"),
