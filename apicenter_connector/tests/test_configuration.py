@@ -149,6 +149,30 @@ class TestConfiguration(ApicenterCase):
         self.backend.action_load_default_mapping()
         self.assertTrue(Line.search_count([("backend_id", "=", self.backend.id), ("mapping_flow", "=", "orders")]))
 
+    def test_a_refused_setting_or_mapping_reads_in_the_users_language(self):
+        """A Dutch user who saves a value the engine refuses reads why in Dutch (the engine's catalogue), the setting
+        named as the form labels it; an English user reads it in English."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        flows = create_sandbox_flows(self.backend, check=False)
+        products = flows.filtered(lambda f: f.flow == "products")
+        with self.assertRaises(ValidationError) as refused:
+            products.with_context(lang="nl_NL").batch_size = 0
+        self.assertEqual(
+            str(refused.exception), "instelling “Batchgrootte” van de flow Producten: 0 is lager dan het minimum 1"
+        )
+        with self.assertRaises(ValidationError) as refused:
+            products.with_context(lang="en_US").batch_size = 0
+        self.assertEqual(str(refused.exception), "setting “Batch Size” of the Products flow: 0 is below the minimum 1")
+        orders = flows.filtered(lambda f: f.flow == "orders").with_context(lang="nl_NL")
+        with self.assertRaises(ValidationError) as refused:
+            orders.write({"default_debtor_mode": "when_no_customer", "default_debtor_number": False})
+        self.assertIn("dus instelling “Standaarddebiteurnummer” moet ingevuld zijn", str(refused.exception))
+        lines = self.env["apicenter.datamapper.line"].load_default_mapping(self.backend, "products")
+        with self.assertRaises(ValidationError) as refused:
+            lines[0].with_context(lang="nl_NL").transforms = '["no_such_transform"]'
+        self.assertIn("ongeldige koppeling voor flow 'products': regel ", str(refused.exception))
+        self.assertIn("transformatie 1: onbekende transformatie 'no_such_transform'", str(refused.exception))
+
     def test_every_setting_is_a_typed_field_not_a_json_row(self):
         from ..models.apicenter_flow import FLOW_SETTING_FIELDS
 

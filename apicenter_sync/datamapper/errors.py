@@ -11,12 +11,17 @@ __all__ = ["FieldError", "MappingDefinitionError", "MappingError"]
 
 
 class MappingDefinitionError(ValueError):
-    """A mapping cannot be compiled; ``errors`` lists every problem, each naming its line and field."""
+    """A mapping cannot be compiled; ``errors`` lists every problem (messages), each naming its line and field.
+    Its first argument is :meth:`text`."""
 
-    def __init__(self, flow: str, errors: list[str]):
+    def __init__(self, flow: str, errors: list[Text]):
         self.flow = flow
         self.errors = errors
-        super().__init__(f"invalid mapping for flow {flow!r}:\n  - " + "\n  - ".join(errors))
+        super().__init__(self.text())
+
+    def text(self) -> Text:
+        """Every problem, in any language."""
+        return msg("mapping.invalid", flow=self.flow, problems=self.errors)
 
 
 @dataclass(frozen=True)
