@@ -109,6 +109,16 @@ def test_bad_configuration_is_refused_with_the_reason(tmp_path, toml, message):
         config_mod.load(path)
 
 
+def test_a_refused_setting_follows_the_locale(tmp_path, monkeypatch, capsys):
+    """The command line says why apicenter.toml is refused in the locale's language, naming the setting as Odoo does."""
+    path = tmp_path / "bad.toml"
+    path.write_text("[settings.orders]\nbatch_size = 0\n", encoding="utf-8")
+    monkeypatch.setenv("APICENTER_LANG", "nl")
+    assert main(["--config", str(path), "status"]) == 2
+    err = capsys.readouterr().err
+    assert "[settings.orders] instelling “Batchgrootte” van de flow Orders: 0 is lager dan het minimum 1" in err
+
+
 def test_secrets_can_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MY_MPLUS_SECRET", "s3cr3t-from-env")
     path = tmp_path / "c.toml"

@@ -446,7 +446,8 @@ def test_definition_errors_are_collected_and_name_the_line():
     ]
     with pytest.raises(MappingDefinitionError) as exc:
         compile_mapping({"flow": "products", "lines": lines})
-    assert str(exc.value).startswith("invalid mapping for flow 'products': line 9 ")
+    assert str(exc.value).startswith("invalid mapping for flow 'products':\n  - line 9 (- -> name): transforms.0")
+    assert str(exc.value).count("\n  - ") == len(errors)
     # every problem is a message: the reader's language, and nothing outside the catalogue (xx marks it all)
     for problem in exc.value.errors:
         assert isinstance(problem, Msg) and problem.render("nl") != str(problem), problem

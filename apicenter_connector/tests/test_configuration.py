@@ -170,7 +170,7 @@ class TestConfiguration(ApicenterCase):
         lines = self.env["apicenter.datamapper.line"].load_default_mapping(self.backend, "products")
         with self.assertRaises(ValidationError) as refused:
             lines[0].with_context(lang="nl_NL").transforms = '["no_such_transform"]'
-        self.assertIn("ongeldige koppeling voor flow 'products': regel ", str(refused.exception))
+        self.assertIn("ongeldige koppeling voor flow 'products':\n  - regel ", str(refused.exception))
         self.assertIn("transformatie 1: onbekende transformatie 'no_such_transform'", str(refused.exception))
 
     def test_every_setting_is_a_typed_field_not_a_json_row(self):
