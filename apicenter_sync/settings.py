@@ -492,7 +492,7 @@ def get_setting(name: str) -> Setting:
 
 def unknown_flow(flow: str) -> Msg:
     """Why ``flow`` is refused: no such flow (the flows listed as they are written)."""
-    return msg("settings.error.unknown_flow", flow=flow, flows=list(FLOWS))
+    return msg("config.no_such_flow", flow=flow, flows=list(FLOWS))
 
 
 def no_longer_valid(exc: SettingError) -> Msg:

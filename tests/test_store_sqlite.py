@@ -304,7 +304,7 @@ def test_settings_defaults_and_resolution(store: SqliteStore) -> None:
         ("update_fields", ["price", "images"], "products", "settings.error.not_allowed",
          "of the Products flow: ['images'] not allowed"),
         ("payload_retention_days", 10, "orders", "settings.error.global_only", "is a global setting, not a setting of the Orders flow"),
-        ("batch_size", 5, "invoices", "settings.error.unknown_flow", "unknown flow 'invoices'"),
+        ("batch_size", 5, "invoices", "config.no_such_flow", "unknown flow 'invoices'"),
     ],
 )  # fmt: skip
 def test_settings_errors_name_the_setting(store: SqliteStore, name, value, flow, key, message) -> None:

@@ -597,7 +597,11 @@ class ApicenterFlow(models.Model):
         for name in PICKED_SETTINGS:
             choice = self[f"{name}_choice_id"]
             if choice:
-                self[name] = field_value(self, name, registry.get_setting(name).validate(choice.value, self.flow))
+                try:  # a choice's value is text: parsed to the setting's type (a price group is a number)
+                    value = registry.get_setting(name).parse(choice.value, self.flow)
+                except registry.SettingError as exc:
+                    raise ValidationError(error_shown(self.env, exc)) from None
+                self[name] = field_value(self, name, value)
                 self[f"{name}_choice_id"] = False
 
     @api.constrains(*FLOW_SETTING_FIELDS)

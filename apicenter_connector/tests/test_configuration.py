@@ -73,11 +73,11 @@ class TestConfiguration(ApicenterCase):
         )
         with self.assertRaises(ValidationError) as cm:
             products.interval_minutes = 0
-        self.assertIn("interval_minutes", str(cm.exception))
+        self.assertIn("“Interval Minutes”", str(cm.exception))  # the setting as the form labels it
         stock = self.backend.flow_ids.filtered(lambda f: f.flow == "stock")
         with self.assertRaises(ValidationError) as cm:
             stock.stock_figure = "field"
-        self.assertIn("stock_field", str(cm.exception))
+        self.assertIn("“Stock Field” must be filled in", str(cm.exception))
         for flow in registry.FLOWS:
             values = self.store.settings.all(flow)
             self.assertEqual(set(values), {s.name for s in registry.settings_for(flow)})
@@ -167,6 +167,14 @@ class TestConfiguration(ApicenterCase):
         with self.assertRaises(ValidationError) as refused:
             orders.write({"default_debtor_mode": "when_no_customer", "default_debtor_number": False})
         self.assertIn("dus instelling “Standaarddebiteurnummer” moet ingevuld zijn", str(refused.exception))
+        # A price group picked from the till's list: its code (text) becomes the setting's number.
+        self.backend.action_load_mapping_choices()
+        groups = self.env["apicenter.mapping.choice"].search([("backend_id", "=", self.backend.id),
+                                                               ("kind", "=", "mplus_price_group")])  # fmt: skip
+        self.assertTrue(groups)
+        with Form(flows.filtered(lambda f: f.flow == "prices")) as form:
+            form.default_price_group_choice_id = groups[-1]
+            self.assertEqual(form.default_price_group, int(groups[-1].value))
         lines = self.env["apicenter.datamapper.line"].load_default_mapping(self.backend, "products")
         with self.assertRaises(ValidationError) as refused:
             lines[0].with_context(lang="nl_NL").transforms = '["no_such_transform"]'
