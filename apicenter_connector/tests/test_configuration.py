@@ -163,6 +163,13 @@ class TestConfiguration(ApicenterCase):
         with self.assertRaises(ValidationError) as refused:
             products.with_context(lang="en_US").batch_size = 0
         self.assertEqual(str(refused.exception), "setting “Batch Size” of the Products flow: 0 is below the minimum 1")
+        with self.assertRaises(ValidationError) as refused:  # a row of Other Settings too
+            self.env["apicenter.setting"].with_context(lang="nl_NL").create(
+                {"backend_id": self.backend.id, "flow_id": products.id, "name": "batch_size", "value": "0"}
+            )
+        self.assertEqual(
+            str(refused.exception), "instelling “Batchgrootte” van de flow Producten: 0 is lager dan het minimum 1"
+        )
         orders = flows.filtered(lambda f: f.flow == "orders").with_context(lang="nl_NL")
         with self.assertRaises(ValidationError) as refused:
             orders.write({"default_debtor_mode": "when_no_customer", "default_debtor_number": False})
