@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .endpoints import DEFAULT_ALLOWED_HOSTS
+from .i18n import Msg, Text, cli_language, msg, render, setting_ref
 from .profile.defaults import ORDER_TYPE_ALIASES
 
 FLOWS = ("orders", "customers", "products", "stock", "prices")
@@ -24,7 +25,13 @@ GLOBAL = "global"  # scope of settings that have one value per backend
 
 
 class SettingError(ValueError):
-    """Unknown setting, setting used in the wrong scope, or a value of the wrong type/out of range."""
+    """Unknown setting, setting used in the wrong scope, or a value of the wrong type/out of range. Its first
+    argument is the message (a screen renders it in the reader's language), naming the setting as the screens do."""
+
+
+def flow_name(flow: str) -> Text:
+    """A flow as the screens name it (Products, Orders…); an unknown one as it was given."""
+    return Msg(f"runs.flow.{flow}") if flow in FLOWS else flow
 
 
 @dataclass(frozen=True)
@@ -52,36 +59,43 @@ class Setting:
 
     def validate(self, value: Any, flow: str | None = None) -> Any:
         """Return ``value`` (lists normalised to a list) or raise :class:`SettingError` naming the setting."""
-        where = f"setting {self.name!r}" + (f" of flow {flow!r}" if flow else "")
+        where = self.where(flow)
         # bool is a subclass of int: reject it explicitly so batch_size=True is an error, not 1.
         if self.type is int and (not isinstance(value, int) or isinstance(value, bool)):
-            raise SettingError(f"{where}: expected an integer, got {value!r}")
+            raise SettingError(msg("settings.error.not_whole", where=where, value=repr(value)))
         if self.type is bool and not isinstance(value, bool):
-            raise SettingError(f"{where}: expected true/false, got {value!r}")
+            raise SettingError(msg("settings.error.not_yes_no", where=where, value=repr(value)))
         if self.type is str and not isinstance(value, str):
-            raise SettingError(f"{where}: expected text, got {value!r}")
+            raise SettingError(msg("settings.error.not_text", where=where, value=repr(value)))
         value = dict(self.aliases).get(value, value) if self.aliases and isinstance(value, str) else value
         if self.type is list:
             if isinstance(value, str):  # "order, receipt" (or one value) as written by hand
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, list | tuple | set | frozenset):
-                raise SettingError(f"{where}: expected a list, got {value!r}")
+                raise SettingError(msg("settings.error.not_list", where=where, value=repr(value)))
             value = list(value)
             bad = [v for v in value if not isinstance(v, str) or (self.choices and v not in self.choices)]
             if bad:
-                raise SettingError(f"{where}: {bad!r} not allowed; allowed values: {', '.join(self.choices or ())}")
+                raise SettingError(msg("settings.error.not_allowed", where=where, value=repr(bad),
+                                       allowed=list(self.choices or ())))  # fmt: skip
             return value
         if self.choices is not None and value not in self.choices:
-            raise SettingError(f"{where}: {value!r} not allowed; allowed values: {', '.join(self.choices)}")
+            raise SettingError(msg("settings.error.not_allowed", where=where, value=repr(value), allowed=list(self.choices)))
         if self.min is not None and value < self.min:
-            raise SettingError(f"{where}: {value!r} is below the minimum {self.min}")
+            raise SettingError(msg("settings.error.below_minimum", where=where, value=repr(value), minimum=self.min))
         if self.max is not None and value > self.max:
-            raise SettingError(f"{where}: {value!r} is above the maximum {self.max}")
+            raise SettingError(msg("settings.error.above_maximum", where=where, value=repr(value), maximum=self.max))
         return value
+
+    def where(self, flow: str | None = None) -> Msg:
+        """The setting (of ``flow``) as an error names it: its name on the screens, not its id."""
+        if flow:
+            return msg("settings.error.where_flow", setting=setting_ref(self.name), flow=flow_name(flow))
+        return msg("settings.error.where", setting=setting_ref(self.name))
 
     def parse(self, text: str, flow: str | None = None) -> Any:
         """Convert command-line/config text to a typed, validated value."""
-        where = f"setting {self.name!r}"
+        where = self.where()
         if self.type is bool:
             low = text.strip().lower()
             if low in ("1", "true", "yes", "on"):
@@ -89,12 +103,12 @@ class Setting:
             elif low in ("0", "false", "no", "off"):
                 value = False
             else:
-                raise SettingError(f"{where}: expected true/false, got {text!r}")
+                raise SettingError(msg("settings.error.not_yes_no", where=where, value=repr(text)))
         elif self.type is int:
             try:
                 value = int(text.strip())
             except ValueError:
-                raise SettingError(f"{where}: expected an integer, got {text!r}") from None
+                raise SettingError(msg("settings.error.not_whole", where=where, value=repr(text))) from None
         elif self.type is list:
             value = [v.strip() for v in text.split(",") if v.strip()]
         else:
@@ -473,7 +487,17 @@ def get_setting(name: str) -> Setting:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise SettingError(f"unknown setting {name!r}") from None
+        raise SettingError(msg("settings.error.unknown", name=name)) from None
+
+
+def unknown_flow(flow: str) -> Msg:
+    """Why ``flow`` is refused: no such flow (the flows listed as they are written)."""
+    return msg("config.no_such_flow", flow=flow, flows=list(FLOWS))
+
+
+def no_longer_valid(exc: SettingError) -> Msg:
+    """A stored value the registry refuses now (it changed under it): said so, not silently defaulted."""
+    return msg("settings.error.no_longer_valid", error=exc.args[0] if exc.args else str(exc))
 
 
 def check_scope(setting: Setting, flow: str | None) -> None:
@@ -481,10 +505,12 @@ def check_scope(setting: Setting, flow: str | None) -> None:
     if flow is None:
         return
     if flow not in FLOWS:
-        raise SettingError(f"unknown flow {flow!r} for setting {setting.name!r}; flows: {', '.join(FLOWS)}")
+        raise SettingError(unknown_flow(flow))
     if flow not in setting.flows:
-        scope = "a global setting" if setting.is_global else f"used by {', '.join(setting.flows)} only"
-        raise SettingError(f"setting {setting.name!r} is {scope}, not a setting of flow {flow!r}")
+        if setting.is_global:
+            raise SettingError(msg("settings.error.global_only", setting=setting_ref(setting.name), flow=flow_name(flow)))
+        raise SettingError(msg("settings.error.other_flows", setting=setting_ref(setting.name), flow=flow_name(flow),
+                               flows=[flow_name(f) for f in setting.flows]))  # fmt: skip
 
 
 def validate(name: str, value: Any, flow: str | None = None) -> Any:
@@ -498,7 +524,7 @@ def settings_for(flow: str | None) -> tuple[Setting, ...]:
     if flow is None:
         return tuple(s for s in SETTINGS if s.is_global)
     if flow not in FLOWS:
-        raise SettingError(f"unknown flow {flow!r}; flows: {', '.join(FLOWS)}")
+        raise SettingError(unknown_flow(flow))
     return tuple(s for s in SETTINGS if flow in s.flows)
 
 
@@ -509,12 +535,13 @@ _REQUIRES = (
 )
 
 
-def consistency_errors(values: dict[str, Any]) -> list[str]:
+def consistency_errors(values: dict[str, Any]) -> list[Msg]:
     """Cross-setting problems in a resolved settings dict (as returned by SettingsStore.all(flow))."""
     errors = []
     for name, needing, partner in _REQUIRES:
         if values.get(name) in needing and not values.get(partner, "x"):
-            errors.append(f"setting {name!r} is {values[name]!r}, so setting {partner!r} must be filled in")
+            errors.append(msg("settings.error.needs_partner", setting=setting_ref(name), value=repr(values[name]),
+                              partner=setting_ref(partner)))  # fmt: skip
     return errors
 
 
@@ -550,7 +577,7 @@ def replace_between(path: Path, begin: str, end: str, body: str) -> bool:
     head, sep, rest = text.partition(begin)
     _, sep2, tail = rest.partition(end)
     if not sep or not sep2:
-        raise SystemExit(f"{path}: markers {begin!r} … {end!r} not found")
+        raise SystemExit(msg("settings.tool.markers_missing", path=str(path), begin=repr(begin), end=repr(end)))
     new = f"{head}{begin}\n{body}{end}{tail}"
     if new != text:
         path.write_text(new, encoding="utf-8")
@@ -559,12 +586,13 @@ def replace_between(path: Path, begin: str, end: str, body: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apicenter_sync.settings", description=__doc__)
-    parser.add_argument("--markdown", action="store_true", help="print the settings table as Markdown")
-    parser.add_argument("--update-doc", type=Path, metavar="FILE", help="rewrite the table inside FILE")
+    lang = cli_language()
+    parser.add_argument("--markdown", action="store_true", help=render(msg("settings.tool.markdown"), lang))
+    parser.add_argument("--update-doc", type=Path, metavar="FILE", help=render(msg("settings.tool.update_doc"), lang))
     args = parser.parse_args(argv)
     if args.update_doc:
         changed = update_doc(args.update_doc)
-        print(f"{args.update_doc}: {'updated' if changed else 'up to date'}")
+        print(render(msg("settings.tool.updated" if changed else "settings.tool.up_to_date", path=str(args.update_doc)), lang))
     elif args.markdown:
         sys.stdout.write(markdown_table())
     else:

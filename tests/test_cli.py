@@ -101,7 +101,7 @@ def test_demo_runs_every_flow_twice_and_the_second_round_writes_nothing(capsys):
     "toml, message",
     [
         ("[mplus]\nurl = 'x'\nsecrett = 'y'\n", "unknown key in [mplus]: secrett"),
-        ("[settings]\nbatch_size = 'many'\n", "batch_size"),
+        ("[settings]\nbatch_size = 'many'\n", "[settings] setting “Batch Size”: expected a whole number, got 'many'"),
         ("[settings.nonsense]\nbatch_size = 5\n", "[settings.nonsense]: unknown flow"),
         ("[mplus]\nsecret_env = 'APICENTER_TEST_UNSET_VAR'\n", "APICENTER_TEST_UNSET_VAR, which is not set"),
         ("[store\n", "is not valid TOML"),
@@ -114,6 +114,16 @@ def test_bad_configuration_is_refused_with_the_reason(tmp_path, toml, message):
         ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")
     ):
         config_mod.load(path)
+
+
+def test_a_refused_setting_follows_the_locale(tmp_path, monkeypatch, capsys):
+    """The command line says why apicenter.toml is refused in the locale's language, naming the setting as Odoo does."""
+    path = tmp_path / "bad.toml"
+    path.write_text("[settings.orders]\nbatch_size = 0\n", encoding="utf-8")
+    monkeypatch.setenv("APICENTER_LANG", "nl")
+    assert main(["--config", str(path), "status"]) == 2
+    err = capsys.readouterr().err
+    assert "[settings.orders] instelling “Batchgrootte” van de flow Orders: 0 is lager dan het minimum 1" in err
 
 
 def test_secrets_can_come_from_the_environment(tmp_path, monkeypatch):

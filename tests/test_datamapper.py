@@ -19,7 +19,10 @@ from apicenter_sync.datamapper import (
     load_default_mapping,
 )
 from apicenter_sync.datamapper.addresses import split_street
+from apicenter_sync.datamapper.paths import PathError, SourcePath
+from apicenter_sync.datamapper.targets import TargetError, resolve_target
 from apicenter_sync.flows.customers import is_company
+from apicenter_sync.i18n import PSEUDO, Msg
 from apicenter_sync.models import Article, Customer, Order
 from apicenter_sync.profile import ApiProfile
 
@@ -431,7 +434,7 @@ def test_definition_errors_are_collected_and_name_the_line():
     errors = definition_errors(lines)
     assert errors == [
         "line 9 (- -> name): transforms.0.params: Input should be a valid dictionary",
-        "line 10 (X -> name): colour: Extra inputs are not permitted",
+        "line 10 (X -> name): colour: not a part of a mapping line",
         "line 2 (ART_DESC1 -> nmae): unknown canonical field 'nmae' for Article",
         "line 3 (bad path! -> name): invalid source path 'bad path!' (expected dotted names like "
         "'invoiceAddress.city')",
@@ -443,7 +446,40 @@ def test_definition_errors_are_collected_and_name_the_line():
     ]
     with pytest.raises(MappingDefinitionError) as exc:
         compile_mapping({"flow": "products", "lines": lines})
-    assert str(exc.value).startswith("invalid mapping for flow 'products':\n  - line 9 ")
+    assert str(exc.value).startswith("invalid mapping for flow 'products':\n  - line 9 (- -> name): transforms.0")
+    assert str(exc.value).count("\n  - ") == len(errors)
+    # every problem is a message: the reader's language, and nothing outside the catalogue (xx marks it all)
+    for problem in exc.value.errors:
+        assert isinstance(problem, Msg) and problem.render("nl") != str(problem), problem
+    shown = exc.value.args[0].render(PSEUDO)
+    assert shown.startswith("⟦") and shown.endswith("⟧") and shown.count("⟦") > len(exc.value.errors), shown
+
+
+def test_each_kind_of_mapping_error_reads_in_dutch():
+    """A source path, a target path, a transform's parameters, a missing default mapping and a value the canonical
+    model refuses: each error says it in the reader's language."""
+    with pytest.raises(PathError) as path:
+        SourcePath("a[].b[].c")
+    assert path.value.args[0].render("nl") == "ongeldig bronpad 'a[].b[].c': er kan maar één lijstniveau '[]' zijn"
+    with pytest.raises(TargetError) as target:
+        resolve_target(Article, "features")
+    assert target.value.args[0].render("nl") == (
+        "'features' is een woordenboek (sleutels en waarden); noem een sleutel, bijvoorbeeld 'features.<key>'"
+    )
+    (problem,) = definition_errors([{"source": "X", "target": "name", "transforms": [T("truncate")]}])
+    assert problem.render("nl") == "regel 1 (X -> name): transformatie 1: truncate: parameter 'length' ontbreekt"
+    assert problem.render("pl") == "wiersz 1 (X -> name): transformacja 1: truncate: brak parametru 'length'"
+    (problem,) = definition_errors([{"source": "X", "target": "name", "transforms": [T("truncate", length="3")]}])
+    assert problem.render("nl").endswith("parameter 'length' moet een geheel getal zijn, maar is '3'")
+    with pytest.raises(KeyError) as missing:
+        load_default_mapping("vouchers")
+    assert missing.value.args[0].render("nl").startswith("geen standaardkoppeling voor flow 'vouchers'")
+    mapper = compile_mapping({"flow": "customers", "lines": [{"source": "CNT", "target": "billing_address.country"}]})
+    with pytest.raises(MappingError) as refused:
+        mapper.to_model({"CNT": "Nederland"})
+    assert refused.value.text().render("nl") == (
+        "regel 1 (CNT -> billing_address.country): 'Nederland' past niet bij het patroon '^[A-Z]{2}$'"
+    )
 
 
 def test_target_checks_for_nested_and_list_fields():
@@ -577,7 +613,7 @@ def test_to_model_validation_errors_name_the_line():
     with pytest.raises(MappingError) as exc:
         mapper.to_model({"CNT": "Nederland", "N": "Jan"})
     assert str(exc.value) == (
-        "line 1 (CNT -> billing_address.country): String should match pattern '^[A-Z]{2}$' (value 'Nederland')"
+        "line 1 (CNT -> billing_address.country): 'Nederland' does not match the pattern '^[A-Z]{2}$'"
     )
 
 

@@ -180,3 +180,14 @@ def test_an_article_in_another_currency_is_refused(env: Env):
     kg = [a for a in env.world.articles if a.unit == "kg" and a.in_accountview and a.sku.isdigit()]
     assert kg and {ln.source_id for ln in refused} >= {a.sku for a in kg if not a.model}
     assert "priced in USD, not in the shop's currency EUR" in refused[0].error
+
+
+def test_a_stored_mapping_that_no_longer_compiles_stops_the_run_in_the_readers_language(env: Env):
+    """Every problem of the stored mapping is named, in the language of whoever reads the run."""
+    from apicenter_sync.flows.base import RunOptions
+
+    env.store.mappings.set_datamapper("products", mapping_with("products", {"source": "X", "target": "nmae"}))
+    result = env.engine.run("products", RunOptions())
+    assert "unknown canonical field 'nmae' for Article" in result.error
+    assert result.error.render("nl").startswith("de datamapper van flow products is ongeldig: regel ")
+    assert "onbekend canoniek veld 'nmae' voor Article" in result.error.render("nl")

@@ -18,12 +18,6 @@ ENGINE = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "apicenter_sync").rglo
 # keeps it clean. An exception that only a programmer can cause (TypeError, NotImplementedError, AssertionError:
 # a wrong call, never a user's data or settings) may keep English words.
 NOT_YET = {
-    "apicenter_sync/datamapper/defaults/__init__.py",
-    "apicenter_sync/datamapper/mapping.py",
-    "apicenter_sync/datamapper/paths.py",
-    "apicenter_sync/datamapper/targets.py",
-    "apicenter_sync/datamapper/transforms.py",
-    "apicenter_sync/settings.py",
     "apicenter_sync/i18n/__init__.py",
     "apicenter_sync/profile/__main__.py",
     "apicenter_sync/profile/model.py",

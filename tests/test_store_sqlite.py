@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from apicenter_sync import settings as registry
+from apicenter_sync.i18n import Msg, references
 from apicenter_sync.redact import MASK, redact, redact_text
 from apicenter_sync.store import (
     ActivityLog,
@@ -283,60 +284,82 @@ def test_settings_defaults_and_resolution(store: SqliteStore) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "flow", "message"),
+    ("name", "value", "flow", "key", "message"),
     [
-        ("batch_sizes", 5, "orders", "unknown setting 'batch_sizes'"),
-        ("batch_size", True, "orders", "'batch_size' of flow 'orders': expected an integer"),
-        ("batch_size", 0, "orders", "'batch_size' of flow 'orders': 0 is below the minimum 1"),
-        ("interval_minutes", "5", None, "'interval_minutes': expected an integer"),
-        ("order_type", "SO2", "orders",
-         "'order_type' of flow 'orders': 'SO2' not allowed; allowed values: sales_order, booking"),
-        ("order_type", "DJ2", "stock", "'order_type' is used by orders only, not a setting of flow 'stock'"),
-        ("stock_figure", "free", "stock", "allowed values: available, on_hand, economic, field"),
-        ("default_debtor_mode", "sometimes", "orders", "'default_debtor_mode'"),
-        ("non_numeric_sku", "drop", "products", "'non_numeric_sku'"),
-        ("manage_stock", "yes", "stock", "'manage_stock' of flow 'stock': expected true/false"),
-        ("update_fields", ["price", "images"], "products", "'update_fields' of flow 'products': ['images']"),
-        ("payload_retention_days", 10, "orders", "'payload_retention_days' is a global setting"),
-        ("batch_size", 5, "invoices", "unknown flow 'invoices'"),
+        ("batch_sizes", 5, "orders", "settings.error.unknown", "unknown setting 'batch_sizes'"),
+        ("batch_size", True, "orders", "settings.error.not_whole",
+         "setting “Batch Size” of the Orders flow: expected a whole number, got True"),
+        ("batch_size", 0, "orders", "settings.error.below_minimum",
+         "setting “Batch Size” of the Orders flow: 0 is below the minimum 1"),
+        ("interval_minutes", "5", None, "settings.error.not_whole", "setting “Interval Minutes”: expected a whole number"),
+        ("order_type", "SO2", "orders", "settings.error.not_allowed",
+         "setting “Order Type” of the Orders flow: 'SO2' not allowed; allowed values: sales_order, booking"),
+        ("order_type", "DJ2", "stock", "settings.error.other_flows",
+         "setting “Order Type” is used by Orders only, not a setting of the Stock flow"),
+        ("stock_figure", "free", "stock", "settings.error.not_allowed", "allowed values: available, on_hand, economic, field"),
+        ("default_debtor_mode", "sometimes", "orders", "settings.error.not_allowed", "'sometimes' not allowed"),
+        ("non_numeric_sku", "drop", "products", "settings.error.not_allowed", "'drop' not allowed"),
+        ("manage_stock", "yes", "stock", "settings.error.not_yes_no",
+         "setting “Manage Stock in MplusKASSA” of the Stock flow: expected true or false"),
+        ("update_fields", ["price", "images"], "products", "settings.error.not_allowed",
+         "of the Products flow: ['images'] not allowed"),
+        ("payload_retention_days", 10, "orders", "settings.error.global_only", "is a global setting, not a setting of the Orders flow"),
+        ("batch_size", 5, "invoices", "config.no_such_flow", "unknown flow 'invoices'"),
     ],
-)
-def test_settings_errors_name_the_setting(store: SqliteStore, name, value, flow, message) -> None:
-    with pytest.raises(registry.SettingError, match=message.replace("[", r"\[").replace("]", r"\]")):
+)  # fmt: skip
+def test_settings_errors_name_the_setting(store: SqliteStore, name, value, flow, key, message) -> None:
+    with pytest.raises(registry.SettingError) as refused:
         store.settings.set(name, value, flow=flow)
+    error = refused.value.args[0]
+    assert isinstance(error, Msg) and error.key == key
+    assert message in str(refused.value)
+    # the reader's language, naming the setting as the screens do (and linking to it)
+    assert error.render("nl") != str(error)
+    if name in {s.name for s in registry.SETTINGS} and flow in registry.FLOWS:
+        assert ("setting", name) in references(error)
     assert store.settings.explicit(flow if flow in registry.FLOWS else None) == {}
+
+
+def test_a_refused_setting_reads_in_dutch_and_polish() -> None:
+    with pytest.raises(registry.SettingError) as refused:
+        registry.validate("batch_size", 0, "orders")
+    assert refused.value.args[0].render("nl") == "instelling “Batchgrootte” van de flow Orders: 0 is lager dan het minimum 1"
+    assert refused.value.args[0].render("pl") == "ustawienie „Rozmiar partii” przepływu Zamówienia: 0 jest poniżej minimum 1"
 
 
 def test_setting_get_errors(store: SqliteStore) -> None:
     with pytest.raises(registry.SettingError, match="unknown setting 'nope'"):
         store.settings.get("nope")
-    with pytest.raises(registry.SettingError, match="'currency' is used by products, prices, orders only"):
+    with pytest.raises(registry.SettingError, match="“Currency” is used by Products, Prices, Orders only"):
         store.settings.get("currency", "stock")
     # A value stored by an older registry that is no longer valid is reported, not silently defaulted.
     store.connection().execute(
         "INSERT INTO setting VALUES ('shop', 'orders', 'order_type', '\"XX1\"', '2025-01-01T00:00:00.000000Z')"
     )
-    with pytest.raises(registry.SettingError, match="no longer valid.*'order_type'"):
+    with pytest.raises(registry.SettingError, match="no longer valid.*“Order Type”") as refused:
         store.settings.get("order_type", "orders")
+    assert refused.value.args[0].render("nl").startswith("de opgeslagen waarde is niet meer geldig: instelling “Ordertype”")
 
 
 def test_settings_consistency(store: SqliteStore) -> None:
     assert registry.consistency_errors(store.settings.all("orders")) == []
     store.settings.set("default_debtor_mode", "when_no_customer", flow="orders")
-    assert registry.consistency_errors(store.settings.all("orders")) == [
-        "setting 'default_debtor_mode' is 'when_no_customer', so setting 'default_debtor_number' must be filled in"
-    ]
+    (problem,) = registry.consistency_errors(store.settings.all("orders"))
+    assert problem == (
+        "setting “Default Debtor Mode” is 'when_no_customer', so setting “Default Debtor Number” must be filled in"
+    )
+    assert references(problem) == [("setting", "default_debtor_mode"), ("setting", "default_debtor_number")]
     store.settings.set("default_debtor_number", "10000", flow="orders")
     assert registry.consistency_errors(store.settings.all("orders")) == []
     store.settings.set("stock_figure", "field", flow="stock")
-    assert "'stock_field' must be filled in" in registry.consistency_errors(store.settings.all("stock"))[0]
+    assert "must be filled in" in registry.consistency_errors(store.settings.all("stock"))[0]
 
 
 def test_setting_parse_from_text() -> None:
     assert registry.get_setting("manage_stock").parse("off") is False
     assert registry.get_setting("batch_size").parse(" 25 ") == 25
     assert registry.get_setting("update_fields").parse("price, vat") == ["price", "vat"]
-    with pytest.raises(registry.SettingError, match="'batch_size': expected an integer, got 'many'"):
+    with pytest.raises(registry.SettingError, match="“Batch Size”: expected a whole number, got 'many'"):
         registry.get_setting("batch_size").parse("many")
 
 

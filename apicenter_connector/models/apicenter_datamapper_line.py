@@ -2,7 +2,8 @@
 """Editable field mappings (source field → transforms → canonical field) per backend and mapping flow.
 
 A flow without lines uses the shipped defaults of the engine. Lines are checked with the engine's
-``compile_mapping`` on every save: the whole flow must compile, and the engine's message is shown as is.
+``compile_mapping`` on every save: the whole flow must compile, and the engine's message is shown in the
+language of the user who saves.
 Transforms are JSON data naming the engine's transforms; nothing is evaluated.
 """
 
@@ -13,6 +14,8 @@ from apicenter_sync.datamapper.errors import MappingDefinitionError
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+
+from .engine_text import error_shown
 
 MAPPING_FLOWS = [(name, name.replace("_", " ").capitalize()) for name in FLOW_MODELS]
 
@@ -112,4 +115,4 @@ class ApicenterDatamapperLine(models.Model):
                 compile_mapping({"flow": flow, "lines": [line._to_line() for line in lines]},
                                 profile=backend._api_profile())  # fmt: skip
             except MappingDefinitionError as exc:
-                raise ValidationError(str(exc)) from None
+                raise ValidationError(error_shown(self.env, exc)) from None

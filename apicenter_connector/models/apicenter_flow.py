@@ -28,7 +28,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from .apicenter_mapping import allowed_text
 from .apicenter_sale import WAITING_STATES
 from .engine_record import check_engine_fields
-from .engine_text import data_text, shown
+from .engine_text import data_text, error_shown, shown
 from .odoo_series import sql_constraints
 from .setting_fields import field_value, read_setting, setting_field
 
@@ -132,7 +132,7 @@ def check_setting_values(record, names, flow):
         try:
             registry.validate(name, read_setting(record, name), flow)
         except registry.SettingError as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(error_shown(record.env, exc)) from None
 
 
 def choice_picker(kind, string):
@@ -597,7 +597,11 @@ class ApicenterFlow(models.Model):
         for name in PICKED_SETTINGS:
             choice = self[f"{name}_choice_id"]
             if choice:
-                self[name] = field_value(self, name, registry.get_setting(name).validate(choice.value, self.flow))
+                try:  # a choice's value is text: parsed to the setting's type (a price group is a number)
+                    value = registry.get_setting(name).parse(choice.value, self.flow)
+                except registry.SettingError as exc:
+                    raise ValidationError(error_shown(self.env, exc)) from None
+                self[name] = field_value(self, name, value)
                 self[f"{name}_choice_id"] = False
 
     @api.constrains(*FLOW_SETTING_FIELDS)
@@ -607,7 +611,7 @@ class ApicenterFlow(models.Model):
             check_setting_choices(rec, SETTING_CHOICES, rec.flow)
             problems = registry.consistency_errors(rec._settings_values())
             if problems:
-                raise ValidationError("\n".join(problems))
+                raise ValidationError("\n".join(render(p, self.env.lang) for p in problems))
 
     # --- settings ---------------------------------------------------------------------------------------------
     def _settings_values(self):

@@ -6,7 +6,7 @@ A run or log line stores the English text (searchable, what support reads) and, 
 Dutch user and Polish for a Polish one.
 """
 
-from apicenter_sync.i18n import from_stored, render, stored_data
+from apicenter_sync.i18n import Msg, from_stored, render, stored_data
 
 
 def data_text(value):
@@ -23,3 +23,10 @@ def shown(env, text, data):
     """``text`` (with its ``*_data``) in the language of ``env``'s user."""
     value = stored(text, data)
     return render(value, env.lang) if value is not None else False
+
+
+def error_shown(env, exc):
+    """An engine error (SettingError, MappingDefinitionError…) in the language of ``env``'s user: the message it
+    carries as its first argument, rendered; an error without one as its text."""
+    first = exc.args[0] if exc.args else None
+    return render(first, env.lang) if isinstance(first, Msg) else str(exc)

@@ -482,7 +482,7 @@ class OdooSettingsStore:
             try:
                 return setting.validate(value, scope)
             except registry.SettingError as exc:
-                raise registry.SettingError(f"stored value is no longer valid: {exc}") from None
+                raise registry.SettingError(registry.no_longer_valid(exc)) from None
         return setting.default_value()
 
     def get(self, name, flow=None):
@@ -535,7 +535,7 @@ class OdooSettingsStore:
 
     def explicit(self, flow=None):
         if flow is not None and flow not in registry.FLOWS:
-            raise registry.SettingError(f"unknown flow {flow!r}; flows: {', '.join(registry.FLOWS)}")
+            raise registry.SettingError(registry.unknown_flow(flow))
         record = self._flow(flow) if flow else self._s.backend_record
         if not record:
             return {}

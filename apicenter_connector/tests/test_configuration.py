@@ -73,11 +73,11 @@ class TestConfiguration(ApicenterCase):
         )
         with self.assertRaises(ValidationError) as cm:
             products.interval_minutes = 0
-        self.assertIn("interval_minutes", str(cm.exception))
+        self.assertIn("“Interval Minutes”", str(cm.exception))  # the setting as the form labels it
         stock = self.backend.flow_ids.filtered(lambda f: f.flow == "stock")
         with self.assertRaises(ValidationError) as cm:
             stock.stock_figure = "field"
-        self.assertIn("stock_field", str(cm.exception))
+        self.assertIn("“Stock Field” must be filled in", str(cm.exception))
         for flow in registry.FLOWS:
             values = self.store.settings.all(flow)
             self.assertEqual(set(values), {s.name for s in registry.settings_for(flow)})
@@ -148,6 +148,45 @@ class TestConfiguration(ApicenterCase):
         self.assertIn("not valid JSON", str(cm.exception))
         self.backend.action_load_default_mapping()
         self.assertTrue(Line.search_count([("backend_id", "=", self.backend.id), ("mapping_flow", "=", "orders")]))
+
+    def test_a_refused_setting_or_mapping_reads_in_the_users_language(self):
+        """A Dutch user who saves a value the engine refuses reads why in Dutch (the engine's catalogue), the setting
+        named as the form labels it; an English user reads it in English."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        flows = create_sandbox_flows(self.backend, check=False)
+        products = flows.filtered(lambda f: f.flow == "products")
+        with self.assertRaises(ValidationError) as refused:
+            products.with_context(lang="nl_NL").batch_size = 0
+        self.assertEqual(
+            str(refused.exception), "instelling “Batchgrootte” van de flow Producten: 0 is lager dan het minimum 1"
+        )
+        with self.assertRaises(ValidationError) as refused:
+            products.with_context(lang="en_US").batch_size = 0
+        self.assertEqual(str(refused.exception), "setting “Batch Size” of the Products flow: 0 is below the minimum 1")
+        with self.assertRaises(ValidationError) as refused:  # a row of Other Settings too
+            self.env["apicenter.setting"].with_context(lang="nl_NL").create(
+                {"backend_id": self.backend.id, "flow_id": products.id, "name": "batch_size", "value": "0"}
+            )
+        self.assertEqual(
+            str(refused.exception), "instelling “Batchgrootte” van de flow Producten: 0 is lager dan het minimum 1"
+        )
+        orders = flows.filtered(lambda f: f.flow == "orders").with_context(lang="nl_NL")
+        with self.assertRaises(ValidationError) as refused:
+            orders.write({"default_debtor_mode": "when_no_customer", "default_debtor_number": False})
+        self.assertIn("dus instelling “Standaarddebiteurnummer” moet ingevuld zijn", str(refused.exception))
+        # A price group picked from the till's list: its code (text) becomes the setting's number.
+        self.backend.action_load_mapping_choices()
+        groups = self.env["apicenter.mapping.choice"].search([("backend_id", "=", self.backend.id),
+                                                               ("kind", "=", "mplus_price_group")])  # fmt: skip
+        self.assertTrue(groups)
+        with Form(flows.filtered(lambda f: f.flow == "prices")) as form:
+            form.default_price_group_choice_id = groups[-1]
+            self.assertEqual(form.default_price_group, int(groups[-1].value))
+        lines = self.env["apicenter.datamapper.line"].load_default_mapping(self.backend, "products")
+        with self.assertRaises(ValidationError) as refused:
+            lines[0].with_context(lang="nl_NL").transforms = '["no_such_transform"]'
+        self.assertIn("ongeldige koppeling voor flow 'products':\n  - regel ", str(refused.exception))
+        self.assertIn("transformatie 1: onbekende transformatie 'no_such_transform'", str(refused.exception))
 
     def test_every_setting_is_a_typed_field_not_a_json_row(self):
         from ..models.apicenter_flow import FLOW_SETTING_FIELDS

@@ -11,12 +11,26 @@ __all__ = ["FieldError", "MappingDefinitionError", "MappingError"]
 
 
 class MappingDefinitionError(ValueError):
-    """A mapping cannot be compiled; ``errors`` lists every problem, each naming its line and field."""
+    """A mapping cannot be compiled; ``errors`` lists every problem (messages), each naming its line and field.
+    Its first argument is :meth:`text`."""
 
-    def __init__(self, flow: str, errors: list[str]):
+    def __init__(self, flow: str, errors: list[Text]):
         self.flow = flow
         self.errors = errors
-        super().__init__(f"invalid mapping for flow {flow!r}:\n  - " + "\n  - ".join(errors))
+        super().__init__(self.text())
+
+    def text(self) -> Text:
+        """Every problem, in any language: one a line below a heading naming the flow."""
+        return msg("mapping.invalid", flow=self.flow, problems=_one_a_line(self.errors))
+
+
+def _one_a_line(problems: list[Text]) -> Text:
+    """``problems`` as one message, one a line (a list argument would join them with commas). Halves are paired,
+    so a long list nests only as deep as its logarithm."""
+    if len(problems) <= 1:
+        return problems[0] if problems else ""
+    half = len(problems) // 2
+    return msg("mapping.next", first=_one_a_line(problems[:half]), then=_one_a_line(problems[half:]))
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,48 @@ def _label(position: int, source: Any, target: Any) -> Text:
     return msg("mapping.line", n=position, source=str(source or "-"), target=str(target or "?"))
 
 
+def _at(label: Text, exc_or_text: Exception | Text) -> Msg:
+    """A problem of a mapping line: the line, then why (an error's message)."""
+    why = exc_or_text.args[0] if isinstance(exc_or_text, Exception) and exc_or_text.args else exc_or_text
+    return msg("core.error_at", where=label, message=why if isinstance(why, str) else str(why))
+
+
+def _definition_problem(err: Mapping[str, Any]) -> Msg:
+    """A problem the definition's own validation found, in our words where we have them (a field missing, one too
+    many), else the validation library's."""
+    field = ".".join(str(x) for x in err["loc"]) or "line"
+    if err.get("type") == "missing":
+        return msg("mapping.def.field_missing", field=field)
+    if err.get("type") == "extra_forbidden":
+        return msg("mapping.def.field_unknown", field=field)
+    return msg("mapping.def.field_invalid", field=field, reason=str(err.get("msg")))
+
+
+_NOT_A_NUMBER = ("decimal_parsing", "decimal_type", "float_parsing", "float_type", "finite_number")
+
+
+def _value_problem(err: Mapping[str, Any]) -> Msg:
+    """Why the canonical model refuses a mapped value, in the catalogue's words for the usual cases."""
+    kind, value = str(err.get("type") or ""), repr(err.get("input"))
+    if kind == "missing":
+        return msg("mapping.required_empty")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return msg("units.not_an_integer", what=msg("units.what.value"), value=value)
+    if kind in _NOT_A_NUMBER:
+        return msg("units.not_a_number", what=msg("units.what.value"), value=value)
+    if kind in ("bool_parsing", "bool_type"):
+        return msg("mapping.not_yes_no", value=value)
+    if kind == "string_type":
+        return msg("mapping.not_text", value=value)
+    if kind == "string_pattern_mismatch":
+        return msg("mapping.value.pattern", value=value, pattern=repr((err.get("ctx") or {}).get("pattern")))
+    if kind.startswith(("date_", "datetime_")):
+        return msg("mapping.value.not_date", value=value)
+    if kind in ("literal_error", "enum"):
+        return msg("mapping.value.not_one_of", value=value, expected=str((err.get("ctx") or {}).get("expected")))
+    return msg("mapping.value.refused", reason=str(err.get("msg")), value=value)
+
+
 def _reason(exc: Exception) -> Text:
     """Why a transform failed: its message (a catalogue message where the transform gives one), else its text."""
     first = exc.args[0] if exc.args else None
@@ -233,14 +275,14 @@ class Mapper:
         target = ".".join(parts)
         step = self._by_target.get(target)
         if step is None:
-            label = f"target {target!r}"
+            label = msg("mapping.target_label", target=repr(target))
         else:
             label = step.label if item is None else msg("mapping.item", line=step.label, item=item)
         value = err.get("input")
-        return FieldError(label, step.source if step else None, target, value, f"{err.get('msg')} (value {value!r})")
+        return FieldError(label, step.source if step else None, target, value, _value_problem(err))
 
 
-def _parse_lines(raw_lines: Sequence[Any], errors: list[str]) -> list[tuple[int, FieldMapping]]:
+def _parse_lines(raw_lines: Sequence[Any], errors: list[Text]) -> list[tuple[int, FieldMapping]]:
     parsed = []
     for position, raw in enumerate(raw_lines, start=1):
         if isinstance(raw, FieldMapping):
@@ -252,21 +294,20 @@ def _parse_lines(raw_lines: Sequence[Any], errors: list[str]) -> list[tuple[int,
             src = raw.get("source") if isinstance(raw, Mapping) else None
             tgt = raw.get("target") if isinstance(raw, Mapping) else None
             for err in exc.errors():
-                where = ".".join(str(x) for x in err["loc"]) or "line"
-                errors.append(f"{_label(position, src, tgt)}: {where}: {err['msg']}")
+                errors.append(_at(_label(position, src, tgt), _definition_problem(err)))
     return parsed
 
 
 def _resolve_references(lines: list[tuple[int, FieldMapping]], profile: ApiProfile,
-                        errors: list[str]) -> list[tuple[int, FieldMapping]]:  # fmt: skip
+                        errors: list[Text]) -> list[tuple[int, FieldMapping]]:  # fmt: skip
     """Lines with every ``@object.field`` reference replaced by the profile's field name."""
 
-    def resolve(value: Any, label: str) -> Any:
+    def resolve(value: Any, label: Text) -> Any:
         if isinstance(value, str) and value.startswith("@"):
             try:
                 return profile.resolve(value)
             except ValueError as exc:
-                errors.append(f"{label}: {exc}")
+                errors.append(_at(label, exc))
                 return value
         if isinstance(value, list):
             return [resolve(v, label) for v in value]
@@ -306,14 +347,12 @@ def compile_mapping(
             definition = FlowMapping.model_validate(definition)
         except ValidationError as exc:
             flow = definition.get("flow", "?")
-            raise MappingDefinitionError(
-                str(flow), [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-            ) from None
+            raise MappingDefinitionError(str(flow), [_definition_problem(e) for e in exc.errors()]) from None
     flow = definition.flow
-    errors: list[str] = []
+    errors: list[Text] = []
     model = model or FLOW_MODELS.get(flow)
     if model is None:
-        raise MappingDefinitionError(flow, [f"unknown flow {flow!r} (known: {', '.join(FLOW_MODELS)})"])
+        raise MappingDefinitionError(flow, [msg("mapping.def.unknown_flow", flow=repr(flow), flows=list(FLOW_MODELS))])
     tables = frozenset(known_tables) if known_tables is not None else None
 
     lines = [(pos, line) for pos, line in _parse_lines(definition.lines, errors) if line.active]
@@ -322,26 +361,26 @@ def compile_mapping(
 
     steps: list[_Step] = []
     groups: dict[tuple[str, ...], _Group] = {}
-    seen: dict[str, str] = {}  # output path -> label, for duplicate and overlap checks
+    seen: dict[str, Text] = {}  # output path -> label, for duplicate and overlap checks
     for position, line in lines:
         label = _label(position, line.source, line.target)
         before = len(errors)
         try:
             target = resolve_target(model, line.target)
         except TargetError as exc:
-            errors.append(f"{label}: {exc}")
+            errors.append(_at(label, exc))
             continue
         source = None
         if line.source:
             try:
                 source = SourcePath(line.source)
             except PathError as exc:
-                errors.append(f"{label}: {exc}")
+                errors.append(_at(label, exc))
         if source is not None and (source.collection is None) != (target.collection is None):
             if source.collection is not None:
-                errors.append(f"{label}: source {line.source!r} reads a list item; the target needs '[]' too")
+                errors.append(_at(label, msg("mapping.def.source_is_list", source=repr(line.source))))
             else:
-                errors.append(f"{label}: target {line.target!r} is a list item; the source needs '[]' too")
+                errors.append(_at(label, msg("mapping.def.target_is_list", target=repr(line.target))))
             continue
         group = None
         if target.collection is not None:
@@ -351,10 +390,8 @@ def compile_mapping(
             elif group is not None and source is not None and not group.source:
                 group.source = source.collection  # declared by an earlier line without a source
             elif group is not None and source is not None and group.source != source.collection:
-                errors.append(
-                    f"{label}: all lines for '{'.'.join(target.collection)}[]' must read the same source list "
-                    f"('{'.'.join(group.source)}[]')"
-                )
+                same = msg("mapping.def.same_list", target=".".join(target.collection), source=".".join(group.source))
+                errors.append(_at(label, same))
                 continue
 
         def compile_field(path: str, _group=group, _target=target) -> Callable[[Context], Any]:
@@ -362,7 +399,7 @@ def compile_mapping(
             if parsed.collection is not None and _group is not None and not _group.source:
                 _group.source = parsed.collection
             if parsed.collection is not None and (_group is None or parsed.collection != _group.source):
-                raise PathError(f"field {path!r} reads a list item outside this line's list")
+                raise PathError(msg("mapping.def.outside_list", path=repr(path)))
             return parsed.get
 
         bctx = BuildContext(compile_field=compile_field, known_tables=tables)
@@ -371,17 +408,17 @@ def compile_mapping(
             try:
                 fns.append((step.name, build_transform(step.name, step.params, bctx)))
             except TransformDefinitionError as exc:
-                errors.append(f"{label}: transform {n}: {exc}")
+                errors.append(_at(label, msg("mapping.def.transform", n=n, message=exc.args[0])))
         if len(errors) > before:
             continue
 
         out_path = ".".join((target.collection or ()) + ("[]",) * (target.collection is not None) + target.keys)
         for other_path, other_label in seen.items():
             if other_path == out_path:
-                errors.append(f"{label}: target {line.target!r} is already written by {other_label}")
+                errors.append(_at(label, msg("mapping.def.written_twice", target=repr(line.target), other=other_label)))
                 break
             if other_path.startswith(out_path + ".") or out_path.startswith(other_path + "."):
-                errors.append(f"{label}: target {line.target!r} overlaps {other_label}")
+                errors.append(_at(label, msg("mapping.def.overlaps", target=repr(line.target), other=other_label)))
                 break
         else:
             seen[out_path] = label
@@ -396,9 +433,7 @@ def compile_mapping(
 
     for group in groups.values():
         if not group.source:
-            errors.append(
-                f"no line reads a source list for '{'.'.join(group.target)}[]'; give one line a source with '[]'"
-            )
+            errors.append(msg("mapping.def.no_source_list", target=".".join(group.target)))
     if errors:
         raise MappingDefinitionError(flow, errors)
     return Mapper(flow, model, steps, list(groups.values()))

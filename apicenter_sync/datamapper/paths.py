@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..i18n import msg
+
 __all__ = ["Context", "SourcePath", "PathError", "parse_source_path", "read"]
 
 _SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+"
@@ -23,7 +25,7 @@ _SOURCE_RE = re.compile(rf"^(?:{_SEGMENT})(?:\[\])?(?:\.(?:{_SEGMENT})(?:\[\])?)
 
 
 class PathError(ValueError):
-    """A path is not valid syntax (raised while a mapping is loaded)."""
+    """A path is not valid syntax (raised while a mapping is loaded); its first argument is the message."""
 
 
 class Context:
@@ -88,18 +90,18 @@ class SourcePath:
 
     def __init__(self, text: str):
         if not isinstance(text, str) or not _SOURCE_RE.match(text):
-            raise PathError(f"invalid source path {text!r} (expected dotted names like 'invoiceAddress.city')")
+            raise PathError(msg("mapping.path.invalid", path=repr(text)))
         if any(segment.startswith("__") for segment in text.replace("[]", "").split(".")):
-            raise PathError(f"invalid source path {text!r}: names starting with '__' are not readable")
+            raise PathError(msg("mapping.path.dunder", path=repr(text)))
         if text.count("[]") > 1:
-            raise PathError(f"invalid source path {text!r}: only one '[]' list level is supported")
+            raise PathError(msg("mapping.path.two_lists", path=repr(text)))
         self.text = text
         if "[]" in text:
             before, _, after = text.partition("[]")
             self.collection: tuple[str, ...] | None = tuple(before.split("."))
             self.keys: tuple[str, ...] = tuple(after.lstrip(".").split(".")) if after else ()
             if not self.keys:
-                raise PathError(f"invalid source path {text!r}: name a field of the list item after '[]'")
+                raise PathError(msg("mapping.path.no_item_field", path=repr(text)))
         else:
             self.collection = None
             self.keys = tuple(text.split("."))

@@ -14,13 +14,15 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from ..i18n import msg
+
 __all__ = ["Target", "TargetError", "resolve_target"]
 
 _TARGET_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[\])?)*$")
 
 
 class TargetError(ValueError):
-    pass
+    """A target path names no canonical field the way it is written; its first argument is the message."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def _is_model(tp: Any) -> bool:
 
 def resolve_target(model: type[BaseModel], text: Any) -> Target:
     if not isinstance(text, str) or not _TARGET_RE.match(text):
-        raise TargetError(f"invalid target path {text!r} (expected dotted names like 'billing_address.city')")
+        raise TargetError(msg("mapping.target.invalid", path=repr(text)))
     segments = text.split(".")
     collection: tuple[str, ...] | None = None
     keys: list[str] = []
@@ -58,40 +60,40 @@ def resolve_target(model: type[BaseModel], text: Any) -> Target:
         where = ".".join(s.removesuffix("[]") for s in segments[: i + 1])
         field = current.model_fields.get(name)
         if field is None:
-            raise TargetError(f"unknown canonical field {where!r} for {current.__name__}")
+            raise TargetError(msg("mapping.target.unknown", field=repr(where), model=current.__name__))
         tp = _unwrap_optional(field.annotation)
         origin = get_origin(tp)
         keys.append(name)
         if _is_model(tp):
             if is_list:
-                raise TargetError(f"{where!r} is not a list; remove '[]'")
+                raise TargetError(msg("mapping.target.not_a_list", field=repr(where)))
             if last:
-                raise TargetError(
-                    f"{where!r} is an object; map one of its fields, e.g. '{where}.{next(iter(tp.model_fields))}'"
-                )
+                example = f"{where}.{next(iter(tp.model_fields))}"
+                raise TargetError(msg("mapping.target.an_object", field=repr(where), example=example))
             current = tp
             continue
         if origin is list and get_args(tp) and _is_model(get_args(tp)[0]):
             if not is_list:
-                raise TargetError(f"{where!r} is a list; map its items as '{where}[].<field>'")
+                raise TargetError(msg("mapping.target.a_list", field=repr(where), example=f"{where}[].<field>"))
             if collection is not None:
-                raise TargetError(f"{text!r}: only one '[]' list level is supported")
+                raise TargetError(msg("mapping.target.two_lists", path=repr(text)))
             if last:
-                raise TargetError(f"{where!r} is a list of objects; map one of their fields, e.g. '{where}[].<field>'")
+                raise TargetError(msg("mapping.target.list_of_objects", field=repr(where), example=f"{where}[].<field>"))
             collection, keys = tuple(keys), []
             current = get_args(tp)[0]
             continue
         if is_list:
-            raise TargetError(f"{where!r} is not a list of objects; remove '[]'")
+            raise TargetError(msg("mapping.target.not_list_of_objects", field=repr(where)))
         if origin is dict:
             rest = segments[i + 1 :]
             if not rest:
-                raise TargetError(f"{where!r} is a dictionary; name a key, e.g. '{where}.<key>'")
+                raise TargetError(msg("mapping.target.a_dictionary", field=repr(where), example=f"{where}.<key>"))
             if any(s.endswith("[]") for s in rest):
-                raise TargetError(f"'[]' is not allowed below the dictionary {where!r}")
+                raise TargetError(msg("mapping.target.list_below_dictionary", field=repr(where)))
             keys.extend(rest)
             return Target(text, collection, tuple(keys), False)
         if not last:
-            raise TargetError(f"{where!r} is a plain value and has no field {segments[i + 1].removesuffix('[]')!r}")
+            child = segments[i + 1].removesuffix("[]")
+            raise TargetError(msg("mapping.target.plain_value", field=repr(where), child=repr(child)))
         return Target(text, collection, tuple(keys), origin is list)
-    raise TargetError(f"invalid target path {text!r}")  # unreachable: the loop returns or raises
+    raise TargetError(msg("mapping.target.invalid", path=repr(text)))  # unreachable: the loop returns or raises

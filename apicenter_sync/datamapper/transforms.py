@@ -45,7 +45,7 @@ class TransformError(ValueError):
 
 
 class TransformDefinitionError(ValueError):
-    """A transform is unknown or its parameters are wrong (load time)."""
+    """A transform is unknown or its parameters are wrong (load time); its first argument is the message."""
 
 
 @dataclass(frozen=True)
@@ -102,38 +102,32 @@ _KIND_CHECKS: dict[str, Callable[[Any], bool]] = {
     "field": lambda v: isinstance(v, str) and bool(v),
     "field_list": lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, str) and x for x in v),
 }
-_KIND_WORDS = {
-    "int": "a whole number", "str": "a text", "bool": "true or false", "any": "a text, number or boolean",
-    "str_list": "a list of texts", "list": "a list", "dict": "an object of key/value pairs",
-    "field": "a source field path", "field_list": "a non-empty list of source field paths",
-}  # fmt: skip
 
 
 def check_params(spec: TransformSpec, params: Mapping[str, Any]) -> dict[str, Any]:
     """Validate user parameters against the spec; return them with defaults filled in."""
     unknown = sorted(set(params) - set(spec.params))
     if unknown:
-        allowed = ", ".join(spec.params) or "none"
-        raise TransformDefinitionError(f"{spec.name}: unknown parameter {unknown[0]!r} (allowed: {allowed})")
+        allowed = list(spec.params) or msg("mapping.transform.no_params")
+        raise TransformDefinitionError(
+            msg("mapping.transform.unknown_param", transform=spec.name, param=repr(unknown[0]), allowed=allowed)
+        )
     checked: dict[str, Any] = {}
     for pname, p in spec.params.items():
         if pname not in params:
             if p.required:
-                raise TransformDefinitionError(f"{spec.name}: missing parameter {pname!r}")
+                raise TransformDefinitionError(msg("mapping.transform.missing_param", transform=spec.name,
+                                                   param=repr(pname)))  # fmt: skip
             checked[pname] = p.default
             continue
         value = params[pname]
+        said = {"transform": spec.name, "param": repr(pname), "value": repr(value)}
         if not _KIND_CHECKS[p.kind](value):
-            raise TransformDefinitionError(
-                f"{spec.name}: parameter {pname!r} must be {_KIND_WORDS[p.kind]}, got {value!r}"
-            )
+            raise TransformDefinitionError(msg("mapping.transform.param_kind", kind=msg(f"mapping.kind.{p.kind}"), **said))
         if p.choices and value not in p.choices:
-            options = ", ".join(map(str, p.choices))
-            raise TransformDefinitionError(f"{spec.name}: parameter {pname!r} must be one of {options}, got {value!r}")
+            raise TransformDefinitionError(msg("mapping.transform.param_choice", options=list(map(str, p.choices)), **said))
         if p.minimum is not None and value < p.minimum:
-            raise TransformDefinitionError(
-                f"{spec.name}: parameter {pname!r} must be at least {p.minimum}, got {value!r}"
-            )
+            raise TransformDefinitionError(msg("mapping.transform.param_minimum", minimum=p.minimum, **said))
         checked[pname] = value
     return checked
 
@@ -141,17 +135,17 @@ def check_params(spec: TransformSpec, params: Mapping[str, Any]) -> dict[str, An
 def build_transform(name: Any, params: Mapping[str, Any] | None, bctx: BuildContext) -> TransformFn:
     """Look ``name`` up in the registry (never anywhere else) and build it with checked parameters."""
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise TransformDefinitionError(f"invalid transform name {name!r}")
+        raise TransformDefinitionError(msg("mapping.transform.invalid_name", name=repr(name)))
     spec = TRANSFORMS.get(name)
     if spec is None:
-        raise TransformDefinitionError(f"unknown transform {name!r}")
+        raise TransformDefinitionError(msg("mapping.transform.unknown", name=repr(name)))
     if params is not None and not isinstance(params, Mapping):
-        raise TransformDefinitionError(f"{name}: params must be an object, got {params!r}")
+        raise TransformDefinitionError(msg("mapping.transform.params_not_object", transform=name, value=repr(params)))
     checked = check_params(spec, params or {})
     try:
         return spec.factory(checked, bctx)
     except PathError as exc:
-        raise TransformDefinitionError(f"{name}: {exc}") from None
+        raise TransformDefinitionError(msg("mapping.in_transform", transform=name, message=exc.args[0])) from None
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -230,7 +224,7 @@ def _digits_only(p, bctx):
 def _replace(p, bctx):
     old, new = p["old"], p["new"]
     if not old:
-        raise TransformDefinitionError("replace: parameter 'old' must not be empty")
+        raise TransformDefinitionError(msg("mapping.transform.param_empty", transform="replace", param="'old'"))
     return _text_transform(lambda s: s.replace(old, new))
 
 
@@ -256,7 +250,7 @@ def _suffix(p, bctx):
 def _split(p, bctx):
     sep, index, strip = p["separator"], p["index"], p["strip"]
     if not sep:
-        raise TransformDefinitionError("split: parameter 'separator' must not be empty")
+        raise TransformDefinitionError(msg("mapping.transform.param_empty", transform="split", param="'separator'"))
 
     def run(s: str) -> Any:
         parts = [x.strip() for x in s.split(sep)] if strip else s.split(sep)
@@ -363,7 +357,8 @@ def _to_decimal(p, bctx):
 )
 def _from_quantity(p, bctx):
     if p["places_field"] and p["places"] is not None:
-        raise TransformDefinitionError("from_quantity: give either 'places_field' or 'places', not both")
+        raise TransformDefinitionError(msg("mapping.transform.not_both", transform="from_quantity",
+                                           first="'places_field'", second="'places'"))  # fmt: skip
     fixed = p["places"]
     places_of = bctx.compile_field(p["places_field"]) if p["places_field"] else None
 
@@ -481,9 +476,11 @@ _MISSING = object()
 def _map_table(p, bctx):
     table_name, inline = p["table"], p["values"]
     if (table_name is None) == (inline is None):
-        raise TransformDefinitionError("map_table: give exactly one of 'table' or 'values'")
+        raise TransformDefinitionError(msg("mapping.transform.exactly_one", transform="map_table",
+                                           first="'table'", second="'values'"))  # fmt: skip
     if table_name is not None and bctx.known_tables is not None and table_name not in bctx.known_tables:
-        raise TransformDefinitionError(f"map_table: unknown mapping table {table_name!r}")
+        raise TransformDefinitionError(msg("mapping.transform.unknown_table", transform="map_table",
+                                           table=repr(table_name)))  # fmt: skip
     fallback, required, passthrough, fold = p["default"], p["required"], p["passthrough"], p["ignore_case"]
     if inline is not None and fold:
         inline = {k.lower(): v for k, v in inline.items()}
@@ -565,13 +562,11 @@ def _first_non_empty(p, bctx):
 def _date_format(p, bctx):
     fmt_in, fmt_out = p["input"], p["output"]
     if not (fmt_in in dates.INPUT_FORMATS or "%" in fmt_in):
-        raise TransformDefinitionError(
-            f"date_format: parameter 'input' must be one of {', '.join(dates.INPUT_FORMATS)} or a %-pattern, got {fmt_in!r}"
-        )
+        raise TransformDefinitionError(msg("mapping.transform.date_format", transform="date_format", param="'input'",
+                                           options=list(dates.INPUT_FORMATS), value=repr(fmt_in)))  # fmt: skip
     if not (fmt_out in dates.OUTPUT_FORMATS or "%" in fmt_out):
-        raise TransformDefinitionError(
-            f"date_format: parameter 'output' must be one of {', '.join(dates.OUTPUT_FORMATS)} or a %-pattern, got {fmt_out!r}"
-        )
+        raise TransformDefinitionError(msg("mapping.transform.date_format", transform="date_format", param="'output'",
+                                           options=list(dates.OUTPUT_FORMATS), value=repr(fmt_out)))  # fmt: skip
     parse, render = dates.parser(fmt_in), dates.formatter(fmt_out)
 
     def run(value: Any, ctx: Context) -> Any:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..datamapper import Mapper, MappingError, compile_mapping, load_default_mapping
+from ..datamapper import Mapper, MappingDefinitionError, MappingError, compile_mapping, load_default_mapping
 from ..errors import AuthError, ConfigError, RecordError, SyncError
 from ..i18n import Text, bounded, msg, render, setting_ref, with_step_messages
 from ..profile import ApiProfile
@@ -176,7 +176,9 @@ class Flow:
             mapper = compile_mapping(definition, profile=self.profile)
         except SyncError:
             raise
-        except Exception as exc:  # a stored definition that no longer compiles
+        except MappingDefinitionError as exc:  # a stored definition that no longer compiles: every problem
+            raise ConfigError(msg("flows.datamapper_invalid", flow=flow, error=exc.errors)) from exc
+        except Exception as exc:
             raise ConfigError(msg("flows.datamapper_invalid", flow=flow, error=str(exc))) from exc
         if flow == self.name:
             self._mapper = mapper

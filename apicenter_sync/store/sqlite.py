@@ -747,7 +747,7 @@ class SqliteSettingsStore:
                     return setting.validate(value, flow if scope else None)
                 except registry.SettingError as exc:
                     # The registry changed under a stored value: say so instead of silently using the default.
-                    raise registry.SettingError(f"stored value is no longer valid: {exc}") from None
+                    raise registry.SettingError(registry.no_longer_valid(exc)) from None
         return setting.default_value()
 
     def get(self, name: str, flow: str | None = None) -> Any:
@@ -778,6 +778,6 @@ class SqliteSettingsStore:
 
     def explicit(self, flow: str | None = None) -> dict[str, Any]:
         if flow is not None and flow not in registry.FLOWS:
-            raise registry.SettingError(f"unknown flow {flow!r}; flows: {', '.join(registry.FLOWS)}")
+            raise registry.SettingError(registry.unknown_flow(flow))
         scope = flow or ""
         return {name: value for (s, name), value in self._stored([scope]).items() if s == scope}
