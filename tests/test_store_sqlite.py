@@ -705,3 +705,17 @@ def test_the_store_is_created_owner_only(tmp_path: Path) -> None:
         assert stat.S_IMODE(loose.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_a_store_refusal_is_a_catalogue_message_in_the_readers_language(tmp_path):
+    """What the store refuses reaches a log or the command line as a message (store.toml), not English only."""
+    with SqliteStore(tmp_path / "s.sqlite3", backend="shop") as store:
+        with pytest.raises(ValueError, match="unknown binding state 'done'") as err:
+            store.bindings.upsert("product", "Z", target_id="1", payload_hash=None, state="done")
+        assert err.value.args[0].render("nl") == "onbekende koppelstatus 'done'; statussen: synced, pending, failed"
+        with pytest.raises(KeyError) as missing:
+            store.log.finish_run(4242, state="done")
+        assert missing.value.args[0].render("pl") == "brak przebiegu 4242 w backendzie 'shop'"
+        with pytest.raises(registry.SettingError) as flow:
+            store.settings.explicit("invoices")
+        assert flow.value.args[0].render("nl").startswith("onbekende flow 'invoices'; flows: ")
