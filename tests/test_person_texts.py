@@ -34,8 +34,6 @@ NOT_YET = {
     "apicenter_sync/datamapper/targets.py",
     "apicenter_sync/datamapper/transforms.py",
     "apicenter_sync/settings.py",
-    "apicenter_sync/profile/__main__.py",
-    "apicenter_sync/profile/model.py",
 }
 CLEANED = [m for m in ENGINE if m not in NOT_YET]
 PROGRAMMERS_ONLY = {"TypeError", "NotImplementedError", "AssertionError"}
