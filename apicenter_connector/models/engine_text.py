@@ -23,3 +23,15 @@ def shown(env, text, data):
     """``text`` (with its ``*_data``) in the language of ``env``'s user."""
     value = stored(text, data)
     return render(value, env.lang) if value is not None else False
+
+
+def error_text(env, exc):
+    """An engine error in the language of ``env``'s user: a SyncError's text, the catalogue message another
+    exception was raised with (``ValueError(msg(...))``), else the exception's own words."""
+    from apicenter_sync.errors import SyncError
+
+    if isinstance(exc, SyncError):
+        return render(exc.text(), env.lang)
+    if len(exc.args) == 1 and isinstance(exc.args[0], str):
+        return render(exc.args[0], env.lang)
+    return str(exc)
