@@ -173,6 +173,17 @@ def test_a_refused_profile_is_worded_in_the_readers_language():
     assert err.value.message.render("nl").startswith("API-profiel: onbekend onderdeel accountview.stok (objecten: ")
 
 
+def test_the_command_line_refuses_a_profile_in_the_locales_language(tmp_path, capsys, monkeypatch):
+    from apicenter_sync.cli import main
+
+    path = tmp_path / "apicenter.toml"
+    path.write_text('[mplus]\nurl = "http://127.0.0.1:1"\n[profile.mplus]\nbranches = "all"\n', encoding="utf-8")
+    monkeypatch.setenv("APICENTER_LANG", "pl_PL.UTF-8")
+    assert main(["--config", str(path), "run", "products"]) == 2
+    err = capsys.readouterr().err
+    assert "błąd: Profil API: MplusKASSA: " in err and "(mplus.branches) musi być listą, np. [1, 2], a nie 'all'" in err, err
+
+
 def test_the_toml_configuration_carries_the_profile(tmp_path):
     path = tmp_path / "apicenter.toml"
     path.write_text(

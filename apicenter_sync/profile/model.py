@@ -634,6 +634,8 @@ def _errors(exc: ValidationError) -> list[Text]:
             found.append(msg("core.error_at", where=entry, message=cause.args[0]))
         elif err["type"].startswith("int_"):
             found.append(msg("profile.problem.not_whole_number", entry=entry, value=value))
+        elif err["type"] == "list_type":
+            found.append(msg("profile.problem.not_a_list", entry=entry, value=value))
         elif err["type"].startswith("bool_"):
             found.append(msg("profile.problem.not_bool", entry=entry, value=value))
         elif err["type"] == "literal_error" and _choices(err["loc"]):
