@@ -159,8 +159,11 @@ def test_binding_never_forgets_target_and_refuses_duplicate_target(store: Sqlite
     store.bindings.upsert("relation", "D1", target_id="55", payload_hash="h")
     b = store.bindings.upsert("relation", "D1", target_id=None, payload_hash=None, state="failed", error="boom")
     assert b.target_id == "55" and b.state == "failed" and b.last_error == "boom"
-    with pytest.raises(BindingConflict, match="'55'.*'D1'"):
+    with pytest.raises(BindingConflict, match="'55'.*'D1'") as conflict:
         store.bindings.upsert("relation", "D2", target_id="55", payload_hash="h")
+    # The flow puts this message in the record's log line (flows.link_not_recorded): a reader's language, not English.
+    assert conflict.value.args[0].render("nl") == ("relation: doel-id '55' is al gekoppeld aan bron-id 'D1'; het wordt "
+                                                   "niet ook aan 'D2' gekoppeld")  # fmt: skip
     assert store.bindings.get("relation", "D2") is None
     with pytest.raises(BindingConflict):
         store.bindings.upsert_many([Binding("relation", "D3", "77"), Binding("relation", "D4", "77")])
