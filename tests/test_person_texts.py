@@ -18,12 +18,6 @@ ENGINE = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "apicenter_sync").rglo
 # keeps it clean. An exception that only a programmer can cause (TypeError, NotImplementedError, AssertionError:
 # a wrong call, never a user's data or settings) may keep English words.
 NOT_YET = {
-    "apicenter_sync/i18n/__init__.py",
-    "apicenter_sync/profile/__main__.py",
-    "apicenter_sync/profile/model.py",
-    "apicenter_sync/store/sqlite.py",
-    "apicenter_sync/store/sqlite_log.py",
-    "apicenter_sync/store/timefmt.py",
 }
 CLEANED = [m for m in ENGINE if m not in NOT_YET]
 PROGRAMMERS_ONLY = {"TypeError", "NotImplementedError", "AssertionError"}

@@ -135,8 +135,8 @@ def test_overrides_rename_and_switch_off():
         ({"accountview": {"stock": {"fields": {"skuu": "X"}}}}, "unknown field accountview.stock.fields.skuu"),
         ({"accountview": {"article": {"available": False}}}, "accountview.article.available: the flows cannot do"),
         ({"accountview": {"article": {"fields": {"ean": "EAN-CODE"}}}}, "letters, digits and underscores only"),
-        ({"accountview": {"article": {"code": ""}}}, "accountview.article.code is empty"),
-        ({"accountview": {"stock": {"fields": {"sku": {"length": -1}}}}}, "length must be a whole number"),
+        ({"accountview": {"article": {"code": ""}}}, "(accountview.article.code) is empty"),
+        ({"accountview": {"stock": {"fields": {"sku": {"length": -1}}}}}, "(accountview.stock.fields.sku.length) must be a whole number"),
         ({"mplus": {"sku_field": "barcode"}}, "mplus.sku_field"),
         ({"mplus": {"colour": 1}}, "unknown entry mplus.colour"),
         ({"elsewhere": {}}, "unknown section profile.elsewhere"),
@@ -145,6 +145,43 @@ def test_overrides_rename_and_switch_off():
 def test_bad_profiles_are_refused_with_the_entry_named(overrides, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         ApiProfile.from_overrides(overrides)
+
+
+def test_a_refused_profile_is_worded_in_the_readers_language():
+    """The refusal is a catalogue message (profile.toml): the Odoo tab and the command line show it in their
+    reader's language, naming the entry in words with its key beside them, every problem of the profile."""
+    with pytest.raises(ConfigError) as err:
+        ApiProfile.from_overrides({"accountview": {"article": {"code": "", "fields": {"ean": "EAN-CODE"}}},
+                                   "mplus": {"sku_field": "barcode"}})  # fmt: skip
+    refusal = err.value.message
+    assert refusal.key == "profile.invalid"
+    assert "profile.problem.not_one_of" in refusal.keys()  # a choice outside its Literal: pydantic's words are not shown
+    dutch = refusal.render("nl")
+    assert dutch == ("API-profiel: MplusKASSA: veld van de SKU (mplus.sku_field) moet een van articleNumber, pluNumber zijn, "
+                     "niet 'barcode'"), dutch
+    with pytest.raises(ConfigError) as err:
+        ApiProfile.from_overrides({"accountview": {"article": {"code": "", "fields": {"ean": "EAN-CODE"}}}})
+    dutch = err.value.message.render("nl")
+    assert dutch == ("API-profiel: Artikelen: code bedrijfsobject (accountview.article.code) is leeg; Artikelen: "
+                     "EAN-barcode (accountview.article.fields.ean) = 'EAN-CODE': namen in AccountView bestaan alleen "
+                     "uit letters, cijfers en liggende streepjes"), dutch
+    assert err.value.message.render("pl").startswith("Profil API: Artykuły: kod obiektu biznesowego "
+                                                     "(accountview.article.code): wartość jest pusta; ")
+    assert "(accountview.article.code) is empty" in str(err.value)  # English: what the store and support read
+    with pytest.raises(ConfigError) as err:
+        ApiProfile.from_overrides({"accountview": {"stok": {}}})
+    assert err.value.message.render("nl").startswith("API-profiel: onbekend onderdeel accountview.stok (objecten: ")
+
+
+def test_the_command_line_refuses_a_profile_in_the_locales_language(tmp_path, capsys, monkeypatch):
+    from apicenter_sync.cli import main
+
+    path = tmp_path / "apicenter.toml"
+    path.write_text('[mplus]\nurl = "http://127.0.0.1:1"\n[profile.mplus]\nbranches = "all"\n', encoding="utf-8")
+    monkeypatch.setenv("APICENTER_LANG", "pl_PL.UTF-8")
+    assert main(["--config", str(path), "run", "products"]) == 2
+    err = capsys.readouterr().err
+    assert "błąd: Profil API: MplusKASSA: " in err and "(mplus.branches) musi być listą, np. [1, 2], a nie 'all'" in err, err
 
 
 def test_the_toml_configuration_carries_the_profile(tmp_path):

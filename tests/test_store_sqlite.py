@@ -160,8 +160,11 @@ def test_binding_never_forgets_target_and_refuses_duplicate_target(store: Sqlite
     store.bindings.upsert("relation", "D1", target_id="55", payload_hash="h")
     b = store.bindings.upsert("relation", "D1", target_id=None, payload_hash=None, state="failed", error="boom")
     assert b.target_id == "55" and b.state == "failed" and b.last_error == "boom"
-    with pytest.raises(BindingConflict, match="'55'.*'D1'"):
+    with pytest.raises(BindingConflict, match="'55'.*'D1'") as conflict:
         store.bindings.upsert("relation", "D2", target_id="55", payload_hash="h")
+    # The flow puts this message in the record's log line (flows.link_not_recorded): a reader's language, not English.
+    assert conflict.value.args[0].render("nl") == ("relation: doel-id '55' is al gekoppeld aan bron-id 'D1'; het wordt "
+                                                   "niet ook aan 'D2' gekoppeld")  # fmt: skip
     assert store.bindings.get("relation", "D2") is None
     with pytest.raises(BindingConflict):
         store.bindings.upsert_many([Binding("relation", "D3", "77"), Binding("relation", "D4", "77")])
@@ -728,3 +731,17 @@ def test_the_store_is_created_owner_only(tmp_path: Path) -> None:
         assert stat.S_IMODE(loose.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_a_store_refusal_is_a_catalogue_message_in_the_readers_language(tmp_path):
+    """What the store refuses reaches a log or the command line as a message (store.toml), not English only."""
+    with SqliteStore(tmp_path / "s.sqlite3", backend="shop") as store:
+        with pytest.raises(ValueError, match="unknown binding state 'done'") as err:
+            store.bindings.upsert("product", "Z", target_id="1", payload_hash=None, state="done")
+        assert err.value.args[0].render("nl") == "onbekende koppelstatus 'done'; statussen: synced, pending, failed"
+        with pytest.raises(KeyError) as missing:
+            store.log.finish_run(4242, state="done")
+        assert missing.value.args[0].render("pl") == "brak przebiegu 4242 w backendzie 'shop'"
+        with pytest.raises(registry.SettingError) as flow:
+            store.settings.explicit("invoices")
+        assert flow.value.args[0].render("nl").startswith("onbekende flow 'invoices'; flows: ")

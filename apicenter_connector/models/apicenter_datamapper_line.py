@@ -15,7 +15,7 @@ from apicenter_sync.datamapper.errors import MappingDefinitionError
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .engine_text import error_shown
+from .engine_text import error_text
 
 MAPPING_FLOWS = [(name, name.replace("_", " ").capitalize()) for name in FLOW_MODELS]
 
@@ -115,4 +115,4 @@ class ApicenterDatamapperLine(models.Model):
                 compile_mapping({"flow": flow, "lines": [line._to_line() for line in lines]},
                                 profile=backend._api_profile())  # fmt: skip
             except MappingDefinitionError as exc:
-                raise ValidationError(error_shown(self.env, exc)) from None
+                raise ValidationError(error_text(self.env, exc)) from None

@@ -20,7 +20,7 @@ from odoo.exceptions import AccessError, UserError
 
 from .apicenter_profile_line import entry_name, from_text, group_of, group_selection, to_text
 from .change_target import NONE, open_target, target_label, target_of_key, target_of_text
-from .engine_text import shown
+from .engine_text import error_text, shown
 
 STATES = [("confirmed", "All confirmed"), ("refuted", "Refuted"), ("unchecked", "Not everything checked")]
 CHECK_STATES = [("confirmed", "Confirmed"), ("refuted", "Refuted"), ("unchecked", "Not checked")]
@@ -335,13 +335,14 @@ class ApicenterDoctorProposal(models.Model):
             try:
                 value = from_text(proposal.key, proposal.proposed_value)
             except ConfigError as exc:
-                raise UserError(str(exc)) from None
+                raise UserError(error_text(self.env, exc)) from None
             changes.append((proposal, to_text(values.get(proposal.key)), to_text(value)))
             values[proposal.key] = value
         try:
             profile = ApiProfile.from_flat(values)
         except ConfigError as exc:
-            raise UserError(self.env._("These proposals do not make a valid API profile: %s", exc)) from None
+            raise UserError(self.env._("These proposals do not make a valid API profile: %s",
+                                       error_text(self.env, exc))) from None  # fmt: skip
         backend._set_api_profile(profile)
         chosen.sudo().write({"applied": True, "applied_by_id": self.env.user.id})
         items = Markup("").join(

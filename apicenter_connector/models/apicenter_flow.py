@@ -28,7 +28,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from .apicenter_mapping import allowed_text
 from .apicenter_sale import WAITING_STATES
 from .engine_record import check_engine_fields
-from .engine_text import data_text, error_shown, shown
+from .engine_text import data_text, error_text, shown
 from .odoo_series import sql_constraints
 from .setting_fields import field_value, read_setting, setting_field
 
@@ -132,7 +132,7 @@ def check_setting_values(record, names, flow):
         try:
             registry.validate(name, read_setting(record, name), flow)
         except registry.SettingError as exc:
-            raise ValidationError(error_shown(record.env, exc)) from None
+            raise ValidationError(error_text(record.env, exc)) from None
 
 
 def choice_picker(kind, string):
@@ -600,7 +600,7 @@ class ApicenterFlow(models.Model):
                 try:  # a choice's value is text: parsed to the setting's type (a price group is a number)
                     value = registry.get_setting(name).parse(choice.value, self.flow)
                 except registry.SettingError as exc:
-                    raise ValidationError(error_shown(self.env, exc)) from None
+                    raise ValidationError(error_text(self.env, exc)) from None
                 self[name] = field_value(self, name, value)
                 self[f"{name}_choice_id"] = False
 

@@ -15,10 +15,12 @@ from functools import lru_cache
 from apicenter_sync.errors import ConfigError
 from apicenter_sync.i18n import msg, profile_ref, render
 from apicenter_sync.profile import ApiProfile
+from apicenter_sync.profile.model import entry_ref, invalid
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .engine_text import error_text
 from .odoo_series import sql_constraints
 
 EVIDENCE = [
@@ -70,23 +72,24 @@ def to_text(value):
 
 
 def from_text(key, text):
-    """The line's text as the profile value it stands for (typed like the entry's default)."""
+    """The line's text as the profile value it stands for (typed like the entry's default); a ConfigError whose
+    message (profile.toml) names the entry when the text is not such a value."""
     default = default_entries().get(key, (0, "", "", "", ""))[1]
     text = (text or "").strip()
     if isinstance(default, bool):
         if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise ConfigError(f"API profile: {key} must be true or false, not {text!r}")
+            raise invalid([msg("profile.problem.not_bool", entry=entry_ref(key), value=repr(text))])
         return text.lower() in ("true", "1", "yes")
     if isinstance(default, int):
         if not text.isdigit():
-            raise ConfigError(f"API profile: {key} must be a whole number, not {text!r}")
+            raise invalid([msg("profile.problem.not_whole_number", entry=entry_ref(key), value=repr(text))])
         return int(text)
     if isinstance(default, list):
         items = [t.strip() for t in text.split(",") if t.strip()]
         if any(isinstance(v, str) for v in default):  # a list of texts (attribute=field entries)
             return items
         if not all(t.isdigit() for t in items):
-            raise ConfigError(f"API profile: {key} must be a comma-separated list of numbers, not {text!r}")
+            raise invalid([msg("profile.problem.not_number_list", entry=entry_ref(key), value=repr(text))])
         return [int(t) for t in items]
     return text
 
@@ -172,5 +175,5 @@ class ApicenterProfileLine(models.Model):
         for backend in self.backend_id:
             try:
                 backend._api_profile()
-            except ConfigError as exc:
-                raise ValidationError(str(exc)) from None
+            except ConfigError as exc:  # the engine's refusal, in the language of the user who edited the line
+                raise ValidationError(error_text(self.env, exc)) from None

@@ -13,7 +13,7 @@ from apicenter_sync.i18n import Msg, render, setting_ref
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
-from .engine_text import error_shown
+from .engine_text import error_text
 
 # Settings only an administrator sets (where credentials may be sent): a row cannot widen them either.
 ADMIN_SETTINGS = ("allowed_hosts",)
@@ -88,7 +88,7 @@ class ApicenterSetting(models.Model):
             try:
                 registry.validate(rec.name, value, flow)
             except registry.SettingError as exc:
-                raise ValidationError(error_shown(self.env, exc)) from None
+                raise ValidationError(error_text(self.env, exc)) from None
             twins = self.search_count(
                 [
                     ("backend_id", "=", rec.backend_id.id),

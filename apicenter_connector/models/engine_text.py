@@ -6,7 +6,7 @@ A run or log line stores the English text (searchable, what support reads) and, 
 Dutch user and Polish for a Polish one.
 """
 
-from apicenter_sync.i18n import Msg, from_stored, render, stored_data
+from apicenter_sync.i18n import from_stored, render, stored_data
 
 
 def data_text(value):
@@ -25,8 +25,13 @@ def shown(env, text, data):
     return render(value, env.lang) if value is not None else False
 
 
-def error_shown(env, exc):
-    """An engine error (SettingError, MappingDefinitionError…) in the language of ``env``'s user: the message it
-    carries as its first argument, rendered; an error without one as its text."""
-    first = exc.args[0] if exc.args else None
-    return render(first, env.lang) if isinstance(first, Msg) else str(exc)
+def error_text(env, exc):
+    """An engine error in the language of ``env``'s user: a SyncError's text, the catalogue message another
+    exception was raised with (``ValueError(msg(...))``), else the exception's own words."""
+    from apicenter_sync.errors import SyncError
+
+    if isinstance(exc, SyncError):
+        return render(exc.text(), env.lang)
+    if len(exc.args) == 1 and isinstance(exc.args[0], str):
+        return render(exc.args[0], env.lang)
+    return str(exc)

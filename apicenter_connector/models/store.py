@@ -24,6 +24,7 @@ import json
 from contextlib import contextmanager
 
 from apicenter_sync import settings as registry
+from apicenter_sync.i18n import msg
 from apicenter_sync.redact import redact_text
 from apicenter_sync.store.interfaces import Binding, BindingConflict, Watermark
 
@@ -178,7 +179,7 @@ def _binding(row):
 
 def _check_state(state):
     if state not in ("synced", "pending", "failed"):
-        raise ValueError(f"unknown binding state {state!r}")
+        raise ValueError(msg("store.unknown_binding_state", state=repr(state), states=["synced", "pending", "failed"]))
 
 
 class OdooBindingStore:
@@ -239,16 +240,14 @@ class OdooBindingStore:
                 continue
             other = by_target.setdefault(target, source_id)
             if other != source_id:
-                raise BindingConflict("two bindings of one batch point at the same target id")
+                raise BindingConflict(msg("store.batch_target_twice"))
         if not by_target:
             return
         for row in self._select("entity = %s AND target_id = ANY(%s)", [entity, list(by_target)]):
             source_id = by_target[row["target_id"]]
             if row["source_id"] != source_id:
-                raise BindingConflict(
-                    f"{entity} target id {row['target_id']!r} is already bound to source id {row['source_id']!r}; "
-                    f"refusing to bind it to {source_id!r} as well"
-                )
+                raise BindingConflict(msg("store.target_bound", entity=entity, target=repr(row["target_id"]),
+                                          other=repr(row["source_id"]), source=repr(source_id)))  # fmt: skip
 
     def upsert(self, entity, source_id, *, target_id, payload_hash, state="synced", error=None):
         return _binding(self._upsert([Binding(entity, str(source_id), target_id, payload_hash, state=state,

@@ -12,6 +12,7 @@ from datetime import UTC, timedelta
 from typing import get_args
 
 from apicenter_sync.flows.sale_facts import sale_facts
+from apicenter_sync.i18n import msg
 from apicenter_sync.redact import bound_texts, mask_emails, redact, redact_text
 from apicenter_sync.store.interfaces import Action, Direction, LogLine, PurgeResult, Run, RunMode, RunState
 from apicenter_sync.store.sqlite_log import ABANDONED
@@ -100,7 +101,7 @@ def naive(value):
     if value is None:
         return False
     if value.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware (UTC) datetime")
+        raise ValueError(msg("store.naive_datetime"))
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -158,7 +159,7 @@ class OdooActivityLog:
 
     def start_run(self, flow, mode="normal"):
         if mode not in _MODES:
-            raise ValueError(f"unknown run mode {mode!r}; modes: {', '.join(_MODES)}")
+            raise ValueError(msg("store.unknown_run_mode", mode=repr(mode), modes=list(_MODES)))
         job_uuid = self._s.env.context.get("job_uuid")
         job = self._s.env["queue.job"].search([("uuid", "=", job_uuid)], limit=1) if job_uuid else None
         run = self._runs.create(
@@ -176,10 +177,10 @@ class OdooActivityLog:
 
     def finish_run(self, run_id, *, state="done", counts=None, error=None):
         if state not in _RUN_STATES or state == "running":
-            raise ValueError(f"a run cannot finish in state {state!r}")
+            raise ValueError(msg("store.run_cannot_finish", state=repr(state)))
         run = self._run_rec(run_id)
         if not run:
-            raise KeyError(f"no run {run_id} in backend {self._s.backend!r}")
+            raise KeyError(msg("store.no_run", run=run_id, backend=repr(self._s.backend)))
         groups = self._lines._read_group([("run_id", "=", run.id)], ["action"], ["__count"])
         per_action = dict(groups)
         per_action.update(counts or {})
@@ -243,9 +244,10 @@ class OdooActivityLog:
     def add_lines(self, run_id, lines):
         for line in lines:
             if line.action not in _ACTIONS:
-                raise ValueError(f"unknown log action {line.action!r}; actions: {', '.join(_ACTIONS)}")
+                raise ValueError(msg("store.unknown_action", action=repr(line.action), actions=list(_ACTIONS)))
             if line.direction not in _DIRECTIONS:
-                raise ValueError(f"unknown direction {line.direction!r}; directions: {', '.join(_DIRECTIONS)}")
+                raise ValueError(msg("store.unknown_direction", direction=repr(line.direction),
+                                     directions=list(_DIRECTIONS)))  # fmt: skip
         if not lines:
             return []
         keys = [(ln.flow, ln.entity, ln.source_id) for ln in lines]
@@ -258,7 +260,7 @@ class OdooActivityLog:
                 seen[keys[i]] = lines[i].action
         with self._s.transaction():
             if not self._run_rec(run_id):
-                raise KeyError(f"no run {run_id} in backend {self._s.backend!r}")
+                raise KeyError(msg("store.no_run", run=run_id, backend=repr(self._s.backend)))
             open_lines, open_attempts, open_since = self._open_failures({k for k in keys if k[2] is not None})
             # Close the open failures of these records before inserting, so the new lines stay open.
             superseded = open_lines.filtered(lambda r: seen[(r.flow, r.entity, r.source_id)] == "failed")
@@ -393,7 +395,7 @@ class OdooActivityLog:
 
     def purge(self, *, payload_days, metadata_days):
         if payload_days < 0 or metadata_days < 0:
-            raise ValueError("retention days must not be negative")
+            raise ValueError(msg("store.negative_retention"))
         now = fields.Datetime.now()
         payload_cutoff = now - timedelta(days=payload_days)
         meta_cutoff = now - timedelta(days=metadata_days)

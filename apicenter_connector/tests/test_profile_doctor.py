@@ -318,6 +318,42 @@ class TestProfileAndDoctor(ApicenterCase):
             self.backend.with_user(self.manager).action_open_profile()
         self.backend.action_profile_reset()
 
+    def test_a_dutch_administrator_is_refused_in_dutch(self):
+        """An entry edited to a value the profile cannot take is refused in the editor's language: the engine's
+        words (profile.toml) with the entry named in Dutch and by key; an imported file likewise (the wizard's own
+        words from nl.po)."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"].search([("name", "=", "apicenter_connector")])._update_translations(
+            filter_lang=["nl_NL"], overwrite=True
+        )
+        admin = new_test_user(self.env, login="apic_prof_admin_nl", groups="base.group_system", lang="nl_NL")
+
+        def as_admin(records):  # what the web client does: the user's id, and their language in the context
+            return records.with_user(admin).with_context(lang=admin.lang)
+
+        ean = as_admin(self._line("accountview.article.fields.ean"))
+        with self.assertRaises(ValidationError) as refused:
+            ean.value = "EAN-CODE"
+        self.assertEqual(str(refused.exception), "API-profiel: Artikelen: EAN-barcode "
+                         "(accountview.article.fields.ean) = 'EAN-CODE': namen in AccountView bestaan alleen uit "
+                         "letters, cijfers en liggende streepjes")  # fmt: skip
+        with self.assertRaises(ValidationError) as refused:
+            as_admin(self._line("accountview.group_discount.available")).value = "misschien"
+        self.assertIn("moet true of false zijn, niet 'misschien'", str(refused.exception))
+        self.assertEqual(self._line("accountview.article.fields.ean").value, "EAN_CODE")  # refused: unchanged
+        wizard = as_admin(self.env["apicenter.profile.transfer"]).browse(
+            as_admin(self.backend).action_profile_transfer()["res_id"])  # fmt: skip
+        wizard.write({"data": base64.b64encode(b"[profile.accountview.stok]\ncode = 1\n"), "filename": "p.toml"})
+        with self.assertRaises(UserError) as refused:
+            wizard.action_import()
+        self.assertTrue(str(refused.exception).startswith(
+            "Dit bestand is geen API-profiel: API-profiel: onbekend onderdeel accountview.stok (objecten: "),
+            str(refused.exception))  # fmt: skip
+        wizard.write({"data": base64.b64encode(b"\xff\xfe[profile]")})
+        with self.assertRaises(UserError) as refused:
+            wizard.action_import()
+        self.assertEqual(str(refused.exception), "Dit bestand is geen API-profiel: het is geen tekstbestand in UTF-8")
+
     # --- capture for support ---------------------------------------------------------------------------------
     def test_capture_switch_attaches_a_redacted_zip_to_the_run(self):
         self.backend.capture_enabled = True

@@ -2,14 +2,16 @@
 """Export a backend's API profile as a file, or import one (administrators only)."""
 
 import base64
+import binascii
 
 from apicenter_sync.errors import ConfigError
-from apicenter_sync.i18n import render
 from apicenter_sync.profile import parse_profile_text
 from apicenter_sync.profile.model import MAX_PROFILE_BYTES
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+
+from ..models.engine_text import error_text
 
 
 class ApicenterProfileTransfer(models.TransientModel):
@@ -60,13 +62,15 @@ class ApicenterProfileTransfer(models.TransientModel):
             text = base64.b64decode(self.data).decode("utf-8-sig")
             profile = parse_profile_text(text)
         except ConfigError as exc:  # too large, too deep, unreadable, a wrong entry: the engine's words
-            reason = render(exc.message, self.env.lang)
-            raise UserError(self.env._("This file is not an API profile: %s", reason)) from None
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise UserError(self.env._("This file is not an API profile: %s", exc)) from None
+            raise UserError(self.env._("This file is not an API profile: %s", error_text(self.env, exc))) from None
+        except (UnicodeDecodeError, binascii.Error):  # Python's words would be English (and a byte offset)
+            raise UserError(self.env._("This file is not an API profile: %s", self.env._(
+                "it is not a text file in UTF-8"))) from None  # fmt: skip
+        except ValueError as exc:
+            raise UserError(self.env._("This file is not an API profile: %s", error_text(self.env, exc))) from None
         backend._set_api_profile(profile)
         backend.message_post(
-            body=self.env._("API profile imported from %(file)s (%(n)s changed entries).", file=self.filename or "a file",
+            body=self.env._("API profile imported from %(file)s (%(n)s changed entries).", file=self.filename or self.env._("a file"),
                             n=len([1 for e in profile.entries() if e.changed]))  # fmt: skip
         )
         return {"type": "ir.actions.act_window_close"}

@@ -446,7 +446,7 @@ class Flow:
                 _log.error("flow %s: %s %s not bound: %s", self.name, out.entity, out.source_id, exc)
                 done = msg(f"flows.done.{out.action}", target=out.target_id or "")
                 out.action, out.retry, out.wait = "failed", False, None
-                out.error = msg("flows.link_not_recorded", done=done, error=str(exc))
+                out.error = msg("flows.link_not_recorded", done=done, error=exc.args[0] if exc.args else str(exc))
 
     def _add_lines(self, result: RunResult, outcomes: list[Outcome]) -> None:
         now = self.now()

@@ -223,7 +223,8 @@ def cli_language(environ: Mapping[str, str] | None = None) -> str:
 
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
-    """Every key of every ``catalogue/*.toml``; a key defined twice is an error (areas must not overlap)."""
+    """Every key of every ``catalogue/*.toml``; a key defined twice is a developer's error (areas must not
+    overlap). A key the catalogue lacks is no error here: :func:`msg` shows the key and its arguments instead."""
     entries: dict[str, dict[str, str]] = {}
     folder = resources.files(__package__).joinpath("catalogue")
     for item in sorted(folder.iterdir(), key=lambda i: i.name):
@@ -232,7 +233,10 @@ def catalogue() -> dict[str, dict[str, str]]:
         data = tomllib.loads(item.read_text(encoding="utf-8"))
         for key, texts in data.items():
             if key in entries:
-                raise ValueError(f"message key {key!r} is defined twice (catalogue/{item.name})")
+                # English on purpose: the catalogue cannot word its own breakage (msg() would load it again), and
+                # only a developer can cause it — the files ship with the code and tests/test_i18n_catalogue.py
+                # loads them — so it is an AssertionError, never a user's data or settings.
+                raise AssertionError(f"message key {key!r} is defined twice (catalogue/{item.name})")
             entries[key] = {lang: str(text) for lang, text in texts.items()}
     return entries
 

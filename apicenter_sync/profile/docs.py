@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..i18n import Msg
 from ..settings import replace_between
 from .model import ApiProfile, FieldSpec, MplusProfile, ObjectSpec
 
@@ -84,7 +85,7 @@ def reference_markdown(profile: ApiProfile | None = None) -> str:
         choices = getattr(info.annotation, "__args__", ())
         allowed = ", ".join(f"`{c}`" for c in choices if isinstance(c, str)) or "list of branch numbers"
         default = info.get_default(call_default_factory=True)
-        out.append(f"| `mplus.{name}` | `{default}` | {allowed} | {_cell(info.description or '')} |")
+        out.append(f"| `mplus.{name}` | `{default}` | {allowed} | {_cell(Msg(f'profile.meaning.mplus.{name}'))} |")  # the catalogue's English
     return "\n".join(out) + "\n"
 
 

@@ -25,12 +25,12 @@ import copy
 import json
 import tomllib
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
-from ..i18n import Msg, msg, profile_ref, setting_ref, table_ref
+from ..i18n import Msg, Text, catalogue, msg, profile_ref, setting_ref, table_ref
 from . import defaults
 
 Evidence = Literal["documented", "observed", "assumed"]
@@ -131,42 +131,23 @@ class AccountViewProfile(_Frozen):
 class MplusProfile(_Frozen):
     """MplusKASSA choices the WSDL does not fix."""
 
-    sku_field: Literal["articleNumber", "pluNumber"] = Field(
-        "articleNumber",
-        description="Which article field carries the AccountView SKU. articleNumber: a numeric SKU is the article "
-        "number (non-numeric ones follow the products setting non_numeric_sku); pluNumber: the SKU is the PLU of "
-        "every article, existing till articles are found by PLU, new ones get a generated number, and a sale line "
-        "is booked on the article of its PLU. Change it only before the first sync.",
-    )
-    order_reference: Literal["extOrderId", "orderId"] = Field(
-        "extOrderId",
-        description="The order field that identifies a sale in AccountView (the reference field of the document "
-        "and the key against double booking). extOrderId: the external order id, the orderId when it has none; "
-        "orderId: always the till's own id. Changing it on a live integration books every sale again.",
-    )
-    branches: list[int] = Field(
-        default_factory=list,
-        description="Branch numbers whose sales the orders flow reads (empty: every branch).",
-    )
-    vat_lookup: Literal["rate", "code"] = Field(
-        "rate",
-        description="How a sale line's VAT becomes an AccountView VAT code. rate: by its percentage (mapping table "
-        "vat_code_by_rate, else the AccountView VAT code with that percentage); code: by the till's vatCode "
-        "(mapping table vat_code_mplus_av).",
-    )
-    attribute_fields: list[str] = Field(
-        default_factory=lambda: ["colour=colour", "size=size", "brand=brandName"],
-        description="Where an article attribute goes on the till's article, as attribute=field: one of the "
-        "article's own fields (colour, size, brandName). Every other attribute, and every feature, goes into a "
-        "custom field of its own name, which the till must define (getCustomFieldLists); one it does not define "
-        "is an error on that article.",
-    )
-    revenue_lookup: Literal["vat_code", "turnover_group"] = Field(
-        "vat_code",
-        description="How a booking line's revenue account is chosen. vat_code: revenue_account_by_country, then "
-        "revenue_account_by_vat_code; turnover_group: the line's turnover group in turnover_group_revenue_account "
-        "first, then as vat_code.",
-    )
+    # What each choice means is in the catalogue (profile.meaning.mplus.<name>): the Odoo tab shows it in the
+    # reader's language and docs/profile.md in English (profile/docs.py).
+    # mplus.sku_field: the article field that carries the AccountView SKU (change it only before the first sync).
+    sku_field: Literal["articleNumber", "pluNumber"] = "articleNumber"
+    # mplus.order_reference: the order field that identifies a sale (changing it on a live integration books
+    # every sale again).
+    order_reference: Literal["extOrderId", "orderId"] = "extOrderId"
+    branches: list[int] = Field(default_factory=list)  # the branches whose sales are read (empty: every branch)
+    # How a sale line's VAT becomes an AccountView VAT code: by its percentage (mapping table vat_code_by_rate),
+    # or by the till's vatCode (mapping table vat_code_mplus_av).
+    vat_lookup: Literal["rate", "code"] = "rate"
+    # Attribute -> the till article's own field; every other attribute and feature goes into a custom field of its
+    # own name, which the till must define (getCustomFieldLists).
+    attribute_fields: list[str] = Field(default_factory=lambda: ["colour=colour", "size=size", "brand=brandName"])
+    # vat_code: revenue_account_by_country, then revenue_account_by_vat_code; turnover_group: the line's turnover
+    # group in turnover_group_revenue_account first, then as vat_code.
+    revenue_lookup: Literal["vat_code", "turnover_group"] = "vat_code"
 
     @field_validator("attribute_fields")
     @classmethod
@@ -174,8 +155,8 @@ class MplusProfile(_Frozen):
         for entry in entries:
             attribute, _, target = str(entry).partition("=")
             if not attribute.strip() or target.strip() not in ARTICLE_ATTRIBUTE_FIELDS:
-                raise ValueError(f"{entry!r} is not attribute=field with field one of "
-                                 f"{', '.join(ARTICLE_ATTRIBUTE_FIELDS)}")  # fmt: skip
+                raise ValueError(msg("profile.problem.attribute_field", value=repr(entry),
+                                     fields=list(ARTICLE_ATTRIBUTE_FIELDS)))  # fmt: skip
         return entries
 
     def attribute_targets(self) -> dict[str, str]:
@@ -205,25 +186,26 @@ class ApiProfile(_Frozen):
             return _default()
         check_bounds(overrides)
         data = _default_data()
-        problems: list[str] = []
+        problems: list[Text] = []
         if not isinstance(overrides, dict):
-            raise ConfigError("[profile] must be a table")
+            raise ConfigError(msg("profile.problem.not_a_table", entry="[profile]"))
         for section, values in overrides.items():
             if section == "accountview":
                 _merge_accountview(data["accountview"], values, problems)
             elif section == "mplus":
                 _merge_mplus(data["mplus"], values, problems)
             else:
-                problems.append(f"unknown section profile.{section} (sections: accountview, mplus)")
+                problems.append(msg("profile.problem.unknown_section", section=f"profile.{section}",
+                                    sections=["accountview", "mplus"]))  # fmt: skip
         if problems:
-            raise ConfigError("API profile: " + "; ".join(problems))
+            raise invalid(problems)
         try:
             profile = cls.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(f"API profile: {_errors(exc)}") from None
+            raise invalid(_errors(exc)) from None
         problems = profile.problems()
         if problems:
-            raise ConfigError("API profile: " + "; ".join(problems))
+            raise invalid(problems)
         return profile
 
     @classmethod
@@ -232,8 +214,8 @@ class ApiProfile(_Frozen):
         return cls.from_overrides(unflatten(values))
 
     # --- reading -------------------------------------------------------------------------------------------------
-    def problems(self) -> list[str]:
-        """Names that cannot be AccountView names, and keys that name no field."""
+    def problems(self) -> list[Text]:
+        """Names that cannot be AccountView names, and keys that name no field (catalogue messages)."""
         found = []
         av = self.accountview
         for key, value in (("accountview.change_date", av.change_date.name),
@@ -248,14 +230,16 @@ class ApiProfile(_Frozen):
                 if value or attr in ("code", "table"):
                     found += _bad_name(f"{where}.{attr}", value)
             if obj.key not in obj.fields:
-                found.append(f"{where}.key names no field of the object: {obj.key!r}")
+                found.append(msg("profile.problem.key_no_field", entry=entry_ref(f"{where}.key"), value=repr(obj.key)))
             for group in ("fields", "line_fields"):
                 for logical, spec in getattr(obj, group).items():
                     found += _bad_name(f"{where}.{group}.{logical}", spec.name)
                     if spec.type not in VFP_TYPES:
-                        found.append(f"{where}.{group}.{logical}.type {spec.type!r} is no Visual FoxPro type letter")
+                        found.append(msg("profile.problem.not_a_type", entry=entry_ref(f"{where}.{group}.{logical}.type"),
+                                         value=repr(spec.type)))  # fmt: skip
                     if spec.length < 0:
-                        found.append(f"{where}.{group}.{logical}.length must not be negative")
+                        found.append(msg("profile.problem.negative_length",
+                                         entry=entry_ref(f"{where}.{group}.{logical}.length")))  # fmt: skip
         return found
 
     def overrides(self) -> dict[str, Any]:
@@ -308,14 +292,14 @@ class ApiProfile(_Frozen):
         parts = ref.removeprefix("@").split(".")
         obj = self.accountview.objects.get(parts[0])
         if obj is None:
-            raise ValueError(f"{ref!r}: no object {parts[0]!r} in the API profile "
-                             f"({', '.join(self.accountview.objects)})")  # fmt: skip
+            raise ValueError(msg("profile.problem.no_object", ref=repr(ref), object=repr(parts[0]),
+                                 objects=list(self.accountview.objects)))  # fmt: skip
         if len(parts) == 2 and parts[1] in obj.fields:
             return obj.fields[parts[1]].name
         if len(parts) == 3 and parts[1] == "line" and parts[2] in obj.line_fields:
             return obj.line_fields[parts[2]].name
         known = [f"@{parts[0]}.{f}" for f in obj.fields] + [f"@{parts[0]}.line.{f}" for f in obj.line_fields]
-        raise ValueError(f"{ref!r} is no field of the API profile; {parts[0]} has {', '.join(known)}")
+        raise ValueError(msg("profile.problem.no_field_ref", ref=repr(ref), object=parts[0], known=known))
 
     def optional_off(self) -> list[str]:
         """Logical names of the objects switched off (``available = false``)."""
@@ -466,7 +450,7 @@ def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"API profile: {key} is inside an entry that has a value")
+                raise invalid([msg("profile.problem.inside_value", entry=entry_ref(str(key)))])
         node[parts[-1]] = value
     for parts, value in lengths.items():
         node = nested
@@ -526,7 +510,7 @@ _FIELD_KEYS = ("name", "length", "type")
 
 def _merge_accountview(target: dict, values: Any, problems: list[str]) -> None:
     if not isinstance(values, dict):
-        problems.append("profile.accountview must be a table")
+        problems.append(msg("profile.problem.not_a_table", entry="profile.accountview"))
         return
     objects = target["objects"]
     for key, value in values.items():
@@ -536,45 +520,47 @@ def _merge_accountview(target: dict, values: Any, problems: list[str]) -> None:
             target[key] = value
         elif key == "dictionary":
             if not isinstance(value, dict):
-                problems.append("accountview.dictionary must be a table")
+                problems.append(msg("profile.problem.not_a_table", entry="accountview.dictionary"))
                 continue
             for entry, name in value.items():
                 if entry not in target["dictionary"]:
-                    problems.append(f"unknown entry accountview.dictionary.{entry} "
-                                    f"(entries: {', '.join(target['dictionary'])})")  # fmt: skip
+                    problems.append(msg("profile.problem.unknown_entry", entry=f"accountview.dictionary.{entry}",
+                                        entries=list(target["dictionary"])))  # fmt: skip
                 else:
                     target["dictionary"][entry] = name
         elif key in objects:
             _merge_object(objects[key], value, f"accountview.{key}", problems)
         else:
-            problems.append(f"unknown entry accountview.{key} (objects: {', '.join(objects)})")
+            problems.append(msg("profile.problem.unknown_object", entry=f"accountview.{key}", objects=list(objects)))
 
 
 def _merge_object(target: dict, values: Any, where: str, problems: list[str]) -> None:
     if not isinstance(values, dict):
-        problems.append(f"{where} must be a table")
+        problems.append(msg("profile.problem.not_a_table", entry=entry_ref(where)))
         return
     for key, value in values.items():
         if key in ("fields", "line_fields"):
             fields = target.get(key) or {}
             if not isinstance(value, dict):
-                problems.append(f"{where}.{key} must be a table")
+                problems.append(msg("profile.problem.not_a_table", entry=f"{where}.{key}"))
                 continue
             for logical, override in value.items():
                 if logical not in fields:
-                    problems.append(f"unknown field {where}.{key}.{logical} (fields: {', '.join(fields) or 'none'})")
+                    problems.append(msg("profile.problem.unknown_field", entry=f"{where}.{key}.{logical}",
+                                        fields=list(fields) or msg("profile.problem.no_fields")))  # fmt: skip
                     continue
                 _merge_field(fields[logical], override, f"{where}.{key}.{logical}", problems)
         elif key in _OBJECT_KEYS:
             if key == "available" and not target.get("optional"):
-                problems.append(f"{where}.available: the flows cannot do without this object")
+                problems.append(msg("profile.problem.not_optional", entry=entry_ref(f"{where}.available")))
                 continue
             if key == "available" and not isinstance(value, bool):
-                problems.append(f"{where}.available must be true or false")
+                problems.append(msg("profile.problem.not_bool", entry=entry_ref(f"{where}.available"), value=repr(value)))
                 continue
             target[key] = value
         else:
-            problems.append(f"unknown entry {where}.{key} (entries: {', '.join(_OBJECT_KEYS)}, fields, line_fields)")
+            problems.append(msg("profile.problem.unknown_entry", entry=f"{where}.{key}",
+                                entries=[*_OBJECT_KEYS, "fields", "line_fields"]))  # fmt: skip
 
 
 def _merge_field(target: dict, value: Any, where: str, problems: list[str]) -> None:
@@ -582,45 +568,87 @@ def _merge_field(target: dict, value: Any, where: str, problems: list[str]) -> N
         target["name"] = value
         return
     if not isinstance(value, dict):
-        problems.append(f"{where} must be a field name or {{name, length}}")
+        problems.append(msg("profile.problem.not_a_field", entry=entry_ref(where)))
         return
     for key, v in value.items():
         if key not in _FIELD_KEYS:
-            problems.append(f"unknown entry {where}.{key} (entries: {', '.join(_FIELD_KEYS)})")
+            problems.append(msg("profile.problem.unknown_entry", entry=f"{where}.{key}", entries=list(_FIELD_KEYS)))
         elif key == "length" and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
-            problems.append(f"{where}.length must be a whole number of characters, not {v!r}")
+            problems.append(msg("profile.problem.bad_length", entry=entry_ref(f"{where}.length"), value=repr(v)))
         else:
             target[key] = v
 
 
 def _merge_mplus(target: dict, values: Any, problems: list[str]) -> None:
     if not isinstance(values, dict):
-        problems.append("profile.mplus must be a table")
+        problems.append(msg("profile.problem.not_a_table", entry="profile.mplus"))
         return
     for key, value in values.items():
         if key not in MplusProfile.model_fields:
-            problems.append(f"unknown entry mplus.{key} (entries: {', '.join(MplusProfile.model_fields)})")
+            problems.append(msg("profile.problem.unknown_entry", entry=f"mplus.{key}",
+                                entries=list(MplusProfile.model_fields)))  # fmt: skip
             continue
         target[key] = value
 
 
-def _bad_name(key: str, value: str) -> list[str]:
+def _bad_name(key: str, value: str) -> list[Text]:
     text = str(value or "")
     if not text.strip():
-        return [f"{key} is empty"]
+        return [msg("profile.problem.empty", entry=entry_ref(key))]
     if len(text) > MAX_NAME_LENGTH:
-        return [f"{key} is {len(text)} characters long; AccountView names are at most {MAX_NAME_LENGTH}"]
+        return [msg("profile.problem.name_too_long", entry=entry_ref(key), length=len(text), limit=MAX_NAME_LENGTH)]
     if not set(text.upper()) <= _NAME_CHARS:
-        return [f"{key} = {text!r}: AccountView names hold letters, digits and underscores only"]
+        return [msg("profile.problem.name_characters", entry=entry_ref(key), value=repr(text))]
     return []
 
 
-def _errors(exc: ValidationError) -> str:
-    parts = []
+def entry_ref(key: str) -> Text:
+    """A profile entry as a refusal names it: its words in the reader's language with its key beside them (what
+    apicenter.toml and the Odoo tab's key column use); an entry the engine does not know by its key alone."""
+    if f"profile.{key}" in catalogue():
+        return msg("profile.problem.entry", name=profile_ref(key), key=key)
+    return key
+
+
+def invalid(problems: list[Text]) -> ConfigError:
+    """The refusal of a profile, naming every problem (joined by semicolons, in the reader's language)."""
+
+    def joined(items: list[Text]) -> Text:  # halved, not chained: a thousand problems nest ten deep, not 1000
+        if len(items) == 1:
+            return items[0]
+        half = len(items) // 2
+        return msg("profile.problem.and", first=joined(items[:half]), then=joined(items[half:]))
+
+    return ConfigError(msg("profile.invalid", problems=joined(problems)))
+
+
+def _errors(exc: ValidationError) -> list[Text]:
+    """Pydantic's refusals as messages: a validator's own message, a choice outside its allowed values, and for
+    anything else pydantic's words inside ours."""
+    found: list[Text] = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if p != "objects")
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
+        loc = ".".join(str(p) for p in err["loc"] if p != "objects" and not isinstance(p, int))  # no list index
+        entry, value = entry_ref(loc), repr(err.get("input"))[:80]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, ValueError) and cause.args and isinstance(cause.args[0], Msg):
+            found.append(msg("core.error_at", where=entry, message=cause.args[0]))
+        elif err["type"].startswith("int_"):
+            found.append(msg("profile.problem.not_whole_number", entry=entry, value=value))
+        elif err["type"] == "list_type":
+            found.append(msg("profile.problem.not_a_list", entry=entry, value=value))
+        elif err["type"].startswith("bool_"):
+            found.append(msg("profile.problem.not_bool", entry=entry, value=value))
+        elif err["type"] == "literal_error" and _choices(err["loc"]):
+            found.append(msg("profile.problem.not_one_of", entry=entry, choices=_choices(err["loc"]), value=value))
+        else:
+            found.append(msg("profile.problem.wrong_value", entry=entry, value=value, detail=err["msg"]))
+    return found
+
+
+def _choices(loc: tuple) -> list[str]:
+    """The allowed values of an MplusKASSA choice (its Literal), or none."""
+    info = MplusProfile.model_fields.get(str(loc[-1])) if len(loc) == 2 and loc[0] == "mplus" else None
+    return [str(c) for c in get_args(info.annotation)] if info else []
 
 
 def _describe(default: ApiProfile, key: str) -> tuple[Msg | str, str, str]:

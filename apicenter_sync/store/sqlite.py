@@ -39,6 +39,7 @@ from typing import Any
 
 from .. import settings as registry
 from ..errors import SyncError
+from ..i18n import msg
 from ..redact import redact_text
 from .interfaces import Binding, BindingConflict, BindingState, Watermark
 from .sqlite_log import SqliteActivityLog
@@ -89,7 +90,7 @@ class SqliteStore:
         lock_ttl_seconds: float = 900.0,
     ) -> None:
         if not backend:
-            raise ValueError("backend name must not be empty")
+            raise ValueError(msg("store.no_backend"))
         self.path = os.fspath(path)
         self.backend = backend
         self.busy_timeout_ms = busy_timeout_ms
@@ -113,8 +114,7 @@ class SqliteStore:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise StoreError(f"the state store {self.path} cannot be used: {exc} (a damaged file or not a SQLite "
-                             "database); restore a backup or move it away to start a new one") from None  # fmt: skip
+            raise StoreError(msg("store.unusable", path=self.path, detail=str(exc))) from None
         except StoreError:
             self.close()
             raise
@@ -157,10 +157,10 @@ class SqliteStore:
 
     def connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise RuntimeError("store is closed")
+            raise RuntimeError(msg("store.closed"))
         if os.getpid() != self._pid:
             if self._memory:
-                raise RuntimeError("an in-memory store cannot be used after fork()")
+                raise RuntimeError(msg("store.memory_after_fork"))
             # The parent's connection must not be used (nor closed) in the child: open our own.
             self._pid = os.getpid()
             self._lock = threading.RLock()
@@ -189,8 +189,7 @@ class SqliteStore:
         rows = self._conn.execute("PRAGMA quick_check(5)").fetchall()
         problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
         if problems:
-            raise StoreError(f"the state store {self.path} is damaged (integrity check: {'; '.join(problems)[:300]}); "
-                             "restore a backup or move it away to start a new one")  # fmt: skip
+            raise StoreError(msg("store.damaged", path=self.path, detail="; ".join(problems)[:300]))
 
     def _migrate(self) -> None:
         with self.transaction():
@@ -199,11 +198,7 @@ class SqliteStore:
             row = conn.execute("SELECT version FROM schema_version").fetchone()
             current = row[0] if row else 0
             if current > LATEST_VERSION:
-                raise SchemaError(
-                    f"the state store {self.path} has schema version {current}, newer than this version of "
-                    f"apicenter-sync supports ({LATEST_VERSION}): run the newer apicenter-sync that wrote it, or "
-                    "restore a backup"
-                )
+                raise SchemaError(msg("store.newer_schema", path=self.path, version=current, supported=LATEST_VERSION))
             for version, statements in MIGRATIONS:
                 if version > current:
                     for stmt in statements:
@@ -464,9 +459,12 @@ def _binding(row: tuple) -> Binding:
     )
 
 
+_BINDING_STATES = ("synced", "pending", "failed")
+
+
 def _check_state(state: str) -> None:
-    if state not in ("synced", "pending", "failed"):
-        raise ValueError(f"unknown binding state {state!r}")
+    if state not in _BINDING_STATES:
+        raise ValueError(msg("store.unknown_binding_state", state=repr(state), states=list(_BINDING_STATES)))
 
 
 class SqliteBindingStore:
@@ -505,11 +503,9 @@ class SqliteBindingStore:
             entity, source_id, target_id = row[1], row[2], row[3]
             other = self.get_by_target(entity, target_id) if target_id is not None else None
             if other is not None and other.source_id != source_id:
-                return BindingConflict(
-                    f"{entity} target id {target_id!r} is already bound to source id {other.source_id!r}; "
-                    f"refusing to bind it to {source_id!r} as well"
-                )
-        return BindingConflict("two bindings of one batch point at the same target id")
+                return BindingConflict(msg("store.target_bound", entity=entity, target=repr(target_id),
+                                           other=repr(other.source_id), source=repr(source_id)))  # fmt: skip
+        return BindingConflict(msg("store.batch_target_twice"))
 
     def _row(
         self,

@@ -84,7 +84,7 @@ class SqliteActivityLog:
 
     def start_run(self, flow: str, mode: RunMode = "normal") -> int:
         if mode not in _MODES:
-            raise ValueError(f"unknown run mode {mode!r}; modes: {', '.join(_MODES)}")
+            raise ValueError(msg("store.unknown_run_mode", mode=repr(mode), modes=list(_MODES)))
         cur = self._db.execute(
             "INSERT INTO run (backend, flow, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
             (self._db.backend, flow, mode, self._db.now()),
@@ -100,7 +100,7 @@ class SqliteActivityLog:
         error: Any = None,
     ) -> Run:
         if state not in _RUN_STATES or state == "running":
-            raise ValueError(f"a run cannot finish in state {state!r}")
+            raise ValueError(msg("store.run_cannot_finish", state=repr(state)))
         with self._db.transaction():
             per_action = dict(self._db.query("SELECT action, COUNT(*) FROM log_line WHERE run_id = ? GROUP BY action",
                                              (run_id,)))  # fmt: skip
@@ -112,7 +112,7 @@ class SqliteActivityLog:
                  self._db.backend),  # fmt: skip
             )
             if cur.rowcount == 0:
-                raise KeyError(f"no run {run_id} in backend {self._db.backend!r}")
+                raise KeyError(msg("store.no_run", run=run_id, backend=repr(self._db.backend)))
             run = self.get_run(run_id)
         assert run is not None
         return run
@@ -143,9 +143,10 @@ class SqliteActivityLog:
     def add_lines(self, run_id: int, lines: Sequence[LogLine]) -> list[int]:
         for line in lines:
             if line.action not in _ACTIONS:
-                raise ValueError(f"unknown log action {line.action!r}; actions: {', '.join(_ACTIONS)}")
+                raise ValueError(msg("store.unknown_action", action=repr(line.action), actions=list(_ACTIONS)))
             if line.direction not in _DIRECTIONS:
-                raise ValueError(f"unknown direction {line.direction!r}; directions: {', '.join(_DIRECTIONS)}")
+                raise ValueError(msg("store.unknown_direction", direction=repr(line.direction),
+                                     directions=list(_DIRECTIONS)))  # fmt: skip
         if not lines:
             return []
         now = self._db.now()
@@ -160,7 +161,7 @@ class SqliteActivityLog:
                 seen[keys[i]] = lines[i].action
         with self._db.transaction():
             if self.get_run(run_id) is None:
-                raise KeyError(f"no run {run_id} in backend {backend!r}")
+                raise KeyError(msg("store.no_run", run=run_id, backend=repr(backend)))
             open_attempts, open_since = self._open_attempts({k for k in keys if k[2] is not None})
             # Close the open failures of these records before inserting, so the new lines stay open.
             self._db.executemany(
@@ -296,7 +297,7 @@ class SqliteActivityLog:
 
     def purge(self, *, payload_days: int, metadata_days: int) -> PurgeResult:
         if payload_days < 0 or metadata_days < 0:
-            raise ValueError("retention days must not be negative")
+            raise ValueError(msg("store.negative_retention"))
         now = self._db.clock()
         payload_cutoff = ts(now - timedelta(days=payload_days))
         meta_cutoff = ts(now - timedelta(days=metadata_days))

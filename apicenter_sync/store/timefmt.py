@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ..i18n import msg
+
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def ts(dt: datetime) -> str:
     if dt.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware (UTC) datetime")
+        raise ValueError(msg("store.naive_datetime"))
     return dt.astimezone(UTC).strftime(_FORMAT)
 
 

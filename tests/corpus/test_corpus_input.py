@@ -83,7 +83,7 @@ def test_a_huge_profile_file_or_name_is_refused():
     # A 30 MB name arrived through the Odoo profile lines (flat keys) too: bounded there as well.
     with pytest.raises(ConfigError, match="accountview.stock.code is 300000 characters long; at most 200"):
         ApiProfile.from_flat({"accountview.stock.code": "A" * 300_000})
-    with pytest.raises(ConfigError, match="accountview.stock.code is 150 characters long; AccountView names are at "
+    with pytest.raises(ConfigError, match=r"\(accountview.stock.code\) is 150 characters long; AccountView names are at "
                                           "most 128"):  # fmt: skip
         ApiProfile.from_flat({"accountview.stock.code": "A" * 150})
     with pytest.raises(ConfigError, match="at most 200 are accepted"):

@@ -68,3 +68,22 @@ def test_a_newer_store_is_refused_with_exit_status_2(tmp_path, capsys):
     assert "Traceback" not in err
     with sqlite3.connect(path) as conn:  # refused means untouched
         assert conn.execute("SELECT version FROM schema_version").fetchone() == (999,)
+
+
+def test_a_newer_store_is_refused_in_the_language_of_the_command_line(tmp_path, capsys, monkeypatch):
+    """The refusal is a catalogue message: a Dutch locale reads it in Dutch (store.toml), a Polish one in Polish."""
+    path = tmp_path / "state.sqlite3"
+    _store_with_data(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = 999")
+    with pytest.raises(SchemaError) as err:
+        SqliteStore(path)
+    assert err.value.message.key == "store.newer_schema"
+    monkeypatch.setenv("APICENTER_LANG", "nl_NL.UTF-8")
+    assert main(["--config", _config(tmp_path, path), "run", "products"]) == 2
+    dutch = capsys.readouterr().err
+    assert "fout: de statusopslag" in dutch and "heeft schemaversie 999, nieuwer dan deze versie" in dutch
+    assert "newer than" not in dutch
+    monkeypatch.setenv("APICENTER_LANG", "pl")
+    assert main(["--config", _config(tmp_path, path), "run", "products"]) == 2
+    assert "ma wersję schematu 999, nowszą niż obsługuje" in capsys.readouterr().err
