@@ -744,4 +744,4 @@ def test_a_store_refusal_is_a_catalogue_message_in_the_readers_language(tmp_path
         assert missing.value.args[0].render("pl") == "brak przebiegu 4242 w backendzie 'shop'"
         with pytest.raises(registry.SettingError) as flow:
             store.settings.explicit("invoices")
-        assert flow.value.args[0].render("nl").startswith("onbekende flow 'invoices'; flows: ")
+        assert flow.value.args[0].render("nl").startswith("onbekende flow 'invoices'; de flows zijn ")
