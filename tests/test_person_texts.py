@@ -1,6 +1,6 @@
-"""No new English-only text for a person in the modules whose texts all go through the catalogue.
+"""No English-only text for a person anywhere in the engine: every one goes through the catalogue.
 
-An AST scan: in these modules a text given to ``raise``, ``print``, ``input``, a stream's ``write`` or argparse's
+An AST scan of every module of apicenter_sync: a text given to ``raise``, ``print``, ``input``, a stream's ``write`` or argparse's
 ``help=``/``description=`` must come from the catalogue (``msg(...)``, ``_t(...)``), not be a literal with words.
 Literals without words (``"-"``, ``f"{name:<10}"``) are layout and pass."""
 
@@ -14,12 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "apicenter_sync").rglob("*.py"))
-# Modules whose texts are not all in the catalogue yet. Remove a module's line once it is clean: the test then
-# keeps it clean. An exception that only a programmer can cause (TypeError, NotImplementedError, AssertionError:
-# a wrong call, never a user's data or settings) may keep English words.
-NOT_YET = {
-}
-CLEANED = [m for m in ENGINE if m not in NOT_YET]
+# An exception that only a programmer can cause (a wrong call, never a user's data or settings) may keep English.
 PROGRAMMERS_ONLY = {"TypeError", "NotImplementedError", "AssertionError"}
 WORD = re.compile(r"[A-Za-z]{3,}")
 OUTPUT_CALLS = {"print", "input", "write"}
@@ -60,7 +55,7 @@ def english_literals(source: str) -> list[tuple[int, str]]:
     return found
 
 
-@pytest.mark.parametrize("module", CLEANED)
+@pytest.mark.parametrize("module", ENGINE)
 def test_no_english_literal_reaches_a_person(module):
     found = english_literals((ROOT / module).read_text(encoding="utf-8"))
     assert not found, f"{module}: texts outside the catalogue (use msg()/_t()): {found}"
@@ -80,10 +75,3 @@ print("-" * 10)
 '''
     assert [line for line, _ in english_literals(source)] == [2, 3, 5, 6]
 
-
-@pytest.mark.parametrize("module", sorted(NOT_YET))
-def test_not_yet_lists_only_modules_with_english_left(module):
-    """A module cleaned but left in NOT_YET would not be kept clean: it must leave the list."""
-    path = ROOT / module
-    assert path.exists(), f"{module} does not exist: remove it from NOT_YET"
-    assert english_literals(path.read_text(encoding="utf-8")), f"{module} is clean: remove it from NOT_YET"
