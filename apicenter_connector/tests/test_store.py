@@ -39,8 +39,11 @@ class TestOdooStore(TransactionCase):
         self.assertEqual(again.idempotency_key, "k1", "a retry resends the same key")
         done = b.upsert("product", "1", target_id=None, payload_hash="h4")
         self.assertEqual((done.state, done.target_id, done.idempotency_key), ("synced", "100", None))
-        with self.assertRaises(BindingConflict):
+        with self.assertRaises(BindingConflict) as conflict:
             b.upsert("product", "9", target_id="100", payload_hash="x")
+        # What a flow writes into the record's log line: a catalogue message (store.toml), read in Dutch as well.
+        self.assertEqual(conflict.exception.args[0].render("nl"), "product: doel-id '100' is al gekoppeld aan "
+                         "bron-id '1'; het wordt niet ook aan '9' gekoppeld")  # fmt: skip
         self.assertEqual(b.get_by_target("product", "100").source_id, "1")
         failed = b.mark_failed("product", "1", "rejected: token=abc123")
         self.assertEqual(failed.state, "failed")
