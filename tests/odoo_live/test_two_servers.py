@@ -1,4 +1,4 @@
-"""Two Odoo servers on one database (docs/deployment.md): queue_job's job runner sends jobs through a load balancer
+"""Two Odoo servers (of one series) on one database (docs/deployment.md): queue_job's job runner sends jobs through a load balancer
 to the workers of both; one server is SIGKILLed in the middle of the run. Every order is booked exactly once, the
 master data converges (a further run writes nothing), and no job waits longer than the documented requeue delay
 (REQUEUE_DELAY, docs/deployment.md) once a server is gone.
