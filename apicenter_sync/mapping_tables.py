@@ -190,7 +190,8 @@ TABLES = (
     MappingTable("vat_method_by_country", "Country → relation VAT method", ("customers",), "country",
                  "vat_method", "The default VAT method of a relation in the till, by its country."),
     MappingTable("order_status", "Sale state → send or skip", ("orders",), "mplus_state", "send_skip",
-                 "Which states of a sale are booked. Without a row the default rule of its source decides."),
+                 "Which states of a sale are booked. Without a row the default rule of its source decides. A "
+                 "cancelled order is booked only with a row “send” for its cancel state."),
     MappingTable("order_defaults", "Defaults of a sale", ("orders",), "order_default_key", "text",
                  "What a sale without a payment method, shipping method or country gets."),
     MappingTable("payment_method_condition", "Payment methods → payment conditions", ("orders",),

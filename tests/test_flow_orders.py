@@ -418,6 +418,43 @@ def test_order_status_mapping_table(env):
     assert references(line_of(env, done)[0].error) == [("table", "order_status")]
 
 
+def test_an_order_cancelled_at_the_till_is_never_booked_and_a_booked_one_is_flagged(env):
+    """cancelOrder at the sandbox till, over real sockets. A table that sends open orders does not send a cancelled
+    one (the cancel wins; only a row for the cancel state decides otherwise); an order booked while open and then
+    cancelled fails, not retried, naming its booking for a person to reverse (a skip would hide it)."""
+    env.store.mappings.set_table("order_status", {"ORDER-COMPLETE-STATE-NOTHING": "send"})
+    env.store.settings.set("default_debtor_mode", "when_no_customer", "orders")
+    env.store.settings.set("default_debtor_number", DEFAULT_DEBTOR, "orders")
+    relation = env.add_relation(name="Ada Kok", email="ada@kok.example", country="NL")
+    made = {}
+    for ext in ("TILL-CANCEL-BOOKED", "TILL-CANCEL-FIRST"):
+        made[ext] = env.mp.create_order({"extOrderId": ext, "relationNumber": relation, "entryBranchNumber": 1,
+                                         "lineList": {"line": [{"articleNumber": 100002, "data": {"quantity": 1}}]}},
+                                        str(uuid.uuid4()))["order"]["orderId"]  # fmt: skip
+        if ext == "TILL-CANCEL-BOOKED":
+            assert env.run().ok  # booked while open (the table sends open orders)
+            booked = env.store.bindings.get("order", ext)
+            assert booked.state == "synced" and env.documents(ext)
+    for order_id in made.values():
+        assert env.mp.call("cancelOrder", idempotent=False, orderId=order_id)["result"] == "CANCEL-ORDER-RESULT-OK"
+    result = env.run()
+    assert result.ok
+    assert not env.documents("TILL-CANCEL-FIRST") and env.store.bindings.get("order", "TILL-CANCEL-FIRST") is None
+    [skipped] = line_of(env, "TILL-CANCEL-FIRST", "skipped")[:1]
+    assert "ORDER-CANCEL-STATE-COMPLETE: cancelled orders are not sent" in skipped.error
+    [flagged] = line_of(env, "TILL-CANCEL-BOOKED", "failed")
+    target = env.store.bindings.get("order", "TILL-CANCEL-BOOKED").target_id
+    assert flagged.retry_at is None and flagged.target_id == target
+    assert f"was cancelled at the till (status ORDER-CANCEL-STATE-COMPLETE) after it was booked as {target}" in (
+        flagged.error)  # fmt: skip
+    assert "aan de kassa geannuleerd" in flagged.error.render("nl")
+    assert len(env.documents("TILL-CANCEL-BOOKED")) == 1  # the engine writes nothing back: a person reverses it
+    # A row for the cancel state itself decides: "send" books a cancelled order as any other sale, once.
+    env.store.mappings.set_table("order_status", {"ORDER-CANCEL-STATE-COMPLETE": "send"})
+    assert env.run(full=True).ok
+    assert len(env.documents("TILL-CANCEL-FIRST")) == 1 and len(env.documents("TILL-CANCEL-BOOKED")) == 1
+
+
 def test_unknown_source_document_type_is_refused(env):
     with pytest.raises(SettingError, match="vouchers"):
         env.store.settings.set("source_document_type", "order, vouchers", "orders")

@@ -203,6 +203,44 @@ def test_an_order_delivered_at_the_till_is_not_put_back_before_it_is_booked(env)
     assert till_figure(env, sku) == av_figure(env, sku)
 
 
+def test_an_order_cancelled_at_the_till_is_neither_booked_nor_subtracted(env):
+    """An order made at the till and cancelled (cancelOrder, docs/sandbox-mplus.md "Orders and stock") releases its
+    reservation and never delivers: the orders flow skips it as cancelled (and says so, in the reader's language),
+    nothing reaches AccountView, the stock flow subtracts nothing for it and its floor does not stay on it."""
+    import uuid
+
+    from apicenter_sync.flows.stock_sales import floor_stream
+
+    w = env.sb.world
+    in_seeded_orders = {ln.sku for o in w.orders for ln in o.lines}
+    sku = next(a.sku for a in w.articles if a.in_mplus and a.in_accountview and a.sku.isdigit() and not a.blocked
+               and a.sku not in in_seeded_orders and any(s.warehouse == "HOOFD" and s.on_hand > 5 for s in a.stock))
+    assert env.engine.run("stock", RunOptions(full=True)).ok
+    relation = next(c.mplus_relation for c in w.customers if c.in_mplus)
+    created = env.mp.create_order({"extOrderId": "ST-CANCEL-1", "relationNumber": relation, "entryBranchNumber": 1,
+                                   "lineList": {"line": [{"articleNumber": int(sku), "data": {"quantity": 2}}]}},
+                                  str(uuid.uuid4()))  # fmt: skip
+    assert env.run().ok  # read while open: skipped for its state, not booked
+    cancelled = env.mp.call("cancelOrder", idempotent=False, orderId=created["orderId"])
+    assert cancelled["result"] == "CANCEL-ORDER-RESULT-OK"
+    marker = int(env.mp.get_order(created["orderId"])["syncMarker"])
+    refused = env.mp.call("payOrder", idempotent=False, request={
+        "orderId": created["orderId"], "prepay": False,
+        "paymentList": {"payment": [{"method": "PIN", "amount": created["order"]["totalInclAmount"]}]}})  # fmt: skip
+    assert refused["result"] == "PAY-ORDER-RESULT-FAILED"
+    result = env.run()
+    assert result.ok and "ST-CANCEL-1" not in dict(result.failures), result.failures  # a seeded edge order fails
+    last = next(ln for ln in env.store.log.list_lines(flow="orders", limit=500) if ln.source_id == "ST-CANCEL-1")
+    assert last.action == "skipped" and "cancelled orders are not sent" in last.error
+    assert "ORDER-CANCEL-STATE-COMPLETE" in last.error
+    assert "geannuleerde orders worden niet verstuurd" in last.error.render("nl")
+    assert env.store.bindings.get("order", "ST-CANCEL-1") is None and not env.documents("ST-CANCEL-1")
+    for full in (False, True):
+        assert env.engine.run("stock", RunOptions(full=full)).ok
+        assert till_figure(env, sku) == av_figure(env, sku), "a cancelled order lowered the figure sent to the till"
+    assert int(env.store.watermarks.get("orders", floor_stream("order")).value) > marker
+
+
 def test_the_reconciliation_holds_a_configuration_that_must_drift_to_the_invariant(env):
     """Receipts booked per till closing never reach AccountView's stock (must drift), yet the till's figure of a
     sold article is not skipped: it is held to AccountView's figure minus the sales not booked, and one above is

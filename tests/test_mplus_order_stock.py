@@ -120,3 +120,77 @@ def test_a_receipt_paying_an_order_hands_its_goods_over_once(client, server, art
     httpx.post(f"{server.url}/_sandbox/till/sale", json={
         "kind": "receipt", "lines": [{"articleNumber": article, "quantity": "1"}], "payments": [{"method": "PIN"}]})
     assert stock(client, article) == (free - 3, held)
+
+
+def test_a_cancelled_order_releases_its_reservation_and_never_lowers_the_stock(client, server, article):
+    """cancelOrder (WSDL): the reservation goes back; a second cancel changes nothing (ALREADY-CANCELLED); the
+    order is never delivered afterwards, by any of the ways an order is delivered."""
+    free, held = stock(client, article)
+    made = order(client, article, "3")
+    assert stock(client, article) == (free, held + 3)
+    before = client.get_order(made["orderId"])["syncMarker"]
+    cancelled = client.call("cancelOrder", idempotent=False, orderId=made["orderId"])
+    assert cancelled["result"] == "CANCEL-ORDER-RESULT-OK"
+    assert stock(client, article) == (free, held)
+    stored = client.get_order(made["orderId"])
+    assert stored["cancelState"] == "ORDER-CANCEL-STATE-COMPLETE" and stored["syncMarker"] > before
+    data = stored["lineList"]["line"][0]["data"]
+    assert from_quantity(data["cancelledQuantity"], data.get("cancelledDecimalPlaces")) == 3
+    again = client.call("cancelOrder", idempotent=False, orderId=made["orderId"])
+    assert again["result"] == "CANCEL-ORDER-RESULT-ALREADY-CANCELLED"
+    assert stock(client, article) == (free, held) and client.get_order(made["orderId"])["syncMarker"] == stored["syncMarker"]
+    # Never delivered: deliverOrder, deliverOrderV2, payOrder and a till sale naming it are refused.
+    line_id = stored["lineList"]["line"][0]["lineId"]
+    assert client.call("deliverOrder", idempotent=False, request={"orderId": made["orderId"]})["result"] == (
+        "DELIVER-ORDER-RESULT-FAILED")  # fmt: skip
+    v2 = client.call("deliverOrderV2", idempotent=False, request={"orderDelivery": {
+        "orderId": made["orderId"], "lineList": {"line": [{"lineId": line_id, "quantity": 1}]}}})  # fmt: skip
+    assert v2["result"] == "DELIVER-ORDER-V2-RESULT-FAILED"
+    paid = client.call("payOrder", idempotent=False, request={
+        "orderId": made["orderId"], "prepay": False,
+        "paymentList": {"payment": [{"method": "PIN", "amount": stored["totalInclAmount"]}]}})  # fmt: skip
+    assert paid["result"] == "PAY-ORDER-RESULT-FAILED" and "cancelled" in paid["errorMessage"]
+    receipts = len(server.app.store.receipts)
+    sale = httpx.post(f"{server.url}/_sandbox/till/sale", json={
+        "kind": "receipt", "orderIds": [made["orderId"]], "relationNumber": 1,
+        "lines": [{"articleNumber": article, "quantity": "3"}], "payments": [{"method": "PIN"}]})  # fmt: skip
+    assert sale.status_code == 400 and "cancelled" in sale.json()["error"]
+    assert len(server.app.store.receipts) == receipts
+    assert stock(client, article) == (free, held)
+    assert client.get_order(made["orderId"])["deliveryState"] == "ORDER-DELIVERY-STATE-NOTHING"
+
+
+def test_an_order_whose_goods_left_cannot_be_cancelled(client, article):
+    free, held = stock(client, article)
+    made = order(client, article, "2")
+    line_id = made["lineList"]["line"][0]["lineId"]
+    client.call("deliverOrderV2", idempotent=False, request={"orderDelivery": {
+        "orderId": made["orderId"], "lineList": {"line": [{"lineId": line_id, "quantity": 1}]}}})  # fmt: skip
+    refused = client.call("cancelOrder", idempotent=False, orderId=made["orderId"])
+    assert refused["result"] == "CANCEL-ORDER-RESULT-FAILED" and "delivered" in refused["message"]
+    assert stock(client, article) == (free - 1, held + 1)
+    assert client.get_order(made["orderId"])["cancelState"] == "ORDER-CANCEL-STATE-NOTHING"
+    missing = client.call("cancelOrder", idempotent=False, orderId=str(uuid.uuid4()))
+    assert missing["result"] == "CANCEL-ORDER-RESULT-NOT-FOUND"
+
+
+def test_cancel_order_v2_undoes_a_cancel(client, article):
+    """cancelOrderV2 on a cancelled order undoes the cancel (the WSDL's documentation): reserved again,
+    deliverable again."""
+    free, held = stock(client, article)
+    made = order(client, article, "2")
+    request = {"workplace": {"branchNumber": 1, "workplaceNumber": 1}, "employee": {"employeeNumber": 1},
+               "orderId": made["orderId"]}  # fmt: skip
+    assert client.call("cancelOrderV2", idempotent=False, request=request)["result"] == "CANCEL-ORDER-RESULT-OK"
+    assert stock(client, article) == (free, held)
+    undone = client.call("cancelOrderV2", idempotent=False, request=request)
+    assert undone["result"] == "CANCEL-ORDER-RESULT-UNDO-CANCEL-OK"
+    assert stock(client, article) == (free, held + 2)
+    stored = client.get_order(made["orderId"])
+    assert stored["cancelState"] == "ORDER-CANCEL-STATE-NOTHING" and "cancelledQuantity" not in stored["lineList"]["line"][0]["data"]
+    assert client.call("deliverOrder", idempotent=False, request={"orderId": made["orderId"]})["result"] == (
+        "DELIVER-ORDER-RESULT-OK")  # fmt: skip
+    assert stock(client, article) == (free - 2, held)
+    bad = client.call("cancelOrderV2", idempotent=False, request={**request, "workplace": {"branchNumber": 99,
+                                                                                          "workplaceNumber": 1}})
+    assert bad["result"] == "CANCEL-ORDER-RESULT-FAILED"

@@ -162,6 +162,7 @@ def ring_up(sb, sale: dict) -> dict:
     relation = int(sale.get("relationNumber") or 0)
     if relation and relation not in store.relations:
         raise Rejected("FAILED", f"relation {relation} not found")
+    _check_orders(store, sale.get("orderIds") or ())
     year = moment.year
     common = {
         "entryTimestamp": mplus_datetime(moment), "financialDate": mplus_date(moment.date()),
@@ -214,6 +215,17 @@ def ring_up(sb, sale: dict) -> dict:
         _lower_stock(sb, branch, counted)
     sb.stats.write("receipt")
     return receipt
+
+
+def _check_orders(store, order_ids) -> None:
+    """A till does not hand over the goods of a cancelled order (ASSUMPTION, docs/sandbox-mplus.md "Orders and
+    stock"): the sale is refused before anything is stored."""
+    from .operations.orders import CANCELLED_STATES
+
+    for order_id in order_ids:
+        order = store.orders.get(str(order_id))
+        if order is not None and order.get("cancelState") in CANCELLED_STATES:
+            raise Rejected("FAILED", f"order {order_id} is cancelled")
 
 
 def _deliver_orders(sb, order_ids) -> None:

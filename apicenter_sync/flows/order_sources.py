@@ -8,7 +8,9 @@ reference in AccountView (the document's reference field, and the key against do
 
 When a sale is booked (the default rules; the mapping table ``order_status`` overrides them per state):
 
-- order: completed (``completeState`` COMPLETE) and not cancelled;
+- order: completed (``completeState`` COMPLETE) and not cancelled; a cancelled order is skipped whatever the
+  table says of its other states (only a row for its ``cancelState`` decides otherwise), and one cancelled after it
+  was booked fails for a person to reverse its booking;
 - receipt: a sale (``RECEIPT-TYPE-RECEIPT`` or ``-CREDIT-RECEIPT``) that is paid (``RECEIPT-STATE-PAID`` or
   ``-HANDLED``); cash in/out and payment-method transfers move money, not goods, and are not booked;
 - invoice: finalized.
@@ -70,11 +72,23 @@ def ids_of(record: dict, field: str) -> list[str]:
     return [str(i) for i in ids or () if str(i).strip()]
 
 
+def cancel_state(order: dict) -> str:
+    """The order's ``cancelState`` when it is cancelled (in part or in whole: called off at the till, cancelOrder),
+    else ""."""
+    state = str(order.get("cancelState") or "")
+    return "" if state in NOT_CANCELLED else state
+
+
 def status_decision(kind: str, record: dict, table: dict[str, str]) -> tuple[bool, Text]:
     """(book it?, why): the first state of the record that ``table`` (order_status) names decides; else the
     default rule of its source."""
     source = SOURCES[kind]
     states = [str(record.get(f) or "") for f in source.states]
+    cancel = cancel_state(record) if kind == "order" else ""
+    if cancel and cancel not in table:
+        # Called off at the till: never booked, whatever the table says of its other states (a table sending open
+        # orders must not book a cancelled one). Only a row for the cancel state itself decides otherwise.
+        return False, msg("orders.status.cancelled", state=cancel)
     for state in states:
         if state and state in table:
             verdict = table[state].strip().lower()
@@ -82,9 +96,7 @@ def status_decision(kind: str, record: dict, table: dict[str, str]) -> tuple[boo
             return verdict == "send", msg("orders.status.by_table", state=state, verdict=verdict_text,
                                           table=table_ref(ORDER_STATUS))  # fmt: skip
     if kind == "order":
-        cancel, complete, _ = states
-        if cancel not in NOT_CANCELLED:
-            return False, msg("orders.status.cancelled", state=cancel)
+        _, complete, _ = states
         if complete != COMPLETE:
             return False, msg("orders.status.not_complete", state=complete or "-")
         return True, msg("orders.status.complete", state=complete)

@@ -53,7 +53,7 @@ from .order_closings import Closings
 from .order_debtors import REVENUE_CATEGORY_BY_COUNTRY, VAT_BY_COUNTRY, Debtors
 from .order_delivery import DeliveryAddresses
 from .order_documents import ORDER_TYPES, REVENUE_BY_COUNTRY, DocumentBuilder, document, document_total
-from .order_sources import CLOSING, ORDER_STATUS, SOURCES, NothingSold, ids_of, kind_of, status_decision
+from .order_sources import CLOSING, ORDER_STATUS, SOURCES, NothingSold, cancel_state, ids_of, kind_of, status_decision
 from .stock_sales import note_orders_start
 
 ENTITY = "order"
@@ -234,10 +234,17 @@ class OrdersFlow(Flow):
             send, why = self.status_decision(record)
             if send:
                 send, why = self.booked_elsewhere(record, kind, why)
+            bound = bindings[kind].get(ref)
+            cancelled = cancel_state(record) if kind == "order" else ""
+            if not send and cancelled and bound and bound.state == "synced" and bound.target_id:
+                # Booked before it was called off at the till: the document stays in AccountView until a person
+                # reverses it; a skip would hide that. Not retried: nothing changes by itself.
+                why = msg("orders.cancelled_after_booking", label=label, state=cancelled, target=bound.target_id)
+                outcomes[i] = Outcome(action="failed", error=why, target_id=bound.target_id, **base)
+                continue
             if not send:
                 outcomes[i] = Outcome(action="skipped", message=why, **base)
                 continue
-            bound = bindings[kind].get(ref)
             if bound and bound.state == "synced" and bound.target_id and not self.options.full:
                 note = msg("orders.already_booked", target=bound.target_id)
                 outcomes[i] = Outcome(action="skipped", target_id=bound.target_id, message=note, **base)

@@ -22,6 +22,11 @@ low, never high. A sale made from an order (its
 ``orderIds``) moves stock with the order and is not counted; lines without an article and foreign-currency lines
 move no stock.
 
+A cancelled order (``cancelState``; the orders flow never books it) needs no rule of its own: it counts what its
+lines delivered, which is nothing when the till cancels only an order whose goods are still in the shop (the
+sandbox's assumption, docs/sandbox-mplus.md "Orders and stock"), and else units that did leave the shop and that
+AccountView will never show. Its cancel releases the till's reservation, which the figure sent does not touch.
+
 Sales the orders flow never books (a source it does not read) and sales booked without article lines (a booking
 per receipt or per till closing) never reach AccountView's stock: with stock from AccountView the till's figure
 must drift. The doctor says so (``doctor/accountview.py``, check ``stock_drift``).

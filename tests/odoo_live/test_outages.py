@@ -1,4 +1,4 @@
-"""Outages on a real Odoo 18 with queue_job's job runner (docs/reliability.md, "Outages"): what an outage looks like
+"""Outages on a real Odoo (each series installed: 19 and 18) with queue_job's job runner (docs/reliability.md, "Outages"): what an outage looks like
 to the people who run the shop, with every transaction as in production (the job's transaction is rolled back by
 queue_job for the retry; the outage is written in one of its own).
 
@@ -10,7 +10,8 @@ queue_job for the retry; the outage is written in one of its own).
    nobody starts; the check that runs without the runner (a scheduled action) reports a failed run with the reason
    and one message; the runner back: the jobs run, the outage ends.
 
-Skipped, with the reason, where no Odoo 18 is installed (``APICENTER_ODOO_HOME``, see README).
+Each series is skipped, with the reason, where it is not installed (``APICENTER_ODOO19_HOME``/
+``APICENTER_ODOO18_HOME``, see README).
 """
 
 from __future__ import annotations
@@ -20,11 +21,9 @@ import time
 import pytest
 
 from apicenter_sandbox.http import SandboxServer
-from apicenter_sandbox.odoo_server import OdooServer, find_odoo, why_no_odoo
+from apicenter_sandbox.odoo_server import SERIES, OdooServer, find_odoo, why_no_odoo
 from apicenter_sandbox.runner import start_sandboxes
 
-INSTALL = find_odoo()
-pytestmark = pytest.mark.skipif(INSTALL is None, reason=f"ODOO LIVE TESTS SKIPPED: {why_no_odoo()}")
 FIELDS = ["flow", "health", "freshness", "last_state", "last_success_at", "outage_system", "outage_since", "color"]
 SETUP = """
     backend = env["apicenter.backend"].browse(params["backend"])
@@ -39,10 +38,13 @@ SETUP = """
 """
 
 
-@pytest.fixture(scope="module")
-def live():
+@pytest.fixture(scope="module", params=SERIES, ids=lambda series: f"odoo{series}")
+def live(request):
+    install = find_odoo(request.param)
+    if install is None:
+        pytest.skip(f"ODOO LIVE TESTS SKIPPED: {why_no_odoo(request.param)}")
     sb = start_sandboxes(size=20, seed=1)
-    server = OdooServer(INSTALL, workers=2,
+    server = OdooServer(install, workers=2,
                         channels="root:2,root.apicenter:2,root.apicenter.accountview:1,root.apicenter.mplus:1")  # fmt: skip
     try:
         server.prepare()

@@ -1,9 +1,10 @@
-"""Two Odoo servers on one database (docs/deployment.md): queue_job's job runner sends jobs through a load balancer
+"""Two Odoo servers (of one series) on one database (docs/deployment.md): queue_job's job runner sends jobs through a load balancer
 to the workers of both; one server is SIGKILLed in the middle of the run. Every order is booked exactly once, the
 master data converges (a further run writes nothing), and no job waits longer than the documented requeue delay
 (REQUEUE_DELAY, docs/deployment.md) once a server is gone.
 
-Skipped, with the reason, where no Odoo 18 is installed (``APICENTER_ODOO_HOME``, see README).
+Runs on each installed series (19 and 18); each is skipped, with the reason, where it is not installed
+(``APICENTER_ODOO19_HOME``/``APICENTER_ODOO18_HOME``, see README).
 """
 
 from __future__ import annotations
@@ -22,12 +23,10 @@ from collections import Counter
 import httpx
 import pytest
 
-from apicenter_sandbox.odoo_server import OdooServer, find_odoo, free_port, why_no_odoo
+from apicenter_sandbox.odoo_server import SERIES, OdooServer, find_odoo, free_port, why_no_odoo
 from apicenter_sandbox.runner import start_sandboxes
 from apicenter_sync.profile import ApiProfile
 
-INSTALL = find_odoo()
-pytestmark = pytest.mark.skipif(INSTALL is None, reason=f"ODOO LIVE TESTS SKIPPED: {why_no_odoo()}")
 REQUEUE_DELAY = 120  # seconds, docs/deployment.md: a job of a dead server runs again within this
 FLOWS = ("products", "customers", "orders")
 
@@ -81,12 +80,16 @@ def so_references(sb, field: str) -> Counter:
     return Counter(str(table.value(row, field) or "").strip() for row in table.rows.values())
 
 
-def test_two_servers_one_killed_mid_run_exactly_once():
+@pytest.mark.parametrize("series", SERIES, ids=lambda series: f"odoo{series}")
+def test_two_servers_one_killed_mid_run_exactly_once(series):
+    install = find_odoo(series)
+    if install is None:
+        pytest.skip(f"ODOO LIVE TESTS SKIPPED: {why_no_odoo(series)}")
     sb = start_sandboxes(size=120, seed=1)
     target = ("127.0.0.1", free_port())  # the load balancer both job runners send jobs to
     channels = "root:4,root.apicenter:4,root.apicenter.accountview:2,root.apicenter.mplus:2"
-    first = OdooServer(INSTALL, workers=2, channels=channels, runner_target=target)
-    second = OdooServer(INSTALL, db=first.db, workers=2, channels=channels, runner_target=target)
+    first = OdooServer(install, workers=2, channels=channels, runner_target=target)
+    second = OdooServer(install, db=first.db, workers=2, channels=channels, runner_target=target)
     balancer = Balancer(target[1], [first.port, second.port])
     reference = ApiProfile.default().accountview.sales_order["reference"]
     try:

@@ -1,10 +1,12 @@
-"""Orders: getOrders, getOrder, findOrder, createOrder, createOrderV3 (idempotent), deliverOrder, deliverOrderV2.
+"""Orders: getOrders, getOrder, findOrder, createOrder, createOrderV3 (idempotent), deliverOrder, deliverOrderV2,
+cancelOrder, cancelOrderV2.
 
 Orders and stock (ASSUMPTION, docs/sandbox-mplus.md "Orders and stock"): a created order reserves the quantities
 of its lines (``amountReserved``); delivering it (``deliverOrder``, ``deliverOrderV2`` line by line, ``payOrder``
 with ``prepay`` false, or a till sale that names it in ``orderIds``) lowers the free stock by what is delivered,
 as a sale does (stock history type SALES), lets go of the reservation and records ``deliveredQuantity`` per line.
-Stock moves once per unit: what a line has delivered is never delivered again."""
+Stock moves once per unit: what a line has delivered is never delivered again. Cancelling an order that delivered
+nothing releases its reservation; a cancelled order is never delivered (see "cancelling" below)."""
 
 from __future__ import annotations
 
@@ -282,3 +284,79 @@ def deliver_order_v2(sb, params: dict) -> dict:
     wanted = {str(ln["lineId"]): from_quantity(ln["quantity"], ln.get("decimalPlaces"))
               for ln in (delivery.get("lineList") or {}).get("line") or []}  # fmt: skip
     return _deliver_request(sb, delivery.get("orderId") or "", wanted, "DELIVER-ORDER-V2-RESULT")
+
+
+# --- cancelling: the order is called off before its goods leave ------------------------------------------------
+# ASSUMPTIONS (docs/sandbox-mplus.md "Orders and stock"; the WSDL gives the operations and the result enum, not the
+# rules): an order that delivered anything (its goods left, in part or in whole), or that is invoiced, cannot be
+# cancelled (FAILED); a cancelled order releases what it reserved, records the cancelled quantity per line
+# (``cancelledQuantity``) and is never delivered afterwards (deliverOrder, deliverOrderV2, payOrder and a till sale
+# naming it are refused), so it never lowers the stock.
+
+
+def _cancellable(order: dict | None, order_id: str) -> dict | None:
+    """The failure reply when ``order`` cannot be cancelled, else None."""
+    if order is None:
+        return {"result": "CANCEL-ORDER-RESULT-NOT-FOUND", "message": f"order {order_id} not found"}
+    if order.get("invoiceIds") or any(delivered_of(line) for line in (order.get("lineList") or {}).get("line") or []):
+        return {"result": "CANCEL-ORDER-RESULT-FAILED",
+                "message": f"order {order_id} is delivered or invoiced: its goods left, it cannot be cancelled"}  # fmt: skip
+    return None
+
+
+def _set_cancelled(sb, order: dict, cancelled: bool) -> None:
+    """Cancel (or undo the cancel of) ``order``: its reservation is released (or held again), each line records
+    the quantity cancelled; a new sync marker, so getOrders reports the change."""
+    order = copy.deepcopy(order)
+    sign = -1 if cancelled else 1
+    moving = {id(line): (branch, number, qty) for branch, number, qty, line in stock_lines(order)}
+    for line in (order.get("lineList") or {}).get("line") or []:
+        data = line.setdefault("data", {})
+        qty = from_quantity(data.get("quantity") or 0, data.get("decimalPlaces"))
+        if id(line) in moving and qty > 0:
+            branch, number, _qty = moving[id(line)]
+            reserved(sb, branch, number, sign * qty)
+        if cancelled:
+            data["cancelledQuantity"], data["cancelledDecimalPlaces"] = quantity(qty)
+        else:
+            data.pop("cancelledQuantity", None)
+            data.pop("cancelledDecimalPlaces", None)
+    order["cancelState"] = CANCELLED_STATES[0] if cancelled else "ORDER-CANCEL-STATE-NOTHING"
+    store_order(sb.store, order)
+    sb.stats.write("order")
+
+
+@operation("cancelOrder", write=True)
+def cancel_order(sb, params: dict) -> dict:
+    """Cancels the order; a second cancel changes nothing and answers ALREADY-CANCELLED (idempotent). The request's
+    ``branchNumber`` (a branch order's branch) is not used: the sandbox has no branch orders."""
+    order_id = params.get("orderId") or ""
+    order = sb.store.orders.get(order_id)
+    if order is not None and order.get("cancelState") in CANCELLED_STATES:
+        return {"result": "CANCEL-ORDER-RESULT-ALREADY-CANCELLED", "message": f"order {order_id} is cancelled already"}
+    refused = _cancellable(order, order_id)
+    if refused:
+        return refused
+    _set_cancelled(sb, order, True)
+    return {"result": "CANCEL-ORDER-RESULT-OK", "message": ""}
+
+
+@operation("cancelOrderV2", write=True)
+def cancel_order_v2(sb, params: dict) -> dict:
+    """As cancelOrder, but a cancelled order's cancel is undone (the WSDL's documentation of cancelOrderV2): it
+    reserves its quantities again and can be delivered (UNDO-CANCEL-OK). The workplace's branch must exist; the
+    employee is not checked (as createOrder)."""
+    req = params["request"]
+    order_id = req.get("orderId") or ""
+    branch = int((req.get("workplace") or {}).get("branchNumber") or 0)
+    if branch not in sb.store.branches:
+        return {"result": "CANCEL-ORDER-RESULT-FAILED", "message": f"branch {branch} not found"}
+    order = sb.store.orders.get(order_id)
+    if order is not None and order.get("cancelState") in CANCELLED_STATES:
+        _set_cancelled(sb, order, False)
+        return {"result": "CANCEL-ORDER-RESULT-UNDO-CANCEL-OK", "message": ""}
+    refused = _cancellable(order, order_id)
+    if refused:
+        return refused
+    _set_cancelled(sb, order, True)
+    return {"result": "CANCEL-ORDER-RESULT-OK", "message": ""}

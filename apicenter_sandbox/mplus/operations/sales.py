@@ -7,7 +7,7 @@ import copy
 import uuid
 
 from ..values import date_of
-from .orders import DELIVERED, deliver, store_order
+from .orders import CANCELLED_STATES, DELIVERED, deliver, store_order
 from .registry import limited, operation
 
 
@@ -114,6 +114,8 @@ def pay_order(sb, params: dict) -> dict:
         return {"result": "PAY-ORDER-RESULT-FAILED", "errorMessage": f"order {req['orderId']} not found"}
     if order.get("invoiceIds"):
         return {"result": "PAY-ORDER-RESULT-ORDER-ALREADY-INVOICED", "errorMessage": "the order is already invoiced"}
+    if order.get("cancelState") in CANCELLED_STATES:  # its reservation is released: its goods never leave
+        return {"result": "PAY-ORDER-RESULT-FAILED", "errorMessage": f"order {req['orderId']} is cancelled"}
     payments = list((req.get("paymentList") or {}).get("payment") or [])
     known = {m["method"] for m in store.payment_methods}
     if any(p["method"] not in known for p in payments):
