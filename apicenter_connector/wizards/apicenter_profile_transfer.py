@@ -11,6 +11,8 @@ from apicenter_sync.profile.model import MAX_PROFILE_BYTES
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..models.chatter_text import Said, post
+
 
 class ApicenterProfileTransfer(models.TransientModel):
     _name = "apicenter.profile.transfer"
@@ -65,8 +67,6 @@ class ApicenterProfileTransfer(models.TransientModel):
         except (UnicodeDecodeError, ValueError) as exc:
             raise UserError(self.env._("This file is not an API profile: %s", exc)) from None
         backend._set_api_profile(profile)
-        backend.message_post(
-            body=self.env._("API profile imported from %(file)s (%(n)s changed entries).", file=self.filename or "a file",
-                            n=len([1 for e in profile.entries() if e.changed]))  # fmt: skip
-        )
+        post(backend, Said._("API profile imported from %(file)s (%(n)s changed entries).", file=self.filename or "a file",
+                             n=len([1 for e in profile.entries() if e.changed])))  # fmt: skip
         return {"type": "ir.actions.act_window_close"}
