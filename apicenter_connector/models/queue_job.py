@@ -39,6 +39,7 @@ class QueueJob(models.Model):
     @api.depends("name")
     @api.depends_context("lang")
     def _compute_display_name(self):
-        super()._compute_display_name()
+        result = super()._compute_display_name()
         for job_id, name in self._apicenter_names().items():
             self.browse(job_id).display_name = name
+        return result

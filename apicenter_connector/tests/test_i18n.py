@@ -73,8 +73,6 @@ class TestEngineTexts(TransactionCase):
         module._update_translations(filter_lang=[code], overwrite=True)
 
     def test_log_line_and_run_in_the_readers_language(self):
-        from apicenter_sync.i18n import msg
-
         for code in LANGUAGES:
             self.env["res.lang"]._activate_lang(code)
         backend = self.env["apicenter.backend"].create({"name": "Texts"})
@@ -131,7 +129,7 @@ class TestEngineTexts(TransactionCase):
 
     def test_a_booking_s_steps_in_the_readers_language(self):
         """The reply's steps (what a booking did) are shown in the reader's language in the formatted reply."""
-        from apicenter_sync.i18n import msg, with_step_messages
+        from apicenter_sync.i18n import with_step_messages
 
         self.env["res.lang"]._activate_lang("nl_NL")
         backend = self.env["apicenter.backend"].create({"name": "Steps"})
