@@ -179,7 +179,7 @@ def _screenshots_in(odoo: OdooServer, ids: dict, folder: Path, lang: str) -> Non
     if runs:
         shots[f"odoo_run_{suffix}.png"] = f"/odoo/action-apicenter_connector.apicenter_run_action/{runs[0]['id']}"
     shots[f"odoo_backend_chatter_{suffix}.png"] = (
-        f"/odoo/action-apicenter_connector.apicenter_backend_action/{ids['backend']}"
+        f"/odoo/action-apicenter_connector.apicenter_backend_action/{ids['backend']}#chatter"
     )
     for name, path in shots.items():
         subprocess.run([str(odoo.install.python), "-m", "apicenter_sandbox.browser_screenshot", odoo.url, "admin",
