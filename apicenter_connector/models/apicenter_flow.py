@@ -951,8 +951,7 @@ class ApicenterFlow(models.Model):
                                           flow=said_msg(self._label()), backend=self.backend_id.name))  # fmt: skip
         ]
         if state == "failed" and error:  # names records, not people
-            stopped = said_msg(error) if isinstance(error, Msg) else mask_emails(redact_text(str(error)))[:500]
-            parts.append(said_html("<p><b>%s</b> %s</p>", Said._("Run stopped:"), stopped))
+            parts.append(said_html("<p><b>%s</b> %s</p>", Said._("Run stopped:"), said_msg(error)))
         if counts:  # "created 1, failed 1" in words
             parts.append(said_html("<p>%s %s</p>", Said._("Records:"), said_list(map(said_msg, counts_msgs(counts)))))
         if run:
@@ -968,12 +967,13 @@ class ApicenterFlow(models.Model):
             if lines:
                 items = said_join(*(
                     said_html("<li>%s %s: %s</li>", said_label(line, "entity", line.entity), line.source_id or "-",
-                              said_msg(stored(line.error, line.error_data)))
+                              said_msg(stored(line.error, line.error_data), 300))
                     for line in lines
                 ))  # fmt: skip
                 parts.append(said_html("<p>%s</p><ul>%s</ul>", Said._("First errors:"), items))
         parts.append(said_html("<p>%s</p>", Said._("Open APIcenter > Log Lines to retry or ignore them.")))
         return said_join(*parts)
+
 
 def _counts_of(text):
     """A run's counts ({action: records}) from their JSON; older rows kept them as "created: 1, failed: 2"."""

@@ -36,10 +36,11 @@ class Said:
         return {"odoo": source, "args": list(args) or kwargs}
 
 
-def said_msg(message):
-    """An engine message kept as its data (redacted and bounded like every stored text); plain text as is."""
+def said_msg(message, limit=500):
+    """An engine message kept as its data (redacted and bounded like every stored text); plain text (a server's
+    words) redacted and cut at ``limit`` characters."""
     data = data_text(message) if isinstance(message, Msg) else False
-    return {"msg": json.loads(data)} if data else str(message or "")
+    return {"msg": json.loads(data)} if data else mask_emails(redact_text(str(message or "")))[:limit]
 
 
 def said_label(records, field, value):
