@@ -6,7 +6,8 @@ too, so it lives in Odoo's virtualenv)::
     /opt/odoo18-venv/bin/python -m apicenter_sandbox.browser_screenshot URL LOGIN PASSWORD OUT.png [PATH ...]
 
 logs in at ``URL/web/login``, then opens each PATH (``/odoo/action-...``; ``PATH@Tab`` then clicks the notebook
-tab of that name) and writes ``OUT.png`` (with several paths: ``OUT-1.png``, ``OUT-2.png``…).
+tab of that name; ``PATH#chatter`` scrolls to the form's chatter) and writes ``OUT.png`` (with several paths:
+``OUT-1.png``, ``OUT-2.png``…).
 ``./dev odoo --screenshot`` uses it for the README's picture and the configuration screens in docs/screenshots.
 """
 
@@ -113,12 +114,16 @@ def capture(url: str, login: str, password: str, out: Path, paths: list[str]) ->
                 break
         for n, spec in enumerate(paths or ["/odoo"], start=1):
             path, _, tab = spec.partition("@")
+            path, chatter = path.removesuffix("#chatter"), path.endswith("#chatter")
             browser.open(url + path, ready="document.querySelector('.o_action_manager .o_view_controller')")
             if tab:
                 browser.evaluate(
                     "[...document.querySelectorAll('.o_notebook .nav-link')]"
                     f".find(a => a.textContent.trim() === {json.dumps(tab)})?.click()"
                 )
+                time.sleep(1.5)
+            if chatter:  # below the form on a screen this wide: scrolled to
+                browser.evaluate("document.querySelector('.o-mail-Chatter')?.scrollIntoView()")
                 time.sleep(1.5)
             target = out if len(paths) <= 1 else out.with_name(f"{out.stem}-{n}{out.suffix}")
             browser.screenshot(target)

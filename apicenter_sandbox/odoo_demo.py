@@ -173,6 +173,14 @@ def _screenshots_in(odoo: OdooServer, ids: dict, folder: Path, lang: str) -> Non
     }
     if sales:
         shots[f"odoo_sale_{suffix}.png"] = f"/odoo/action-apicenter_connector.apicenter_sale_action/{sales[0]['id']}"
+    # The log (each line's entity in words), a run that wrote (named by its flow and start) and the backend's chatter.
+    shots[f"odoo_log_lines_{suffix}.png"] = "/odoo/action-apicenter_connector.apicenter_log_line_action"
+    runs = odoo.call("apicenter.run", "search_read", [("did_something", "=", True)], fields=["id"], limit=1)
+    if runs:
+        shots[f"odoo_run_{suffix}.png"] = f"/odoo/action-apicenter_connector.apicenter_run_action/{runs[0]['id']}"
+    shots[f"odoo_backend_chatter_{suffix}.png"] = (
+        f"/odoo/action-apicenter_connector.apicenter_backend_action/{ids['backend']}#chatter"
+    )
     for name, path in shots.items():
         subprocess.run([str(odoo.install.python), "-m", "apicenter_sandbox.browser_screenshot", odoo.url, "admin",
                         "admin", str((folder / name).resolve()), path], check=True, cwd=REPO)  # fmt: skip

@@ -20,6 +20,7 @@ from odoo.http import request
 
 from ..models.apicenter_backend import CALLBACK_PATH
 from ..models.apicenter_oauth_state import safe_return_path
+from ..models.chatter_text import Said
 
 _logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class ApicenterOAuthController(http.Controller):
             try:
                 backend._oauth_finish(code)
             except (SyncError, UserError) as exc:
-                message = request.env._("Connecting AccountView failed: %s", redact_text(str(exc)))
+                message = Said._("Connecting AccountView failed: %s", redact_text(str(exc)))
                 backend._set_connect_result(message, failed=True)
         # Checked again here: a request stored before the check existed must not send the browser elsewhere.
         return request.redirect(

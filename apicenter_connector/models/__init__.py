@@ -17,3 +17,5 @@ from . import apicenter_sale
 from . import apicenter_accountview_company
 from . import apicenter_oauth_state
 from . import res_config_settings
+from . import mail_message
+from . import queue_job

@@ -3,6 +3,8 @@
 
 from odoo import fields, models
 
+from .chatter_text import Said, post
+
 
 class ApicenterAccountviewCompany(models.Model):
     _name = "apicenter.accountview.company"
@@ -29,5 +31,5 @@ class ApicenterAccountviewCompany(models.Model):
         self.backend_id.sudo().write(
             {"av_company_id": self.av_id, "av_company_code": self.code, "av_company_name": self.name}
         )
-        self.backend_id.message_post(body=self.env._("AccountView company set to %s.", self.name or self.av_id))
+        post(self.backend_id, Said._("AccountView company set to %s.", self.name or self.av_id))
         return True

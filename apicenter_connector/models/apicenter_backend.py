@@ -21,6 +21,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .apicenter_profile_line import default_entries, from_text, to_text
+from .chatter_text import Said, post, rendered, said_field, said_list
 from .engine_record import check_engine_fields, check_log_kept
 from .odoo_series import sql_constraints
 from .setting_fields import read_setting, setting_field
@@ -388,19 +389,20 @@ class ApicenterBackend(models.Model):
             changed = {n for n, value in old.items() if not self._same_value(value, backend[n])}
             if changed & set(AV_RECONNECT_FIELDS):
                 backend._disconnect_accountview(
-                    self.env._(
+                    Said._(
                         "The AccountView endpoint changed (%s): the tokens were deleted. Connect AccountView again.",
-                        ", ".join(sorted(self._fields[n].string for n in changed & set(AV_RECONNECT_FIELDS))),
+                        said_list(said_field(self, n) for n in sorted(changed & set(AV_RECONNECT_FIELDS))),
                     )
                 )
             mplus_changed = {n for n in changed & set(MPLUS_RETEST_FIELDS) if n != "mplus_url" or old[n]}
             if mplus_changed and backend.mplus_url:
                 backend.write({"mplus_needs_test": True})
-                backend.message_post(
-                    body=self.env._(
+                post(
+                    backend,
+                    Said._(
                         "The MplusKASSA endpoint changed (%s): the flows wait until Test Connection succeeds.",
-                        ", ".join(sorted(self._fields[n].string for n in mplus_changed)),
-                    )
+                        said_list(said_field(self, n) for n in sorted(mplus_changed)),
+                    ),
                 )
 
     def _disconnect_accountview(self, message):
@@ -530,7 +532,7 @@ class ApicenterBackend(models.Model):
         defaults = {key: default for key, (_s, default, *_r) in default_entries().items()}
         for backend in self:
             backend._sync_profile_lines(defaults)
-            backend.message_post(body=self.env._("API profile reset to the shipped defaults."))
+            post(backend, Said._("API profile reset to the shipped defaults."))
         return True
 
     def action_open_profile(self):
@@ -580,7 +582,7 @@ class ApicenterBackend(models.Model):
         finally:
             engine.close()
         stored = self.env["apicenter.doctor.report"]._from_engine(self, report, fingerprint)
-        self.message_post(body=self.env._("Connection check: %s", stored.summary))
+        post(self, Said._("Connection check: %s", stored._summary_said()))
         self.invalidate_recordset(["doctor_report_id", "doctor_hold", "doctor_hold_reason"])
         return stored
 
@@ -669,7 +671,7 @@ class ApicenterBackend(models.Model):
         """A MplusKASSA test succeeded on the current endpoint: the flows may run again."""
         for backend in self.sudo().filtered("mplus_needs_test"):
             backend.write({"mplus_needs_test": False})
-            backend.message_post(body=self.env._("MplusKASSA tested on the new endpoint: the flows run again."))
+            post(backend, Said._("MplusKASSA tested on the new endpoint: the flows run again."))
 
     def action_connect_accountview(self):
         """Send the browser to AccountView's authorize page (through our controller, which binds a ``state`` to this
@@ -704,15 +706,18 @@ class ApicenterBackend(models.Model):
         finally:
             oauth.close()
         if company:
-            message = self.env._("AccountView connected (company %s).", company.get("Description") or company.get("Id"))
+            message = Said._("AccountView connected (company %s).", company.get("Description") or company.get("Id"))
         else:
-            message = self.env._("AccountView connected: choose the company to work in (AccountView tab).")
-        self._set_connect_result(message)
-        return message
+            message = Said._("AccountView connected: choose the company to work in (AccountView tab).")
+        return self._set_connect_result(message)
 
     def _set_connect_result(self, message, failed=False):
-        self.sudo().write({"av_connect_message": message, "av_connect_failed": failed})
-        self.message_post(body=message)
+        """The connection's outcome on the form (in the writer's language) and in the chatter (in each reader's);
+        ``message``: plain text or a chatter text (chatter_text.Said). Returns it as text."""
+        text = rendered(self.env, message)
+        self.sudo().write({"av_connect_message": text, "av_connect_failed": failed})
+        post(self, message)
+        return text
 
     def _connect_accountview(self):
         """Authorization-code flow without a person (``connect.authorize``), then the company choice."""
@@ -723,7 +728,7 @@ class ApicenterBackend(models.Model):
             self._choose_accountview_company(oauth)
         finally:
             oauth.close()
-        self.message_post(body=self.env._("AccountView connected (company %s).", self.av_company_name))
+        post(self, Said._("AccountView connected (company %s).", self.av_company_name))
 
     def _choose_accountview_company(self, oauth=None):
         """Refresh the list of AccountView companies and pick one: the configured one (by Id or Code), or the only

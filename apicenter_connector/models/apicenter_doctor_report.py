@@ -11,16 +11,16 @@ changes the backend's API profile (recorded in its chatter) and runs the check a
 """
 
 from apicenter_sync.errors import ConfigError
-from apicenter_sync.i18n import render, stored_data
+from apicenter_sync.i18n import profile_ref, render, stored_data
 from apicenter_sync.profile import ApiProfile
-from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .apicenter_profile_line import entry_name, from_text, group_of, group_selection, to_text
-from .change_target import NONE, open_target, target_label, target_of_key, target_of_text
-from .engine_text import error_text, shown
+from .apicenter_profile_line import default_entries, entry_name, from_text, group_of, group_selection, to_text
+from .change_target import NONE, can_open, open_target, target_label, target_of_key, target_of_text
+from .chatter_text import Said, post, rendered, said_html, said_join, said_label, said_msg
+from .engine_text import error_text, shown, stored
 
 STATES = [("confirmed", "All confirmed"), ("refuted", "Refuted"), ("unchecked", "Not everything checked")]
 CHECK_STATES = [("confirmed", "Confirmed"), ("refuted", "Refuted"), ("unchecked", "Not checked")]
@@ -81,14 +81,20 @@ class ApicenterDoctorReport(models.Model):
     summary = fields.Char(compute="_compute_summary")
 
     @api.depends("confirmed_count", "refuted_count", "unchecked_count")
+    @api.depends_context("lang")
     def _compute_summary(self):
         for report in self:
-            report.summary = self.env._(
-                "%(confirmed)s confirmed, %(refuted)s refuted, %(unchecked)s not checked",
-                confirmed=report.confirmed_count,
-                refuted=report.refuted_count,
-                unchecked=report.unchecked_count,
-            )
+            report.summary = rendered(self.env, report._summary_said())
+
+    def _summary_said(self):
+        """The summary as a chatter text (chatter_text.py): the backend's chatter shows it in each reader's language."""
+        self.ensure_one()
+        return Said._(
+            "%(confirmed)s confirmed, %(refuted)s refuted, %(unchecked)s not checked",
+            confirmed=self.confirmed_count,
+            refuted=self.refuted_count,
+            unchecked=self.unchecked_count,
+        )
 
     @api.depends("check_ids.status")
     def _compute_problem_checks(self):
@@ -183,7 +189,6 @@ class ApicenterDoctorReport(models.Model):
                     )
                 )
             problems = report.check_ids.filtered(lambda c: c.status != "confirmed")
-            status = dict(problems._fields["status"]._description_selection(self.env))
             # Reports are the engine's record (read-only for everybody); the acceptance is written here, checked above.
             report.sudo().write(
                 {
@@ -193,20 +198,22 @@ class ApicenterDoctorReport(models.Model):
                 }
             )
             report.backend_id.invalidate_recordset(["doctor_report_id", "doctor_hold", "doctor_hold_reason"])
-            items = Markup("").join(
-                Markup("<li>%s: %s</li>") % (status[c.status], c.subject_shown) for c in problems
-            )
-            report.backend_id.message_post(
-                body=escape(
-                    self.env._(
+            items = said_join(*(
+                said_html("<li>%s: %s</li>", said_label(c, "status", c.status), said_msg(stored(c.subject, c.subject_data)))
+                for c in problems
+            ))  # fmt: skip
+            post(
+                report.backend_id,
+                said_join(
+                    Said._(
                         "Connection check of %(date)s accepted by %(user)s: the flows may write despite these "
                         "%(n)s problem(s).",
-                        date=report.checked_at,
+                        date=fields.Datetime.to_string(report.checked_at),
                         user=self.env.user.name,
                         n=len(problems),
-                    )
-                )
-                + Markup("<ul>%s</ul>") % items
+                    ),
+                    said_html("<ul>%s</ul>", items),
+                ),
             )
         return True
 
@@ -246,12 +253,16 @@ class ApicenterDoctorCheck(models.Model):
     proposal_ids = fields.One2many("apicenter.doctor.proposal", "check_id", string="Proposals")
 
     target_label = fields.Char(string="What to Change", compute="_compute_target")
+    target_openable = fields.Boolean(string="Can Open What to Change", compute="_compute_target",
+                                     help="Open is shown: the API profile opens for administrators only.")  # fmt: skip
 
     @api.depends("profile_key", "hint", "hint_data", "detail", "detail_data")
-    @api.depends_context("lang")
+    @api.depends_context("lang", "uid")
     def _compute_target(self):
         for check in self:
-            check.target_label = target_label(self.env, *check._target())
+            target = check._target()
+            check.target_label = target_label(self.env, *target)
+            check.target_openable = can_open(self.env, target[0])
 
     def _target(self):
         """What this line names to change: its profile key, else the first thing its hint or detail names."""
@@ -345,20 +356,22 @@ class ApicenterDoctorProposal(models.Model):
                                        error_text(self.env, exc))) from None  # fmt: skip
         backend._set_api_profile(profile)
         chosen.sudo().write({"applied": True, "applied_by_id": self.env.user.id})
-        items = Markup("").join(
-            Markup("<li>%s (<code>%s</code>): %s → %s</li>") % (p.name, p.key, old or "-", new)
+        items = said_join(*(
+            said_html("<li>%s (<code>%s</code>): %s → %s</li>",
+                      said_msg(profile_ref(p.key)) if p.key in default_entries() else p.key, p.key, old or "-", new)
             for p, old, new in changes
-        )
+        ))  # fmt: skip
         report = chosen.report_id[:1]
-        backend.message_post(
-            body=escape(
-                self.env._(
+        post(
+            backend,
+            said_join(
+                Said._(
                     "API profile: %(n)s proposal(s) of the connection check of %(date)s applied by %(user)s.",
                     n=len(changes),
-                    date=report.checked_at,
+                    date=fields.Datetime.to_string(report.checked_at),
                     user=self.env.user.name,
-                )
-            )
-            + Markup("<ul>%s</ul>") % items
+                ),
+                said_html("<ul>%s</ul>", items),
+            ),
         )
         return backend.with_env(self.env).action_check_connection()

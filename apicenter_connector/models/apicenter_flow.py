@@ -14,7 +14,7 @@ import psycopg2
 from apicenter_sync import settings as registry
 from apicenter_sync.engine import FLOWS, NEEDS, RUN_ORDER
 from apicenter_sync.errors import ConfigError
-from apicenter_sync.flows.base import RunOptions, counts_text
+from apicenter_sync.flows.base import RunOptions, counts_msgs, counts_text
 from apicenter_sync.i18n import Msg, msg, render
 from apicenter_sync.outage import outage_of
 from apicenter_sync.redact import mask_emails, redact_text
@@ -27,8 +27,9 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from .apicenter_mapping import allowed_text
 from .apicenter_sale import WAITING_STATES
+from .chatter_text import Said, post, rendered, said_html, said_join, said_label, said_list, said_msg
 from .engine_record import check_engine_fields
-from .engine_text import data_text, error_text, shown
+from .engine_text import data_text, error_text, shown, stored
 from .odoo_series import sql_constraints
 from .setting_fields import field_value, read_setting, setting_field
 
@@ -119,6 +120,12 @@ SETTING_CHOICES = {
 }
 # ...those of one code, each with a "<name>_choice_id" picker.
 PICKED_SETTINGS = [name for name in SETTING_CHOICES if registry.get_setting(name).type is not list]
+
+
+def flow_label(backend, flow):
+    """A flow of ``backend`` as the screens name it, as a message (rendered in each reader's language): "Shop /
+    Products". A flow's and a run's names are this."""
+    return msg("runs.flow_of", backend=backend.name or "", flow=Msg(f"runs.flow.{flow}"))
 
 
 def check_setting_values(record, names, flow):
@@ -390,7 +397,7 @@ class ApicenterFlow(models.Model):
     def _label(self):
         """The flow as the screens name it, as a message (rendered in each reader's language): "Shop / Products"."""
         self.ensure_one()
-        return msg("runs.flow_of", backend=self.backend_id.name or "", flow=Msg(f"runs.flow.{self.flow}"))
+        return flow_label(self.backend_id, self.flow)
 
     @api.depends("source_document_type", "receipt_booking", "flow")
     def _compute_sales_read(self):
@@ -703,18 +710,21 @@ class ApicenterFlow(models.Model):
         A waiting job of the same mode goes on just as well, so the identity key is the same."""
         jobs = []
         for rec in self:
-            # The mode in words of this language (the runs' selection label, translated like every label).
-            modes = dict(self.env["apicenter.run"]._fields["mode"]._description_selection(self.env))
-            description = self.env._("APIcenter %(flow)s (%(mode)s)", flow=rec.display_name, mode=modes[mode])
-            if continued:
-                description = self.env._("%s, continued", description)
             delayable = rec.with_company(rec.company_id).with_delay(
                 channel=rec._job_channel(),
                 identity_key=rec._identity_key(mode),
-                description=description,
+                description=rendered(self.env, rec._job_said(mode, continued)),
             )
             jobs.append(delayable._run_job(mode, continued) if continued else delayable._run_job(mode))
         return jobs
+
+    def _job_said(self, mode, continued=False):
+        """The name of this flow's job as a chatter text (chatter_text.py): stored in the enqueuer's language (what
+        a search finds), shown in the reader's (queue_job.py): "APIcenter Shop / Products (Normal)"."""
+        self.ensure_one()
+        said = Said._("APIcenter %(flow)s (%(mode)s)", flow=said_msg(self._label()),
+                      mode=said_label(self.env["apicenter.run"], "mode", mode))  # fmt: skip
+        return Said._("%s, continued", said) if continued else said
 
     @api.model
     def _cron_enqueue_due(self):
@@ -904,7 +914,7 @@ class ApicenterFlow(models.Model):
             .sudo()
             .search([("backend_id", "=", backend.id), ("flow", "=", flow.flow)], limit=1)
         )
-        subject = flow.env._("APIcenter: %(flow)s failed", flow=flow.display_name)
+        subject = Said._("APIcenter: %(flow)s failed", flow=said_msg(flow._label()))
         body = flow._failure_digest(run, state, error, counts)
         activity_type = self.env.ref("mail.mail_activity_data_warning", raise_if_not_found=False) or self.env.ref(
             "mail.mail_activity_data_todo"
@@ -913,9 +923,11 @@ class ApicenterFlow(models.Model):
             # A savepoint: a notification that cannot be written must not undo the run it reports.
             with self.env.cr.savepoint():
                 # No auto-subscription: jobs of several flows post on the same backend at once, and adding the
-                # same follower twice would fail one of them.
-                backend.with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
-                    body=body,
+                # same follower twice would fail one of them. Written in the first responsible user's language,
+                # read in each reader's (chatter_text.py).
+                post(
+                    backend.with_env(flow.env).with_context(mail_create_nosubscribe=True, mail_post_autofollow=False),
+                    body,
                     subject=subject,
                     partner_ids=users.partner_id.ids,
                     message_type="comment",
@@ -924,8 +936,8 @@ class ApicenterFlow(models.Model):
                 if users and not flow.activity_ids.filtered(lambda a: a.activity_type_id == activity_type):
                     flow.activity_schedule(
                         activity_type_id=activity_type.id,
-                        summary=subject,
-                        note=body,
+                        summary=rendered(flow.env, subject),  # an activity is one user's: in their language
+                        note=Markup("") + rendered(flow.env, body),
                         user_id=users[0].id,
                     )
                 flow.last_alert_at = now
@@ -935,20 +947,17 @@ class ApicenterFlow(models.Model):
         return True
 
     def _failure_digest(self, run, state, error, counts):
-        """HTML summary of a failed run: counts and the first record errors (redacted, no payloads)."""
+        """HTML summary of a failed run: counts and the first record errors (redacted, no payloads), as a chatter
+        text (chatter_text.py: each reader reads it in their language)."""
         self.ensure_one()
         parts = [
-            Markup("<p>%s</p>")
-            % self.env._(
-                "Flow %(flow)s of backend %(backend)s reported failures.", flow=self.name, backend=self.backend_id.name
-            )
+            said_html("<p>%s</p>", Said._("Flow %(flow)s of backend %(backend)s reported failures.",
+                                          flow=said_msg(self._label()), backend=self.backend_id.name))  # fmt: skip
         ]
-        if state == "failed" and error:
-            stopped = mask_emails(redact_text(render(error, self.env.lang)))[:500]  # names records, not people
-            parts.append(Markup("<p><b>%s</b> %s</p>") % (self.env._("Run stopped:"), stopped))
-        if counts:
-            summary = counts_text(counts, self.env.lang)  # "created 1, failed 1" in words, in the reader's language
-            parts.append(Markup("<p>%s %s</p>") % (self.env._("Records:"), summary))
+        if state == "failed" and error:  # names records, not people
+            parts.append(said_html("<p><b>%s</b> %s</p>", Said._("Run stopped:"), said_msg(error)))
+        if counts:  # "created 1, failed 1" in words
+            parts.append(said_html("<p>%s %s</p>", Said._("Records:"), said_list(map(said_msg, counts_msgs(counts)))))
         if run:
             lines = (
                 self.env["apicenter.log.line"]
@@ -960,15 +969,14 @@ class ApicenterFlow(models.Model):
                 )
             )
             if lines:
-                items = Markup("").join(
-                    Markup("<li>%s %s: %s</li>")
-                    % (line.entity, line.source_id or "-",
-                       mask_emails(redact_text(shown(self.env, line.error, line.error_data) or ""))[:300])
+                items = said_join(*(
+                    said_html("<li>%s %s: %s</li>", said_label(line, "entity", line.entity), line.source_id or "-",
+                              said_msg(stored(line.error, line.error_data), 300))
                     for line in lines
-                )
-                parts.append(Markup("<p>%s</p><ul>%s</ul>") % (self.env._("First errors:"), items))
-        parts.append(Markup("<p>%s</p>") % self.env._("Open APIcenter > Log Lines to retry or ignore them."))
-        return Markup("").join(parts)
+                ))  # fmt: skip
+                parts.append(said_html("<p>%s</p><ul>%s</ul>", Said._("First errors:"), items))
+        parts.append(said_html("<p>%s</p>", Said._("Open APIcenter > Log Lines to retry or ignore them.")))
+        return said_join(*parts)
 
 
 def _counts_of(text):

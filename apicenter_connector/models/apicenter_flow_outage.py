@@ -25,11 +25,11 @@ import psycopg2
 from apicenter_sync.i18n import msg, render
 from apicenter_sync.outage import Outage, system_name
 from apicenter_sync.redact import mask_emails, redact_text
-from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.modules import module as odoo_module
 
+from .chatter_text import post, said_html, said_join, said_msg
 from .engine_text import data_text, shown
 from .odoo_series import before
 
@@ -257,12 +257,15 @@ class ApicenterBackend(models.Model):
             parts = [msg("outage.ended_body", system=system_name(system), until=stamp(until),
                          since=stamp(since or until), minutes=minutes)]  # fmt: skip
         # The reason is a run's error: a server may have echoed an e-mail address in it (docs/privacy.md).
-        html = Markup("").join(Markup("<p>%s</p>") % mask_emails(redact_text(render(part, lang))) for part in parts)
+        # Written in the first responsible user's language, read in each reader's (chatter_text.py); said_msg keeps
+        # the messages redacted, and they are redacted again when shown.
+        body = said_join(*(said_html("<p>%s</p>", said_msg(part)) for part in parts))
         try:
             with self.env.cr.savepoint():  # a notice that cannot be written must not undo what it reports
-                self.with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
-                    body=html,
-                    subject=render(subject, lang),
+                post(
+                    self.with_context(lang=lang, mail_create_nosubscribe=True, mail_post_autofollow=False),
+                    body,
+                    subject=said_msg(subject),
                     partner_ids=users.partner_id.ids,
                     message_type="comment",
                     subtype_xmlid="mail.mt_comment",

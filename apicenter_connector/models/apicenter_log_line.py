@@ -9,10 +9,35 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from .apicenter_flow import FLOW_SELECTION
-from .change_target import open_target, target_label, target_of_text
+from .change_target import can_open, open_target, target_label, target_of_text
 from .engine_text import shown
 
 OPEN_STATES = ("failed", "retry")
+# What a log line is about (the engine's entity codes), named as the screens name them elsewhere: a sale's source
+# (apicenter.sale), a flow (Stock), the API profile. The code is what the engine and the command line use.
+ENTITIES = [
+    ("article", "Article"),
+    ("group", "Article group"),
+    ("removed_article", "Article removed from AccountView"),
+    ("relation", "Relation"),
+    ("stock", "Stock"),
+    ("price_list", "Price list"),
+    ("debtor", "Debtor"),
+    ("debtor_article_discount", "Debtor's article discounts"),
+    ("order", "Order"),
+    ("receipt", "Receipt"),
+    ("invoice", "Invoice"),
+    ("closing", "Till closing"),
+    ("profile", "API profile"),
+]
+
+
+class EntitySelection(fields.Selection):
+    """A selection that keeps any code: the engine may log an entity this list does not name yet, and its log line
+    must still be written (never lost for a label); the screens then show its code."""
+
+    def convert_to_cache(self, value, record, validate=True):
+        return super().convert_to_cache(value, record, validate=False)
 
 
 class ApicenterLogLine(models.Model):
@@ -25,7 +50,7 @@ class ApicenterLogLine(models.Model):
     backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     flow = fields.Selection(FLOW_SELECTION, required=True, index=True)
-    entity = fields.Char(required=True, index=True)
+    entity = EntitySelection(ENTITIES, required=True, index=True)
     direction = fields.Selection(
         [("av_to_mplus", "AccountView → MplusKASSA"), ("mplus_to_av", "MplusKASSA → AccountView")], required=True
     )
@@ -62,6 +87,8 @@ class ApicenterLogLine(models.Model):
     message = fields.Text(compute="_compute_message")
     target_label = fields.Char(string="What to Change", compute="_compute_target",
                                help="The mapping table, setting or API-profile entry the error names.")  # fmt: skip
+    target_openable = fields.Boolean(string="Can Open What to Change", compute="_compute_target",
+                                     help="Open is shown: the API profile opens for administrators only.")  # fmt: skip
     note = fields.Char(help="Why the failure was ignored.")
     ignored_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     source_payload = fields.Text(help="JSON, secrets redacted.")
@@ -106,10 +133,12 @@ class ApicenterLogLine(models.Model):
             line.message = shown(self.env, line.error, line.error_data)
 
     @api.depends("error", "error_data")
-    @api.depends_context("lang")
+    @api.depends_context("lang", "uid")
     def _compute_target(self):
         for line in self:
-            line.target_label = target_label(self.env, *target_of_text(line.error, line.error_data))
+            target = target_of_text(line.error, line.error_data)
+            line.target_label = target_label(self.env, *target)
+            line.target_openable = can_open(self.env, target[0])
 
     def action_open_target(self):
         """One click from the error to what must change (the same as the connection check's lines)."""

@@ -13,11 +13,11 @@ from apicenter_sync import mapping_tables as registry
 from apicenter_sync.errors import SyncError
 from apicenter_sync.i18n import Msg, render, table_ref
 from apicenter_sync.redact import redact_text
-from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .chatter_text import Said, post, said_html, said_msg
 from .odoo_series import sql_constraints
 
 KNOWN_TABLES = [(t.name, t.label) for t in registry.TABLES]
@@ -117,7 +117,7 @@ class ApicenterMapping(models.Model):
         gone = [(row.backend_id, row.table_name, row.key, row.value) for row in self]
         result = super().unlink()
         for backend, table, key, value in gone:
-            self._post_change(backend, table, self.env._("row %(key)s removed (it was %(value)s)", key=key,
+            self._post_change(backend, table, Said._("row %(key)s removed (it was %(value)s)", key=key,
                                                          value=value or "-"))  # fmt: skip
         return result
 
@@ -125,14 +125,14 @@ class ApicenterMapping(models.Model):
         """Every change of a mapping row on its backend's chatter: who (the author), when, the old and new value."""
         for row, old in before.items():
             if old is None:
-                change = self.env._("row %(key)s added: %(value)s", key=row.key, value=row.value or "-")
+                change = Said._("row %(key)s added: %(value)s", key=row.key, value=row.value or "-")
             elif old == (row.table_name, row.key, row.value):
                 continue
             elif old[1] != row.key:
-                change = self.env._("row %(old_key)s → %(key)s: %(old)s → %(value)s", old_key=old[1], key=row.key,
+                change = Said._("row %(old_key)s → %(key)s: %(old)s → %(value)s", old_key=old[1], key=row.key,
                                     old=old[2] or "-", value=row.value or "-")  # fmt: skip
             else:
-                change = self.env._("row %(key)s: %(old)s → %(value)s", key=row.key, old=old[2] or "-",
+                change = Said._("row %(key)s: %(old)s → %(value)s", key=row.key, old=old[2] or "-",
                                     value=row.value or "-")  # fmt: skip
             self._post_change(row.backend_id, row.table_name, change)
 
@@ -140,11 +140,10 @@ class ApicenterMapping(models.Model):
         table = registry.get_table(table_name)
         if self.env.context.get("apicenter_untracked") or (table and table.written_by_engine):
             return
-        name = render(table_ref(table_name), self.env.lang) if registry.get_table(table_name) else table_name
-        body = Markup("%s <b>%s</b> (<code>%s</code>): %s") % (self.env._("Mapping table"), name, table_name, change)
-        backend.sudo().with_context(mail_create_nosubscribe=True, mail_post_autofollow=False).message_post(
-            body=body, message_type="notification", subtype_xmlid="mail.mt_note", author_id=self.env.user.partner_id.id
-        )
+        name = said_msg(table_ref(table_name)) if table else table_name
+        body = said_html("%s <b>%s</b> (<code>%s</code>): %s", Said._("Mapping table"), name, table_name, change)
+        post(backend.sudo().with_context(mail_create_nosubscribe=True, mail_post_autofollow=False), body,
+             message_type="notification", subtype_xmlid="mail.mt_note", author_id=self.env.user.partner_id.id)  # fmt: skip
 
     @api.model
     def _expand_known_tables(self, values, domain):

@@ -4,10 +4,12 @@
 import json
 
 from apicenter_sync.flows.base import counts_text
+from apicenter_sync.i18n import render
 
 from odoo import api, fields, models
+from odoo.tools.misc import format_datetime
 
-from .apicenter_flow import FLOW_SELECTION, MODES
+from .apicenter_flow import FLOW_SELECTION, MODES, flow_label
 from .engine_record import check_log_kept
 from .engine_text import shown
 
@@ -68,10 +70,23 @@ class ApicenterRun(models.Model):
         check_log_kept(self)
         return super().unlink()
 
-    @api.depends("flow", "started_at")
+    @api.depends("backend_id.name", "flow", "started_at")
     def _compute_name(self):
+        for run in self:  # in English and UTC (what support reads); display_name is in the reader's words
+            run.name = f"{render(run._flow_label())}, {run.started_at or ''}"
+
+    @api.depends("backend_id.name", "flow", "started_at")
+    @api.depends_context("lang", "tz")
+    def _compute_display_name(self):
         for run in self:
-            run.name = f"{run.flow or ''} #{run.id or ''}"
+            # "Shop / Producten, 7 dec 2026 18:50:31": the flow as its card names it and when the run started, in
+            # the reader's language and time zone (the list, the form's breadcrumb, a log line's run).
+            tz = self.env.context.get("tz") or self.env.user.tz or "UTC"  # Odoo 19 reads only the user's
+            started = format_datetime(self.env, run.started_at, tz=tz, dt_format="medium") if run.started_at else ""
+            run.display_name = ", ".join(filter(None, [render(run._flow_label(), self.env.lang), started]))
+
+    def _flow_label(self):
+        return flow_label(self.backend_id, self.flow)
 
     @api.depends("backend_id", "flow")
     def _compute_flow_id(self):

@@ -11,7 +11,7 @@ from apicenter_sync.flows.sale_facts import SALE_ENTITIES
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .change_target import open_target, target_label, target_of_text
+from .change_target import can_open, open_target, target_label, target_of_text
 from .engine_text import shown
 
 SALE_STATES = [
@@ -50,6 +50,8 @@ class ApicenterSale(models.Model):
                           help="Why it waits, was refused or was not booked; what was created.")  # fmt: skip
     target_label = fields.Char(string="What to Change", compute="_compute_target",
                                help="The mapping table or setting the reason names: Open shows it.")  # fmt: skip
+    target_openable = fields.Boolean(string="Can Open What to Change", compute="_compute_target",
+                                     help="Open is shown: the API profile opens for administrators only.")  # fmt: skip
     # What the till says about the sale, kept on its log lines (apicenter_sync.flows.sale_facts).
     number = fields.Char(string="Receipt / Invoice No.", readonly=True,
                          help="The till's number of the sale: the receipt or invoice number, the order number.")  # fmt: skip
@@ -103,10 +105,12 @@ class ApicenterSale(models.Model):
             sale.message = shown(self.env, sale.reason, sale.reason_data)
 
     @api.depends("reason", "reason_data")
-    @api.depends_context("lang")
+    @api.depends_context("lang", "uid")
     def _compute_target(self):
         for sale in self:
-            sale.target_label = target_label(self.env, *target_of_text(sale.reason, sale.reason_data))
+            target = target_of_text(sale.reason, sale.reason_data)
+            sale.target_label = target_label(self.env, *target)
+            sale.target_openable = can_open(self.env, target[0])
 
     def action_open_target(self):
         """What the sale waits for, one click away: the mapping table, the setting on the orders flow's form, or the

@@ -56,6 +56,14 @@ def target_label(env, kind, name):
     return False
 
 
+def can_open(env, kind):
+    """Whether the user of ``env`` may open a target of ``kind``: the API profile is an administrator's (the
+    backend refuses the others), so its Open button is not shown to them; the label still says what to change."""
+    if kind == "profile":
+        return env.su or env.user.has_group("base.group_system")
+    return bool(kind)
+
+
 def open_target(env, backend, kind, name, flow=None):
     """The action that shows ``(kind, name)`` of ``backend``: the mapping table's rows, the form of the flow (``flow``
     when the setting is one of its own, else the first flow it applies to; else the backend) holding the setting, or

@@ -4,11 +4,13 @@ change: a failed log line or a waiting sale opens the mapping table or the setti
 
 import httpx
 from apicenter_sandbox.world import OTHER_LINE_SKU, ROUNDING_SKU, SHIPPING_SKU
+from apicenter_sync.i18n import msg, profile_ref, setting_ref
 
 from odoo import Command
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
+from ..models.engine_text import data_text
 from .common import ApicenterCase, create_sandbox_flows, perform_chained_jobs
 
 
@@ -132,6 +134,33 @@ class TestLinksToWhatMustChange(ApicenterCase):
         action = sale.with_user(self.user).action_open_target()
         self.assertEqual((action["res_model"], action["res_id"]), ("apicenter.flow", self.orders.id))
         self.assertEqual(sale.line_id.action_open_target()["res_id"], self.orders.id)
+
+    def test_a_line_naming_a_profile_entry_offers_open_to_administrators_only(self):
+        # The API profile opens for administrators only: others see what to change, but no Open button that would
+        # only answer "only an administrator".
+        error = msg("flows.cannot_map", detail=profile_ref("accountview.stock.code"))
+        line = self.env["apicenter.log.line"].create({
+            "run_id": self.env["apicenter.run"].create({"backend_id": self.backend.id, "flow": "stock"}).id,
+            "backend_id": self.backend.id, "flow": "stock", "entity": "stock", "direction": "av_to_mplus",
+            "source_id": "A-1", "action": "failed", "state": "failed", "error": error, "error_data": data_text(error),
+        })  # fmt: skip
+        as_user = line.with_user(self.user)
+        self.assertTrue(as_user.target_label.startswith("API profile: "), as_user.target_label)
+        self.assertFalse(as_user.target_openable)
+        with self.assertRaisesRegex(AccessError, "Only an administrator"):
+            as_user.action_open_target()
+        admin = new_test_user(self.env, login="apic_links_admin",
+                              groups="base.group_system,apicenter_connector.group_apicenter_user")
+        self.assertTrue(line.with_user(admin).target_openable)
+        self.assertIn(("key", "=", "accountview.stock.code"), line.with_user(admin).action_open_target()["domain"])
+        # A mapping table or a setting opens for every user.
+        setting = msg("flows.cannot_map", detail=setting_ref("cash_rounding_article"))
+        line.write({"error": setting, "error_data": data_text(setting)})
+        self.assertTrue(line.with_user(self.user).target_openable)
+        # The list and the form show the button by that field.
+        for view in ("list", "form"):
+            arch = self.env["apicenter.log.line"].with_user(self.user).get_view(view_type=view)["arch"]
+            self.assertRegex(arch, r'<button name="action_open_target"[^>]*invisible="not target_openable"')
 
     def test_a_line_naming_nothing_to_change_has_no_link(self):
         line = self.env["apicenter.log.line"].create({

@@ -65,6 +65,9 @@ class TestFlowJobs(ApicenterCase):
         self.assertIn("article", self._flow("products").watermark_display)
         lines = self.env["apicenter.log.line"].search([("backend_id", "=", self.backend.id)])
         self.assertIn("created", lines.mapped("action"))
+        # Every entity the flows log has its name on the screens (ENTITIES), not only its code.
+        named = dict(lines._fields["entity"].selection)
+        self.assertFalse(set(lines.mapped("entity")) - set(named), "entities without a name in ENTITIES")
         # The sandbox has an article with a non-numeric SKU: rejected with a clear per-record error.
         failed = lines.filtered(lambda line: line.state == "failed" and line.flow == "products")
         self.assertTrue(failed)

@@ -11,6 +11,7 @@ from apicenter_sync.profile.model import MAX_PROFILE_BYTES
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..models.chatter_text import Said, post
 from ..models.engine_text import error_text
 
 
@@ -69,8 +70,7 @@ class ApicenterProfileTransfer(models.TransientModel):
         except ValueError as exc:
             raise UserError(self.env._("This file is not an API profile: %s", error_text(self.env, exc))) from None
         backend._set_api_profile(profile)
-        backend.message_post(
-            body=self.env._("API profile imported from %(file)s (%(n)s changed entries).", file=self.filename or self.env._("a file"),
-                            n=len([1 for e in profile.entries() if e.changed]))  # fmt: skip
-        )
+        post(backend, Said._("API profile imported from %(file)s (%(n)s changed entries).",
+                             file=self.filename or Said._("a file"),
+                             n=len([1 for e in profile.entries() if e.changed])))  # fmt: skip
         return {"type": "ir.actions.act_window_close"}

@@ -21,6 +21,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.apicenter_backend import CALLBACK_PATH
+from ..models.chatter_text import Said, post, said_list, said_msg
 from ..models.setting_fields import field_value, read_setting, setting_field
 
 
@@ -499,8 +500,8 @@ class ApicenterSetupWizard(models.TransientModel):
         cron = self.env.ref("apicenter_connector.ir_cron_apicenter_enqueue_flows").sudo()
         if not cron.active:
             cron.active = True
-        names = backend.flow_ids.filtered(lambda f: f.flow in chosen).mapped("display_name")  # words, not ids
-        backend.message_post(body=self.env._("Set up with the wizard: %s.", ", ".join(names)))
+        names = said_list(said_msg(f._label()) for f in backend.flow_ids.filtered(lambda f: f.flow in chosen))
+        post(backend, Said._("Set up with the wizard: %s.", names))  # the flows in words, in each reader's language
         if self.check_report_id:
             lines.insert(0, self.env._("Connection check: %s", self.check_report_id.summary))
         self.write({"state": "done", "summary": "\n".join(lines)})

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..datamapper import Mapper, MappingDefinitionError, MappingError, compile_mapping, load_default_mapping
 from ..errors import AuthError, ConfigError, RecordError, SyncError
-from ..i18n import Text, bounded, msg, render, setting_ref, with_step_messages
+from ..i18n import Msg, Text, bounded, msg, render, setting_ref, with_step_messages
 from ..profile import ApiProfile
 from ..store import Binding, LogLine, Store, payload_hash
 from ..store.interfaces import Action, BindingConflict, Direction
@@ -487,9 +487,14 @@ COUNT_ORDER = ("created", "updated", "failed", "waiting", "refused", "skipped", 
 
 def counts_text(counts: dict[str, int], lang: str | None = None) -> str:
     """A run's counts in words, in ``lang``: "created 1, failed 1, waiting 1" (catalogue runs.count.<name>)."""
+    return ", ".join(render(part, lang) for part in counts_msgs(counts))
+
+
+def counts_msgs(counts: dict[str, int]) -> list[Msg]:
+    """A run's counts as messages, in the order :func:`counts_text` shows them (one per action with records)."""
     order = {name: i for i, name in enumerate(COUNT_ORDER)}
     shown = sorted((k for k, v in counts.items() if v), key=lambda k: (order.get(k, len(order)), k))
-    return ", ".join(render(msg("runs.count", what=msg(f"runs.count.{k}"), n=counts[k]), lang) for k in shown)
+    return [msg("runs.count", what=msg(f"runs.count.{k}"), n=counts[k]) for k in shown]
 
 
 def synced(entity: str, source_id: str, target_id: str, digest: str) -> Binding:
