@@ -71,10 +71,10 @@ def rendered(env, part):
     if not isinstance(part, dict):
         return part if part is not None else ""
     if "odoo" in part:
-        args = part.get("args")
+        source, args = part["odoo"], part.get("args")  # not env._(part[...]): Odoo's export would take "odoo" as a text
         if isinstance(args, dict):
-            return env._(part["odoo"], **{key: rendered(env, value) for key, value in args.items()})
-        return env._(part["odoo"], *[rendered(env, value) for value in args or ()])
+            return env._(source, **{key: rendered(env, value) for key, value in args.items()})
+        return env._(source, *[rendered(env, value) for value in args or ()])
     if "msg" in part:  # a run's error may quote a server that echoed an address (docs/privacy.md)
         return mask_emails(redact_text(render(Msg.from_data(part["msg"]), env.lang)))
     if "label" in part:
