@@ -30,6 +30,7 @@ from zeep.xsd.types.complex import ComplexType
 
 from ..i18n import Msg, Text, msg
 from ..mplus_wsdl import MPLUS_NS
+from .mplus_errors import clean
 from .mplus_values import from_mplus_date, from_mplus_datetime
 
 _DATETIME = f"{{{MPLUS_NS}}}SoapMplusDateTime"
@@ -60,8 +61,8 @@ _IDENTIFIERS = {"orderId": str, "extOrderId": str, "syncMarker": int, "orderNumb
 
 
 def _unreadable(element: etree._Element, name: str, exc: Exception) -> dict:
-    # Plain text: the orders flow puts it into its own message as the reason (``order: <why>``).
-    out: dict[str, Any] = {UNREADABLE: f"{name}: {exc}"}
+    # A message: the orders flow puts it into its own as the reason, in the reader's language.
+    out: dict[str, Any] = {UNREADABLE: msg("clients.unreadable_element", element=name, error=clean(exc))}
     for child in element:
         if isinstance(child.tag, str):
             local = child.tag[child.tag.rfind("}") + 1 :]

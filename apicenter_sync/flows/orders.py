@@ -219,7 +219,7 @@ class OrdersFlow(Flow):
             if UNREADABLE in record:
                 # Retried: the next runs read it again by its id, until MplusKASSA sends it readable (or a person
                 # ignores it). The other sales of the page go on.
-                why = msg("orders.unreadable", label=label, error=str(record[UNREADABLE]))
+                why = msg("orders.unreadable", label=label, error=record[UNREADABLE])
                 outcomes[i] = Outcome(action="failed", error=why, retry=bool(ref), **base)
                 continue
             if not ref:

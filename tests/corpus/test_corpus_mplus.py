@@ -125,6 +125,7 @@ def test_an_order_that_does_not_parse_fails_alone_and_is_retried(oenv: OrdersEnv
     failed = lines["BROKEN"]
     assert failed.action == "failed" and failed.retry_at is not None
     assert failed.error == f"MplusKASSA sent order BROKEN in a form that cannot be read (order: {reason}); retried automatically"
+    assert failed.error.render("nl").startswith("MplusKASSA stuurde order BROKEN in een vorm die niet te lezen is (order: ")
     assert not oenv.documents("BROKEN")
     assert oenv.store.watermarks.get("orders", "order").value == str(HIGH + 1), "the page was read to its end"
     # MplusKASSA answers readably again: the retry (by extOrderId) books it, once.
