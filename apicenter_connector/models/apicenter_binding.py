@@ -3,7 +3,17 @@
 
 from odoo import fields, models
 
+from .apicenter_log_line import ENTITIES, EntitySelection
 from .odoo_series import sql_constraints
+
+# What only a binding is about (what a flow last sent, kept to write nothing twice), beside the log lines' entities.
+BINDING_ENTITIES = [
+    *ENTITIES,
+    ("product", "Till product"),
+    ("article_prices", "Article prices"),
+    ("relation_pricing", "Relation's price group"),
+    ("relation_article_discounts", "Relation's article discounts"),
+]
 
 
 @sql_constraints
@@ -15,7 +25,7 @@ class ApicenterBinding(models.Model):
 
     backend_id = fields.Many2one("apicenter.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    entity = fields.Char(required=True, help="product, article, group, relation, order, stock, price, …")
+    entity = EntitySelection(BINDING_ENTITIES, required=True)
     source_id = fields.Char(string="Source ID", required=True)
     target_id = fields.Char(string="Target ID")
     payload_hash = fields.Char(help="Hash of the last payload the target holds.")

@@ -68,6 +68,8 @@ class TestFlowJobs(ApicenterCase):
         # Every entity the flows log has its name on the screens (ENTITIES), not only its code.
         named = dict(lines._fields["entity"].selection)
         self.assertFalse(set(lines.mapped("entity")) - set(named), "entities without a name in ENTITIES")
+        bound = dict(bindings._fields["entity"].selection)
+        self.assertFalse(set(bindings.mapped("entity")) - set(bound), "bindings without a name in BINDING_ENTITIES")
         # The sandbox has an article with a non-numeric SKU: rejected with a clear per-record error.
         failed = lines.filtered(lambda line: line.state == "failed" and line.flow == "products")
         self.assertTrue(failed)
