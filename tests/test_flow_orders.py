@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -567,5 +568,36 @@ def test_500_orders_under_faults_are_booked_exactly_once():
                 f"{len(per_ref)} documents, 0 duplicates, 0 mismatches, {time.monotonic() - started:.1f}s"
             )
             assert retried and recovered and sum(faults.values()) > 100 and time.monotonic() - started < 90
+        finally:
+            env.close()
+
+
+def test_a_post_still_under_way_after_our_timeout_is_not_posted_again():
+    """AccountView may finish a POST after the client gave up on it (the sandbox's ``slow`` fault writes after
+    ``slow_s``, the client waits 0.3 s). The sale stays pending and is not looked up, let alone posted, again until
+    the settle time (ten timeouts) has passed; then it is found and bound: one document."""
+    with start_sandboxes(size=100) as sb:
+        env = Env(sb, timeout=0.3, retry=RetryPolicy(attempts=1))
+        try:
+            rel = env.add_relation(name="Iris Smit", email="iris@smit.example", country="NL")
+            ref = env.add_order("WEB-SLOW", [("100002", 1, "10.00", "0", 21)], relation=rel)
+            httpx.post(sb.accountview_url + "/_sandbox/faults",
+                       json={"rate": 1, "kinds": ["slow"], "slow_s": 1.0, "operations": ["POST SO1"]})  # fmt: skip
+            env.run()
+            assert line_of(env, ref, "failed") and env.store.bindings.get("order", ref).state == "pending"
+            httpx.post(sb.accountview_url + "/_sandbox/faults", json={"rate": 0})
+            env.run()  # at once: the first POST is still being written
+            [unsettled] = line_of(env, ref, "failed")[:1]
+            assert "may still be writing it" in unsettled.error
+            assert "kan het nog aan het schrijven zijn" in unsettled.error.render("nl")
+            assert env.av.settle_seconds == pytest.approx(3.0)
+            time.sleep(1.5)  # the slow POST has landed
+            assert len(env.documents(ref)[0]["SO_HDR"]) == 1, "the second run must not have posted it again"
+            later = datetime.now(UTC) + timedelta(seconds=4)
+            env.store.clock = lambda: later
+            assert env.run().ok
+            assert line_of(env, ref)[0].action == "created" and line_of(env, ref)[0].error.startswith("recovered")
+            assert len(env.documents(ref)[0]["SO_HDR"]) == 1
+            assert env.store.bindings.get("order", ref).state == "synced"
         finally:
             env.close()

@@ -41,6 +41,9 @@ DATA_PATH = "/accountviewdata"
 BUSINESS_OBJECTS_PATH = "/accountviewsystembusinessobjects"  # [C S1]
 SYSTEM_DATA_PATH = "/accountviewsystemdata"  # [C S1]: the data dictionary and other system tables
 MAX_PAGE_SIZE = 1000  # the largest page size seen in public clients (research §8)
+# A write whose reply never came (a timeout) may still land later: AccountView may finish a request after we gave
+# up on it. Its record is looked up again only after this many of our deadlines (docs/reliability.md, T26).
+SETTLE_DEADLINES = 10
 
 
 class _Stop(Exception):
@@ -87,6 +90,14 @@ class AccountViewClient(CallCounters):
         self._refused_lock = threading.Lock()
         self._refused_refreshes = 0  # refreshes in a row whose new token got a 401 straight away
         self.capture = None  # a Capture (apicenter_sync.capture): every request/reply pair, redacted
+
+    @property
+    def settle_seconds(self) -> float:
+        """How long after a write without reply its record must not be looked up again (SETTLE_DEADLINES of the
+        shorter of the read timeout and the call's deadline): a lookup sooner may miss a write still under way."""
+        read = self._http.timeout.read
+        waited = min(read, self.limits.deadline_s) if read else self.limits.deadline_s
+        return SETTLE_DEADLINES * waited
 
     def __repr__(self) -> str:
         return f"AccountViewClient(api_url={self.api_url!r}, company_id={self.company_id!r}, tokens={MASK!r})"

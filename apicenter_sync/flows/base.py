@@ -32,6 +32,9 @@ from .side_by_side import SideBySide
 
 _log = logging.getLogger("apicenter_sync.flows")
 WAIT_DAYS = 7  # default of the setting wait_days: how long a record waiting for master data is retried
+# A write that failed with one of these (nested in the record's error) may still be under way at the server.
+NO_REPLY_IN_TIME = frozenset({"clients.read_timeout", "clients.read_timeout_because", "clients.deadline",
+                              "orders.post_unsettled"})
 MAX_RETRY_DELAY = 3600  # seconds: the backoff of automatic retries doubles up to this
 SWITCHED_OFF = "switched_off"  # stream of the notice that a step is off (an object the API profile says is absent)
 MAX_ERROR_TEXT = 2000  # characters of a record's error message kept on its log line
@@ -248,6 +251,18 @@ class Flow:
         message = bounded(message, MAX_ERROR_TEXT)  # messages quote values: a huge value must not make a huge line
         return Outcome(entity or self.entity, source_id, "failed", source_payload=record, error=message, retry=retry,
                        wait=wait)  # fmt: skip
+
+    def unsettled(self, binding: Binding | None, entity: str) -> bool:
+        """This record's last write got no reply in time (its latest log line says so) so recently that AccountView
+        may still be writing it: looked up now it could be missed and written twice, so it waits (retried). A write
+        that failed otherwise (a reset, an error reply) is over at the server and is looked up at once."""
+        if binding is None or binding.state != "pending" or binding.updated_at is None:
+            return False
+        if (self.now() - binding.updated_at).total_seconds() >= getattr(self.av, "settle_seconds", 0):
+            return False
+        last = self.store.log.list_lines(flow=self.name, entity=entity, source_id=binding.source_id, limit=1)
+        error = last[0].error if last else None
+        return isinstance(error, Msg) and bool(error.keys() & NO_REPLY_IN_TIME)
 
     def now(self) -> datetime:
         """The store's clock (a test may move it), else the wall clock; aware, UTC."""

@@ -163,8 +163,9 @@ class Closings:
         refs = [str(r.get("cashCountId") or "").strip() for r in records]
         bindings = flow.store.bindings.get_many(CLOSING, [r for r in refs if r])
         existing = flow.existing_documents([r for r in refs if r], doc=self.doc)
+        unsettled = {ref for ref, binding in bindings.items() if ref not in existing and flow.unsettled(binding, CLOSING)}
         for ref, binding in bindings.items():
-            if binding.state == "pending" and ref not in existing and not flow.dry_run:
+            if binding.state == "pending" and ref not in existing and ref not in unsettled and not flow.dry_run:
                 # The POST never reached AccountView: the closing is free again (booked anew, or left to the
                 # receipts), and a run is no longer held up by it.
                 bindings[ref] = flow.store.bindings.mark_failed(CLOSING, ref, f"no {self.doc.code} page with "
@@ -174,6 +175,10 @@ class Closings:
             if ref in existing:
                 outcomes.append(flow.guarded(record, lambda rec, ref=ref: self.found(rec, ref, existing[ref],
                                                                                      bindings.get(ref))))  # fmt: skip
+            elif ref in unsettled:  # its page may still be under way: neither booked again nor left to the receipts
+                why = msg("orders.post_unsettled", label=closing_name(record), object=self.doc.code,
+                          seconds=round(flow.av.settle_seconds))  # fmt: skip
+                outcomes.append(flow.failure(record, record_error(why, retry=True, source_id=ref)))
             elif not flow.per_closing:
                 outcomes.append(self.left_to_receipts(record, ref))
             elif ref in self.unlisted:

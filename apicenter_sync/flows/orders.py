@@ -249,6 +249,10 @@ class OrdersFlow(Flow):
                 note = msg("orders.already_booked", target=bound.target_id)
                 outcomes[i] = Outcome(action="skipped", target_id=bound.target_id, message=note, **base)
                 continue
+            if self.unsettled(bound, kind):
+                why = msg("orders.post_unsettled", label=label, object=self.doc.code, seconds=round(self.av.settle_seconds))
+                outcomes[i] = Outcome(action="failed", error=why, retry=True, **base)
+                continue
             todo.append(i)
         existing = self.existing_documents([refs[i] for i in todo])
         prepared: dict[int, Prepared] = {}
