@@ -24,7 +24,9 @@ Per batch of ``batch_size`` sales of one source:
 
 Exactly-once effect over an at-least-once channel: the binding is marked pending (committed) before the POST and
 made synced as soon as AccountView answers. A POST whose reply is lost fails the sale with a retry; the next
-attempt finds the document by its reference field and binds it ("recovered") instead of posting a second one. The
+attempt finds the document by its reference field and binds it ("recovered") instead of posting a second one. A
+POST that got no reply in time may still be under way at AccountView: its sale is looked up again only after ten
+timeouts (``Flow.unsettled``), as a lookup sooner could miss it and post it twice. The
 watermark moves with each batch together with the log lines of all its sales (base.Flow._commit), and failed
 sales are re-read by id (``findOrder``/``getOrder``, ``getReceipt``, ``getInvoice``) on later runs until they
 succeed, wait too long (refused) or a person ignores them.
