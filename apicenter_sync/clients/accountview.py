@@ -42,7 +42,7 @@ BUSINESS_OBJECTS_PATH = "/accountviewsystembusinessobjects"  # [C S1]
 SYSTEM_DATA_PATH = "/accountviewsystemdata"  # [C S1]: the data dictionary and other system tables
 MAX_PAGE_SIZE = 1000  # the largest page size seen in public clients (research §8)
 # A write whose reply never came (a timeout) may still land later: AccountView may finish a request after we gave
-# up on it. Its record is looked up again only after this many of our deadlines (docs/reliability.md, T26).
+# up on it. Its record is looked up again only after this many of our deadlines (docs/reliability.md, Limits).
 SETTLE_DEADLINES = 10
 
 
